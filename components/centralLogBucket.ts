@@ -1,0 +1,141 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { CentralBucketSettings, ResourceAccount } from "../config";
+import { centralBucketPolicy, centralKeyPolicy } from "./centralBucketPolicies";
+
+export interface CentralLogBucketArgs {
+    /** The logging account that owns the bucket, its key, and alone may read the logs. */
+    readonly loggingAccountId: string;
+    /** Region of the bucket; the key admits S3 in this Region only. */
+    readonly region: string;
+    /** ARN partition (`aws`, `aws-cn`, `aws-us-gov`). */
+    readonly partition: string;
+    /** Resource accounts and Regions whose copier roles may write under `<account_id>/<region>/`. */
+    readonly writers: readonly ResourceAccount[];
+    /** Storage-class transitions and expiry. */
+    readonly lifecycle: CentralBucketSettings;
+    /** Days a replaced (noncurrent) object version is kept. Default 30. */
+    readonly noncurrentVersionExpireAfterDays?: number;
+}
+
+/**
+ * The central store of every WAF log object: private, KMS-encrypted with a rotating customer-
+ * managed key, versioned, TLS-only, ACLs disabled. Each resource account may only put objects
+ * under its own `<account_id>/<region>/` prefixes, with its copier role, and no one outside the
+ * logging account may read or list.
+ */
+export class CentralLogBucket extends pulumi.ComponentResource {
+    readonly bucket: aws.s3.Bucket;
+    readonly key: aws.kms.Key;
+    readonly bucketName: pulumi.Output<string>;
+    readonly bucketArn: pulumi.Output<string>;
+    readonly keyArn: pulumi.Output<string>;
+
+    constructor(name: string, args: CentralLogBucketArgs, opts: pulumi.ComponentResourceOptions) {
+        super("central-waf-logs:index:CentralLogBucket", name, {}, opts);
+        if (!opts.provider) {
+            throw new Error(`CentralLogBucket ${name}: opts.provider is required; pass the logging account's aws.Provider.`);
+        }
+        if (args.writers.length === 0) {
+            throw new Error(`CentralLogBucket ${name}: args.writers is empty; list at least one resource account and Region.`);
+        }
+        const parent = { parent: this };
+
+        this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, parent);
+        const bucket = this.bucket.bucket;
+
+        const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+            `${name}-public-access`,
+            { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            parent,
+        );
+        new aws.s3.BucketOwnershipControls(
+            `${name}-ownership`,
+            { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
+            parent,
+        );
+
+        this.key = new aws.kms.Key(
+            `${name}-key`,
+            {
+                description: `Encrypts the central WAF logs in ${name}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: this.bucket.arn.apply((bucketArn) =>
+                    JSON.stringify(
+                        centralKeyPolicy({
+                            bucketArn,
+                            loggingAccountId: args.loggingAccountId,
+                            loggingRegion: args.region,
+                            partition: args.partition,
+                            writers: args.writers,
+                        }),
+                    ),
+                ),
+            },
+            parent,
+        );
+        new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${name}`, targetKeyId: this.key.keyId }, parent);
+
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-encryption`,
+            {
+                bucket,
+                rules: [
+                    {
+                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.key.arn },
+                        bucketKeyEnabled: true,
+                    },
+                ],
+            },
+            parent,
+        );
+        new aws.s3.BucketVersioning(`${name}-versioning`, { bucket, versioningConfiguration: { status: "Enabled" } }, parent);
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-lifecycle`,
+            {
+                bucket,
+                rules: [
+                    {
+                        id: "waf-logs-retention",
+                        status: "Enabled",
+                        filter: { prefix: "" },
+                        transitions: [
+                            { days: args.lifecycle.infrequentAccessAfterDays, storageClass: "STANDARD_IA" },
+                            { days: args.lifecycle.glacierAfterDays, storageClass: "GLACIER" },
+                        ],
+                        expiration: { days: args.lifecycle.expireAfterDays },
+                        noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionExpireAfterDays ?? 30 },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                    },
+                ],
+            },
+            parent,
+        );
+        new aws.s3.BucketPolicy(
+            `${name}-policy`,
+            {
+                bucket,
+                policy: pulumi.all([this.bucket.arn, this.key.arn]).apply(([bucketArn, keyArn]) =>
+                    JSON.stringify(
+                        centralBucketPolicy({
+                            bucketArn,
+                            keyArn,
+                            loggingAccountId: args.loggingAccountId,
+                            loggingRegion: args.region,
+                            partition: args.partition,
+                            writers: args.writers,
+                        }),
+                    ),
+                ),
+            },
+            // A policy put before the public-access block exists can race it; order them.
+            { parent: this, dependsOn: [publicAccessBlock] },
+        );
+
+        this.bucketName = this.bucket.bucket;
+        this.bucketArn = this.bucket.arn;
+        this.keyArn = this.key.arn;
+        this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, keyArn: this.keyArn });
+    }
+}

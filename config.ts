@@ -1,0 +1,326 @@
+/**
+ * The stack's configuration: read once (in index.ts), validated here, and handed to the stack
+ * builders as a typed object. Components never read config.
+ *
+ * Every error names the full config key and says how to fix it, so a typo in a stack file fails
+ * `pulumi preview` with a sentence a platform engineer can act on.
+ */
+
+export const PROJECT = "central-waf-logs";
+
+export type StackRole = "logging" | "resource";
+
+/** One application account and the Regions whose WAF logs it may ship to the central bucket. */
+export interface ResourceAccount {
+    readonly accountId: string;
+    readonly regions: readonly string[];
+}
+
+/** Lifecycle of the central bucket, in days after an object is written. */
+export interface CentralBucketSettings {
+    /** Move to S3 Standard-IA. Default 30 (the S3 minimum for this transition). */
+    readonly infrequentAccessAfterDays: number;
+    /** Move to S3 Glacier Flexible Retrieval. Default 90. */
+    readonly glacierAfterDays: number;
+    /** Delete. Default 400 (13 months, so a year-on-year comparison is possible). */
+    readonly expireAfterDays: number;
+}
+
+interface CommonConfig {
+    readonly stack: string;
+    /** The AWS account every resource of this stack lives in; pinned on the provider. */
+    readonly accountId: string;
+    readonly region: string;
+    /** `aws`, `aws-cn` or `aws-us-gov`, derived from the Region. */
+    readonly partition: string;
+    /** Optional role the provider assumes to deploy (cross-account CI). */
+    readonly deploymentRoleArn?: string;
+}
+
+export interface LoggingStackConfig extends CommonConfig {
+    readonly role: "logging";
+    readonly resourceAccounts: readonly ResourceAccount[];
+    readonly centralBucket: CentralBucketSettings;
+}
+
+export interface ResourceStackConfig extends CommonConfig {
+    readonly role: "resource";
+    /** Fully qualified name of the logging stack, `<org>/<project>/<stack>`. */
+    readonly loggingStack: string;
+}
+
+export type StackConfig = LoggingStackConfig | ResourceStackConfig;
+
+/** Raised for invalid stack configuration; its message lists every problem found. */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(problems.join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+export const DEFAULT_CENTRAL_BUCKET: CentralBucketSettings = {
+    infrequentAccessAfterDays: 30,
+    glacierAfterDays: 90,
+    expireAfterDays: 400,
+};
+
+const COMMON_KEYS = ["role", "accountId", "region", "deploymentRoleArn"];
+const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
+    logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket"],
+    resource: [...COMMON_KEYS, "loggingStack"],
+};
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION =
+    /^(us|eu|ap|sa|ca|me|af|il|mx|cn)(-gov|-iso|-isob)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
+const STACK_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+export function isAccountId(value: unknown): value is string {
+    return typeof value === "string" && ACCOUNT_ID.test(value);
+}
+
+export function isRegion(value: unknown): value is string {
+    return typeof value === "string" && REGION.test(value);
+}
+
+/** The ARN partition of a Region. */
+export function partitionOf(region: string): string {
+    if (region.startsWith("cn-")) return "aws-cn";
+    if (region.startsWith("us-gov-")) return "aws-us-gov";
+    return "aws";
+}
+
+/**
+ * Validates a stack's raw configuration (the `<project>:<key>` → string map Pulumi hands a
+ * program; structured values arrive as JSON text) and returns the typed config.
+ *
+ * @throws ConfigError naming each bad key and its fix.
+ */
+export function parseStackConfig(stack: string, raw: Readonly<Record<string, string>>): StackConfig {
+    const reader = new ConfigReader(stack, raw);
+    const role = reader.role();
+    if (!role) throw new ConfigError(reader.problems);
+
+    reader.rejectUnknownKeys(KEYS_BY_ROLE[role], role);
+    const accountId = reader.accountId("accountId", reader.string("accountId", "123456789012"));
+    const region = reader.region("region", reader.string("region", "eu-west-1"));
+    const common = {
+        stack,
+        accountId: accountId ?? "",
+        region: region ?? "",
+        partition: partitionOf(region ?? ""),
+        deploymentRoleArn: reader.deploymentRoleArn(accountId),
+    };
+
+    const config: StackConfig =
+        role === "logging"
+            ? {
+                  ...common,
+                  role,
+                  resourceAccounts: reader.resourceAccounts(),
+                  centralBucket: reader.centralBucket(),
+              }
+            : { ...common, role, loggingStack: reader.loggingStack() };
+
+    if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+    return config;
+}
+
+/** Collects problems instead of stopping at the first, so one preview shows them all. */
+class ConfigReader {
+    readonly problems: string[] = [];
+
+    constructor(
+        private readonly stack: string,
+        private readonly raw: Readonly<Record<string, string>>,
+    ) {}
+
+    problem(key: string, what: string, fix: string): undefined {
+        this.problems.push(`Invalid config ${PROJECT}:${key}: ${what}. Fix: ${fix}.`);
+        return undefined;
+    }
+
+    private setCommand(key: string, example: string): string {
+        return `run \`pulumi config set ${key} ${example} -s ${this.stack}\``;
+    }
+
+    private value(key: string): string | undefined {
+        return this.raw[`${PROJECT}:${key}`];
+    }
+
+    string(key: string, example: string): string | undefined {
+        const value = this.value(key);
+        if (value === undefined || value === "") {
+            return this.problem(key, "is required but not set", this.setCommand(key, example));
+        }
+        return value;
+    }
+
+    /** Parses a structured (YAML object or list) value; Pulumi passes these as JSON text. */
+    json(key: string, fix: string): unknown {
+        const value = this.value(key);
+        if (value === undefined) return undefined;
+        try {
+            return JSON.parse(value);
+        } catch {
+            return this.problem(key, "is not a structured value", fix);
+        }
+    }
+
+    role(): StackRole | undefined {
+        const role = this.string("role", "logging");
+        if (role === undefined) return undefined;
+        if (role === "logging" || role === "resource") return role;
+        return this.problem(
+            "role",
+            `"${role}" is not a known role`,
+            'set it to "logging" (the central logging account) or "resource" (an application account)',
+        );
+    }
+
+    rejectUnknownKeys(known: readonly string[], role: StackRole): void {
+        const prefix = `${PROJECT}:`;
+        for (const fullKey of Object.keys(this.raw).sort()) {
+            if (!fullKey.startsWith(prefix)) continue;
+            const key = fullKey.slice(prefix.length);
+            if (!known.includes(key)) {
+                this.problem(
+                    key,
+                    `is not a setting of a ${role} stack`,
+                    `remove it or correct its spelling (known keys: ${known.join(", ")})`,
+                );
+            }
+        }
+    }
+
+    accountId(key: string, value: unknown): string | undefined {
+        if (value === undefined) return undefined;
+        if (isAccountId(value)) return value;
+        return this.problem(
+            key,
+            `${JSON.stringify(value)} is not a 12-digit AWS account ID`,
+            'write the ID as a quoted 12-digit string, e.g. "123456789012"',
+        );
+    }
+
+    region(key: string, value: unknown): string | undefined {
+        if (value === undefined) return undefined;
+        if (isRegion(value)) return value;
+        return this.problem(
+            key,
+            `${JSON.stringify(value)} is not an AWS Region`,
+            "use a Region code such as us-east-1 or eu-west-1",
+        );
+    }
+
+    deploymentRoleArn(accountId: string | undefined): string | undefined {
+        const value = this.value("deploymentRoleArn");
+        if (value === undefined) return undefined;
+        const match = /^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role\/[\w+=,.@/-]+$/.exec(value);
+        if (!match) {
+            return this.problem(
+                "deploymentRoleArn",
+                `"${value}" is not an IAM role ARN`,
+                "use arn:aws:iam::<account-id>:role/<name>, or remove the key to deploy with the ambient credentials",
+            );
+        }
+        if (accountId !== undefined && match[2] !== accountId) {
+            return this.problem(
+                "deploymentRoleArn",
+                `the role is in account ${match[2]} but this stack deploys to ${accountId}`,
+                "use a deployment role in the stack's own account",
+            );
+        }
+        return value;
+    }
+
+    resourceAccounts(): ResourceAccount[] {
+        const key = "resourceAccounts";
+        const fix = "list each application account with its Regions, e.g. [{accountId: \"222222222222\", regions: [eu-west-1]}]";
+        const value = this.json(key, fix);
+        if (value === undefined) {
+            this.problem(key, "is required on the logging stack", fix);
+            return [];
+        }
+        if (!Array.isArray(value) || value.length === 0) {
+            this.problem(key, "must be a non-empty list", fix);
+            return [];
+        }
+        const seen = new Set<string>();
+        const accounts: ResourceAccount[] = [];
+        value.forEach((entry: unknown, index) => {
+            const at = `${key}[${index}]`;
+            const item = (entry ?? {}) as { accountId?: unknown; regions?: unknown };
+            const accountId = this.accountId(`${at}.accountId`, item.accountId ?? "(missing)");
+            if (accountId && seen.has(accountId)) {
+                this.problem(`${at}.accountId`, `account ${accountId} is listed twice`, "merge its Regions into one entry");
+            }
+            if (accountId) seen.add(accountId);
+            if (!Array.isArray(item.regions) || item.regions.length === 0) {
+                this.problem(`${at}.regions`, "must be a non-empty list of Regions", "add the Regions this account logs from");
+                return;
+            }
+            const regions = item.regions
+                .map((region: unknown, i: number) => this.region(`${at}.regions[${i}]`, region))
+                .filter((region): region is string => region !== undefined);
+            if (new Set(regions).size !== regions.length) {
+                this.problem(`${at}.regions`, "lists a Region twice", "list each Region once");
+            }
+            if (accountId) accounts.push({ accountId, regions });
+        });
+        return accounts;
+    }
+
+    centralBucket(): CentralBucketSettings {
+        const key = "centralBucket";
+        const value = this.json(key, "give an object with infrequentAccessAfterDays, glacierAfterDays, expireAfterDays");
+        if (value === undefined) return DEFAULT_CENTRAL_BUCKET;
+        const given = (value ?? {}) as Record<string, unknown>;
+        const days = (field: keyof CentralBucketSettings): number => {
+            const v = given[field] ?? DEFAULT_CENTRAL_BUCKET[field];
+            if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+                this.problem(`${key}.${field}`, `${JSON.stringify(v)} is not a whole number of days`, "use a positive integer");
+                return DEFAULT_CENTRAL_BUCKET[field];
+            }
+            return v;
+        };
+        const settings = {
+            infrequentAccessAfterDays: days("infrequentAccessAfterDays"),
+            glacierAfterDays: days("glacierAfterDays"),
+            expireAfterDays: days("expireAfterDays"),
+        };
+        for (const field of Object.keys(given)) {
+            if (!(field in DEFAULT_CENTRAL_BUCKET)) {
+                this.problem(`${key}.${field}`, "is not a lifecycle setting", "use infrequentAccessAfterDays, glacierAfterDays or expireAfterDays");
+            }
+        }
+        if (settings.infrequentAccessAfterDays < 30) {
+            this.problem(
+                `${key}.infrequentAccessAfterDays`,
+                `S3 moves objects to Standard-IA no sooner than 30 days, got ${settings.infrequentAccessAfterDays}`,
+                "use 30 or more",
+            );
+        }
+        if (settings.glacierAfterDays <= settings.infrequentAccessAfterDays) {
+            this.problem(`${key}.glacierAfterDays`, "must come after infrequentAccessAfterDays", "use a larger number of days");
+        }
+        if (settings.expireAfterDays <= settings.glacierAfterDays) {
+            this.problem(`${key}.expireAfterDays`, "must come after glacierAfterDays", "use a larger number of days");
+        }
+        return settings;
+    }
+
+    loggingStack(): string {
+        const value = this.string("loggingStack", "organization/central-waf-logs/logging");
+        if (value === undefined) return "";
+        if (!STACK_NAME.test(value)) {
+            this.problem(
+                "loggingStack",
+                `"${value}" is not a fully qualified stack name`,
+                "use <organization>/<project>/<stack>, e.g. organization/central-waf-logs/logging",
+            );
+        }
+        return value;
+    }
+}

@@ -1,0 +1,20 @@
+/**
+ * Physical names that must be known across stacks before the resources exist: the logging
+ * account's bucket and key policies admit copier roles by ARN while those roles are created
+ * later, by the resource stacks. Both sides derive the names from here.
+ */
+import { PROJECT } from "./config";
+
+/** IAM role of the copier Lambda in a resource account; one per Region. */
+export function copierRoleName(region: string): string {
+    return `${PROJECT}-copier-${region}`;
+}
+
+export function copierRoleArn(partition: string, accountId: string, region: string): string {
+    return `arn:${partition}:iam::${accountId}:role/${copierRoleName(region)}`;
+}
+
+/** The Firehose delivery stream of a resource stack; WAF requires the aws-waf-logs- prefix. */
+export function firehoseStreamName(region: string): string {
+    return `aws-waf-logs-central-${region}`;
+}

@@ -1,0 +1,27 @@
+/**
+ * What the logging stack exports and resource stacks read through their StackReference. One
+ * list, so a renamed output breaks the tests instead of a deployment.
+ */
+export interface LoggingStackOutputs {
+    loggingAccountId: string;
+    loggingRegion: string;
+    partition: string;
+    centralBucketName: string;
+    centralBucketArn: string;
+    centralKeyArn: string;
+    /** The central object-key layout, `<account_id>/<region>/<firehose_name>/...`. */
+    objectKeyLayout: string;
+    /** Account ID → Regions allowed to ship logs. */
+    allowedAccounts: Record<string, string[]>;
+}
+
+export const LOGGING_OUTPUT_NAMES: readonly (keyof LoggingStackOutputs)[] = [
+    "loggingAccountId",
+    "loggingRegion",
+    "partition",
+    "centralBucketName",
+    "centralBucketArn",
+    "centralKeyArn",
+    "objectKeyLayout",
+    "allowedAccounts",
+];

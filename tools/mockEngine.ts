@@ -1,0 +1,238 @@
+/**
+ * Runs the real Pulumi program for one committed stack under Pulumi's mock engine, with no
+ * CLI and no cloud: the stack's own Pulumi.<stack>.yaml is the configuration, every resource
+ * registration is recorded (type, name, parent, provider, inputs), StackReferences are answered
+ * from other stacks' recorded outputs, and any invoke without a mock throws.
+ *
+ * Used by `npm start` (the plan), the policy gate and the tests, so all three see the same thing.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { parse as parseYaml } from "yaml";
+import { PROJECT } from "../config";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export const ORGANIZATION = "organization";
+
+export interface RecordedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** URN of the parent, undefined for the stack's top-level resources. */
+    readonly parent?: string;
+    /** Provider reference (`<urn>::<id>`); undefined when none was given (the default provider). */
+    readonly provider?: string;
+    readonly custom: boolean;
+    readonly inputs: Record<string, any>;
+    /** The state the mock returned (inputs plus provider-computed fields). */
+    readonly state: Record<string, any>;
+}
+
+export interface RecordedInvoke {
+    readonly token: string;
+    readonly inputs: Record<string, any>;
+    readonly provider?: string;
+}
+
+export interface ProgramRun {
+    readonly stack: string;
+    readonly config: Readonly<Record<string, string>>;
+    readonly resources: readonly RecordedResource[];
+    readonly invokes: readonly RecordedInvoke[];
+    readonly outputs: Record<string, any>;
+    /** Fully qualified names of the stacks this one read through a StackReference. */
+    readonly references: readonly string[];
+}
+
+export interface RunOptions {
+    /** Config to set (full `<project>:<key>` names) on top of the stack file; undefined removes a key. */
+    readonly configOverrides?: Readonly<Record<string, string | undefined>>;
+    /** Outputs returned to StackReferences, by fully qualified stack name. */
+    readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+/** Stacks with a committed Pulumi.<stack>.yaml, the logging stack first (deploy order). */
+export function committedStacks(): string[] {
+    return fs
+        .readdirSync(PROJECT_ROOT)
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((stack): stack is string => stack !== undefined)
+        .sort((a, b) => (a === "logging" ? -1 : b === "logging" ? 1 : a.localeCompare(b)));
+}
+
+export function qualifiedStackName(stack: string): string {
+    return `${ORGANIZATION}/${PROJECT}/${stack}`;
+}
+
+/**
+ * Reads a stack file into the `<namespace>:<key>` → string map Pulumi hands a program:
+ * structured values become JSON text, scalars their string form.
+ */
+export function readStackConfig(stack: string): Record<string, string> {
+    const file = path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+    const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return config;
+}
+
+/** Runs the program once for `stack`; rejects with the program's own error if it fails. */
+export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+    const config = applyOverrides(readStackConfig(stack), options.configOverrides);
+    const resources: RecordedResource[] = [];
+    const invokes: RecordedInvoke[] = [];
+    const references: string[] = [];
+    const states = new MockState(config);
+
+    pulumi.runtime.setAllConfig(config);
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    const name = String(args.inputs.name);
+                    references.push(name);
+                    const outputs = options.stackOutputs?.[name];
+                    if (!outputs) throw new Error(`No outputs recorded for referenced stack ${name}.`);
+                    return { id: name, state: { name, outputs, secretOutputNames: [] } };
+                }
+                return { id: `${args.name}-id`, state: states.stateFor(args.type, args.name, args.inputs) };
+            },
+            call(args) {
+                invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider });
+                throw new Error(`Unmocked invoke ${args.token}: add a mock to tools/mockEngine.ts if the program needs it.`);
+            },
+        },
+        PROJECT,
+        stack,
+        false,
+        ORGANIZATION,
+    );
+    recordRegistrations(resources);
+
+    forgetProjectModules();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const exported = await require(path.join(PROJECT_ROOT, "index.ts"));
+    const outputs = await resolveDeep(exported);
+    // Registrations the outputs did not depend on may still be in flight: let them land.
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return { stack, config, resources, invokes, outputs, references };
+}
+
+/**
+ * Runs every committed stack in deploy order, feeding each resource stack the logging stack's
+ * recorded outputs, so the wiring between stacks is exercised end to end.
+ */
+export async function runAllStacks(): Promise<ProgramRun[]> {
+    const runs: ProgramRun[] = [];
+    const stackOutputs: Record<string, Record<string, unknown>> = {};
+    for (const stack of committedStacks()) {
+        const run = await runProgram(stack, { stackOutputs });
+        stackOutputs[qualifiedStackName(stack)] = run.outputs;
+        runs.push(run);
+    }
+    return runs;
+}
+
+function applyOverrides(
+    config: Record<string, string>,
+    overrides: RunOptions["configOverrides"] = {},
+): Record<string, string> {
+    const result = { ...config };
+    for (const [key, value] of Object.entries(overrides)) {
+        if (value === undefined) delete result[key];
+        else result[key] = value;
+    }
+    return result;
+}
+
+/** Wraps the mock monitor to see what MockResourceArgs omits: the parent and the URN. */
+function recordRegistrations(resources: RecordedResource[]): void {
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) =>
+        register(req, (err: unknown, res: any) => {
+            if (!err) {
+                resources.push({
+                    urn: res.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent() || undefined,
+                    provider: req.getProvider() || undefined,
+                    custom: req.getCustom(),
+                    inputs: deserializeProperties(req.getObject()),
+                    state: deserializeProperties(res.getObject()),
+                });
+            }
+            callback(err, res);
+        });
+}
+
+/** Drops the project's own modules so the next `require` runs the program afresh. */
+function forgetProjectModules(): void {
+    for (const file of Object.keys(require.cache)) {
+        if (file.startsWith(PROJECT_ROOT) && !file.includes(`${path.sep}node_modules${path.sep}`)) {
+            delete require.cache[file];
+        }
+    }
+}
+
+async function resolveDeep(value: unknown): Promise<any> {
+    return new Promise((resolve) => pulumi.output(value as pulumi.Input<any>).apply((v) => resolve(v)));
+}
+
+/**
+ * Provider-computed fields the program reads (ARNs, physical names, IDs). Mocks have no
+ * provider, so they are derived here from the stack's account and Region.
+ */
+class MockState {
+    private readonly account: string;
+    private readonly region: string;
+
+    constructor(config: Readonly<Record<string, string>>) {
+        this.account = config[`${PROJECT}:accountId`] ?? "000000000000";
+        this.region = config[`${PROJECT}:region`] ?? "us-east-1";
+    }
+
+    stateFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+        const { account, region } = this;
+        const physical = inputs.name ?? `${name}-0123abc`;
+        const extra: Record<string, any> = {};
+        switch (type) {
+            case "aws:s3/bucket:Bucket": {
+                const bucket = inputs.bucket ?? `${name}-0123abc`;
+                Object.assign(extra, { bucket, arn: `arn:aws:s3:::${bucket}`, region });
+                break;
+            }
+            case "aws:kms/key:Key":
+                Object.assign(extra, { keyId: `${name}-key-id`, arn: `arn:aws:kms:${region}:${account}:key/${name}-key-id` });
+                break;
+            case "aws:iam/role:Role":
+                Object.assign(extra, { name: physical, arn: `arn:aws:iam::${account}:role/${physical}` });
+                break;
+            case "aws:iam/policy:Policy":
+                Object.assign(extra, { name: physical, arn: `arn:aws:iam::${account}:policy/${physical}` });
+                break;
+            case "aws:lambda/function:Function":
+                Object.assign(extra, {
+                    name: physical,
+                    arn: `arn:aws:lambda:${region}:${account}:function:${physical}`,
+                    invokeArn: `arn:aws:apigateway:${region}:lambda:path/functions/${physical}/invocations`,
+                });
+                break;
+            case "aws:sqs/queue:Queue":
+                Object.assign(extra, {
+                    name: physical,
+                    arn: `arn:aws:sqs:${region}:${account}:${physical}`,
+                    url: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
+                });
+                break;
+            default:
+                extra.arn = `arn:aws:${type.split(":")[1]?.split("/")[0] ?? "mock"}:${region}:${account}:${name}`;
+        }
+        return { ...inputs, ...extra };
+    }
+}
