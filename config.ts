@@ -237,7 +237,8 @@ class ConfigReader {
 
     resourceAccounts(): ResourceAccount[] {
         const key = "resourceAccounts";
-        const fix = "list each application account with its Regions, e.g. [{accountId: \"222222222222\", regions: [eu-west-1]}]";
+        const fix =
+            'list each application account with its Regions, e.g. [{accountId: "222222222222", regions: [eu-west-1]}]';
         const value = this.json(key, fix);
         if (value === undefined) {
             this.problem(key, "is required on the logging stack", fix);
@@ -254,11 +255,19 @@ class ConfigReader {
             const item = (entry ?? {}) as { accountId?: unknown; regions?: unknown };
             const accountId = this.accountId(`${at}.accountId`, item.accountId ?? "(missing)");
             if (accountId && seen.has(accountId)) {
-                this.problem(`${at}.accountId`, `account ${accountId} is listed twice`, "merge its Regions into one entry");
+                this.problem(
+                    `${at}.accountId`,
+                    `account ${accountId} is listed twice`,
+                    "merge its Regions into one entry",
+                );
             }
             if (accountId) seen.add(accountId);
             if (!Array.isArray(item.regions) || item.regions.length === 0) {
-                this.problem(`${at}.regions`, "must be a non-empty list of Regions", "add the Regions this account logs from");
+                this.problem(
+                    `${at}.regions`,
+                    "must be a non-empty list of Regions",
+                    "add the Regions this account logs from",
+                );
                 return;
             }
             const regions = item.regions
@@ -274,13 +283,20 @@ class ConfigReader {
 
     centralBucket(): CentralBucketSettings {
         const key = "centralBucket";
-        const value = this.json(key, "give an object with infrequentAccessAfterDays, glacierAfterDays, expireAfterDays");
+        const value = this.json(
+            key,
+            "give an object with infrequentAccessAfterDays, glacierAfterDays, expireAfterDays",
+        );
         if (value === undefined) return DEFAULT_CENTRAL_BUCKET;
         const given = (value ?? {}) as Record<string, unknown>;
         const days = (field: keyof CentralBucketSettings): number => {
             const v = given[field] ?? DEFAULT_CENTRAL_BUCKET[field];
             if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-                this.problem(`${key}.${field}`, `${JSON.stringify(v)} is not a whole number of days`, "use a positive integer");
+                this.problem(
+                    `${key}.${field}`,
+                    `${JSON.stringify(v)} is not a whole number of days`,
+                    "use a positive integer",
+                );
                 return DEFAULT_CENTRAL_BUCKET[field];
             }
             return v;
@@ -292,7 +308,11 @@ class ConfigReader {
         };
         for (const field of Object.keys(given)) {
             if (!(field in DEFAULT_CENTRAL_BUCKET)) {
-                this.problem(`${key}.${field}`, "is not a lifecycle setting", "use infrequentAccessAfterDays, glacierAfterDays or expireAfterDays");
+                this.problem(
+                    `${key}.${field}`,
+                    "is not a lifecycle setting",
+                    "use infrequentAccessAfterDays, glacierAfterDays or expireAfterDays",
+                );
             }
         }
         if (settings.infrequentAccessAfterDays < 30) {
@@ -303,7 +323,11 @@ class ConfigReader {
             );
         }
         if (settings.glacierAfterDays <= settings.infrequentAccessAfterDays) {
-            this.problem(`${key}.glacierAfterDays`, "must come after infrequentAccessAfterDays", "use a larger number of days");
+            this.problem(
+                `${key}.glacierAfterDays`,
+                "must come after infrequentAccessAfterDays",
+                "use a larger number of days",
+            );
         }
         if (settings.expireAfterDays <= settings.glacierAfterDays) {
             this.problem(`${key}.expireAfterDays`, "must come after glacierAfterDays", "use a larger number of days");

@@ -52,7 +52,16 @@ export function centralKey(k: CentralKey): string {
 export function parseCentralKey(key: string): CentralKey | undefined {
     const m = CENTRAL_KEY.exec(key);
     if (!m) return undefined;
-    return { accountId: m[1], region: m[2], streamName: m[3], year: m[4], month: m[5], day: m[6], hour: m[7], file: m[8] };
+    return {
+        accountId: m[1],
+        region: m[2],
+        streamName: m[3],
+        year: m[4],
+        month: m[5],
+        day: m[6],
+        hour: m[7],
+        file: m[8],
+    };
 }
 
 /** The prefix one Region of one account may write under. */

@@ -134,7 +134,9 @@ export function centralKeyPolicy(p: KeyPolicyInputs): PolicyDocument {
         Condition: {
             StringEquals: { "kms:ViaService": `s3.${p.loggingRegion}.amazonaws.com` },
             ArnEquals: {
-                "aws:PrincipalArn": account.regions.map((region) => copierRoleArn(p.partition, account.accountId, region)),
+                "aws:PrincipalArn": account.regions.map((region) =>
+                    copierRoleArn(p.partition, account.accountId, region),
+                ),
             },
             // With S3 Bucket Keys the context is the bucket ARN; without, the object ARN.
             StringLike: {

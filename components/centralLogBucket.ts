@@ -34,10 +34,14 @@ export class CentralLogBucket extends pulumi.ComponentResource {
     constructor(name: string, args: CentralLogBucketArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:CentralLogBucket", name, {}, opts);
         if (!opts.provider) {
-            throw new Error(`CentralLogBucket ${name}: opts.provider is required; pass the logging account's aws.Provider.`);
+            throw new Error(
+                `CentralLogBucket ${name}: opts.provider is required; pass the logging account's aws.Provider.`,
+            );
         }
         if (args.writers.length === 0) {
-            throw new Error(`CentralLogBucket ${name}: args.writers is empty; list at least one resource account and Region.`);
+            throw new Error(
+                `CentralLogBucket ${name}: args.writers is empty; list at least one resource account and Region.`,
+            );
         }
         const parent = { parent: this };
 
@@ -46,7 +50,13 @@ export class CentralLogBucket extends pulumi.ComponentResource {
 
         const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
             `${name}-public-access`,
-            { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            {
+                bucket,
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            },
             parent,
         );
         new aws.s3.BucketOwnershipControls(
@@ -90,7 +100,11 @@ export class CentralLogBucket extends pulumi.ComponentResource {
             },
             parent,
         );
-        new aws.s3.BucketVersioning(`${name}-versioning`, { bucket, versioningConfiguration: { status: "Enabled" } }, parent);
+        new aws.s3.BucketVersioning(
+            `${name}-versioning`,
+            { bucket, versioningConfiguration: { status: "Enabled" } },
+            parent,
+        );
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
             {

@@ -25,6 +25,8 @@ export interface RecordedResource {
     /** Provider reference (`<urn>::<id>`); undefined when none was given (the default provider). */
     readonly provider?: string;
     readonly custom: boolean;
+    /** URNs this resource explicitly depends on (`dependsOn`). */
+    readonly dependsOn: readonly string[];
     readonly inputs: Record<string, any>;
     /** The state the mock returned (inputs plus provider-computed fields). */
     readonly state: Record<string, any>;
@@ -103,7 +105,9 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
             },
             call(args) {
                 invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider });
-                throw new Error(`Unmocked invoke ${args.token}: add a mock to tools/mockEngine.ts if the program needs it.`);
+                throw new Error(
+                    `Unmocked invoke ${args.token}: add a mock to tools/mockEngine.ts if the program needs it.`,
+                );
             },
         },
         PROJECT,
@@ -163,12 +167,28 @@ function recordRegistrations(resources: RecordedResource[]): void {
                     parent: req.getParent() || undefined,
                     provider: req.getProvider() || undefined,
                     custom: req.getCustom(),
-                    inputs: deserializeProperties(req.getObject()),
+                    dependsOn: req.getDependenciesList(),
+                    inputs: decodeProviderInputs(req.getType(), deserializeProperties(req.getObject())),
                     state: deserializeProperties(res.getObject()),
                 });
             }
             callback(err, res);
         });
+}
+
+/** Providers receive structured settings as JSON text; decode them so tests compare values. */
+function decodeProviderInputs(type: string, inputs: Record<string, any>): Record<string, any> {
+    if (!type.startsWith("pulumi:providers:")) return inputs;
+    return Object.fromEntries(
+        Object.entries(inputs).map(([key, value]) => {
+            if (typeof value !== "string" || !/^[[{]/.test(value)) return [key, value];
+            try {
+                return [key, JSON.parse(value)];
+            } catch {
+                return [key, value];
+            }
+        }),
+    );
 }
 
 /** Drops the project's own modules so the next `require` runs the program afresh. */
@@ -208,7 +228,10 @@ class MockState {
                 break;
             }
             case "aws:kms/key:Key":
-                Object.assign(extra, { keyId: `${name}-key-id`, arn: `arn:aws:kms:${region}:${account}:key/${name}-key-id` });
+                Object.assign(extra, {
+                    keyId: `${name}-key-id`,
+                    arn: `arn:aws:kms:${region}:${account}:key/${name}-key-id`,
+                });
                 break;
             case "aws:iam/role:Role":
                 Object.assign(extra, { name: physical, arn: `arn:aws:iam::${account}:role/${physical}` });

@@ -1,0 +1,152 @@
+import * as assert from "assert";
+import { ConfigError, parseStackConfig } from "../config";
+import { readStackConfig } from "../tools/mockEngine";
+import { failureOf } from "./support/program";
+
+const P = "central-waf-logs";
+
+function problemsOf(stack: string, overrides: Record<string, string | undefined>): readonly string[] {
+    const raw: Record<string, string> = { ...readStackConfig(stack) };
+    for (const [key, value] of Object.entries(overrides)) {
+        if (value === undefined) delete raw[key];
+        else raw[key] = value;
+    }
+    try {
+        parseStackConfig(stack, raw);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+        return err.problems;
+    }
+    return assert.fail("configuration was accepted");
+}
+
+describe("stack configuration", () => {
+    it("parses the committed logging stack into a typed config", () => {
+        const config = parseStackConfig("logging", readStackConfig("logging"));
+        assert.deepStrictEqual(config, {
+            stack: "logging",
+            role: "logging",
+            accountId: "111111111111",
+            region: "us-east-1",
+            partition: "aws",
+            deploymentRoleArn: "arn:aws:iam::111111111111:role/central-waf-logs-deployer",
+            resourceAccounts: [
+                { accountId: "222222222222", regions: ["us-east-1", "eu-west-1"] },
+                { accountId: "333333333333", regions: ["eu-west-1"] },
+            ],
+            centralBucket: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 400 },
+        });
+    });
+
+    it("parses the committed resource stacks", () => {
+        for (const [stack, accountId, region] of [
+            ["resource-us-east-1", "222222222222", "us-east-1"],
+            ["resource-eu-west-1", "333333333333", "eu-west-1"],
+        ]) {
+            const config = parseStackConfig(stack, readStackConfig(stack));
+            assert.strictEqual(config.role, "resource");
+            assert.strictEqual(config.accountId, accountId);
+            assert.strictEqual(config.region, region);
+            assert.strictEqual(
+                config.role === "resource" && config.loggingStack,
+                "organization/central-waf-logs/logging",
+            );
+        }
+    });
+
+    it("rejects an unknown role and says which roles exist", () => {
+        assert.deepStrictEqual(problemsOf("logging", { [`${P}:role`]: "collector" }), [
+            `Invalid config ${P}:role: "collector" is not a known role. Fix: set it to "logging" (the central logging account) or "resource" (an application account).`,
+        ]);
+    });
+
+    it("requires a role", () => {
+        assert.deepStrictEqual(problemsOf("logging", { [`${P}:role`]: undefined }), [
+            `Invalid config ${P}:role: is required but not set. Fix: run \`pulumi config set role logging -s logging\`.`,
+        ]);
+    });
+
+    it("rejects an account ID that is not 12 digits", () => {
+        assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:accountId`]: "33333333333" }), [
+            `Invalid config ${P}:accountId: "33333333333" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
+        ]);
+    });
+
+    it("rejects a malformed Region", () => {
+        assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:region`]: "europe-west1" }), [
+            `Invalid config ${P}:region: "europe-west1" is not an AWS Region. Fix: use a Region code such as us-east-1 or eu-west-1.`,
+        ]);
+    });
+
+    it("rejects a bad account and Region inside resourceAccounts, naming the item", () => {
+        const accounts = JSON.stringify([{ accountId: "2222", regions: ["us-east-1", "moon-1"] }]);
+        assert.deepStrictEqual(problemsOf("logging", { [`${P}:resourceAccounts`]: accounts }), [
+            `Invalid config ${P}:resourceAccounts[0].accountId: "2222" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
+            `Invalid config ${P}:resourceAccounts[0].regions[1]: "moon-1" is not an AWS Region. Fix: use a Region code such as us-east-1 or eu-west-1.`,
+        ]);
+    });
+
+    it("rejects a duplicate resource account", () => {
+        const accounts = JSON.stringify([
+            { accountId: "222222222222", regions: ["us-east-1"] },
+            { accountId: "222222222222", regions: ["eu-west-1"] },
+        ]);
+        assert.deepStrictEqual(problemsOf("logging", { [`${P}:resourceAccounts`]: accounts }), [
+            `Invalid config ${P}:resourceAccounts[1].accountId: account 222222222222 is listed twice. Fix: merge its Regions into one entry.`,
+        ]);
+    });
+
+    it("requires resourceAccounts on the logging stack", () => {
+        assert.deepStrictEqual(problemsOf("logging", { [`${P}:resourceAccounts`]: undefined }), [
+            `Invalid config ${P}:resourceAccounts: is required on the logging stack. Fix: list each application account with its Regions, e.g. [{accountId: "222222222222", regions: [eu-west-1]}].`,
+        ]);
+    });
+
+    it("rejects keys that do not belong to the stack's role (typos included)", () => {
+        assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:resourceAcounts`]: "[]" }), [
+            `Invalid config ${P}:resourceAcounts: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack).`,
+        ]);
+    });
+
+    it("rejects a deployment role in another account", () => {
+        assert.deepStrictEqual(
+            problemsOf("resource-us-east-1", {
+                [`${P}:deploymentRoleArn`]: "arn:aws:iam::999999999999:role/deployer",
+            }),
+            [
+                `Invalid config ${P}:deploymentRoleArn: the role is in account 999999999999 but this stack deploys to 222222222222. Fix: use a deployment role in the stack's own account.`,
+            ],
+        );
+    });
+
+    it("rejects a logging stack name that is not fully qualified", () => {
+        assert.deepStrictEqual(problemsOf("resource-us-east-1", { [`${P}:loggingStack`]: "logging" }), [
+            `Invalid config ${P}:loggingStack: "logging" is not a fully qualified stack name. Fix: use <organization>/<project>/<stack>, e.g. organization/central-waf-logs/logging.`,
+        ]);
+    });
+
+    it("rejects lifecycle days in the wrong order or below the S3 minimum", () => {
+        const bucket = JSON.stringify({ infrequentAccessAfterDays: 10, glacierAfterDays: 90, expireAfterDays: 60 });
+        assert.deepStrictEqual(problemsOf("logging", { [`${P}:centralBucket`]: bucket }), [
+            `Invalid config ${P}:centralBucket.infrequentAccessAfterDays: S3 moves objects to Standard-IA no sooner than 30 days, got 10. Fix: use 30 or more.`,
+            `Invalid config ${P}:centralBucket.expireAfterDays: must come after glacierAfterDays. Fix: use a larger number of days.`,
+        ]);
+    });
+
+    it("derives the partition from the Region", () => {
+        const config = parseStackConfig("logging", {
+            ...readStackConfig("logging"),
+            [`${P}:region`]: "cn-north-1",
+            [`${P}:deploymentRoleArn`]: "arn:aws-cn:iam::111111111111:role/deployer",
+        });
+        assert.strictEqual(config.partition, "aws-cn");
+    });
+
+    it("fails the program itself (not only the parser) on bad configuration", async () => {
+        const message = await failureOf("resource-eu-west-1", { configOverrides: { [`${P}:accountId`]: "abc" } });
+        assert.strictEqual(
+            message,
+            `Invalid config ${P}:accountId: "abc" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
+        );
+    });
+});

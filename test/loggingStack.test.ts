@@ -1,0 +1,192 @@
+import * as assert from "assert";
+import { ProgramRun } from "../tools/mockEngine";
+import { committedRun, only, policyDocument, statement } from "./support/program";
+
+const BUCKET = "central-waf-logs-bucket-0123abc";
+const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
+const KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id";
+
+describe("logging stack: CentralLogBucket", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await committedRun("logging");
+    });
+
+    const bucketPolicy = () => policyDocument(only(run, "aws:s3/bucketPolicy:BucketPolicy").inputs.policy);
+    const keyPolicy = () => policyDocument(only(run, "aws:kms/key:Key").inputs.policy);
+
+    it("disables ACLs with BucketOwnerEnforced", () => {
+        const ownership = only(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls");
+        assert.strictEqual(ownership.inputs.bucket, BUCKET);
+        assert.deepStrictEqual(ownership.inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
+    });
+
+    it("turns on all four public-access blocks", () => {
+        const block = only(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+        assert.strictEqual(block.inputs.bucket, BUCKET);
+        for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) {
+            assert.strictEqual(block.inputs[flag], true, flag);
+        }
+    });
+
+    it("encrypts with the customer-managed key, rotation on, with S3 Bucket Keys", () => {
+        const key = only(run, "aws:kms/key:Key");
+        assert.strictEqual(key.inputs.enableKeyRotation, true);
+        const sse = only(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+        assert.deepStrictEqual(sse.inputs.rules, [
+            {
+                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN },
+                bucketKeyEnabled: true,
+            },
+        ]);
+    });
+
+    it("versions objects", () => {
+        const versioning = only(run, "aws:s3/bucketVersioning:BucketVersioning");
+        assert.deepStrictEqual(versioning.inputs.versioningConfiguration, { status: "Enabled" });
+    });
+
+    it("applies the configured lifecycle transitions and expiry", () => {
+        const [rule] = only(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules;
+        assert.strictEqual(rule.status, "Enabled");
+        assert.deepStrictEqual(rule.transitions, [
+            { days: 30, storageClass: "STANDARD_IA" },
+            { days: 90, storageClass: "GLACIER" },
+        ]);
+        assert.deepStrictEqual(rule.expiration, { days: 400 });
+        assert.deepStrictEqual(rule.noncurrentVersionExpiration, { noncurrentDays: 30 });
+    });
+
+    it("denies every request that is not over TLS", () => {
+        assert.deepStrictEqual(statement(bucketPolicy(), "DenyInsecureTransport"), {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        });
+    });
+
+    it("lets each copier role write only under its own account and Region prefix", () => {
+        const writes = bucketPolicy().Statement.filter((s) => s.Effect === "Allow");
+        assert.deepStrictEqual(
+            writes.map((s) => [s.Principal.AWS, s.Action, s.Resource, s.Condition.ArnEquals["aws:PrincipalArn"]]),
+            [
+                [
+                    "arn:aws:iam::222222222222:root",
+                    "s3:PutObject",
+                    `${BUCKET_ARN}/222222222222/us-east-1/*`,
+                    "arn:aws:iam::222222222222:role/central-waf-logs-copier-us-east-1",
+                ],
+                [
+                    "arn:aws:iam::222222222222:root",
+                    "s3:PutObject",
+                    `${BUCKET_ARN}/222222222222/eu-west-1/*`,
+                    "arn:aws:iam::222222222222:role/central-waf-logs-copier-eu-west-1",
+                ],
+                [
+                    "arn:aws:iam::333333333333:root",
+                    "s3:PutObject",
+                    `${BUCKET_ARN}/333333333333/eu-west-1/*`,
+                    "arn:aws:iam::333333333333:role/central-waf-logs-copier-eu-west-1",
+                ],
+            ],
+        );
+    });
+
+    it("grants no account anything outside its own prefix, and nothing public", () => {
+        for (const s of bucketPolicy().Statement.filter((st) => st.Effect === "Allow")) {
+            const account = /iam::(\d{12}):root/.exec(s.Principal.AWS)?.[1];
+            assert.ok(account, `allow statement ${s.Sid} must name one account`);
+            assert.ok(String(s.Resource).startsWith(`${BUCKET_ARN}/${account}/`), `${s.Sid} escapes its prefix`);
+            assert.notStrictEqual(s.Principal, "*");
+        }
+    });
+
+    it("lets no one outside the logging account read or list the logs", () => {
+        const deny = statement(bucketPolicy(), "DenyReadsOutsideLoggingAccount");
+        assert.strictEqual(deny.Effect, "Deny");
+        assert.deepStrictEqual(deny.Action, [
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:ListBucket",
+            "s3:ListBucketVersions",
+        ]);
+        assert.deepStrictEqual(deny.Condition, { StringNotEquals: { "aws:PrincipalAccount": "111111111111" } });
+        const allowedActions = bucketPolicy()
+            .Statement.filter((s) => s.Effect === "Allow")
+            .flatMap((s) => [s.Action].flat());
+        assert.deepStrictEqual([...new Set(allowedActions)], ["s3:PutObject"]);
+    });
+
+    it("refuses objects encrypted with anything but the central key", () => {
+        assert.deepStrictEqual(statement(bucketPolicy(), "DenyOtherKmsKeys").Condition, {
+            StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_ARN },
+        });
+        assert.deepStrictEqual(statement(bucketPolicy(), "DenyEncryptionOtherThanKms").Condition, {
+            StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" },
+        });
+    });
+
+    it("lets exactly the copier roles encrypt with the key, through S3 in the logging Region", () => {
+        const doc = keyPolicy();
+        const writers = doc.Statement.filter((s) => s.Sid.startsWith("CopierEncrypts"));
+        assert.deepStrictEqual(
+            writers.map((s) => [
+                s.Principal.AWS,
+                s.Action,
+                s.Condition.ArnEquals["aws:PrincipalArn"],
+                s.Condition.StringEquals,
+            ]),
+            [
+                [
+                    "arn:aws:iam::222222222222:root",
+                    "kms:GenerateDataKey",
+                    [
+                        "arn:aws:iam::222222222222:role/central-waf-logs-copier-us-east-1",
+                        "arn:aws:iam::222222222222:role/central-waf-logs-copier-eu-west-1",
+                    ],
+                    { "kms:ViaService": "s3.us-east-1.amazonaws.com" },
+                ],
+                [
+                    "arn:aws:iam::333333333333:root",
+                    "kms:GenerateDataKey",
+                    ["arn:aws:iam::333333333333:role/central-waf-logs-copier-eu-west-1"],
+                    { "kms:ViaService": "s3.us-east-1.amazonaws.com" },
+                ],
+            ],
+        );
+        assert.deepStrictEqual(writers[1].Condition.StringLike, {
+            "kms:EncryptionContext:aws:s3:arn": [BUCKET_ARN, `${BUCKET_ARN}/333333333333/*`],
+        });
+    });
+
+    it("keeps the key owned by the logging account without a kms:* grant", () => {
+        const owner = statement(keyPolicy(), "LoggingAccountOwnsKey");
+        assert.deepStrictEqual(owner.Principal, { AWS: "arn:aws:iam::111111111111:root" });
+        assert.ok(owner.Action.includes("kms:PutKeyPolicy"), "the owner must be able to change the key policy");
+        for (const s of keyPolicy().Statement) {
+            for (const action of [s.Action].flat())
+                assert.ok(!/^(\*|kms:\*)$/.test(action), `${s.Sid} grants ${action}`);
+        }
+    });
+
+    it("exports what resource stacks need", () => {
+        assert.deepStrictEqual(run.outputs, {
+            loggingAccountId: "111111111111",
+            loggingRegion: "us-east-1",
+            partition: "aws",
+            centralBucketName: BUCKET,
+            centralBucketArn: BUCKET_ARN,
+            centralKeyArn: KEY_ARN,
+            objectKeyLayout: "<account_id>/<region>/<firehose_name>/<yyyy>/<MM>/<dd>/<HH>/<file>",
+            allowedAccounts: { "222222222222": ["us-east-1", "eu-west-1"], "333333333333": ["eu-west-1"] },
+        });
+    });
+
+    it("puts the bucket policy only after the public-access block exists", () => {
+        const block = only(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+        assert.ok(only(run, "aws:s3/bucketPolicy:BucketPolicy").dependsOn.includes(block.urn));
+    });
+});

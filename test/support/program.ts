@@ -1,0 +1,66 @@
+/** Shared access to mocked program runs, cached per stack so each committed stack runs once. */
+import * as assert from "assert";
+import {
+    ProgramRun,
+    RecordedResource,
+    RunOptions,
+    qualifiedStackName,
+    runAllStacks,
+    runProgram,
+} from "../../tools/mockEngine";
+
+let allRuns: Promise<ProgramRun[]> | undefined;
+
+/** Every committed stack, run in deploy order with real cross-stack references. */
+export function committedRuns(): Promise<ProgramRun[]> {
+    allRuns ??= runAllStacks();
+    return allRuns;
+}
+
+export async function committedRun(stack: string): Promise<ProgramRun> {
+    const run = (await committedRuns()).find((r) => r.stack === stack);
+    assert.ok(run, `no committed stack ${stack}`);
+    return run;
+}
+
+/** Runs a stack with changed config, answering its StackReference from the committed logging run. */
+export async function runWith(stack: string, options: RunOptions): Promise<ProgramRun> {
+    const logging = await committedRun("logging");
+    return runProgram(stack, {
+        stackOutputs: { [qualifiedStackName("logging")]: logging.outputs },
+        ...options,
+    });
+}
+
+/** Expects the program to fail and returns its error message. */
+export async function failureOf(stack: string, options: RunOptions): Promise<string> {
+    try {
+        await runWith(stack, options);
+    } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+    }
+    assert.fail(`stack ${stack} ran without the expected error`);
+}
+
+export function ofType(run: ProgramRun, type: string): RecordedResource[] {
+    return run.resources.filter((r) => r.type === type);
+}
+
+/** The single resource of a type (and name, if given); fails if there is not exactly one. */
+export function only(run: ProgramRun, type: string, name?: string): RecordedResource {
+    const found = ofType(run, type).filter((r) => name === undefined || r.name === name);
+    assert.strictEqual(found.length, 1, `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+    return found[0];
+}
+
+/** Parses a policy document given as JSON text (as the AWS provider receives it). */
+export function policyDocument(value: unknown): { Statement: any[] } {
+    assert.strictEqual(typeof value, "string", "policy should be JSON text");
+    return JSON.parse(value as string);
+}
+
+export function statement(doc: { Statement: any[] }, sid: string): any {
+    const found = doc.Statement.find((s) => s.Sid === sid);
+    assert.ok(found, `no statement ${sid} in ${doc.Statement.map((s) => s.Sid).join(", ")}`);
+    return found;
+}
