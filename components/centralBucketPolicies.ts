@@ -5,20 +5,7 @@
 import { ResourceAccount } from "../config";
 import { centralRegionPrefix } from "../layout";
 import { copierRoleArn } from "../names";
-
-export interface PolicyDocument {
-    Version: "2012-10-17";
-    Statement: PolicyStatement[];
-}
-
-export interface PolicyStatement {
-    Sid: string;
-    Effect: "Allow" | "Deny";
-    Principal: "*" | { AWS: string | string[] } | { Service: string | string[] };
-    Action: string | string[];
-    Resource: string | string[];
-    Condition?: Record<string, Record<string, string | string[]>>;
-}
+import { PolicyDocument, PolicyStatement, policyDocument } from "./policyDocuments";
 
 export interface CentralPolicyInputs {
     readonly bucketArn: string;
@@ -36,7 +23,8 @@ const sidPart = (text: string) => text.replace(/(^|-)([a-z0-9])/g, (_, __, c: st
 /** Objects a copier may read back: none. Listed here so the deny below is explicit. */
 const READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"];
 
-export function centralBucketPolicy(p: CentralPolicyInputs): PolicyDocument {
+/** Statements of the central bucket policy beyond the TLS-only deny every private bucket has. */
+export function centralBucketStatements(p: CentralPolicyInputs): PolicyStatement[] {
     const objects = `${p.bucketArn}/*`;
     const writes: PolicyStatement[] = p.writers.flatMap((account) =>
         account.regions.map((region) => ({
@@ -52,44 +40,33 @@ export function centralBucketPolicy(p: CentralPolicyInputs): PolicyDocument {
             },
         })),
     );
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [p.bucketArn, objects],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-            {
-                Sid: "DenyReadsOutsideLoggingAccount",
-                Effect: "Deny",
-                Principal: "*",
-                Action: READ_ACTIONS,
-                Resource: [p.bucketArn, objects],
-                Condition: { StringNotEquals: { "aws:PrincipalAccount": p.loggingAccountId } },
-            },
-            {
-                Sid: "DenyEncryptionOtherThanKms",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:PutObject",
-                Resource: objects,
-                Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
-            },
-            {
-                Sid: "DenyOtherKmsKeys",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:PutObject",
-                Resource: objects,
-                Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": p.keyArn } },
-            },
-            ...writes,
-        ],
-    };
+    return [
+        {
+            Sid: "DenyReadsOutsideLoggingAccount",
+            Effect: "Deny",
+            Principal: "*",
+            Action: READ_ACTIONS,
+            Resource: [p.bucketArn, objects],
+            Condition: { StringNotEquals: { "aws:PrincipalAccount": p.loggingAccountId } },
+        },
+        {
+            Sid: "DenyEncryptionOtherThanKms",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: objects,
+            Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+        },
+        {
+            Sid: "DenyOtherKmsKeys",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: objects,
+            Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": p.keyArn } },
+        },
+        ...writes,
+    ];
 }
 
 /** Key administration and use by the logging account; no `kms:*`, so the key stays auditable. */
@@ -122,7 +99,7 @@ export const KEY_OWNER_ACTIONS = [
     "kms:UpdateKeyDescription",
 ];
 
-export type KeyPolicyInputs = Omit<CentralPolicyInputs, "keyArn">;
+export type KeyPolicyInputs = Omit<CentralPolicyInputs, "keyArn" | "bucketArn">;
 
 export function centralKeyPolicy(p: KeyPolicyInputs): PolicyDocument {
     const writers: PolicyStatement[] = p.writers.map((account) => ({
@@ -138,23 +115,16 @@ export function centralKeyPolicy(p: KeyPolicyInputs): PolicyDocument {
                     copierRoleArn(p.partition, account.accountId, region),
                 ),
             },
-            // With S3 Bucket Keys the context is the bucket ARN; without, the object ARN.
-            StringLike: {
-                "kms:EncryptionContext:aws:s3:arn": [p.bucketArn, `${p.bucketArn}/${account.accountId}/*`],
-            },
         },
     }));
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "LoggingAccountOwnsKey",
-                Effect: "Allow",
-                Principal: { AWS: accountRoot(p.partition, p.loggingAccountId) },
-                Action: KEY_OWNER_ACTIONS,
-                Resource: "*",
-            },
-            ...writers,
-        ],
-    };
+    return policyDocument([
+        {
+            Sid: "LoggingAccountOwnsKey",
+            Effect: "Allow",
+            Principal: { AWS: accountRoot(p.partition, p.loggingAccountId) },
+            Action: KEY_OWNER_ACTIONS,
+            Resource: "*",
+        },
+        ...writers,
+    ]);
 }

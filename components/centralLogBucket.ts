@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CentralBucketSettings, ResourceAccount } from "../config";
-import { centralBucketPolicy, centralKeyPolicy } from "./centralBucketPolicies";
+import { centralBucketStatements, centralKeyPolicy } from "./centralBucketPolicies";
+import { privateBucket } from "./privateBucket";
 
 export interface CentralLogBucketArgs {
     /** The logging account that owns the bucket, its key, and alone may read the logs. */
@@ -43,73 +44,35 @@ export class CentralLogBucket extends pulumi.ComponentResource {
                 `CentralLogBucket ${name}: args.writers is empty; list at least one resource account and Region.`,
             );
         }
-        const parent = { parent: this };
-
-        this.bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, parent);
-        const bucket = this.bucket.bucket;
-
-        const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-            `${name}-public-access`,
-            {
-                bucket,
-                blockPublicAcls: true,
-                blockPublicPolicy: true,
-                ignorePublicAcls: true,
-                restrictPublicBuckets: true,
-            },
-            parent,
-        );
-        new aws.s3.BucketOwnershipControls(
-            `${name}-ownership`,
-            { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
-            parent,
-        );
+        const policyInputs = {
+            loggingAccountId: args.loggingAccountId,
+            loggingRegion: args.region,
+            partition: args.partition,
+            writers: args.writers,
+        };
 
         this.key = new aws.kms.Key(
             `${name}-key`,
             {
-                description: `Encrypts the central WAF logs in ${name}`,
+                description: `Encrypts the central WAF logs of ${name}`,
                 enableKeyRotation: true,
                 deletionWindowInDays: 30,
-                policy: this.bucket.arn.apply((bucketArn) =>
-                    JSON.stringify(
-                        centralKeyPolicy({
-                            bucketArn,
-                            loggingAccountId: args.loggingAccountId,
-                            loggingRegion: args.region,
-                            partition: args.partition,
-                            writers: args.writers,
-                        }),
-                    ),
-                ),
+                policy: JSON.stringify(centralKeyPolicy(policyInputs)),
             },
-            parent,
+            { parent: this },
         );
-        new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${name}`, targetKeyId: this.key.keyId }, parent);
+        new aws.kms.Alias(
+            `${name}-key-alias`,
+            { name: `alias/${name}`, targetKeyId: this.key.keyId },
+            { parent: this },
+        );
 
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-encryption`,
+        const { bucket } = privateBucket(
+            name,
             {
-                bucket,
-                rules: [
-                    {
-                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.key.arn },
-                        bucketKeyEnabled: true,
-                    },
-                ],
-            },
-            parent,
-        );
-        new aws.s3.BucketVersioning(
-            `${name}-versioning`,
-            { bucket, versioningConfiguration: { status: "Enabled" } },
-            parent,
-        );
-        new aws.s3.BucketLifecycleConfiguration(
-            `${name}-lifecycle`,
-            {
-                bucket,
-                rules: [
+                kmsKeyArn: this.key.arn,
+                versioned: true,
+                lifecycleRules: [
                     {
                         id: "waf-logs-retention",
                         status: "Enabled",
@@ -123,32 +86,14 @@ export class CentralLogBucket extends pulumi.ComponentResource {
                         abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
                     },
                 ],
+                policyStatements: (bucketArn) =>
+                    this.key.arn.apply((keyArn) => centralBucketStatements({ ...policyInputs, bucketArn, keyArn })),
             },
-            parent,
+            this,
         );
-        new aws.s3.BucketPolicy(
-            `${name}-policy`,
-            {
-                bucket,
-                policy: pulumi.all([this.bucket.arn, this.key.arn]).apply(([bucketArn, keyArn]) =>
-                    JSON.stringify(
-                        centralBucketPolicy({
-                            bucketArn,
-                            keyArn,
-                            loggingAccountId: args.loggingAccountId,
-                            loggingRegion: args.region,
-                            partition: args.partition,
-                            writers: args.writers,
-                        }),
-                    ),
-                ),
-            },
-            // A policy put before the public-access block exists can race it; order them.
-            { parent: this, dependsOn: [publicAccessBlock] },
-        );
-
-        this.bucketName = this.bucket.bucket;
-        this.bucketArn = this.bucket.arn;
+        this.bucket = bucket;
+        this.bucketName = bucket.bucket;
+        this.bucketArn = bucket.arn;
         this.keyArn = this.key.arn;
         this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, keyArn: this.keyArn });
     }

@@ -1,0 +1,44 @@
+/** IAM policy document types and the statements every bucket of this project shares. */
+
+export interface PolicyDocument {
+    Version: "2012-10-17";
+    Statement: PolicyStatement[];
+}
+
+export interface PolicyStatement {
+    Sid?: string;
+    Effect: "Allow" | "Deny";
+    Principal?: "*" | { AWS: string | string[] } | { Service: string | string[] };
+    Action: string | string[];
+    /** Absent only in trust policies, which must not have one. */
+    Resource?: string | string[];
+    Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export function policyDocument(statements: PolicyStatement[]): PolicyDocument {
+    return { Version: "2012-10-17", Statement: statements };
+}
+
+/** Refuses plain-HTTP access to a bucket and its objects, whoever asks. */
+export function denyInsecureTransport(bucketArn: string): PolicyStatement {
+    return {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+}
+
+/** Trust policy letting one AWS service assume a role, only on behalf of `accountId`. */
+export function serviceTrustPolicy(service: string, accountId: string): PolicyDocument {
+    return policyDocument([
+        {
+            Effect: "Allow",
+            Principal: { Service: service },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        },
+    ]);
+}
