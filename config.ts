@@ -43,10 +43,42 @@ export interface LoggingStackConfig extends CommonConfig {
     readonly centralBucket: CentralBucketSettings;
 }
 
+/** The web ACL of a resource stack. */
+export interface WafSettings {
+    /** AWS managed rule groups, in priority order. Default: common rule set, known bad inputs, IP reputation. */
+    readonly managedRuleGroups: readonly string[];
+    /** Requests per client IP per evaluation window before the rate-based rule blocks. Default 2000. */
+    readonly rateLimit: number;
+    /** Rate-based rule window in seconds: 60, 120, 300 or 600. Default 300. */
+    readonly rateEvaluationWindowSec: number;
+    /** Header names redacted from the logs. Default: authorization, cookie. */
+    readonly redactedHeaders: readonly string[];
+    /** Log only requests with these actions (ALLOW, BLOCK, COUNT, CAPTCHA, CHALLENGE). Default: log all. */
+    readonly logActions?: readonly string[];
+}
+
+/** Firehose buffering: an object is written when either limit is reached. */
+export interface FirehoseSettings {
+    /** 1-128 MiB. Default 5. */
+    readonly bufferSizeMiB: number;
+    /** 0-900 seconds. Default 60, so logs reach the central bucket within about a minute. */
+    readonly bufferIntervalSec: number;
+}
+
+/** What the web ACL protects: existing load balancers, or a demo ALB the stack creates. */
+export type Protection =
+    | { readonly kind: "loadBalancers"; readonly loadBalancerArns: readonly string[] }
+    | { readonly kind: "demoApplication" };
+
 export interface ResourceStackConfig extends CommonConfig {
     readonly role: "resource";
     /** Fully qualified name of the logging stack, `<org>/<project>/<stack>`. */
     readonly loggingStack: string;
+    readonly protection: Protection;
+    readonly waf: WafSettings;
+    readonly firehose: FirehoseSettings;
+    /** Days the regional staging bucket keeps delivered objects. Default 7. */
+    readonly stagingExpireAfterDays: number;
 }
 
 export type StackConfig = LoggingStackConfig | ResourceStackConfig;
@@ -65,10 +97,34 @@ export const DEFAULT_CENTRAL_BUCKET: CentralBucketSettings = {
     expireAfterDays: 400,
 };
 
+export const DEFAULT_WAF: WafSettings = {
+    managedRuleGroups: [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+    ],
+    rateLimit: 2000,
+    rateEvaluationWindowSec: 300,
+    redactedHeaders: ["authorization", "cookie"],
+};
+
+export const DEFAULT_FIREHOSE: FirehoseSettings = { bufferSizeMiB: 5, bufferIntervalSec: 60 };
+export const DEFAULT_STAGING_EXPIRE_AFTER_DAYS = 7;
+
+const WAF_ACTIONS = ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE"];
+
 const COMMON_KEYS = ["role", "accountId", "region", "deploymentRoleArn"];
 const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
     logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket"],
-    resource: [...COMMON_KEYS, "loggingStack"],
+    resource: [
+        ...COMMON_KEYS,
+        "loggingStack",
+        "loadBalancerArns",
+        "demoApplication",
+        "waf",
+        "firehose",
+        "stagingExpireAfterDays",
+    ],
 };
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -121,7 +177,16 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   resourceAccounts: reader.resourceAccounts(),
                   centralBucket: reader.centralBucket(),
               }
-            : { ...common, role, loggingStack: reader.loggingStack() };
+            : {
+                  ...common,
+                  role,
+                  loggingStack: reader.loggingStack(),
+                  protection: reader.protection(accountId, region),
+                  waf: reader.waf(),
+                  firehose: reader.firehose(),
+                  stagingExpireAfterDays:
+                      reader.integer("stagingExpireAfterDays", 1, 365) ?? DEFAULT_STAGING_EXPIRE_AFTER_DAYS,
+              };
 
     if (reader.problems.length > 0) throw new ConfigError(reader.problems);
     return config;
@@ -283,38 +348,12 @@ class ConfigReader {
 
     centralBucket(): CentralBucketSettings {
         const key = "centralBucket";
-        const value = this.json(
-            key,
-            "give an object with infrequentAccessAfterDays, glacierAfterDays, expireAfterDays",
-        );
-        if (value === undefined) return DEFAULT_CENTRAL_BUCKET;
-        const given = (value ?? {}) as Record<string, unknown>;
-        const days = (field: keyof CentralBucketSettings): number => {
-            const v = given[field] ?? DEFAULT_CENTRAL_BUCKET[field];
-            if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-                this.problem(
-                    `${key}.${field}`,
-                    `${JSON.stringify(v)} is not a whole number of days`,
-                    "use a positive integer",
-                );
-                return DEFAULT_CENTRAL_BUCKET[field];
-            }
-            return v;
-        };
-        const settings = {
-            infrequentAccessAfterDays: days("infrequentAccessAfterDays"),
-            glacierAfterDays: days("glacierAfterDays"),
-            expireAfterDays: days("expireAfterDays"),
-        };
-        for (const field of Object.keys(given)) {
-            if (!(field in DEFAULT_CENTRAL_BUCKET)) {
-                this.problem(
-                    `${key}.${field}`,
-                    "is not a lifecycle setting",
-                    "use infrequentAccessAfterDays, glacierAfterDays or expireAfterDays",
-                );
-            }
-        }
+        const days = (v: unknown, at: string) => this.checkInteger(at, v, 1, 36_500);
+        const settings = this.settings(key, DEFAULT_CENTRAL_BUCKET, {
+            infrequentAccessAfterDays: days,
+            glacierAfterDays: days,
+            expireAfterDays: days,
+        });
         if (settings.infrequentAccessAfterDays < 30) {
             this.problem(
                 `${key}.infrequentAccessAfterDays`,
@@ -333,6 +372,141 @@ class ConfigReader {
             this.problem(`${key}.expireAfterDays`, "must come after glacierAfterDays", "use a larger number of days");
         }
         return settings;
+    }
+
+    /** An optional whole number within [min, max]; structured values arrive as JSON text. */
+    integer(key: string, min: number, max: number): number | undefined {
+        const value = this.json(key, `use a whole number from ${min} to ${max}`);
+        if (value === undefined) return undefined;
+        return this.checkInteger(key, value, min, max);
+    }
+
+    checkInteger(key: string, value: unknown, min: number, max: number): number | undefined {
+        if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
+        return this.problem(
+            key,
+            `${JSON.stringify(value)} is not a whole number from ${min} to ${max}`,
+            `use a value in that range`,
+        );
+    }
+
+    /**
+     * Reads an optional object whose fields each have a default and a check; unknown fields are
+     * problems (a typo must not silently fall back to a default).
+     */
+    settings<T extends object>(
+        key: string,
+        defaults: T,
+        checks: { [K in keyof T]-?: (value: unknown, at: string) => T[K] | undefined },
+    ): T {
+        const given = this.json(key, `give an object with ${Object.keys(checks).join(", ")}`);
+        if (given === undefined) return defaults;
+        if (typeof given !== "object" || given === null || Array.isArray(given)) {
+            this.problem(key, "must be an object", `give an object with ${Object.keys(checks).join(", ")}`);
+            return defaults;
+        }
+        const result = { ...defaults } as Record<string, unknown>;
+        for (const [field, value] of Object.entries(given)) {
+            const check = (checks as Record<string, (v: unknown, at: string) => unknown>)[field];
+            if (!check) {
+                this.problem(
+                    `${key}.${field}`,
+                    "is not a known setting",
+                    `use one of ${Object.keys(checks).join(", ")}`,
+                );
+                continue;
+            }
+            const checked = check(value, `${key}.${field}`);
+            if (checked !== undefined) result[field] = checked;
+        }
+        return result as T;
+    }
+
+    stringList(at: string, value: unknown, pattern: RegExp, fix: string): string[] | undefined {
+        if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || !pattern.test(v))) {
+            return this.problem(at, `${JSON.stringify(value)} is not a list of valid values`, fix);
+        }
+        return value as string[];
+    }
+
+    protection(accountId: string | undefined, region: string | undefined): Protection {
+        const fix =
+            "set loadBalancerArns to the ARNs of the Application Load Balancers to protect, or set demoApplication to true";
+        const arns = this.json("loadBalancerArns", fix);
+        const demo = this.json("demoApplication", "set it to true or false");
+        if (demo !== undefined && typeof demo !== "boolean") {
+            this.problem("demoApplication", `${JSON.stringify(demo)} is not true or false`, "set it to true or false");
+        }
+        if (arns !== undefined && demo === true) {
+            this.problem("loadBalancerArns", "is set together with demoApplication: true", "keep only one of the two");
+        }
+        if (demo === true) return { kind: "demoApplication" };
+        if (arns === undefined) {
+            this.problem("loadBalancerArns", "is required: the web ACL must protect something", fix);
+            return { kind: "loadBalancers", loadBalancerArns: [] };
+        }
+        const ALB_ARN =
+            /^arn:aws(-cn|-us-gov)?:elasticloadbalancing:([a-z0-9-]+):(\d{12}):loadbalancer\/app\/[\w-]+\/[0-9a-f]+$/;
+        if (!Array.isArray(arns) || arns.length === 0) {
+            this.problem("loadBalancerArns", "must be a non-empty list", fix);
+            return { kind: "loadBalancers", loadBalancerArns: [] };
+        }
+        arns.forEach((arn: unknown, i) => {
+            const m = typeof arn === "string" ? ALB_ARN.exec(arn) : null;
+            if (!m) {
+                this.problem(
+                    `loadBalancerArns[${i}]`,
+                    `${JSON.stringify(arn)} is not an Application Load Balancer ARN`,
+                    "use arn:aws:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id> (Network Load Balancers cannot have a web ACL)",
+                );
+            } else if (m[2] !== region || m[3] !== accountId) {
+                this.problem(
+                    `loadBalancerArns[${i}]`,
+                    `the load balancer is in ${m[3]}/${m[2]} but this stack deploys to ${accountId}/${region}`,
+                    "protect it from the resource stack of its own account and Region",
+                );
+            }
+        });
+        return { kind: "loadBalancers", loadBalancerArns: arns as string[] };
+    }
+
+    waf(): WafSettings {
+        return this.settings("waf", DEFAULT_WAF, {
+            managedRuleGroups: (v, at) =>
+                this.stringList(
+                    at,
+                    v,
+                    /^AWSManagedRules[A-Za-z0-9]+$/,
+                    "list AWS managed rule group names, e.g. AWSManagedRulesCommonRuleSet",
+                ),
+            rateLimit: (v, at) => this.checkInteger(at, v, 10, 2_000_000_000),
+            rateEvaluationWindowSec: (v, at) =>
+                [60, 120, 300, 600].includes(v as number)
+                    ? (v as number)
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not a WAF evaluation window`,
+                          "use 60, 120, 300 or 600",
+                      ),
+            redactedHeaders: (v, at) =>
+                this.stringList(at, v, /^[A-Za-z0-9-]+$/, "list header names, e.g. [authorization, cookie]")?.map((h) =>
+                    h.toLowerCase(),
+                ),
+            logActions: (v, at) =>
+                this.stringList(
+                    at,
+                    v,
+                    new RegExp(`^(${WAF_ACTIONS.join("|")})$`),
+                    `list actions among ${WAF_ACTIONS.join(", ")}`,
+                ),
+        });
+    }
+
+    firehose(): FirehoseSettings {
+        return this.settings("firehose", DEFAULT_FIREHOSE, {
+            bufferSizeMiB: (v, at) => this.checkInteger(at, v, 1, 128),
+            bufferIntervalSec: (v, at) => this.checkInteger(at, v, 0, 900),
+        });
     }
 
     loggingStack(): string {

@@ -18,3 +18,8 @@ export function copierRoleArn(partition: string, accountId: string, region: stri
 export function firehoseStreamName(region: string): string {
     return `aws-waf-logs-central-${region}`;
 }
+
+/** The copier Lambda; named like its role so an operator finds one from the other. */
+export function copierFunctionName(region: string): string {
+    return copierRoleName(region);
+}

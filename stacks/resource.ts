@@ -1,14 +1,75 @@
+import * as aws from "@pulumi/aws";
+import { DemoApplication } from "../components/demoApplication";
+import { LogCopier } from "../components/logCopier";
+import { ProtectedResource, RegionalWafLogging } from "../components/regionalWafLogging";
 import { ResourceStackConfig } from "../config";
+import { centralRegionPrefix } from "../layout";
+import { firehoseStreamName } from "../names";
 import { stackProvider } from "../provider";
 import { readLoggingStack } from "./loggingReference";
 
-/** An application account in one Region: reads the logging stack and ships WAF logs to it. */
+/** An application account in one Region: WAF on its load balancers, logs shipped to the central bucket. */
 export async function resourceStack(config: ResourceStackConfig): Promise<Record<string, unknown>> {
-    stackProvider(config);
+    const provider = stackProvider(config);
     const logging = await readLoggingStack(config);
+    const streamName = firehoseStreamName(config.region);
+
+    const protectedResources = protectedResourcesOf(config, provider);
+    const waf = new RegionalWafLogging(
+        "waf",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            streamName,
+            protectedResources: protectedResources.resources,
+            waf: config.waf,
+            firehose: config.firehose,
+            stagingExpireAfterDays: config.stagingExpireAfterDays,
+        },
+        { provider },
+    );
+    const copier = new LogCopier(
+        "copier",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            sourceBucket: waf.stagingBucket,
+            streamName,
+            central: {
+                accountId: logging.loggingAccountId,
+                bucketName: logging.centralBucketName,
+                bucketArn: logging.centralBucketArn,
+                keyArn: logging.centralKeyArn,
+            },
+        },
+        { provider },
+    );
     return {
         accountId: config.accountId,
         region: config.region,
+        webAclArn: waf.webAcl.arn,
+        firehoseStreamName: waf.stream.name,
+        stagingBucketName: waf.stagingBucket.bucket,
+        copierFunctionName: copier.function.name,
+        copierFailureQueueUrl: copier.failureQueue.url,
         centralBucketName: logging.centralBucketName,
+        centralPrefix: `${centralRegionPrefix(config.accountId, config.region)}${streamName}/`,
+        ...(protectedResources.demoUrl ? { demoApplicationUrl: protectedResources.demoUrl } : {}),
+    };
+}
+
+function protectedResourcesOf(config: ResourceStackConfig, provider: aws.Provider) {
+    if (config.protection.kind === "demoApplication") {
+        const demo = new DemoApplication("demo", {}, { provider });
+        return {
+            resources: [{ name: "demo", arn: demo.loadBalancerArn }] as ProtectedResource[],
+            demoUrl: demo.dnsName.apply((dns) => `http://${dns}/`),
+        };
+    }
+    return {
+        // The ALB's name is the `app/<name>/` part of its ARN; stable across reorderings of the list.
+        resources: config.protection.loadBalancerArns.map((arn) => ({ name: arn.split("/")[2], arn })),
+        demoUrl: undefined,
     };
 }

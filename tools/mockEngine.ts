@@ -6,6 +6,7 @@
  *
  * Used by `npm start` (the plan), the policy gate and the tests, so all three see the same thing.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -88,7 +89,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     const resources: RecordedResource[] = [];
     const invokes: RecordedInvoke[] = [];
     const references: string[] = [];
-    const states = new MockState(config);
+    const states = new MockState(stack, config);
 
     pulumi.runtime.setAllConfig(config);
     await pulumi.runtime.setMocks(
@@ -211,19 +212,22 @@ async function resolveDeep(value: unknown): Promise<any> {
 class MockState {
     private readonly account: string;
     private readonly region: string;
+    /** Stands in for the random suffix of auto-names; differs per stack, as real names do. */
+    private readonly suffix: string;
 
-    constructor(config: Readonly<Record<string, string>>) {
+    constructor(stack: string, config: Readonly<Record<string, string>>) {
+        this.suffix = createHash("sha1").update(stack).digest("hex").slice(0, 7);
         this.account = config[`${PROJECT}:accountId`] ?? "000000000000";
         this.region = config[`${PROJECT}:region`] ?? "us-east-1";
     }
 
     stateFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
         const { account, region } = this;
-        const physical = inputs.name ?? `${name}-0123abc`;
+        const physical = inputs.name ?? `${name}-${this.suffix}`;
         const extra: Record<string, any> = {};
         switch (type) {
             case "aws:s3/bucket:Bucket": {
-                const bucket = inputs.bucket ?? `${name}-0123abc`;
+                const bucket = inputs.bucket ?? `${name}-${this.suffix}`;
                 Object.assign(extra, { bucket, arn: `arn:aws:s3:::${bucket}`, region });
                 break;
             }
@@ -246,11 +250,33 @@ class MockState {
                     invokeArn: `arn:aws:apigateway:${region}:lambda:path/functions/${physical}/invocations`,
                 });
                 break;
+            case "aws:cloudwatch/logGroup:LogGroup":
+                Object.assign(extra, {
+                    name: physical,
+                    arn: `arn:aws:logs:${region}:${account}:log-group:${physical}`,
+                });
+                break;
             case "aws:sqs/queue:Queue":
                 Object.assign(extra, {
                     name: physical,
                     arn: `arn:aws:sqs:${region}:${account}:${physical}`,
                     url: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
+                });
+                break;
+            // awsx components are remote: under mocks they have no children, only these outputs.
+            case "awsx:ec2:Vpc":
+                Object.assign(extra, {
+                    vpcId: `vpc-${name}`,
+                    publicSubnetIds: [`subnet-${name}-public-a`, `subnet-${name}-public-b`],
+                    privateSubnetIds: [`subnet-${name}-private-a`, `subnet-${name}-private-b`],
+                });
+                break;
+            case "awsx:lb:ApplicationLoadBalancer":
+                Object.assign(extra, {
+                    loadBalancer: {
+                        arn: `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/${name}/0123456789abcdef`,
+                        dnsName: `${name}-123456789.${region}.elb.amazonaws.com`,
+                    },
                 });
                 break;
             default:

@@ -29,7 +29,7 @@ export function renderResourceTree(resources: readonly RecordedResource[]): stri
 }
 
 function summarize(value: unknown): string {
-    const text = typeof value === "string" ? value : JSON.stringify(value);
+    const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
     return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
 

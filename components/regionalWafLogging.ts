@@ -1,0 +1,239 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { FirehoseSettings, WafSettings } from "../config";
+import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX } from "../layout";
+import { policyDocument, serviceTrustPolicy } from "./policyDocuments";
+import { privateBucket } from "./privateBucket";
+
+/** A resource the web ACL protects (an Application Load Balancer). */
+export interface ProtectedResource {
+    /** Short name, used in the association's resource name. */
+    readonly name: string;
+    readonly arn: pulumi.Input<string>;
+}
+
+export interface RegionalWafLoggingArgs {
+    readonly accountId: string;
+    readonly region: string;
+    readonly partition: string;
+    /** Firehose stream name; WAF requires the `aws-waf-logs-` prefix. */
+    readonly streamName: string;
+    /** Load balancers the web ACL is associated with. At least one. */
+    readonly protectedResources: readonly ProtectedResource[];
+    readonly waf: WafSettings;
+    readonly firehose: FirehoseSettings;
+    /** Days the staging bucket keeps delivered objects (the copier moves them within seconds). */
+    readonly stagingExpireAfterDays: number;
+    /** Retention of Firehose delivery-error logs. Default 30 days. */
+    readonly logRetentionDays?: number;
+}
+
+const WAF_LOG_PREFIX = "aws-waf-logs-";
+
+/**
+ * WAF on a Region's load balancers, and the path of its logs to a private staging bucket:
+ * web ACL (managed rule groups + a per-client-IP rate limit) → logging configuration →
+ * Firehose (Direct PUT, GZIP, hourly prefixes) → staging bucket.
+ */
+export class RegionalWafLogging extends pulumi.ComponentResource {
+    readonly webAcl: aws.wafv2.WebAcl;
+    readonly stream: aws.kinesis.FirehoseDeliveryStream;
+    readonly stagingBucket: aws.s3.Bucket;
+
+    constructor(name: string, args: RegionalWafLoggingArgs, opts: pulumi.ComponentResourceOptions) {
+        super("central-waf-logs:index:RegionalWafLogging", name, {}, opts);
+        if (!opts.provider) {
+            throw new Error(
+                `RegionalWafLogging ${name}: opts.provider is required; pass the resource account's aws.Provider.`,
+            );
+        }
+        if (!args.streamName.startsWith(WAF_LOG_PREFIX) || args.streamName.length > 64) {
+            throw new Error(
+                `RegionalWafLogging ${name}: args.streamName "${args.streamName}" must start with ${WAF_LOG_PREFIX} and have at most 64 characters; WAF rejects any other logging destination.`,
+            );
+        }
+        if (args.protectedResources.length === 0) {
+            throw new Error(
+                `RegionalWafLogging ${name}: args.protectedResources is empty; give at least one load balancer.`,
+            );
+        }
+        const parent = { parent: this };
+
+        this.stagingBucket = privateBucket(
+            `${name}-staging`,
+            {
+                lifecycleRules: [
+                    {
+                        id: "staging-expiry",
+                        status: "Enabled",
+                        filter: { prefix: "" },
+                        expiration: { days: args.stagingExpireAfterDays },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                    },
+                ],
+            },
+            this,
+        ).bucket;
+
+        this.stream = this.deliveryStream(name, args);
+        this.webAcl = this.webAclFor(name, args);
+
+        new aws.wafv2.WebAclLoggingConfiguration(
+            `${name}-logging`,
+            {
+                resourceArn: this.webAcl.arn,
+                logDestinationConfigs: [this.stream.arn],
+                redactedFields: args.waf.redactedHeaders.map((header) => ({ singleHeader: { name: header } })),
+                loggingFilter: args.waf.logActions
+                    ? {
+                          defaultBehavior: "DROP",
+                          filters: [
+                              {
+                                  behavior: "KEEP",
+                                  requirement: "MEETS_ANY",
+                                  conditions: args.waf.logActions.map((action) => ({ actionCondition: { action } })),
+                              },
+                          ],
+                      }
+                    : undefined,
+            },
+            parent,
+        );
+
+        for (const resource of args.protectedResources) {
+            new aws.wafv2.WebAclAssociation(
+                `${name}-protects-${resource.name}`,
+                { resourceArn: resource.arn, webAclArn: this.webAcl.arn },
+                parent,
+            );
+        }
+
+        this.registerOutputs({
+            webAclArn: this.webAcl.arn,
+            streamArn: this.stream.arn,
+            stagingBucketName: this.stagingBucket.bucket,
+        });
+    }
+
+    private deliveryStream(name: string, args: RegionalWafLoggingArgs): aws.kinesis.FirehoseDeliveryStream {
+        const parent = { parent: this };
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-firehose-logs`,
+            { name: `/aws/kinesisfirehose/${args.streamName}`, retentionInDays: args.logRetentionDays ?? 30 },
+            parent,
+        );
+        const logStream = new aws.cloudwatch.LogStream(
+            `${name}-firehose-delivery-errors`,
+            { logGroupName: logGroup.name, name: "DestinationDelivery" },
+            parent,
+        );
+        const role = new aws.iam.Role(
+            `${name}-firehose-role`,
+            {
+                description: `Firehose ${args.streamName} writes WAF logs to its staging bucket`,
+                assumeRolePolicy: JSON.stringify(serviceTrustPolicy("firehose.amazonaws.com", args.accountId)),
+            },
+            parent,
+        );
+        const rolePolicy = new aws.iam.RolePolicy(
+            `${name}-firehose-policy`,
+            {
+                role: role.id,
+                policy: pulumi
+                    .all([this.stagingBucket.arn, logGroup.arn, logStream.name])
+                    .apply(([bucketArn, logGroupArn, streamName]) =>
+                        JSON.stringify(
+                            policyDocument([
+                                {
+                                    Sid: "WriteStagingBucket",
+                                    Effect: "Allow",
+                                    Action: [
+                                        "s3:AbortMultipartUpload",
+                                        "s3:GetBucketLocation",
+                                        "s3:GetObject",
+                                        "s3:ListBucket",
+                                        "s3:ListBucketMultipartUploads",
+                                        "s3:PutObject",
+                                    ],
+                                    Resource: [bucketArn, `${bucketArn}/*`],
+                                },
+                                {
+                                    Sid: "LogDeliveryErrors",
+                                    Effect: "Allow",
+                                    Action: "logs:PutLogEvents",
+                                    Resource: `${logGroupArn.replace(/:\*$/, "")}:log-stream:${streamName}`,
+                                },
+                            ]),
+                        ),
+                    ),
+            },
+            parent,
+        );
+        return new aws.kinesis.FirehoseDeliveryStream(
+            `${name}-stream`,
+            {
+                name: args.streamName,
+                destination: "extended_s3",
+                serverSideEncryption: { enabled: true, keyType: "AWS_OWNED_CMK" },
+                extendedS3Configuration: {
+                    roleArn: role.arn,
+                    bucketArn: this.stagingBucket.arn,
+                    prefix: FIREHOSE_PREFIX,
+                    errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
+                    bufferingSize: args.firehose.bufferSizeMiB,
+                    bufferingInterval: args.firehose.bufferIntervalSec,
+                    compressionFormat: "GZIP",
+                    cloudwatchLoggingOptions: {
+                        enabled: true,
+                        logGroupName: logGroup.name,
+                        logStreamName: logStream.name,
+                    },
+                },
+            },
+            // The stream checks its role on creation; without the policy in place it fails.
+            { parent: this, dependsOn: [rolePolicy] },
+        );
+    }
+
+    private webAclFor(name: string, args: RegionalWafLoggingArgs): aws.wafv2.WebAcl {
+        const visibility = (metricName: string) => ({
+            cloudwatchMetricsEnabled: true,
+            sampledRequestsEnabled: true,
+            metricName,
+        });
+        const managedRules = args.waf.managedRuleGroups.map((group, i) => ({
+            name: group,
+            priority: i + 1,
+            overrideAction: { none: {} },
+            statement: { managedRuleGroupStatement: { vendorName: "AWS", name: group } },
+            visibilityConfig: visibility(group),
+        }));
+        return new aws.wafv2.WebAcl(
+            `${name}-acl`,
+            {
+                description: `Protects the load balancers of ${args.accountId}/${args.region}; logs to ${args.streamName}`,
+                scope: "REGIONAL",
+                defaultAction: { allow: {} },
+                rules: [
+                    {
+                        // First: a flood is cut before the managed groups spend capacity on it.
+                        name: "rate-limit-per-client-ip",
+                        priority: 0,
+                        action: { block: {} },
+                        statement: {
+                            rateBasedStatement: {
+                                limit: args.waf.rateLimit,
+                                evaluationWindowSec: args.waf.rateEvaluationWindowSec,
+                                aggregateKeyType: "IP",
+                            },
+                        },
+                        visibilityConfig: visibility("rate-limit-per-client-ip"),
+                    },
+                    ...managedRules,
+                ],
+                visibilityConfig: visibility(`${name}-acl`),
+            },
+            { parent: this },
+        );
+    }
+}

@@ -1,0 +1,158 @@
+import * as assert from "assert";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { gzipSync } from "zlib";
+import { copyRequest } from "../handlers/copier";
+import { decodeEventKey } from "../handlers/s3Events";
+import { Handler, deployedEnvironment, deployedSource, loadHandler } from "../tools/deployedCode";
+import { LocalS3, encodeKeyAsS3Does, startLocalS3 } from "../tools/localS3";
+import { ProgramRun } from "../tools/mockEngine";
+import { committedRun } from "./support/program";
+
+const FUNCTION = "central-waf-logs-copier-us-east-1";
+const STREAM = "aws-waf-logs-central-us-east-1";
+const HOUR = "logs/2026/11/27/10/";
+
+describe("copier Lambda, as deployed, against a local S3", () => {
+    let run: ProgramRun;
+    let s3: LocalS3;
+    let handler: Handler;
+    let staging: string;
+    let central: string;
+
+    before(async () => {
+        run = await committedRun("resource-us-east-1");
+        staging = run.outputs.stagingBucketName;
+        central = run.outputs.centralBucketName;
+        s3 = await startLocalS3([staging, central]);
+        handler = loadHandler(await deployedSource(run, FUNCTION), {
+            ...deployedEnvironment(run, FUNCTION),
+            ...s3.lambdaEnvironment("us-east-1"),
+        });
+    });
+    after(() => s3?.close());
+
+    async function deliver(key: string, body: Buffer = gzipSync("{}\n")): Promise<void> {
+        await s3.client.send(new PutObjectCommand({ Bucket: staging, Key: key, Body: body }));
+    }
+    async function centralKeys(): Promise<string[]> {
+        const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: central }));
+        return (listed.Contents ?? []).map((o) => o.Key!).sort();
+    }
+    async function centralBody(key: string): Promise<Buffer> {
+        const got = await s3.client.send(new GetObjectCommand({ Bucket: central, Key: key }));
+        return Buffer.from(await got.Body!.transformToByteArray());
+    }
+    const centralKeyOf = (file: string) => `222222222222/us-east-1/${STREAM}/2026/11/27/10/${file}`;
+
+    it("is the handler the program deploys, reading its settings from the deployed environment", () => {
+        assert.deepStrictEqual(deployedEnvironment(run, FUNCTION), {
+            CENTRAL_BUCKET: central,
+            CENTRAL_KEY_ARN: "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id",
+            CENTRAL_ACCOUNT_ID: "111111111111",
+            SOURCE_ACCOUNT_ID: "222222222222",
+            SOURCE_REGION: "us-east-1",
+            STREAM_NAME: STREAM,
+        });
+    });
+
+    it("copies every record of a multi-record event into the central layout, byte for byte", async () => {
+        const files = ["a-1.gz", "a-2.gz", "a-3.gz"];
+        const bodies = files.map((f) => gzipSync(`{"file":"${f}"}\n`));
+        for (const [i, file] of files.entries()) await deliver(`${HOUR}${file}`, bodies[i]);
+        const records = s3.takeEvents(staging);
+        assert.strictEqual(records.length, 3, "s3rver emits one record per object");
+
+        const copied = (await handler({ Records: records })) as unknown[];
+        assert.strictEqual(copied.length, 3);
+        for (const [i, file] of files.entries()) {
+            assert.deepStrictEqual(await centralBody(centralKeyOf(file)), bodies[i]);
+        }
+    });
+
+    it("decodes keys with spaces and non-ASCII characters as S3 encodes them", async () => {
+        const files = ["with space.gz", "é-ü-日本.gz"];
+        for (const file of files) await deliver(`${HOUR}${file}`);
+        const records = s3.takeEvents(staging);
+        assert.deepStrictEqual(
+            records.map((r) => r.s3.object.key),
+            [`${HOUR}with+space.gz`, `${HOUR}%C3%A9-%C3%BC-%E6%97%A5%E6%9C%AC.gz`],
+        );
+        await handler({ Records: records });
+        const keys = await centralKeys();
+        for (const file of files)
+            assert.ok(keys.includes(centralKeyOf(file)), `${file} missing from ${keys.join(", ")}`);
+    });
+
+    it("writes the same key when an event is delivered again (no duplicate)", async () => {
+        await deliver(`${HOUR}again.gz`);
+        const records = s3.takeEvents(staging);
+        await handler({ Records: records });
+        const before = await centralKeys();
+        await handler({ Records: records });
+        assert.deepStrictEqual(await centralKeys(), before);
+        assert.strictEqual(before.filter((k) => k.endsWith("/again.gz")).length, 1);
+    });
+
+    it("throws when a source object is missing, naming it, and reports nothing as copied", async () => {
+        await deliver(`${HOUR}present.gz`);
+        const [present] = s3.takeEvents(staging);
+        const missing = { ...present, s3: { ...present.s3, object: { ...present.s3.object, key: `${HOUR}gone.gz` } } };
+        const logged: string[] = [];
+        const originalLog = console.log;
+        console.log = (line: string) => logged.push(line);
+        try {
+            await assert.rejects(handler({ Records: [present, missing] }), (err: Error) => {
+                assert.match(
+                    err.message,
+                    /^Copied 1 of 2 objects; failed: logs\/2026\/11\/27\/10\/gone\.gz: NoSuchKey/,
+                );
+                return true;
+            });
+        } finally {
+            console.log = originalLog;
+        }
+        assert.deepStrictEqual(JSON.parse(logged[0]), { msg: "copier summary", records: 2, copied: 1, failed: 1 });
+        assert.ok(!(await centralKeys()).some((k) => k.endsWith("/gone.gz")));
+    });
+
+    it("throws for an object outside the Firehose layout instead of guessing its hour", async () => {
+        await deliver("logs/stray.gz");
+        await assert.rejects(handler({ Records: s3.takeEvents(staging) }), {
+            message:
+                'Copied 0 of 1 objects; failed: logs/stray.gz: Error: Object key "logs/stray.gz" is not a Firehose delivery (expected logs/yyyy/MM/dd/HH/<file>).',
+        });
+    });
+
+    it("handles S3's test event (no records) without copying", async () => {
+        assert.deepStrictEqual(await handler({ Event: "s3:TestEvent" }), []);
+    });
+});
+
+describe("copier key handling", () => {
+    const settings = {
+        centralBucket: "central",
+        centralKeyArn: "arn:aws:kms:us-east-1:111111111111:key/k",
+        centralAccountId: "111111111111",
+        accountId: "222222222222",
+        region: "eu-west-1",
+        streamName: "aws-waf-logs-x",
+    };
+
+    it("decodes `+` as a space and %2B as a literal plus", () => {
+        assert.strictEqual(decodeEventKey("logs/a+b%2Bc%C3%A9.gz"), "logs/a b+cé.gz");
+        assert.strictEqual(decodeEventKey(encodeKeyAsS3Does("logs/a b+c(é).gz")), "logs/a b+c(é).gz");
+    });
+
+    it("builds the central copy request: own prefix, central key, owners pinned, source URL-encoded", () => {
+        assert.deepStrictEqual(copyRequest("staging", "logs/2026/01/02/03/f+1 é.gz", settings), {
+            Bucket: "central",
+            Key: "222222222222/eu-west-1/aws-waf-logs-x/2026/01/02/03/f+1 é.gz",
+            CopySource: "staging/logs/2026/01/02/03/f%2B1%20%C3%A9.gz",
+            ServerSideEncryption: "aws:kms",
+            SSEKMSKeyId: "arn:aws:kms:us-east-1:111111111111:key/k",
+            BucketKeyEnabled: true,
+            ExpectedBucketOwner: "111111111111",
+            ExpectedSourceBucketOwner: "222222222222",
+        });
+    });
+});

@@ -1,0 +1,67 @@
+/**
+ * The code a CallbackFunction would deploy, read back from the mocked program and run as Lambda
+ * would run it: `__index.js` loaded as a module, its `handler` export called with the event.
+ */
+import * as fs from "fs";
+import Module from "module";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_ROOT, ProgramRun } from "./mockEngine";
+
+export type Handler = (event: unknown) => Promise<unknown>;
+
+/** The serialized `__index.js` of the Lambda function named `functionName` in a recorded run. */
+export async function deployedSource(run: ProgramRun, functionName: string): Promise<string> {
+    const fn = run.resources.find((r) => r.type === "aws:lambda/function:Function" && r.inputs.name === functionName);
+    if (!fn) throw new Error(`Stack ${run.stack} deploys no Lambda function named ${functionName}.`);
+    const assets = await fn.inputs.code.assets;
+    const index = assets["__index.js"];
+    if (!index) throw new Error(`Function ${functionName} has no __index.js in its code archive.`);
+    return index.text;
+}
+
+/** The environment variables a recorded Lambda function is deployed with. */
+export function deployedEnvironment(run: ProgramRun, functionName: string): Record<string, string> {
+    const fn = run.resources.find((r) => r.type === "aws:lambda/function:Function" && r.inputs.name === functionName);
+    return fn?.inputs.environment?.variables ?? {};
+}
+
+/**
+ * Loads serialized Lambda code with `env` as its process environment (the factory runs at load,
+ * as in a Lambda cold start) and returns its handler, which sees the same environment per call.
+ * Packages resolve from the project's node_modules, standing in for the deployment archive.
+ */
+export function loadHandler(source: string, env: Record<string, string>): Handler {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lambda-")), "__index.js");
+    fs.writeFileSync(file, source);
+    const lambdaModule = new Module(file);
+    lambdaModule.filename = file;
+    lambdaModule.paths = [path.join(PROJECT_ROOT, "node_modules")];
+    const exports = withEnvironment(env, () => {
+        (lambdaModule as unknown as { _compile(code: string, file: string): void })._compile(source, file);
+        return lambdaModule.exports as { handler: Handler };
+    });
+    if (typeof exports.handler !== "function") throw new Error("The deployed code exports no handler function.");
+    return (event) => withEnvironment(env, () => exports.handler(event));
+}
+
+function withEnvironment<T>(env: Record<string, string>, run: () => T): T {
+    const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, env);
+    const restore = () => {
+        for (const [key, value] of Object.entries(saved)) {
+            if (value === undefined) delete process.env[key];
+            else process.env[key] = value;
+        }
+    };
+    let result: T;
+    try {
+        result = run();
+    } catch (err) {
+        restore();
+        throw err;
+    }
+    if (result instanceof Promise) return result.finally(restore) as T;
+    restore();
+    return result;
+}
