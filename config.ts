@@ -37,10 +37,39 @@ interface CommonConfig {
     readonly deploymentRoleArn?: string;
 }
 
+/** The OpenSearch domain, its network, and the loader that feeds it. */
+export interface SearchSettings {
+    /** Domain name, 3-28 lowercase letters, digits and hyphens. Default `central-waf-logs`. */
+    readonly domainName: string;
+    /** `OpenSearch_2.<minor>`. Default `OpenSearch_2.19`. */
+    readonly engineVersion: string;
+    /** Data node type. Default `r7g.large.search`. */
+    readonly instanceType: string;
+    /** Data nodes; zone awareness is on when more than one. Default 2. */
+    readonly instanceCount: number;
+    /** gp3 volume per node, GiB. Default 100. */
+    readonly volumeSizeGiB: number;
+    /** Zones of the VPC the stack creates (and of zone awareness). Default 2. */
+    readonly availabilityZones: number;
+    /** Existing private subnets to use instead of creating a VPC (with securityGroupIds). */
+    readonly subnetIds?: readonly string[];
+    /** Existing security groups for the domain and its Lambdas (with subnetIds). */
+    readonly securityGroupIds?: readonly string[];
+    /** IAM roles that may assume the domain's master role (operators, break-glass). Required. */
+    readonly adminRoleArns: readonly string[];
+    /** Days an index is kept before the ISM policy deletes it. Default 30. */
+    readonly retentionDays: number;
+    /** Daily indices are `<indexPrefix>-YYYY.MM.DD`. Default `waf-logs`. */
+    readonly indexPrefix: string;
+    /** Upper bound of one bulk request, bytes. Default 5 MiB. */
+    readonly bulkMaxBytes: number;
+}
+
 export interface LoggingStackConfig extends CommonConfig {
     readonly role: "logging";
     readonly resourceAccounts: readonly ResourceAccount[];
     readonly centralBucket: CentralBucketSettings;
+    readonly search: SearchSettings;
 }
 
 /** The web ACL of a resource stack. */
@@ -111,11 +140,24 @@ export const DEFAULT_WAF: WafSettings = {
 export const DEFAULT_FIREHOSE: FirehoseSettings = { bufferSizeMiB: 5, bufferIntervalSec: 60 };
 export const DEFAULT_STAGING_EXPIRE_AFTER_DAYS = 7;
 
+export const DEFAULT_SEARCH: SearchSettings = {
+    domainName: "central-waf-logs",
+    engineVersion: "OpenSearch_2.19",
+    instanceType: "r7g.large.search",
+    instanceCount: 2,
+    volumeSizeGiB: 100,
+    availabilityZones: 2,
+    adminRoleArns: [],
+    retentionDays: 30,
+    indexPrefix: "waf-logs",
+    bulkMaxBytes: 5 * 1024 * 1024,
+};
+
 const WAF_ACTIONS = ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE"];
 
 const COMMON_KEYS = ["role", "accountId", "region", "deploymentRoleArn"];
 const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
-    logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket"],
+    logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket", "search"],
     resource: [
         ...COMMON_KEYS,
         "loggingStack",
@@ -176,6 +218,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   role,
                   resourceAccounts: reader.resourceAccounts(),
                   centralBucket: reader.centralBucket(),
+                  search: reader.search(accountId),
               }
             : {
                   ...common,
@@ -507,6 +550,84 @@ class ConfigReader {
             bufferSizeMiB: (v, at) => this.checkInteger(at, v, 1, 128),
             bufferIntervalSec: (v, at) => this.checkInteger(at, v, 0, 900),
         });
+    }
+
+    search(accountId: string | undefined): SearchSettings {
+        const key = "search";
+        const ids = (pattern: RegExp, example: string) => (v: unknown, at: string) =>
+            Array.isArray(v) && v.length > 0
+                ? this.stringList(at, v, pattern, `list IDs such as ${example}`)
+                : this.problem(at, "must be a non-empty list", `list IDs such as ${example}`);
+        const settings = this.settings(key, DEFAULT_SEARCH, {
+            domainName: (v, at) =>
+                typeof v === "string" && /^[a-z][a-z0-9-]{2,27}$/.test(v)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not a valid domain name`,
+                          "use 3-28 lowercase letters, digits and hyphens, starting with a letter",
+                      ),
+            engineVersion: (v, at) =>
+                typeof v === "string" && /^OpenSearch_2\.\d+$/.test(v)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not an OpenSearch 2.x version`,
+                          "use OpenSearch_2.<minor>, e.g. OpenSearch_2.19",
+                      ),
+            instanceType: (v, at) =>
+                typeof v === "string" && /^[a-z0-9]+\.[a-z0-9]+\.search$/.test(v)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not an OpenSearch instance type`,
+                          "use a type such as r7g.large.search",
+                      ),
+            instanceCount: (v, at) => this.checkInteger(at, v, 1, 80),
+            volumeSizeGiB: (v, at) => this.checkInteger(at, v, 10, 16_384),
+            availabilityZones: (v, at) => this.checkInteger(at, v, 1, 3),
+            subnetIds: ids(/^subnet-[0-9a-f]+$/, "subnet-0123456789abcdef0"),
+            securityGroupIds: ids(/^sg-[0-9a-f]+$/, "sg-0123456789abcdef0"),
+            adminRoleArns: (v, at) =>
+                this.stringList(
+                    at,
+                    v,
+                    /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+                    "list IAM role ARNs, e.g. arn:aws:iam::111111111111:role/security-admin",
+                ),
+            retentionDays: (v, at) => this.checkInteger(at, v, 1, 3650),
+            indexPrefix: (v, at) =>
+                typeof v === "string" && /^[a-z][a-z0-9_-]{0,50}$/.test(v)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not a valid index prefix`,
+                          "use lowercase letters, digits, - and _",
+                      ),
+            bulkMaxBytes: (v, at) => this.checkInteger(at, v, 1024 * 1024, 100 * 1024 * 1024),
+        });
+        if (settings.adminRoleArns.length === 0) {
+            this.problem(
+                `${key}.adminRoleArns`,
+                "is required: someone must be able to administer the search domain",
+                `list the IAM roles of your security operators, e.g. arn:aws:iam::${accountId ?? "111111111111"}:role/security-admin`,
+            );
+        }
+        if ((settings.subnetIds === undefined) !== (settings.securityGroupIds === undefined)) {
+            this.problem(
+                `${key}.subnetIds`,
+                "and search.securityGroupIds must be set together",
+                "set both to use an existing VPC, or neither to create one",
+            );
+        }
+        if (settings.instanceCount > 1 && settings.availabilityZones < 2 && !settings.subnetIds) {
+            this.problem(
+                `${key}.availabilityZones`,
+                "must be 2 or 3 when instanceCount is above 1 (zone awareness)",
+                "use 2 or 3 zones",
+            );
+        }
+        return settings;
     }
 
     loggingStack(): string {

@@ -23,3 +23,13 @@ export function firehoseStreamName(region: string): string {
 export function copierFunctionName(region: string): string {
     return copierRoleName(region);
 }
+
+/** The OpenSearch master role: runs the bootstrap Lambda, assumable by the configured admins. */
+export function searchMasterRoleName(): string {
+    return `${PROJECT}-search-master`;
+}
+
+/** The loader Lambda's role; the domain access policy names it. */
+export function searchLoaderRoleName(): string {
+    return `${PROJECT}-search-loader`;
+}

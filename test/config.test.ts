@@ -35,6 +35,18 @@ describe("stack configuration", () => {
                 { accountId: "333333333333", regions: ["eu-west-1"] },
             ],
             centralBucket: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 400 },
+            search: {
+                domainName: "central-waf-logs",
+                engineVersion: "OpenSearch_2.19",
+                instanceType: "r7g.large.search",
+                instanceCount: 2,
+                volumeSizeGiB: 100,
+                availabilityZones: 2,
+                adminRoleArns: ["arn:aws:iam::111111111111:role/security-admin"],
+                retentionDays: 30,
+                indexPrefix: "waf-logs",
+                bulkMaxBytes: 5242880,
+            },
         });
     });
 

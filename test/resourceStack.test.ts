@@ -238,13 +238,13 @@ describe("resource stacks: copier and least privilege", () => {
                 Action: "kms:GenerateDataKey",
                 Resource: "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id",
             },
+            { Sid: "ParkFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue },
             {
                 Sid: "WriteOwnLogs",
                 Effect: "Allow",
                 Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
                 Resource: `${logGroup}:*`,
             },
-            { Sid: "ParkFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue },
         ]);
     });
 

@@ -1,0 +1,166 @@
+/**
+ * Sends documents to OpenSearch's `_bulk` API in batches bounded by bytes and count, resending
+ * only the items that failed for a retryable reason (429, 5xx), with exponential backoff and
+ * full jitter. Items that fail for good are returned with their reason, never dropped.
+ */
+
+/** One document to index, with what the caller needs to report it. */
+export interface BulkItem {
+    readonly index: string;
+    readonly id: string;
+    /** The document, already serialized as one line of JSON. */
+    readonly document: string;
+    /** Line of the source object, for error reports. */
+    readonly line: number;
+}
+
+export interface BulkRejection {
+    readonly item: BulkItem;
+    readonly reason: string;
+}
+
+export interface BulkResponse {
+    readonly statusCode: number;
+    readonly body: any;
+}
+
+/** Posts an NDJSON body to `_bulk`; resolves with any HTTP status, rejects only on network failure. */
+export type BulkTransport = (ndjson: string) => Promise<BulkResponse>;
+
+export interface BulkSettings {
+    /** Upper bound of one request body in bytes. Default 5 MiB (AWS suggests 3-5 MiB). */
+    readonly maxBytes: number;
+    /** Upper bound of documents in one request. Default 5000. */
+    readonly maxDocuments: number;
+    /** Attempts per item, the first included. Default 5. */
+    readonly maxAttempts: number;
+    /** First backoff ceiling in ms; doubles per attempt. Default 200. */
+    readonly baseDelayMs: number;
+}
+
+export const DEFAULT_BULK_SETTINGS: BulkSettings = {
+    maxBytes: 5 * 1024 * 1024,
+    maxDocuments: 5000,
+    maxAttempts: 5,
+    baseDelayMs: 200,
+};
+
+export interface BulkStats {
+    requests: number;
+    indexed: number;
+    /** Item sends beyond the first (an item retried twice counts 2). */
+    retried: number;
+    rejected: BulkRejection[];
+}
+
+const retryable = (status: number) => status === 429 || status >= 500;
+
+/** Accumulates items and flushes a request whenever the next item would cross a bound. */
+export class BulkBatcher {
+    readonly stats: BulkStats = { requests: 0, indexed: 0, retried: 0, rejected: [] };
+    private batch: BulkItem[] = [];
+    private batchBytes = 0;
+
+    constructor(
+        private readonly transport: BulkTransport,
+        private readonly settings: BulkSettings = DEFAULT_BULK_SETTINGS,
+        private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    ) {}
+
+    async add(item: BulkItem): Promise<void> {
+        const bytes = itemBytes(item);
+        if (
+            this.batch.length > 0 &&
+            (this.batchBytes + bytes > this.settings.maxBytes || this.batch.length >= this.settings.maxDocuments)
+        ) {
+            await this.flush();
+        }
+        this.batch.push(item);
+        this.batchBytes += bytes;
+    }
+
+    async flush(): Promise<void> {
+        if (this.batch.length === 0) return;
+        const items = this.batch;
+        this.batch = [];
+        this.batchBytes = 0;
+        await this.send(items);
+    }
+
+    private async send(items: BulkItem[]): Promise<void> {
+        let pending = items;
+        for (let attempt = 1; ; attempt++) {
+            const outcome = await this.attempt(pending);
+            pending = outcome.retry;
+            if (pending.length === 0) return;
+            if (attempt >= this.settings.maxAttempts) {
+                const reason = `gave up after ${attempt} attempts: ${outcome.reason}`;
+                for (const item of pending) this.stats.rejected.push({ item, reason });
+                return;
+            }
+            this.stats.retried += pending.length;
+            await this.sleep(backoff(attempt, this.settings.baseDelayMs));
+        }
+    }
+
+    /** One request; returns the items worth sending again and why they failed. */
+    private async attempt(items: BulkItem[]): Promise<{ retry: BulkItem[]; reason: string }> {
+        this.stats.requests++;
+        let response: BulkResponse;
+        try {
+            response = await this.transport(ndjson(items));
+        } catch (err) {
+            return { retry: items, reason: `request failed: ${(err as Error).message}` };
+        }
+        if (retryable(response.statusCode)) return { retry: items, reason: `HTTP ${response.statusCode}` };
+        if (response.statusCode >= 300 || !Array.isArray(response.body?.items)) {
+            const detail = JSON.stringify(response.body?.error ?? response.body ?? "").slice(0, 500);
+            for (const item of items)
+                this.stats.rejected.push({ item, reason: `HTTP ${response.statusCode}: ${detail}` });
+            return { retry: [], reason: "" };
+        }
+        const retry: BulkItem[] = [];
+        let reason = "";
+        items.forEach((item, i) => {
+            const entry = response.body.items[i];
+            if (!entry) {
+                reason = "item missing from the bulk response";
+                retry.push(item);
+                return;
+            }
+            const result = entry.index ?? entry.create ?? {};
+            const status = Number(result.status);
+            if (status >= 200 && status < 300) this.stats.indexed++;
+            else if (retryable(status)) {
+                reason = describe(status, result.error);
+                retry.push(item);
+            } else this.stats.rejected.push({ item, reason: describe(status, result.error) });
+        });
+        return { retry, reason };
+    }
+}
+
+/** Full-jitter exponential backoff: uniform in [0, base * 2^(attempt-1)], capped at 20 s. */
+export function backoff(attempt: number, baseDelayMs: number): number {
+    return Math.random() * Math.min(20_000, baseDelayMs * 2 ** (attempt - 1));
+}
+
+function describe(status: number, error: any): string {
+    if (!error) return `status ${status}`;
+    return `status ${status}: ${error.type ?? "error"}: ${error.reason ?? JSON.stringify(error)}`;
+}
+
+function actionLine(item: BulkItem): string {
+    return JSON.stringify({ index: { _index: item.index, _id: item.id } });
+}
+
+function itemBytes(item: BulkItem): number {
+    // Action line ~ 80 bytes; exactness matters less than not computing it twice.
+    return Buffer.byteLength(item.document) + item.index.length + item.id.length + 40;
+}
+
+export function ndjson(items: readonly BulkItem[]): string {
+    let body = "";
+    for (const item of items) body += `${actionLine(item)}\n${item.document}\n`;
+    return body;
+}

@@ -1,0 +1,142 @@
+/**
+ * WAF log records (one JSON document per line, as Firehose delivers them) and the search
+ * document each becomes. Shared by the loader and the local tools. Optional fields are absent,
+ * not null, in the records AWS writes; every optional read here tolerates absence, null and
+ * unexpected types, since one odd field must never cost a whole record.
+ */
+
+/** Where a record came from: the central object key's parts and its line. */
+export interface RecordSource {
+    readonly accountId: string;
+    readonly region: string;
+    readonly streamName: string;
+    readonly bucket: string;
+    readonly key: string;
+    readonly line: number;
+}
+
+export interface WafDocument {
+    timestamp: number;
+    action: string;
+    clientIp: string;
+    country?: string;
+    webAclId?: string;
+    webAclName?: string;
+    terminatingRuleId?: string;
+    terminatingRuleType?: string;
+    httpSourceName?: string;
+    httpMethod?: string;
+    uri?: string;
+    args?: string;
+    host?: string;
+    httpVersion?: string;
+    requestId?: string;
+    userAgent?: string;
+    headers: { name: string; value: string }[];
+    labels: string[];
+    ruleGroups: { ruleGroupId: string; terminatingRuleId?: string; action?: string }[];
+    rateBasedRules: {
+        name?: string;
+        limitKey?: string;
+        limitValue?: string;
+        maxRateAllowed?: number;
+        evaluationWindowSec?: number;
+    }[];
+    nonTerminatingRuleIds: string[];
+    responseCodeSent?: number;
+    ja3Fingerprint?: string;
+    ja4Fingerprint?: string;
+    accountId: string;
+    region: string;
+    streamName: string;
+}
+
+/** A line that cannot become a document; the reason is written to `_errors/`. */
+export class InvalidRecordError extends Error {}
+
+const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const num = (v: unknown): number | undefined => {
+    const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+    return typeof n === "number" && Number.isFinite(n) ? n : undefined;
+};
+const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** `arn:aws:wafv2:<region>:<account>:<scope>/webacl/<name>/<id>` → `<name>`. */
+export function webAclNameOf(webAclId: string | undefined): string | undefined {
+    return webAclId ? /\/webacl\/([^/]+)\//.exec(webAclId)?.[1] : undefined;
+}
+
+/** Parses one line of a WAF log object; throws InvalidRecordError with the reason. */
+export function parseWafRecord(line: string): Record<string, any> {
+    let record: unknown;
+    try {
+        record = JSON.parse(line);
+    } catch (err) {
+        throw new InvalidRecordError(`not valid JSON: ${(err as Error).message}`);
+    }
+    if (!isObject(record)) throw new InvalidRecordError("not a JSON object");
+    if (num(record.timestamp) === undefined) throw new InvalidRecordError("no numeric timestamp");
+    if (!isObject(record.httpRequest)) throw new InvalidRecordError("no httpRequest object");
+    return record;
+}
+
+export function toDocument(
+    record: Record<string, any>,
+    source: Omit<RecordSource, "bucket" | "key" | "line">,
+): WafDocument {
+    const request = record.httpRequest as Record<string, any>;
+    const headers = list(request.headers)
+        .filter(isObject)
+        .map((h) => ({ name: text(h.name) ?? "", value: text(h.value) ?? "" }))
+        .filter((h) => h.name !== "");
+    const header = (name: string) => headers.find((h) => h.name.toLowerCase() === name)?.value;
+    return {
+        timestamp: num(record.timestamp)!,
+        action: text(record.action) ?? "UNKNOWN",
+        clientIp: text(request.clientIp) ?? "",
+        country: text(request.country),
+        webAclId: text(record.webaclId),
+        webAclName: webAclNameOf(text(record.webaclId)),
+        terminatingRuleId: text(record.terminatingRuleId),
+        terminatingRuleType: text(record.terminatingRuleType),
+        httpSourceName: text(record.httpSourceName),
+        httpMethod: text(request.httpMethod),
+        uri: text(request.uri),
+        args: text(request.args),
+        host: text(request.host) ?? header("host"),
+        httpVersion: text(request.httpVersion),
+        requestId: text(request.requestId),
+        userAgent: header("user-agent"),
+        headers,
+        labels: list(record.labels)
+            .map((l) => (isObject(l) ? text(l.name) : undefined))
+            .filter((l): l is string => l !== undefined),
+        ruleGroups: list(record.ruleGroupList)
+            .filter(isObject)
+            .map((g) => ({
+                ruleGroupId: text(g.ruleGroupId) ?? "",
+                terminatingRuleId: isObject(g.terminatingRule) ? text(g.terminatingRule.ruleId) : undefined,
+                action: isObject(g.terminatingRule) ? text(g.terminatingRule.action) : undefined,
+            })),
+        rateBasedRules: list(record.rateBasedRuleList)
+            .filter(isObject)
+            .map((r) => ({
+                name: text(r.rateBasedRuleName),
+                limitKey: text(r.limitKey),
+                limitValue: text(r.limitValue),
+                maxRateAllowed: num(r.maxRateAllowed),
+                // Seen both as a number and as a string in real logs.
+                evaluationWindowSec: num(r.evaluationWindowSec),
+            })),
+        nonTerminatingRuleIds: list(record.nonTerminatingMatchingRules)
+            .map((r) => (isObject(r) ? text(r.ruleId) : undefined))
+            .filter((r): r is string => r !== undefined),
+        responseCodeSent: num(record.responseCodeSent),
+        ja3Fingerprint: text(record.ja3Fingerprint),
+        ja4Fingerprint: text(record.ja4Fingerprint),
+        accountId: source.accountId,
+        region: source.region,
+        streamName: source.streamName,
+    };
+}
