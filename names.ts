@@ -33,3 +33,6 @@ export function searchMasterRoleName(): string {
 export function searchLoaderRoleName(): string {
     return `${PROJECT}-search-loader`;
 }
+
+export const SEARCH_LOADER_FUNCTION = `${PROJECT}-search-loader`;
+export const SEARCH_BOOTSTRAP_FUNCTION = `${PROJECT}-search-bootstrap`;

@@ -64,7 +64,12 @@ export function bucketTriggeredFunction(
             statements: () =>
                 pulumi.all([args.statements(), failureQueue.arn]).apply(([own, failureQueueArn]) => [
                     ...own,
-                    { Sid: "ParkFailedEvents", Effect: "Allow" as const, Action: "sqs:SendMessage", Resource: failureQueueArn },
+                    {
+                        Sid: "ParkFailedEvents",
+                        Effect: "Allow" as const,
+                        Action: "sqs:SendMessage",
+                        Resource: failureQueueArn,
+                    },
                 ]),
         },
         parent,
@@ -95,7 +100,9 @@ export function bucketTriggeredFunction(
         `${name}-notification`,
         {
             bucket: args.bucket.bucket,
-            lambdaFunctions: [{ lambdaFunctionArn: fn.arn, events: ["s3:ObjectCreated:*"], filterPrefix: args.filterPrefix }],
+            lambdaFunctions: [
+                { lambdaFunctionArn: fn.arn, events: ["s3:ObjectCreated:*"], filterPrefix: args.filterPrefix },
+            ],
         },
         { parent, dependsOn: [permission] },
     );

@@ -35,7 +35,12 @@ export function copierStatements(p: {
     region: string;
 }): PolicyStatement[] {
     return [
-        { Sid: "ReadStagedLogs", Effect: "Allow", Action: "s3:GetObject", Resource: `${p.sourceBucketArn}/${REGIONAL_LOG_PREFIX}*` },
+        {
+            Sid: "ReadStagedLogs",
+            Effect: "Allow",
+            Action: "s3:GetObject",
+            Resource: `${p.sourceBucketArn}/${REGIONAL_LOG_PREFIX}*`,
+        },
         {
             Sid: "WriteOwnCentralPrefix",
             Effect: "Allow",
@@ -78,7 +83,12 @@ export class LogCopier extends pulumi.ComponentResource {
                 role,
                 statements: () =>
                     args.sourceBucket.arn.apply((sourceBucketArn) =>
-                        copierStatements({ sourceBucketArn, central: args.central, accountId: args.accountId, region: args.region }),
+                        copierStatements({
+                            sourceBucketArn,
+                            central: args.central,
+                            accountId: args.accountId,
+                            region: args.region,
+                        }),
                     ),
                 callbackFactory: copierHandlerFactory,
                 packages: [],

@@ -7,7 +7,11 @@ import { PolicyStatement, policyDocument, serviceTrustPolicy } from "./policyDoc
 /** Where the domain lives: a VPC this component creates, or existing subnets and security groups. */
 export type SearchNetwork =
     | { readonly kind: "create"; readonly availabilityZones: number }
-    | { readonly kind: "existing"; readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
+    | {
+          readonly kind: "existing";
+          readonly subnetIds: readonly string[];
+          readonly securityGroupIds: readonly string[];
+      };
 
 export interface SearchDomainArgs {
     readonly accountId: string;
@@ -32,10 +36,21 @@ export interface SearchDomainArgs {
 }
 
 /** Every HTTP verb of the domain API, spelled out: no `es:*`. */
-const ALL_HTTP = ["es:ESHttpDelete", "es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPatch", "es:ESHttpPost", "es:ESHttpPut"];
+const ALL_HTTP = [
+    "es:ESHttpDelete",
+    "es:ESHttpGet",
+    "es:ESHttpHead",
+    "es:ESHttpPatch",
+    "es:ESHttpPost",
+    "es:ESHttpPut",
+];
 /** The loader only posts `_bulk` requests. */
 const LOADER_HTTP = ["es:ESHttpPost"];
-const LOG_TYPES = { INDEX_SLOW_LOGS: "index-slow", SEARCH_SLOW_LOGS: "search-slow", ES_APPLICATION_LOGS: "application" } as const;
+const LOG_TYPES = {
+    INDEX_SLOW_LOGS: "index-slow",
+    SEARCH_SLOW_LOGS: "search-slow",
+    ES_APPLICATION_LOGS: "application",
+} as const;
 
 export function domainAccessPolicyStatements(p: {
     domainArn: string;
@@ -51,7 +66,13 @@ export function domainAccessPolicyStatements(p: {
             Action: ALL_HTTP,
             Resource: `${p.domainArn}/*`,
         },
-        { Sid: "LoaderBulkIndexes", Effect: "Allow", Principal: { AWS: p.loaderRoleArn }, Action: LOADER_HTTP, Resource: `${p.domainArn}/*` },
+        {
+            Sid: "LoaderBulkIndexes",
+            Effect: "Allow",
+            Principal: { AWS: p.loaderRoleArn },
+            Action: LOADER_HTTP,
+            Resource: `${p.domainArn}/*`,
+        },
     ];
 }
 
@@ -75,10 +96,14 @@ export class SearchDomain extends pulumi.ComponentResource {
     constructor(name: string, args: SearchDomainArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:SearchDomain", name, {}, opts);
         if (!opts.provider) {
-            throw new Error(`SearchDomain ${name}: opts.provider is required; pass the logging account's aws.Provider.`);
+            throw new Error(
+                `SearchDomain ${name}: opts.provider is required; pass the logging account's aws.Provider.`,
+            );
         }
         if (args.adminRoleArns.length === 0) {
-            throw new Error(`SearchDomain ${name}: args.adminRoleArns is empty; name at least one role that may administer the domain.`);
+            throw new Error(
+                `SearchDomain ${name}: args.adminRoleArns is empty; name at least one role that may administer the domain.`,
+            );
         }
         const parent = { parent: this };
         this.domainArn = `arn:${args.partition}:es:${args.region}:${args.accountId}:domain/${args.domainName}`;
@@ -147,18 +172,20 @@ export class SearchDomain extends pulumi.ComponentResource {
                     cloudwatchLogGroupArn: group.arn,
                     enabled: true,
                 })),
-                accessPolicies: pulumi.all([this.masterRole.arn, this.loaderRole.arn]).apply(([masterRoleArn, loaderRoleArn]) =>
-                    JSON.stringify(
-                        policyDocument(
-                            domainAccessPolicyStatements({
-                                domainArn: this.domainArn,
-                                masterRoleArn,
-                                loaderRoleArn,
-                                adminRoleArns: args.adminRoleArns,
-                            }),
+                accessPolicies: pulumi
+                    .all([this.masterRole.arn, this.loaderRole.arn])
+                    .apply(([masterRoleArn, loaderRoleArn]) =>
+                        JSON.stringify(
+                            policyDocument(
+                                domainAccessPolicyStatements({
+                                    domainArn: this.domainArn,
+                                    masterRoleArn,
+                                    loaderRoleArn,
+                                    adminRoleArns: args.adminRoleArns,
+                                }),
+                            ),
                         ),
                     ),
-                ),
             },
             parent,
         );
@@ -169,7 +196,11 @@ export class SearchDomain extends pulumi.ComponentResource {
     private networkFor(name: string, network: SearchNetwork, region: string) {
         if (network.kind === "existing") {
             const ids = pulumi.output([...network.securityGroupIds]);
-            return { subnetIds: pulumi.output([...network.subnetIds]), domainSecurityGroupIds: ids, clientSecurityGroupIds: ids };
+            return {
+                subnetIds: pulumi.output([...network.subnetIds]),
+                domainSecurityGroupIds: ids,
+                clientSecurityGroupIds: ids,
+            };
         }
         const parent = { parent: this };
         const vpc = new awsx.ec2.Vpc(
@@ -204,17 +235,35 @@ export class SearchDomain extends pulumi.ComponentResource {
         );
         new aws.vpc.SecurityGroupIngressRule(
             `${name}-domain-from-clients`,
-            { securityGroupId: domainGroup.id, referencedSecurityGroupId: clientGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443 },
+            {
+                securityGroupId: domainGroup.id,
+                referencedSecurityGroupId: clientGroup.id,
+                ipProtocol: "tcp",
+                fromPort: 443,
+                toPort: 443,
+            },
             parent,
         );
         new aws.vpc.SecurityGroupEgressRule(
             `${name}-clients-to-domain`,
-            { securityGroupId: clientGroup.id, referencedSecurityGroupId: domainGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443 },
+            {
+                securityGroupId: clientGroup.id,
+                referencedSecurityGroupId: domainGroup.id,
+                ipProtocol: "tcp",
+                fromPort: 443,
+                toPort: 443,
+            },
             parent,
         );
         new aws.vpc.SecurityGroupEgressRule(
             `${name}-clients-to-s3`,
-            { securityGroupId: clientGroup.id, prefixListId: s3Endpoint.prefixListId, ipProtocol: "tcp", fromPort: 443, toPort: 443 },
+            {
+                securityGroupId: clientGroup.id,
+                prefixListId: s3Endpoint.prefixListId,
+                ipProtocol: "tcp",
+                fromPort: 443,
+                toPort: 443,
+            },
             parent,
         );
         return {
@@ -231,7 +280,10 @@ export class SearchDomain extends pulumi.ComponentResource {
                 logType,
                 new aws.cloudwatch.LogGroup(
                     `${name}-${suffix}-logs`,
-                    { name: `/aws/opensearch/${args.domainName}/${suffix}`, retentionInDays: args.logRetentionDays ?? 30 },
+                    {
+                        name: `/aws/opensearch/${args.domainName}/${suffix}`,
+                        retentionInDays: args.logRetentionDays ?? 30,
+                    },
                     parent,
                 ),
             ]),

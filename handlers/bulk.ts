@@ -132,9 +132,9 @@ export class BulkBatcher {
             const status = Number(result.status);
             if (status >= 200 && status < 300) this.stats.indexed++;
             else if (retryable(status)) {
-                reason = describe(status, result.error);
+                reason = describeFailure(status, result.error);
                 retry.push(item);
-            } else this.stats.rejected.push({ item, reason: describe(status, result.error) });
+            } else this.stats.rejected.push({ item, reason: describeFailure(status, result.error) });
         });
         return { retry, reason };
     }
@@ -145,7 +145,7 @@ export function backoff(attempt: number, baseDelayMs: number): number {
     return Math.random() * Math.min(20_000, baseDelayMs * 2 ** (attempt - 1));
 }
 
-function describe(status: number, error: any): string {
+function describeFailure(status: number, error: any): string {
     if (!error) return `status ${status}`;
     return `status ${status}: ${error.type ?? "error"}: ${error.reason ?? JSON.stringify(error)}`;
 }

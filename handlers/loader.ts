@@ -9,7 +9,7 @@ import { CENTRAL_SERVICE_PREFIXES, parseCentralKey } from "../layout";
 import { BulkBatcher, BulkSettings, BulkTransport } from "./bulk";
 import { linesOf } from "./lines";
 import { S3Event, decodeEventKey } from "./s3Events";
-import { InvalidRecordError, parseWafRecord, toDocument } from "./wafRecord";
+import { isInvalidRecord, parseWafRecord, toDocument } from "./wafRecord";
 
 export interface LoaderDependencies {
     readonly getObject: (bucket: string, key: string) => Promise<AsyncIterable<Uint8Array>>;
@@ -107,7 +107,7 @@ export async function loadObject(bucket: string, key: string, deps: LoaderDepend
                 line: lines,
             });
         } catch (err) {
-            if (!(err instanceof InvalidRecordError)) throw err;
+            if (!isInvalidRecord(err)) throw err;
             invalid.push({ line: lines, reason: err.message, text });
         }
     }

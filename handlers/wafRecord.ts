@@ -51,8 +51,17 @@ export interface WafDocument {
     streamName: string;
 }
 
-/** A line that cannot become a document; the reason is written to `_errors/`. */
-export class InvalidRecordError extends Error {}
+/**
+ * A line that cannot become a document; the reason is written to `_errors/`. A tagged Error, not
+ * a subclass: closure serialization rewrites classes so that `extends Error` loses the message.
+ */
+export function invalidRecord(reason: string): Error {
+    return Object.assign(new Error(reason), { invalidRecord: true });
+}
+
+export function isInvalidRecord(err: unknown): err is Error {
+    return err instanceof Error && (err as { invalidRecord?: boolean }).invalidRecord === true;
+}
 
 const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const num = (v: unknown): number | undefined => {
@@ -67,17 +76,17 @@ export function webAclNameOf(webAclId: string | undefined): string | undefined {
     return webAclId ? /\/webacl\/([^/]+)\//.exec(webAclId)?.[1] : undefined;
 }
 
-/** Parses one line of a WAF log object; throws InvalidRecordError with the reason. */
+/** Parses one line of a WAF log object; throws an invalidRecord error with the reason. */
 export function parseWafRecord(line: string): Record<string, any> {
     let record: unknown;
     try {
         record = JSON.parse(line);
     } catch (err) {
-        throw new InvalidRecordError(`not valid JSON: ${(err as Error).message}`);
+        throw invalidRecord(`not valid JSON: ${(err as Error).message}`);
     }
-    if (!isObject(record)) throw new InvalidRecordError("not a JSON object");
-    if (num(record.timestamp) === undefined) throw new InvalidRecordError("no numeric timestamp");
-    if (!isObject(record.httpRequest)) throw new InvalidRecordError("no httpRequest object");
+    if (!isObject(record)) throw invalidRecord("not a JSON object");
+    if (num(record.timestamp) === undefined) throw invalidRecord("no numeric timestamp");
+    if (!isObject(record.httpRequest)) throw invalidRecord("no httpRequest object");
     return record;
 }
 

@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CentralLogBucket } from "../components/centralLogBucket";
+import { SearchBootstrap } from "../components/searchBootstrap";
+import { SearchDomain } from "../components/searchDomain";
+import { SearchLoader } from "../components/searchLoader";
 import { LoggingStackConfig } from "../config";
 import { CENTRAL_LAYOUT } from "../layout";
 import { stackProvider } from "../provider";
@@ -8,7 +11,9 @@ import { LoggingStackOutputs } from "./contract";
 type Exported<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 /** The central logging account: the bucket every Region ships into. */
-export async function loggingStack(config: LoggingStackConfig): Promise<Exported<LoggingStackOutputs>> {
+export async function loggingStack(
+    config: LoggingStackConfig,
+): Promise<Exported<LoggingStackOutputs> & Record<string, pulumi.Input<unknown>>> {
     const provider = stackProvider(config);
     const central = new CentralLogBucket(
         "central-waf-logs",
@@ -21,6 +26,51 @@ export async function loggingStack(config: LoggingStackConfig): Promise<Exported
         },
         { provider },
     );
+
+    const settings = config.search;
+    const search = new SearchDomain(
+        "search",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            domainName: settings.domainName,
+            engineVersion: settings.engineVersion,
+            instanceType: settings.instanceType,
+            instanceCount: settings.instanceCount,
+            volumeSizeGiB: settings.volumeSizeGiB,
+            network:
+                settings.subnetIds && settings.securityGroupIds
+                    ? { kind: "existing", subnetIds: settings.subnetIds, securityGroupIds: settings.securityGroupIds }
+                    : { kind: "create", availabilityZones: settings.availabilityZones },
+            kmsKeyArn: central.keyArn,
+            adminRoleArns: settings.adminRoleArns,
+        },
+        { provider },
+    );
+    new SearchLoader(
+        "search-loader",
+        {
+            accountId: config.accountId,
+            bucket: central.bucket,
+            keyArn: central.keyArn,
+            search,
+            indexPrefix: settings.indexPrefix,
+            bulkMaxBytes: settings.bulkMaxBytes,
+        },
+        { provider },
+    );
+    new SearchBootstrap(
+        "search-bootstrap",
+        {
+            search,
+            indexPrefix: settings.indexPrefix,
+            retentionDays: settings.retentionDays,
+            adminRoleArns: settings.adminRoleArns,
+        },
+        { provider },
+    );
+
     return {
         loggingAccountId: config.accountId,
         loggingRegion: config.region,
@@ -29,6 +79,9 @@ export async function loggingStack(config: LoggingStackConfig): Promise<Exported
         centralBucketArn: central.bucketArn,
         centralKeyArn: central.keyArn,
         objectKeyLayout: CENTRAL_LAYOUT,
+        // For operators: the domain answers only inside its VPC (VPN, bastion or Client VPN).
+        searchEndpoint: search.endpoint,
+        dashboardsUrl: search.endpoint.apply((endpoint) => `${endpoint}/_dashboards`),
         allowedAccounts: Object.fromEntries(config.resourceAccounts.map((a) => [a.accountId, [...a.regions]])),
     };
 }

@@ -178,6 +178,8 @@ describe("logging stack: CentralLogBucket", () => {
             centralBucketArn: BUCKET_ARN,
             centralKeyArn: KEY_ARN,
             objectKeyLayout: "<account_id>/<region>/<firehose_name>/<yyyy>/<MM>/<dd>/<HH>/<file>",
+            searchEndpoint: "https://vpc-central-waf-logs-42f7b07.us-east-1.es.amazonaws.com",
+            dashboardsUrl: "https://vpc-central-waf-logs-42f7b07.us-east-1.es.amazonaws.com/_dashboards",
             allowedAccounts: { "222222222222": ["us-east-1", "eu-west-1"], "333333333333": ["eu-west-1"] },
         });
     });

@@ -256,6 +256,15 @@ class MockState {
                     arn: `arn:aws:logs:${region}:${account}:log-group:${physical}`,
                 });
                 break;
+            case "aws:opensearch/domain:Domain":
+                Object.assign(extra, {
+                    arn: `arn:aws:es:${region}:${account}:domain/${inputs.domainName}`,
+                    endpoint: `vpc-${inputs.domainName}-${this.suffix}.${region}.es.amazonaws.com`,
+                });
+                break;
+            case "aws:ec2/vpcEndpoint:VpcEndpoint":
+                Object.assign(extra, { prefixListId: "pl-63a5400a" });
+                break;
             case "aws:sqs/queue:Queue":
                 Object.assign(extra, {
                     name: physical,
@@ -269,6 +278,12 @@ class MockState {
                     vpcId: `vpc-${name}`,
                     publicSubnetIds: [`subnet-${name}-public-a`, `subnet-${name}-public-b`],
                     privateSubnetIds: [`subnet-${name}-private-a`, `subnet-${name}-private-b`],
+                    isolatedSubnetIds: [
+                        `subnet-${name}-isolated-a`,
+                        `subnet-${name}-isolated-b`,
+                        `subnet-${name}-isolated-c`,
+                    ],
+                    routeTables: [{ id: `rtb-${name}-a` }, { id: `rtb-${name}-b` }],
                 });
                 break;
             case "awsx:lb:ApplicationLoadBalancer":

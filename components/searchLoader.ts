@@ -1,0 +1,83 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { LOADER_ENVIRONMENT, loaderHandlerFactory } from "../handlers/loaderLambda";
+import { CENTRAL_SERVICE_PREFIXES } from "../layout";
+import { SEARCH_LOADER_FUNCTION } from "../names";
+import { bucketTriggeredFunction } from "./bucketTriggeredFunction";
+import { PolicyStatement } from "./policyDocuments";
+import { SearchDomain } from "./searchDomain";
+
+export interface SearchLoaderArgs {
+    readonly accountId: string;
+    /** The central bucket whose new objects are indexed. */
+    readonly bucket: aws.s3.Bucket;
+    readonly keyArn: pulumi.Input<string>;
+    readonly search: SearchDomain;
+    /** Daily indices `<indexPrefix>-YYYY.MM.DD`. */
+    readonly indexPrefix: string;
+    /** Upper bound of one bulk request, bytes. */
+    readonly bulkMaxBytes: number;
+}
+
+/** Read the logs, write rejects under `_errors/`, use the central key, post `_bulk` and nothing else. */
+export function loaderStatements(p: { bucketArn: string; keyArn: string; domainArn: string }): PolicyStatement[] {
+    return [
+        { Sid: "ReadCentralLogs", Effect: "Allow", Action: "s3:GetObject", Resource: `${p.bucketArn}/*` },
+        {
+            Sid: "ParkRejectedRecords",
+            Effect: "Allow",
+            Action: "s3:PutObject",
+            Resource: `${p.bucketArn}/${CENTRAL_SERVICE_PREFIXES[0]}*`,
+        },
+        { Sid: "UseCentralKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: p.keyArn },
+        { Sid: "BulkIndex", Effect: "Allow", Action: "es:ESHttpPost", Resource: `${p.domainArn}/_bulk` },
+    ];
+}
+
+/**
+ * Indexes every object that lands in the central bucket into OpenSearch, from inside the
+ * domain's VPC. Objects under service prefixes (`_errors/`) are skipped by the handler: S3
+ * notifications cannot exclude a prefix.
+ */
+export class SearchLoader extends pulumi.ComponentResource {
+    readonly function: aws.lambda.CallbackFunction<any, any>;
+    readonly failureQueue: aws.sqs.Queue;
+
+    constructor(name: string, args: SearchLoaderArgs, opts: pulumi.ComponentResourceOptions) {
+        super("central-waf-logs:index:SearchLoader", name, {}, opts);
+        const loader = bucketTriggeredFunction(
+            name,
+            {
+                functionName: SEARCH_LOADER_FUNCTION,
+                description: "Streams central WAF log objects into OpenSearch with bounded _bulk requests",
+                role: args.search.loaderRole,
+                statements: () =>
+                    pulumi
+                        .all([args.bucket.arn, args.keyArn])
+                        .apply(([bucketArn, keyArn]) =>
+                            loaderStatements({ bucketArn, keyArn, domainArn: args.search.domainArn }),
+                        ),
+                callbackFactory: loaderHandlerFactory,
+                packages: ["@opensearch-project/opensearch"],
+                environment: {
+                    [LOADER_ENVIRONMENT.endpoint]: args.search.endpoint,
+                    [LOADER_ENVIRONMENT.indexPrefix]: args.indexPrefix,
+                    [LOADER_ENVIRONMENT.maxBytes]: String(args.bulkMaxBytes),
+                },
+                vpcConfig: {
+                    subnetIds: args.search.clientSubnetIds,
+                    securityGroupIds: args.search.clientSecurityGroupIds,
+                },
+                bucket: args.bucket,
+                bucketAccountId: args.accountId,
+                // A 128 MiB Firehose object takes well under a minute; the maximum leaves room for backoff.
+                timeoutSec: 900,
+                memoryMiB: 1024,
+            },
+            this,
+        );
+        this.function = loader.function;
+        this.failureQueue = loader.failureQueue;
+        this.registerOutputs({ functionName: this.function.name, failureQueueUrl: this.failureQueue.url });
+    }
+}

@@ -1,0 +1,177 @@
+/**
+ * A loopback HTTP server that speaks enough of the OpenSearch REST API to test the loader and
+ * the bootstrap for real: `_bulk` with its NDJSON contract (framing and content type checked,
+ * per-item results, partial failures, whole-request 429s), and a document store for any other
+ * PUT/POST/GET, including the ISM policy's optimistic concurrency. Stands in for a cluster, which
+ * cannot be installed here; when OPENSEARCH_URL is set, tests use the real one instead.
+ */
+import * as http from "http";
+import { AddressInfo } from "net";
+
+export interface StoredDocument {
+    readonly index: string;
+    readonly id: string;
+    readonly source: any;
+}
+
+export interface ReceivedRequest {
+    readonly method: string;
+    readonly path: string;
+    readonly headers: http.IncomingHttpHeaders;
+    readonly body: string;
+}
+
+export interface FailureInjection {
+    /** Answer the first N `_bulk` requests with 429 as a whole. */
+    throttleFirstBulkRequests?: number;
+    /** Per item: a status and error type to answer instead of indexing, or undefined to index. */
+    failItem?: (doc: StoredDocument, attempt: number) => { status: number; type: string } | undefined;
+}
+
+export interface SearchServer {
+    readonly url: string;
+    readonly documents: Map<string, StoredDocument>;
+    readonly requests: ReceivedRequest[];
+    /** Bodies of objects stored by PUT/POST outside `_bulk`, by path without the query. */
+    readonly objects: Map<string, { body: any; seqNo: number }>;
+    inject(failures: FailureInjection): void;
+    close(): Promise<void>;
+}
+
+export async function startSearchServer(): Promise<SearchServer> {
+    const documents = new Map<string, StoredDocument>();
+    const objects = new Map<string, { body: any; seqNo: number }>();
+    const requests: ReceivedRequest[] = [];
+    const attempts = new Map<string, number>();
+    let failures: FailureInjection = {};
+    let bulkRequests = 0;
+    let seqNo = 0;
+
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            const body = Buffer.concat(chunks).toString("utf8");
+            const url = new URL(req.url ?? "/", "http://localhost");
+            requests.push({
+                method: req.method ?? "",
+                path: `${url.pathname}${url.search}`,
+                headers: req.headers,
+                body,
+            });
+            const reply = (status: number, payload: unknown) => {
+                res.writeHead(status, { "content-type": "application/json" });
+                res.end(JSON.stringify(payload));
+            };
+            if (url.pathname === "/_bulk" && req.method === "POST") {
+                bulkRequests++;
+                if (bulkRequests <= (failures.throttleFirstBulkRequests ?? 0)) {
+                    return reply(429, {
+                        error: { type: "es_rejected_execution_exception", reason: "queue full" },
+                        status: 429,
+                    });
+                }
+                return bulk(req, body, reply);
+            }
+            const stored = objects.get(url.pathname);
+            if (req.method === "GET") {
+                return stored
+                    ? reply(200, { ...stored.body, _seq_no: stored.seqNo, _primary_term: 1 })
+                    : reply(404, { error: { type: "resource_not_found_exception" } });
+            }
+            if (
+                url.pathname.startsWith("/_plugins/_ism/policies/") &&
+                stored &&
+                url.searchParams.get("if_seq_no") !== String(stored.seqNo)
+            ) {
+                return reply(409, {
+                    error: { type: "version_conflict_engine_exception", reason: "policy exists; pass if_seq_no" },
+                });
+            }
+            try {
+                objects.set(url.pathname, { body: body ? JSON.parse(body) : {}, seqNo: ++seqNo });
+            } catch {
+                return reply(400, { error: { type: "parse_exception", reason: "body is not JSON" } });
+            }
+            return reply(stored ? 200 : 201, { acknowledged: true });
+        });
+    });
+
+    function bulk(req: http.IncomingMessage, body: string, reply: (status: number, payload: unknown) => void): void {
+        if (req.headers["content-type"] !== "application/x-ndjson") {
+            return reply(406, {
+                error: { type: "illegal_argument_exception", reason: `content type ${req.headers["content-type"]}` },
+            });
+        }
+        if (!body.endsWith("\n")) {
+            return reply(400, {
+                error: {
+                    type: "illegal_argument_exception",
+                    reason: "The bulk request must be terminated by a newline [\\n]",
+                },
+            });
+        }
+        const lines = body.slice(0, -1).split("\n");
+        if (lines.length % 2 !== 0)
+            return reply(400, { error: { type: "illegal_argument_exception", reason: "odd line count" } });
+        const items: unknown[] = [];
+        for (let i = 0; i < lines.length; i += 2) {
+            let action: any;
+            let source: any;
+            try {
+                action = JSON.parse(lines[i]).index;
+                source = JSON.parse(lines[i + 1]);
+            } catch {
+                return reply(400, { error: { type: "json_parse_exception", reason: `line ${i + 1}` } });
+            }
+            if (!action?._index || !action?._id) {
+                return reply(400, {
+                    error: { type: "action_request_validation_exception", reason: "index and id required" },
+                });
+            }
+            const doc = { index: action._index, id: action._id, source };
+            const key = `${doc.index}/${doc.id}`;
+            const attempt = (attempts.get(key) ?? 0) + 1;
+            attempts.set(key, attempt);
+            const failure = failures.failItem?.(doc, attempt);
+            if (failure) {
+                items.push({
+                    index: {
+                        _index: doc.index,
+                        _id: doc.id,
+                        status: failure.status,
+                        error: { type: failure.type, reason: "injected" },
+                    },
+                });
+                continue;
+            }
+            const created = !documents.has(key);
+            documents.set(key, doc);
+            items.push({
+                index: {
+                    _index: doc.index,
+                    _id: doc.id,
+                    status: created ? 201 : 200,
+                    result: created ? "created" : "updated",
+                },
+            });
+        }
+        const errors = items.some((item: any) => item.index.status >= 300);
+        reply(200, { took: 1, errors, items });
+    }
+
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        documents,
+        requests,
+        objects,
+        inject(next) {
+            failures = next;
+            bulkRequests = 0;
+            attempts.clear();
+        },
+        close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+}
