@@ -1,0 +1,291 @@
+import * as assert from "assert";
+import { applyDefinitions } from "../handlers/bootstrap";
+import { searchDefinitions } from "../handlers/searchDefinitions";
+import { SEARCH_BOOTSTRAP_FUNCTION } from "../names";
+import { deployedEnvironment, deployedSource, loadHandler } from "../tools/deployedCode";
+import { ProgramRun } from "../tools/mockEngine";
+import { SearchServer, startSearchServer } from "../tools/searchServer";
+import { committedRun, failureOf, only, policyDocument, runWith } from "./support/program";
+
+const P = "central-waf-logs";
+const DOMAIN_ARN = "arn:aws:es:us-east-1:111111111111:domain/central-waf-logs";
+const MASTER = "arn:aws:iam::111111111111:role/central-waf-logs-search-master";
+const LOADER = "arn:aws:iam::111111111111:role/central-waf-logs-search-loader";
+const ADMIN = "arn:aws:iam::111111111111:role/security-admin";
+
+describe("logging stack: SearchDomain", () => {
+    let run: ProgramRun;
+    let domain: Record<string, any>;
+    before(async () => {
+        run = await committedRun("logging");
+        domain = only(run, "aws:opensearch/domain:Domain").inputs;
+    });
+
+    it("places the domain in the isolated subnets of its own VPC, behind its own security group", () => {
+        const vpc = only(run, "awsx:ec2:Vpc");
+        assert.deepStrictEqual(vpc.inputs.subnetSpecs, [{ type: "Isolated" }]);
+        assert.deepStrictEqual(vpc.inputs.natGateways, { strategy: "None" });
+        assert.strictEqual(vpc.inputs.numberOfAvailabilityZones, 2);
+        assert.deepStrictEqual(domain.vpcOptions.subnetIds, vpc.state.isolatedSubnetIds.slice(0, 2));
+        const sg = only(run, "aws:ec2/securityGroup:SecurityGroup", "search-domain-sg");
+        assert.deepStrictEqual(domain.vpcOptions.securityGroupIds, [sg.state.id ?? "search-domain-sg-id"]);
+    });
+
+    it("admits HTTPS from the search clients only; clients reach only the domain and S3", () => {
+        const ingress = only(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").inputs;
+        assert.deepStrictEqual(
+            [
+                ingress.securityGroupId,
+                ingress.referencedSecurityGroupId,
+                ingress.fromPort,
+                ingress.toPort,
+                ingress.cidrIpv4,
+            ],
+            ["search-domain-sg-id", "search-clients-sg-id", 443, 443, undefined],
+        );
+        const toS3 = only(
+            run,
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+            "search-clients-to-s3",
+        ).inputs;
+        assert.strictEqual(toS3.prefixListId, "pl-63a5400a");
+        const endpoint = only(run, "aws:ec2/vpcEndpoint:VpcEndpoint").inputs;
+        assert.deepStrictEqual(
+            [endpoint.serviceName, endpoint.vpcEndpointType],
+            ["com.amazonaws.us-east-1.s3", "Gateway"],
+        );
+    });
+
+    it("encrypts at rest with the central key and between nodes, and accepts only TLS 1.2+ HTTPS", () => {
+        assert.deepStrictEqual(domain.encryptAtRest, {
+            enabled: true,
+            kmsKeyId: "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id",
+        });
+        assert.deepStrictEqual(domain.nodeToNodeEncryption, { enabled: true });
+        assert.deepStrictEqual(domain.domainEndpointOptions, {
+            enforceHttps: true,
+            tlsSecurityPolicy: "Policy-Min-TLS-1-2-2019-07",
+        });
+    });
+
+    it("turns on fine-grained access control with the IAM master role and no internal users", () => {
+        assert.deepStrictEqual(domain.advancedSecurityOptions, {
+            enabled: true,
+            internalUserDatabaseEnabled: false,
+            masterUserOptions: { masterUserArn: MASTER },
+        });
+    });
+
+    it("runs OpenSearch 2.x on gp3, zone-aware across two zones, with slow and error logs", () => {
+        assert.strictEqual(domain.engineVersion, "OpenSearch_2.19");
+        assert.deepStrictEqual(domain.clusterConfig, {
+            instanceType: "r7g.large.search",
+            instanceCount: 2,
+            zoneAwarenessEnabled: true,
+            zoneAwarenessConfig: { availabilityZoneCount: 2 },
+        });
+        assert.deepStrictEqual(domain.ebsOptions, { ebsEnabled: true, volumeType: "gp3", volumeSize: 100 });
+        assert.deepStrictEqual(domain.logPublishingOptions.map((o: any) => [o.logType, o.enabled]).sort(), [
+            ["ES_APPLICATION_LOGS", true],
+            ["INDEX_SLOW_LOGS", true],
+            ["SEARCH_SLOW_LOGS", true],
+        ]);
+    });
+
+    it("names only the master, loader and admin roles in its access policy; never a bare *", () => {
+        const policy = policyDocument(domain.accessPolicies);
+        assert.deepStrictEqual(policy.Statement, [
+            {
+                Sid: "AdministerDomain",
+                Effect: "Allow",
+                Principal: { AWS: [MASTER, ADMIN] },
+                Action: [
+                    "es:ESHttpDelete",
+                    "es:ESHttpGet",
+                    "es:ESHttpHead",
+                    "es:ESHttpPatch",
+                    "es:ESHttpPost",
+                    "es:ESHttpPut",
+                ],
+                Resource: `${DOMAIN_ARN}/*`,
+            },
+            {
+                Sid: "LoaderBulkIndexes",
+                Effect: "Allow",
+                Principal: { AWS: LOADER },
+                Action: ["es:ESHttpPost"],
+                Resource: `${DOMAIN_ARN}/*`,
+            },
+        ]);
+    });
+
+    it("lets the configured admins assume the master role", () => {
+        const trust = JSON.parse(only(run, "aws:iam/role:Role", "search-master-role").inputs.assumeRolePolicy);
+        assert.deepStrictEqual(trust.Statement[1], {
+            Effect: "Allow",
+            Principal: { AWS: [ADMIN] },
+            Action: "sts:AssumeRole",
+        });
+    });
+
+    it("gives the loader exactly: read logs, park rejects, use the key, post _bulk", () => {
+        const bucket = `arn:aws:s3:::${run.outputs.centralBucketName}`;
+        const statements = policyDocument(
+            only(run, "aws:iam/rolePolicy:RolePolicy", "search-loader-policy").inputs.policy,
+        ).Statement;
+        assert.deepStrictEqual(statements.slice(0, 4), [
+            { Sid: "ReadCentralLogs", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucket}/*` },
+            { Sid: "ParkRejectedRecords", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucket}/_errors/*` },
+            {
+                Sid: "UseCentralKey",
+                Effect: "Allow",
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id",
+            },
+            { Sid: "BulkIndex", Effect: "Allow", Action: "es:ESHttpPost", Resource: `${DOMAIN_ARN}/_bulk` },
+        ]);
+        assert.deepStrictEqual(
+            statements.map((s) => s.Sid),
+            [
+                "ReadCentralLogs",
+                "ParkRejectedRecords",
+                "UseCentralKey",
+                "BulkIndex",
+                "ParkFailedEvents",
+                "WriteOwnLogs",
+                "ManageVpcNetworkInterfaces",
+            ],
+        );
+    });
+
+    it("runs the loader and the bootstrap inside the VPC, with the clients security group", () => {
+        for (const fn of ["central-waf-logs-search-loader", "central-waf-logs-search-bootstrap"]) {
+            const inputs = run.resources.find(
+                (r) => r.type === "aws:lambda/function:Function" && r.inputs.name === fn,
+            )!.inputs;
+            assert.deepStrictEqual(inputs.vpcConfig.securityGroupIds, ["search-clients-sg-id"], fn);
+            assert.strictEqual(inputs.vpcConfig.subnetIds.length, 3, fn);
+        }
+    });
+
+    it("triggers the loader on every object of the central bucket (it skips service prefixes itself)", () => {
+        const notification = only(run, "aws:s3/bucketNotification:BucketNotification").inputs;
+        assert.strictEqual(notification.bucket, run.outputs.centralBucketName);
+        assert.deepStrictEqual(notification.lambdaFunctions[0].events, ["s3:ObjectCreated:*"]);
+        assert.strictEqual(notification.lambdaFunctions[0].filterPrefix, undefined);
+    });
+
+    it("uses existing subnets and security groups when configured, creating no VPC", async () => {
+        const search = {
+            adminRoleArns: [ADMIN],
+            subnetIds: ["subnet-0aaa", "subnet-0bbb"],
+            securityGroupIds: ["sg-0ccc"],
+        };
+        const existing = await runWith("logging", { configOverrides: { [`${P}:search`]: JSON.stringify(search) } });
+        assert.strictEqual(existing.resources.filter((r) => r.type === "awsx:ec2:Vpc").length, 0);
+        const inputs = only(existing, "aws:opensearch/domain:Domain").inputs;
+        assert.deepStrictEqual(inputs.vpcOptions, {
+            subnetIds: ["subnet-0aaa", "subnet-0bbb"],
+            securityGroupIds: ["sg-0ccc"],
+        });
+    });
+
+    it("requires admin roles and paired subnet and security group settings", async () => {
+        assert.strictEqual(
+            await failureOf("logging", {
+                configOverrides: { [`${P}:search`]: JSON.stringify({ subnetIds: ["subnet-0aaa"] }) },
+            }),
+            [
+                `Invalid config ${P}:search.adminRoleArns: is required: someone must be able to administer the search domain. Fix: list the IAM roles of your security operators, e.g. arn:aws:iam::111111111111:role/security-admin.`,
+                `Invalid config ${P}:search.subnetIds: and search.securityGroupIds must be set together. Fix: set both to use an existing VPC, or neither to create one.`,
+            ].join("\n"),
+        );
+    });
+
+    it("passes the definitions as the bootstrap invocation's input, so a change re-applies them", () => {
+        const invocation = only(run, "aws:lambda/invocation:Invocation").inputs;
+        assert.strictEqual(invocation.functionName, SEARCH_BOOTSTRAP_FUNCTION);
+        assert.deepStrictEqual(
+            JSON.parse(invocation.input).requests,
+            searchDefinitions({
+                indexPrefix: "waf-logs",
+                retentionDays: 30,
+                masterRoleArn: MASTER,
+                loaderRoleArn: LOADER,
+                adminRoleArns: [ADMIN],
+            }),
+        );
+    });
+});
+
+describe("bootstrap Lambda, as deployed, against a loopback OpenSearch", () => {
+    let search: SearchServer;
+    let requests: unknown[];
+    let invoke: (event: unknown) => Promise<any>;
+
+    before(async () => {
+        const run = await committedRun("logging");
+        search = await startSearchServer();
+        requests = JSON.parse(only(run, "aws:lambda/invocation:Invocation").inputs.input).requests;
+        invoke = loadHandler(await deployedSource(run, SEARCH_BOOTSTRAP_FUNCTION), {
+            ...deployedEnvironment(run, SEARCH_BOOTSTRAP_FUNCTION),
+            OPENSEARCH_ENDPOINT: search.url,
+            AWS_REGION: "us-east-1",
+            AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+            AWS_SECRET_ACCESS_KEY: "secret",
+        });
+    });
+    after(() => search?.close());
+
+    it("applies roles, template, retention and dashboards, signed with SigV4", async () => {
+        const applied = await invoke({ requests });
+        assert.strictEqual(applied.length, requests.length);
+        const template = search.objects.get("/_index_template/waf-logs")!.body;
+        assert.deepStrictEqual(template.template.mappings.properties.timestamp, {
+            type: "date",
+            format: "epoch_millis",
+        });
+        assert.deepStrictEqual(template.template.mappings.properties.clientIp, { type: "ip", ignore_malformed: true });
+        assert.strictEqual(template.template.mappings.properties.headers.type, "nested");
+        const ism = search.objects.get("/_plugins/_ism/policies/waf-logs-retention")!.body;
+        assert.deepStrictEqual(ism.policy.states[0].transitions, [
+            { state_name: "delete", conditions: { min_index_age: "30d" } },
+        ]);
+        assert.deepStrictEqual(search.objects.get("/_plugins/_security/api/rolesmapping/waf_logs_writer")!.body, {
+            backend_roles: [LOADER],
+        });
+        const titles = [...search.objects.entries()]
+            .filter(([path]) => path.startsWith("/_dashboards/"))
+            .map(([, o]) => o.body.attributes.title);
+        assert.deepStrictEqual(titles, [
+            "waf-logs-*",
+            "Requests per client IP over time",
+            "Requests by country",
+            "Top blocked client IPs",
+            "WAF overview: who is hitting us, from where",
+        ]);
+        for (const request of search.requests) {
+            assert.match(String(request.headers.authorization), /^AWS4-HMAC-SHA256 /, request.path);
+            if (request.path.startsWith("/_dashboards/")) assert.strictEqual(request.headers["osd-xsrf"], "true");
+        }
+    });
+
+    it("is idempotent: a second run overwrites, passing the ISM policy's sequence number", async () => {
+        const before = new Map([...search.objects].map(([path, o]) => [path, JSON.stringify(o.body)]));
+        search.requests.length = 0;
+        await invoke({ requests });
+        assert.deepStrictEqual(new Map([...search.objects].map(([path, o]) => [path, JSON.stringify(o.body)])), before);
+        const ismPut = search.requests.find((r) => r.method === "PUT" && r.path.startsWith("/_plugins/_ism/"));
+        assert.match(ismPut!.path, /\?if_seq_no=\d+&if_primary_term=1$/);
+    });
+
+    it("fails the deployment when a request is refused, naming it", async () => {
+        await assert.rejects(
+            applyDefinitions([{ method: "PUT", path: "/_index_template/x", body: undefined }], async () => ({
+                statusCode: 403,
+                body: { error: "no permissions" },
+            })),
+            { message: 'PUT /_index_template/x was refused with HTTP 403: {"error":"no permissions"}' },
+        );
+    });
+});
