@@ -15,7 +15,8 @@ export interface BulkItem {
 }
 
 export interface BulkRejection {
-    readonly item: BulkItem;
+    readonly line: number;
+    readonly document: string;
     readonly reason: string;
 }
 
@@ -25,7 +26,7 @@ export interface BulkResponse {
 }
 
 /** Posts an NDJSON body to `_bulk`; resolves with any HTTP status, rejects only on network failure. */
-export type BulkTransport = (ndjson: string) => Promise<BulkResponse>;
+export type BulkTransport = (ndjson: Buffer) => Promise<BulkResponse>;
 
 export interface BulkSettings {
     /** Upper bound of one request body in bytes. Default 5 MiB (AWS suggests 3-5 MiB). */
@@ -53,49 +54,81 @@ export interface BulkStats {
     rejected: BulkRejection[];
 }
 
+/** An item as held until sent: its action and document lines, as a view into the batch arena. */
+interface Encoded {
+    readonly line: number;
+    readonly ndjson: Buffer;
+}
+
 const retryable = (status: number) => status === 429 || status >= 500;
 
-/** Accumulates items and flushes a request whenever the next item would cross a bound. */
+/**
+ * Accumulates items and flushes a request whenever the next item would cross a bound.
+ *
+ * Items are encoded into one reused arena of `maxBytes` rather than kept as strings or fresh
+ * Buffers: a batch survives many minor GCs, so its items would be promoted and linger until a
+ * major GC, and peak memory would grow with the size of the object being loaded.
+ */
 export class BulkBatcher {
     readonly stats: BulkStats = { requests: 0, indexed: 0, retried: 0, rejected: [] };
-    private batch: BulkItem[] = [];
-    private batchBytes = 0;
+    private readonly arena: Buffer;
+    private used = 0;
+    private batch: { line: number; start: number; end: number }[] = [];
 
     constructor(
         private readonly transport: BulkTransport,
         private readonly settings: BulkSettings = DEFAULT_BULK_SETTINGS,
         private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-    ) {}
+    ) {
+        this.arena = Buffer.allocUnsafe(settings.maxBytes);
+    }
 
     async add(item: BulkItem): Promise<void> {
-        const bytes = itemBytes(item);
+        const action = JSON.stringify({ index: { _index: item.index, _id: item.id } });
+        const text = `${action}\n${item.document}\n`;
+        const bytes = Buffer.byteLength(text);
         if (
             this.batch.length > 0 &&
-            (this.batchBytes + bytes > this.settings.maxBytes || this.batch.length >= this.settings.maxDocuments)
+            (this.used + bytes > this.arena.length || this.batch.length >= this.settings.maxDocuments)
         ) {
             await this.flush();
         }
-        this.batch.push(item);
-        this.batchBytes += bytes;
+        if (bytes > this.arena.length) {
+            // Larger than a whole request: send it alone and let the cluster accept or refuse it.
+            const ndjson = Buffer.from(text);
+            return this.send([{ line: item.line, ndjson }], ndjson);
+        }
+        this.arena.write(text, this.used);
+        this.batch.push({ line: item.line, start: this.used, end: this.used + bytes });
+        this.used += bytes;
     }
 
     async flush(): Promise<void> {
         if (this.batch.length === 0) return;
-        const items = this.batch;
+        const items = this.batch.map((b) => ({ line: b.line, ndjson: this.arena.subarray(b.start, b.end) }));
+        const body = this.arena.subarray(0, this.used);
+        // The arena is reused only after every item of this batch is indexed or rejected.
+        await this.send(items, body);
         this.batch = [];
-        this.batchBytes = 0;
-        await this.send(items);
+        this.used = 0;
     }
 
-    private async send(items: BulkItem[]): Promise<void> {
+    private reject(item: Encoded, reason: string): void {
+        const document = item.ndjson.toString("utf8").split("\n")[1];
+        this.stats.rejected.push({ line: item.line, document, reason });
+    }
+
+    private async send(items: Encoded[], body: Buffer): Promise<void> {
         let pending = items;
         for (let attempt = 1; ; attempt++) {
-            const outcome = await this.attempt(pending);
+            const outcome = await this.attempt(
+                pending,
+                attempt === 1 ? body : Buffer.concat(pending.map((i) => i.ndjson)),
+            );
             pending = outcome.retry;
             if (pending.length === 0) return;
             if (attempt >= this.settings.maxAttempts) {
-                const reason = `gave up after ${attempt} attempts: ${outcome.reason}`;
-                for (const item of pending) this.stats.rejected.push({ item, reason });
+                for (const item of pending) this.reject(item, `gave up after ${attempt} attempts: ${outcome.reason}`);
                 return;
             }
             this.stats.retried += pending.length;
@@ -104,22 +137,21 @@ export class BulkBatcher {
     }
 
     /** One request; returns the items worth sending again and why they failed. */
-    private async attempt(items: BulkItem[]): Promise<{ retry: BulkItem[]; reason: string }> {
+    private async attempt(items: Encoded[], body: Buffer): Promise<{ retry: Encoded[]; reason: string }> {
         this.stats.requests++;
         let response: BulkResponse;
         try {
-            response = await this.transport(ndjson(items));
+            response = await this.transport(body);
         } catch (err) {
             return { retry: items, reason: `request failed: ${(err as Error).message}` };
         }
         if (retryable(response.statusCode)) return { retry: items, reason: `HTTP ${response.statusCode}` };
         if (response.statusCode >= 300 || !Array.isArray(response.body?.items)) {
             const detail = JSON.stringify(response.body?.error ?? response.body ?? "").slice(0, 500);
-            for (const item of items)
-                this.stats.rejected.push({ item, reason: `HTTP ${response.statusCode}: ${detail}` });
+            for (const item of items) this.reject(item, `HTTP ${response.statusCode}: ${detail}`);
             return { retry: [], reason: "" };
         }
-        const retry: BulkItem[] = [];
+        const retry: Encoded[] = [];
         let reason = "";
         items.forEach((item, i) => {
             const entry = response.body.items[i];
@@ -134,7 +166,7 @@ export class BulkBatcher {
             else if (retryable(status)) {
                 reason = describeFailure(status, result.error);
                 retry.push(item);
-            } else this.stats.rejected.push({ item, reason: describeFailure(status, result.error) });
+            } else this.reject(item, describeFailure(status, result.error));
         });
         return { retry, reason };
     }
@@ -148,19 +180,4 @@ export function backoff(attempt: number, baseDelayMs: number): number {
 function describeFailure(status: number, error: any): string {
     if (!error) return `status ${status}`;
     return `status ${status}: ${error.type ?? "error"}: ${error.reason ?? JSON.stringify(error)}`;
-}
-
-function actionLine(item: BulkItem): string {
-    return JSON.stringify({ index: { _index: item.index, _id: item.id } });
-}
-
-function itemBytes(item: BulkItem): number {
-    // Action line ~ 80 bytes; exactness matters less than not computing it twice.
-    return Buffer.byteLength(item.document) + item.index.length + item.id.length + 40;
-}
-
-export function ndjson(items: readonly BulkItem[]): string {
-    let body = "";
-    for (const item of items) body += `${actionLine(item)}\n${item.document}\n`;
-    return body;
 }

@@ -115,7 +115,7 @@ export async function loadObject(bucket: string, key: string, deps: LoaderDepend
 
     const rejected = [
         ...invalid,
-        ...batcher.stats.rejected.map((r) => ({ line: r.item.line, reason: r.reason, text: r.item.document })),
+        ...batcher.stats.rejected.map((r) => ({ line: r.line, reason: r.reason, text: r.document })),
     ].sort((a, b) => a.line - b.line);
     let errorsKey: string | undefined;
     if (rejected.length > 0) {

@@ -50,7 +50,7 @@ export function loaderHandlerFactory(): (event: S3Event) => Promise<ObjectSummar
         maxRetries: 0,
         requestTimeout: 60_000,
     });
-    const bulk = async (ndjson: string): Promise<BulkResponse> => {
+    const bulk = async (ndjson: Buffer): Promise<BulkResponse> => {
         try {
             const response = await search.bulk({ body: ndjson });
             return { statusCode: response.statusCode, body: response.body };

@@ -1,0 +1,204 @@
+/**
+ * `npm run bench`: measured figures, never assertions. Ratios are taken within one run on one
+ * machine. Sections: the loader (throughput, memory, requests against a per-line baseline).
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { gzipSync } from "zlib";
+import { BulkResponse } from "../handlers/bulk";
+import { LoaderDependencies, ObjectSummary, loadObject } from "../handlers/loader";
+import { startSearchServer } from "./searchServer";
+import { backgroundTraffic } from "./traffic";
+
+const KEY = "222222222222/us-east-1/aws-waf-logs-central-us-east-1/2026/11/27/10/bench";
+const TRAFFIC = {
+    accountId: "222222222222",
+    region: "us-east-1",
+    webAclName: "shop",
+    startMs: Date.UTC(2026, 10, 27, 10),
+    spanMs: 3_600_000,
+};
+
+/** Writes an NDJSON file of at least `bytes`, from realistic generated records. */
+function writeNdjson(file: string, bytes: number): { records: number; bytes: number } {
+    const fd = fs.openSync(file, "w");
+    let written = 0;
+    let records = 0;
+    for (const line of backgroundTraffic({ ...TRAFFIC, seed: 7 }, Number.MAX_SAFE_INTEGER)) {
+        if (written >= bytes) break;
+        written += fs.writeSync(fd, `${line}\n`);
+        records++;
+    }
+    fs.closeSync(fd);
+    return { records, bytes: written };
+}
+
+/** A `_bulk` stand-in that answers success for every item without parsing documents. */
+function acceptingBulk(counter: { requests: number; bytes: number }) {
+    return async (ndjson: Buffer): Promise<BulkResponse> => {
+        counter.requests++;
+        counter.bytes += ndjson.length;
+        let items = 0;
+        for (let i = ndjson.indexOf(10); i !== -1; i = ndjson.indexOf(10, i + 1)) items++;
+        return {
+            statusCode: 200,
+            body: { errors: false, items: Array.from({ length: items / 2 }, () => ({ index: { status: 201 } })) },
+        };
+    };
+}
+
+function deps(file: string, bulk: LoaderDependencies["bulk"]): LoaderDependencies {
+    return {
+        getObject: async () => fs.createReadStream(file, { highWaterMark: 256 * 1024 }),
+        putObject: async () => undefined,
+        bulk,
+        settings: {
+            indexPrefix: "waf-logs",
+            maxBytes: 5 * 1024 * 1024,
+            maxDocuments: 5000,
+            maxAttempts: 5,
+            baseDelayMs: 200,
+        },
+        log: () => undefined,
+    };
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+    const started = process.hrtime.bigint();
+    const result = await run();
+    return { result, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/** Child mode: load one file and print the peak RSS, so each size is measured in its own process. */
+async function measureRss(file: string): Promise<void> {
+    const counter = { requests: 0, bytes: 0 };
+    const summary: ObjectSummary = await loadObject("bench", KEY, deps(file, acceptingBulk(counter)));
+    const { heapTotal, external } = process.memoryUsage();
+    process.stdout.write(
+        JSON.stringify({
+            maxRssKiB: process.resourceUsage().maxRSS,
+            heapTotalMiB: heapTotal >> 20,
+            externalMiB: external >> 20,
+            indexed: summary.indexed,
+        }),
+    );
+}
+
+function httpPost(
+    agent: http.Agent,
+    url: string,
+    method: string,
+    pathName: string,
+    body: string | Buffer,
+    type: string,
+): Promise<BulkResponse> {
+    return new Promise((resolve, reject) => {
+        const req = http.request(`${url}${pathName}`, { method, agent, headers: { "content-type": type } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () =>
+                resolve({ statusCode: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }),
+            );
+        });
+        req.on("error", reject);
+        req.end(body);
+    });
+}
+
+async function loaderSection(dir: string): Promise<string[]> {
+    const lines: string[] = ["## Loader (handlers/loader.ts)", ""];
+
+    // 1. Pipeline throughput: object stream -> lines -> documents -> bounded bulk bodies.
+    const plain = path.join(dir, "throughput.ndjson");
+    const size = writeNdjson(plain, 64 * 1024 * 1024);
+    const gz = path.join(dir, "throughput.ndjson.gz");
+    fs.writeFileSync(gz, gzipSync(fs.readFileSync(plain)));
+    for (const [label, file] of [
+        ["plain NDJSON", plain],
+        ["gzip NDJSON", gz],
+    ]) {
+        const counter = { requests: 0, bytes: 0 };
+        await loadObject("bench", KEY, deps(file, acceptingBulk(counter))); // warm-up
+        counter.requests = 0;
+        const { result, seconds } = await timed(() => loadObject("bench", KEY, deps(file, acceptingBulk(counter))));
+        lines.push(
+            `- throughput, ${label}: ${(size.bytes / 2 ** 20 / seconds).toFixed(1)} MiB/s of raw NDJSON, ` +
+                `${Math.round(result.indexed / seconds).toLocaleString("en-US")} records/s ` +
+                `(${result.indexed.toLocaleString("en-US")} records, ${(size.bytes / 2 ** 20).toFixed(0)} MiB, one core, ${seconds.toFixed(2)} s); ` +
+                `${((counter.requests / result.indexed) * 100_000).toFixed(1)} bulk requests per 100,000 records`,
+        );
+    }
+
+    // 2. Peak RSS for a 1 MiB and a 100 MiB object, each in a fresh process.
+    const rss: Record<string, number> = {};
+    for (const mib of [1, 100]) {
+        const file = path.join(dir, `rss-${mib}.ndjson`);
+        writeNdjson(file, mib * 2 ** 20);
+        const out = execFileSync(process.execPath, [...process.execArgv, __filename, "--rss", file], {
+            encoding: "utf8",
+        });
+        rss[mib] = JSON.parse(out).maxRssKiB / 1024;
+        lines.push(`- peak RSS loading a ${mib} MiB object: ${rss[mib].toFixed(0)} MiB`);
+    }
+    lines.push(`- peak RSS growth from 1 MiB to 100 MiB: ${(rss[100] - rss[1]).toFixed(0)} MiB (target < 64 MiB)`);
+
+    // 3. Requests and time against a one-request-per-line baseline, over loopback HTTP.
+    const server = await startSearchServer();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sample = path.join(dir, "baseline.ndjson");
+    const { records } = writeNdjson(sample, 8 * 2 ** 20);
+    const bulkHttp = { requests: 0 };
+    const loader = await timed(() =>
+        loadObject(
+            "bench",
+            KEY,
+            deps(sample, (body) => {
+                bulkHttp.requests++;
+                return httpPost(agent, server.url, "POST", "/_bulk", body, "application/x-ndjson");
+            }),
+        ),
+    );
+    const baselineRequests = { count: 0 };
+    const baseline = await timed(async () => {
+        let line = 0;
+        for (const text of fs.readFileSync(sample, "utf8").split("\n")) {
+            if (!text) continue;
+            line++;
+            baselineRequests.count++;
+            await httpPost(agent, server.url, "PUT", `/waf-logs/_doc/${line}`, text, "application/json");
+        }
+    });
+    agent.destroy();
+    await server.close();
+    const per100k = (requests: number) => Math.round((requests / records) * 100_000);
+    lines.push(
+        `- HTTP requests per 100,000 records: loader ${per100k(bulkHttp.requests)}, per-line baseline ${per100k(baselineRequests.count).toLocaleString("en-US")} ` +
+            `(${Math.round(baselineRequests.count / bulkHttp.requests)}x fewer; target >= 500x)`,
+        `- same ${records.toLocaleString("en-US")} records over loopback HTTP: loader ${loader.seconds.toFixed(2)} s, per-line baseline ${baseline.seconds.toFixed(2)} s ` +
+            `(${(baseline.seconds / loader.seconds).toFixed(1)}x faster)`,
+    );
+    return lines;
+}
+
+async function main(): Promise<void> {
+    const rssFlag = process.argv.indexOf("--rss");
+    if (rssFlag !== -1) return measureRss(process.argv[rssFlag + 1]);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "central-waf-logs-bench-"));
+    try {
+        console.log(
+            `# npm run bench (${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} cores, Node ${process.version})\n`,
+        );
+        for (const line of await loaderSection(dir)) console.log(line);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+});

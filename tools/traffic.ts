@@ -1,0 +1,138 @@
+/**
+ * Realistic WAF log records for benchmarks and local runs: several countries, ALLOW and BLOCK,
+ * rate-based blocks, labels, managed rule group matches and the newer optional fields. Seeded,
+ * so a run is reproducible.
+ */
+
+export interface TrafficOptions {
+    readonly accountId: string;
+    readonly region: string;
+    readonly webAclName: string;
+    /** Epoch ms of the first record. */
+    readonly startMs: number;
+    /** Spread of timestamps after startMs. */
+    readonly spanMs: number;
+    readonly seed?: number;
+}
+
+const COUNTRIES = ["US", "DE", "FR", "GB", "JP", "BR", "IN", "NL", "AU", "CA", "-"];
+const PATHS = ["/", "/login", "/api/cart", "/api/search", "/static/app.js", "/checkout", "/health"];
+const AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:138.0) Gecko/20100101 Firefox/138.0",
+    "curl/8.5.0",
+    "python-requests/2.32.3",
+];
+
+/** A small deterministic PRNG (mulberry32): tests and benchmarks must not depend on Math.random. */
+export function prng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+
+export interface RequestShape {
+    readonly timestamp: number;
+    readonly clientIp: string;
+    readonly country: string;
+    readonly action?: "ALLOW" | "BLOCK" | "CAPTCHA" | "CHALLENGE";
+    /** Blocked by the rate-based rule (a flood). */
+    readonly rateLimited?: boolean;
+}
+
+export function webAclArn(o: Pick<TrafficOptions, "accountId" | "region" | "webAclName">): string {
+    return `arn:aws:wafv2:${o.region}:${o.accountId}:regional/webacl/${o.webAclName}/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
+}
+
+/** One WAF log record, shaped as AWS writes it (optional fields absent, not null). */
+export function wafRecord(o: TrafficOptions, shape: RequestShape, random: () => number): Record<string, unknown> {
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+    const blockedByRule = shape.action === "BLOCK" && !shape.rateLimited;
+    const action = shape.rateLimited ? "BLOCK" : (shape.action ?? "ALLOW");
+    const record: Record<string, unknown> = {
+        timestamp: shape.timestamp,
+        formatVersion: 1,
+        webaclId: webAclArn(o),
+        terminatingRuleId: shape.rateLimited
+            ? "rate-limit-per-client-ip"
+            : blockedByRule
+              ? "AWS-AWSManagedRulesCommonRuleSet"
+              : "Default_Action",
+        terminatingRuleType: shape.rateLimited ? "RATE_BASED" : blockedByRule ? "MANAGED_RULE_GROUP" : "REGULAR",
+        action,
+        terminatingRuleMatchDetails: [],
+        httpSourceName: "ALB",
+        httpSourceId: `${o.accountId}-app/storefront/0123456789abcdef`,
+        ruleGroupList: blockedByRule
+            ? [
+                  {
+                      ruleGroupId: "AWS#AWSManagedRulesCommonRuleSet",
+                      terminatingRule: {
+                          ruleId: "CrossSiteScripting_QUERYARGUMENTS",
+                          action: "BLOCK",
+                          ruleMatchDetails: null,
+                      },
+                      nonTerminatingMatchingRules: [],
+                      excludedRules: null,
+                  },
+              ]
+            : [],
+        rateBasedRuleList: shape.rateLimited
+            ? [
+                  {
+                      rateBasedRuleId: `arn:aws:wafv2:${o.region}:${o.accountId}:regional/ipset/rate/abc`,
+                      rateBasedRuleName: "rate-limit-per-client-ip",
+                      limitKey: "IP",
+                      maxRateAllowed: 2000,
+                      evaluationWindowSec: random() < 0.5 ? 300 : "300",
+                      limitValue: shape.clientIp,
+                  },
+              ]
+            : [],
+        nonTerminatingMatchingRules: [],
+        requestHeadersInserted: null,
+        responseCodeSent: null,
+        httpRequest: {
+            clientIp: shape.clientIp,
+            country: shape.country,
+            headers: [
+                { name: "host", value: "shop.example.com" },
+                { name: "user-agent", value: pick(AGENTS) },
+                { name: "accept", value: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" },
+                { name: "accept-language", value: "en-US,en;q=0.5" },
+            ],
+            uri: pick(PATHS),
+            args: random() < 0.3 ? `q=${Math.floor(random() * 1e6)}` : "",
+            httpVersion: "HTTP/1.1",
+            httpMethod: random() < 0.8 ? "GET" : "POST",
+            requestId: `1-${Math.floor(random() * 1e9).toString(16)}-${Math.floor(random() * 1e12).toString(16)}`,
+            fragment: "",
+            scheme: "https",
+            host: "shop.example.com",
+        },
+        labels: blockedByRule ? [{ name: "awswaf:managed:aws:core-rule-set:CrossSiteScripting_QueryArguments" }] : [],
+        ja3Fingerprint: "e7d705a3286e19ea42f587b344ee6865",
+        ja4Fingerprint: "t13d1516h2_8daaf6152771_02713d6af862",
+    };
+    return record;
+}
+
+/** `count` ordinary requests from a population of clients, as NDJSON lines. */
+export function* backgroundTraffic(o: TrafficOptions, count: number): Generator<string> {
+    const random = prng(o.seed ?? 1);
+    for (let i = 0; i < count; i++) {
+        const client = Math.floor(random() * 5000);
+        const shape: RequestShape = {
+            timestamp: o.startMs + Math.floor((i / Math.max(1, count)) * o.spanMs),
+            clientIp: `198.51.${(client >> 8) & 255}.${client & 255}`,
+            country: COUNTRIES[client % COUNTRIES.length],
+            action: random() < 0.05 ? "BLOCK" : "ALLOW",
+        };
+        yield JSON.stringify(wafRecord(o, shape, random));
+    }
+}
