@@ -252,3 +252,42 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
         assert.strictEqual(search.requests.length, 0);
     });
 });
+
+/**
+ * The same loader against a real cluster, when one is reachable: `OPENSEARCH_URL=http://localhost:9200
+ * npm run test:unit`. Skipped otherwise (no cluster can be installed on the CI machine).
+ */
+describe("loader Lambda against a real OpenSearch cluster (OPENSEARCH_URL)", function () {
+    const url = process.env.OPENSEARCH_URL;
+    before(function () {
+        if (!url) this.skip();
+    });
+
+    it("indexes every shared sample, and re-delivery leaves the count unchanged", async () => {
+        const logging = await committedRun("logging");
+        const central = logging.outputs.centralBucketName;
+        const s3 = await startLocalS3([central]);
+        const indexPrefix = `waf-logs-test-${Date.now()}`;
+        try {
+            const handler = loadHandler(await deployedSource(logging, SEARCH_LOADER_FUNCTION), {
+                ...deployedEnvironment(logging, SEARCH_LOADER_FUNCTION),
+                ...s3.lambdaEnvironment("us-east-1"),
+                OPENSEARCH_ENDPOINT: url!,
+                INDEX_PREFIX: indexPrefix,
+            });
+            const samples = sampleLines();
+            await s3.client.send(
+                new PutObjectCommand({ Bucket: central, Key: `${PREFIX}real.gz`, Body: gzipSync(samples.join("\n")) }),
+            );
+            const events = s3.takeEvents(central);
+            await handler({ Records: events });
+            await handler({ Records: events });
+            await fetch(`${url}/${indexPrefix}-*/_refresh`, { method: "POST" });
+            const count = (await (await fetch(`${url}/${indexPrefix}-*/_count`)).json()) as { count: number };
+            assert.strictEqual(count.count, samples.length);
+            await fetch(`${url}/${indexPrefix}-*`, { method: "DELETE" });
+        } finally {
+            await s3.close();
+        }
+    });
+});
