@@ -26,8 +26,10 @@ export interface RecordedResource {
     /** Provider reference (`<urn>::<id>`); undefined when none was given (the default provider). */
     readonly provider?: string;
     readonly custom: boolean;
-    /** URNs this resource explicitly depends on (`dependsOn`). */
+    /** URNs this resource depends on (`dependsOn` and the resources its inputs came from). */
     readonly dependsOn: readonly string[];
+    /** Per input property, the URNs its value came from. */
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
     readonly inputs: Record<string, any>;
     /** The state the mock returned (inputs plus provider-computed fields). */
     readonly state: Record<string, any>;
@@ -54,6 +56,8 @@ export interface RunOptions {
     readonly configOverrides?: Readonly<Record<string, string | undefined>>;
     /** Outputs returned to StackReferences, by fully qualified stack name. */
     readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
+    /** The program to run. Default: the project's index.ts. */
+    readonly entrypoint?: string;
 }
 
 /** Stacks with a committed Pulumi.<stack>.yaml, the logging stack first (deploy order). */
@@ -120,7 +124,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
 
     forgetProjectModules();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const exported = await require(path.join(PROJECT_ROOT, "index.ts"));
+    const exported = await require(options.entrypoint ?? path.join(PROJECT_ROOT, "index.ts"));
     const outputs = await resolveDeep(exported);
     // Registrations the outputs did not depend on may still be in flight: let them land.
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
@@ -169,12 +173,21 @@ function recordRegistrations(resources: RecordedResource[]): void {
                     provider: req.getProvider() || undefined,
                     custom: req.getCustom(),
                     dependsOn: req.getDependenciesList(),
+                    propertyDependencies: propertyDependenciesOf(req),
                     inputs: decodeProviderInputs(req.getType(), deserializeProperties(req.getObject())),
                     state: deserializeProperties(res.getObject()),
                 });
             }
             callback(err, res);
         });
+}
+
+function propertyDependenciesOf(req: any): Record<string, string[]> {
+    const result: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+        result[key] = deps.getUrnsList();
+    });
+    return result;
 }
 
 /** Providers receive structured settings as JSON text; decode them so tests compare values. */

@@ -1,0 +1,36 @@
+/**
+ * The policies of the pack, in one list that index.ts (the pack) and the offline gate share.
+ * Tests import this module, never index.ts: constructing a PolicyPack starts a server.
+ */
+import { Policies } from "@pulumi/policy";
+import { iamNoManagedFullAccess } from "./iamNoManagedFullAccess";
+import { iamNoWildcardAllow } from "./iamNoWildcardAllow";
+import { lambdaPermissionNoPublicInvoke } from "./lambdaPermissionNoPublicInvoke";
+import { opensearchEncryptionAtRest } from "./opensearchEncryptionAtRest";
+import { opensearchFineGrainedAccessControl } from "./opensearchFineGrainedAccessControl";
+import { opensearchHttpsTls12 } from "./opensearchHttpsTls12";
+import { opensearchNoPublicAccess } from "./opensearchNoPublicAccess";
+import { opensearchNodeToNodeEncryption } from "./opensearchNodeToNodeEncryption";
+import { pulumiExplicitProvider } from "./pulumiExplicitProvider";
+import { s3BucketEncryption } from "./s3BucketEncryption";
+import { s3BucketPublicAccessBlock } from "./s3BucketPublicAccessBlock";
+import { s3BucketTlsOnly } from "./s3BucketTlsOnly";
+import { wafLoggingDestinationPrefix } from "./wafLoggingDestinationPrefix";
+
+export const PACK_NAME = "central-waf-logs";
+
+export const POLICIES: Policies = [
+    opensearchNoPublicAccess,
+    opensearchEncryptionAtRest,
+    opensearchNodeToNodeEncryption,
+    opensearchHttpsTls12,
+    opensearchFineGrainedAccessControl,
+    s3BucketPublicAccessBlock,
+    s3BucketEncryption,
+    s3BucketTlsOnly,
+    wafLoggingDestinationPrefix,
+    iamNoWildcardAllow,
+    iamNoManagedFullAccess,
+    lambdaPermissionNoPublicInvoke,
+    pulumiExplicitProvider,
+];

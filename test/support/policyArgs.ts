@@ -1,0 +1,71 @@
+/** Builds the arguments CrossGuard hands a policy, so policies can be called as plain functions. */
+import type { Policy, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+
+const defaultsOf = (policy: Policy) =>
+    Object.fromEntries(
+        Object.entries(policy.configSchema?.properties ?? {}).map(([k, schema]) => [
+            k,
+            (schema as { default?: unknown }).default,
+        ]),
+    );
+
+const common = (policy: Policy, config: Record<string, unknown>) => ({
+    stackTags: new Map<string, string>(),
+    getConfig: () => ({ ...defaultsOf(policy), ...config }),
+    notApplicable: (): never => {
+        throw new Error("not applicable");
+    },
+});
+
+/** Runs a resource policy on one resource; returns the violation messages. */
+export function resourceViolations(
+    policy: ResourceValidationPolicy,
+    type: string,
+    props: Record<string, any>,
+    config: Record<string, unknown> = {},
+): string[] {
+    const messages: string[] = [];
+    const args = {
+        ...common(policy, config),
+        type,
+        props,
+        urn: `urn:pulumi:test::project::${type}::r`,
+        name: "r",
+        opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [] },
+        isType: () => false,
+        asType: () => undefined,
+    };
+    for (const validate of [policy.validateResource!].flat()) validate(args as any, (m) => messages.push(m));
+    return messages;
+}
+
+export interface FixtureResource {
+    type: string;
+    name: string;
+    props: Record<string, any>;
+    provider?: { type: string; name: string };
+    dependencies?: string[];
+    propertyDependencies?: Record<string, string[]>;
+}
+
+/** Runs a stack policy on fixture resources (dependencies by name); returns the violation messages. */
+export function stackViolations(policy: StackValidationPolicy, fixtures: FixtureResource[]): string[] {
+    const resources = fixtures.map((f) => ({
+        ...f,
+        urn: `urn:${f.type}::${f.name}`,
+        dependencies: [],
+        propertyDependencies: {},
+    })) as unknown as PolicyResource[];
+    const byName = new Map(resources.map((r) => [r.name, r]));
+    fixtures.forEach((f, i) => {
+        const r = resources[i] as any;
+        r.dependencies = (f.dependencies ?? []).map((n) => byName.get(n));
+        r.propertyDependencies = Object.fromEntries(
+            Object.entries(f.propertyDependencies ?? {}).map(([k, ns]) => [k, ns.map((n) => byName.get(n))]),
+        );
+        r.provider = f.provider ? { ...f.provider, urn: "", props: {} } : undefined;
+    });
+    const messages: string[] = [];
+    policy.validateStack!({ ...common(policy, {}), resources } as any, (m) => messages.push(m));
+    return messages;
+}
