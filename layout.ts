@@ -68,3 +68,15 @@ export function parseCentralKey(key: string): CentralKey | undefined {
 export function centralRegionPrefix(accountId: string, region: string): string {
     return `${accountId}/${region}/`;
 }
+
+/** The hour partition's format, as Glue's date projection and the Firehose prefix write it. */
+export const HOUR_FORMAT = "yyyy/MM/dd/HH";
+
+/**
+ * The Glue partition-projection storage template for objects under `prefix` of a bucket: the
+ * central layout with its parts named as partition columns, so Athena finds every hour of every
+ * account and Region without a crawler.
+ */
+export function projectionLocationTemplate(bucket: string, prefix = ""): string {
+    return `s3://${bucket}/${prefix}\${account_id}/\${region}/\${stream_name}/\${hour}`;
+}

@@ -136,3 +136,97 @@ export function* backgroundTraffic(o: TrafficOptions, count: number): Generator<
         yield JSON.stringify(wafRecord(o, shape, random));
     }
 }
+
+/** Where a record is logged: one resource account and Region (one Firehose stream). */
+export interface Location {
+    readonly accountId: string;
+    readonly region: string;
+}
+
+/** `count` requests from one client IP at one location, evenly spread over `spanMs` from `startMs`. */
+export interface Flow {
+    readonly clientIp: string;
+    readonly country: string;
+    readonly location: Location;
+    readonly startMs: number;
+    readonly spanMs: number;
+    readonly count: number;
+    readonly action?: RequestShape["action"];
+    readonly rateLimited?: boolean;
+}
+
+/** One object as Firehose would deliver it: a stream's records of one arrival hour. */
+export interface DeliveredObject {
+    readonly location: Location;
+    readonly streamName: string;
+    /** `yyyy/MM/dd/HH` of arrival. */
+    readonly hour: string;
+    /** Firehose-style name: `<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<id>.gz`. */
+    readonly fileName: string;
+    readonly lines: string[];
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+export const hourOf = (ms: number) => {
+    const d = new Date(ms);
+    return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${pad(d.getUTCHours())}`;
+};
+
+/**
+ * Turns flows into the objects Firehose would write: records grouped by location and hour, at
+ * most `maxRecordsPerObject` per object, each record's timestamp inside its object's hour.
+ */
+export function deliveredObjects(
+    flows: readonly Flow[],
+    streamNameOf: (location: Location) => string,
+    options: { webAclName?: string; maxRecordsPerObject?: number; seed?: number } = {},
+): DeliveredObject[] {
+    const random = prng(options.seed ?? 42);
+    const groups = new Map<string, { location: Location; hour: string; records: { ts: number; line: string }[] }>();
+    for (const flow of flows) {
+        const traffic = {
+            ...flow.location,
+            webAclName: options.webAclName ?? "shop",
+            startMs: flow.startMs,
+            spanMs: flow.spanMs,
+        };
+        for (let i = 0; i < flow.count; i++) {
+            const timestamp = flow.startMs + Math.floor((i * flow.spanMs) / flow.count);
+            const shape = {
+                timestamp,
+                clientIp: flow.clientIp,
+                country: flow.country,
+                action: flow.action,
+                rateLimited: flow.rateLimited,
+            };
+            const key = `${flow.location.accountId}/${flow.location.region}/${hourOf(timestamp)}`;
+            const group = groups.get(key) ?? { location: flow.location, hour: hourOf(timestamp), records: [] };
+            group.records.push({ ts: timestamp, line: JSON.stringify(wafRecord(traffic, shape, random)) });
+            groups.set(key, group);
+        }
+    }
+    const max = options.maxRecordsPerObject ?? 5000;
+    const objects: DeliveredObject[] = [];
+    for (const group of [...groups.values()].sort((a, b) =>
+        (a.hour + a.location.region).localeCompare(b.hour + b.location.region),
+    )) {
+        group.records.sort((a, b) => a.ts - b.ts);
+        const streamName = streamNameOf(group.location);
+        for (let start = 0, part = 0; start < group.records.length; start += max, part++) {
+            const chunk = group.records.slice(start, start + max);
+            const first = new Date(chunk[0].ts);
+            const stamp = `${first.toISOString().slice(0, 19).replace(/[T:]/g, "-")}`;
+            const id = `${Math.floor(random() * 0xffffffff)
+                .toString(16)
+                .padStart(8, "0")}-${part}`;
+            objects.push({
+                location: group.location,
+                streamName,
+                hour: group.hour,
+                fileName: `${streamName}-1-${stamp}-${id}.gz`,
+                lines: chunk.map((r) => r.line),
+            });
+        }
+    }
+    return objects;
+}
