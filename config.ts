@@ -65,11 +65,24 @@ export interface SearchSettings {
     readonly bulkMaxBytes: number;
 }
 
+/** Glue, Athena, compaction and the optional QuickSight dashboard. */
+export interface AnalyticsSettings {
+    /** Athena refuses a query past this many MiB scanned. Default 10240 (10 GiB). */
+    readonly bytesScannedCutoffMiB: number;
+    /** Days Athena query results are kept. Default 30. */
+    readonly resultsExpireAfterDays: number;
+    /** First hour the partition projection covers, `yyyy/MM/dd/HH`. Default `2024/01/01/00`. */
+    readonly projectionStartHour: string;
+    /** EventBridge Scheduler expression for the daily compaction (UTC). Default `cron(30 1 * * ? *)`. */
+    readonly compactionSchedule: string;
+}
+
 export interface LoggingStackConfig extends CommonConfig {
     readonly role: "logging";
     readonly resourceAccounts: readonly ResourceAccount[];
     readonly centralBucket: CentralBucketSettings;
     readonly search: SearchSettings;
+    readonly analytics: AnalyticsSettings;
 }
 
 /** The web ACL of a resource stack. */
@@ -153,11 +166,18 @@ export const DEFAULT_SEARCH: SearchSettings = {
     bulkMaxBytes: 5 * 1024 * 1024,
 };
 
+export const DEFAULT_ANALYTICS: AnalyticsSettings = {
+    bytesScannedCutoffMiB: 10_240,
+    resultsExpireAfterDays: 30,
+    projectionStartHour: "2024/01/01/00",
+    compactionSchedule: "cron(30 1 * * ? *)",
+};
+
 const WAF_ACTIONS = ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE"];
 
 const COMMON_KEYS = ["role", "accountId", "region", "deploymentRoleArn"];
 const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
-    logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket", "search"],
+    logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket", "search", "analytics"],
     resource: [
         ...COMMON_KEYS,
         "loggingStack",
@@ -219,6 +239,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   resourceAccounts: reader.resourceAccounts(),
                   centralBucket: reader.centralBucket(),
                   search: reader.search(accountId),
+                  analytics: reader.analytics(),
               }
             : {
                   ...common,
@@ -628,6 +649,29 @@ class ConfigReader {
             );
         }
         return settings;
+    }
+
+    analytics(): AnalyticsSettings {
+        return this.settings("analytics", DEFAULT_ANALYTICS, {
+            bytesScannedCutoffMiB: (v, at) => this.checkInteger(at, v, 10, 1_048_576),
+            resultsExpireAfterDays: (v, at) => this.checkInteger(at, v, 1, 3650),
+            projectionStartHour: (v, at) =>
+                typeof v === "string" && /^\d{4}\/\d{2}\/\d{2}\/\d{2}$/.test(v)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not an hour`,
+                          "write it as yyyy/MM/dd/HH, e.g. 2024/01/01/00",
+                      ),
+            compactionSchedule: (v, at) =>
+                typeof v === "string" && /^(cron|rate)\(.+\)$/.test(v)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not a schedule expression`,
+                          "use cron(...) or rate(...), e.g. cron(30 1 * * ? *)",
+                      ),
+        });
     }
 
     loggingStack(): string {

@@ -17,7 +17,9 @@ export const FIREHOSE_ERROR_PREFIX = "errors/!{firehose:error-output-type}/!{tim
 /** The central layout, as documented and exported by the logging stack. */
 export const CENTRAL_LAYOUT = "<account_id>/<region>/<firehose_name>/<yyyy>/<MM>/<dd>/<HH>/<file>";
 /** Prefixes in the central bucket that are not log data (loader rejects, query results...). */
-export const CENTRAL_SERVICE_PREFIXES: readonly string[] = ["_errors/"];
+export const CENTRAL_SERVICE_PREFIXES: readonly string[] = ["_errors/", "_compacted/"];
+/** Where the compacted (Iceberg, Parquet) copy of finished days lives in the central bucket. */
+export const COMPACTED_PREFIX = "_compacted/";
 
 /** The parts of a central object key. */
 export interface CentralKey {

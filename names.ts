@@ -36,3 +36,9 @@ export function searchLoaderRoleName(): string {
 
 export const SEARCH_LOADER_FUNCTION = `${PROJECT}-search-loader`;
 export const SEARCH_BOOTSTRAP_FUNCTION = `${PROJECT}-search-bootstrap`;
+
+/** Glue database and Athena workgroup of the analytics path. */
+export const ATHENA_DATABASE = "central_waf_logs";
+export const ATHENA_WORKGROUP = `${PROJECT}`;
+export const RAW_TABLE = "waf_logs_raw";
+export const ANALYTICS_DDL_FUNCTION = `${PROJECT}-analytics-ddl`;

@@ -183,6 +183,8 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
                     bufferingSize: args.firehose.bufferSizeMiB,
                     bufferingInterval: args.firehose.bufferIntervalSec,
                     compressionFormat: "GZIP",
+                    // Athena and DuckDB recognize GZIP by the extension.
+                    fileExtension: ".gz",
                     cloudwatchLoggingOptions: {
                         enabled: true,
                         logGroupName: logGroup.name,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CentralLogBucket } from "../components/centralLogBucket";
+import { LogAnalytics } from "../components/logAnalytics";
 import { SearchBootstrap } from "../components/searchBootstrap";
 import { SearchDomain } from "../components/searchDomain";
 import { SearchLoader } from "../components/searchLoader";
@@ -71,6 +72,20 @@ export async function loggingStack(
         { provider },
     );
 
+    const analytics = new LogAnalytics(
+        "analytics",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            bucket: central.bucket,
+            keyArn: central.keyArn,
+            writers: config.resourceAccounts,
+            settings: config.analytics,
+        },
+        { provider },
+    );
+
     return {
         loggingAccountId: config.accountId,
         loggingRegion: config.region,
@@ -82,6 +97,7 @@ export async function loggingStack(
         // For operators: the domain answers only inside its VPC (VPN, bastion or Client VPN).
         searchEndpoint: search.endpoint,
         dashboardsUrl: search.endpoint.apply((endpoint) => `${endpoint}/_dashboards`),
+        athenaWorkgroup: analytics.workgroup.name,
         allowedAccounts: Object.fromEntries(config.resourceAccounts.map((a) => [a.accountId, [...a.regions]])),
     };
 }

@@ -47,6 +47,12 @@ describe("stack configuration", () => {
                 indexPrefix: "waf-logs",
                 bulkMaxBytes: 5242880,
             },
+            analytics: {
+                bytesScannedCutoffMiB: 10240,
+                resultsExpireAfterDays: 30,
+                projectionStartHour: "2024/01/01/00",
+                compactionSchedule: "cron(30 1 * * ? *)",
+            },
         });
     });
 

@@ -12,17 +12,26 @@ describe("logging stack: CentralLogBucket", () => {
         run = await committedRun("logging");
     });
 
-    const bucketPolicy = () => policyDocument(only(run, "aws:s3/bucketPolicy:BucketPolicy").inputs.policy);
+    const bucketPolicy = () =>
+        policyDocument(only(run, "aws:s3/bucketPolicy:BucketPolicy", "central-waf-logs-policy").inputs.policy);
     const keyPolicy = () => policyDocument(only(run, "aws:kms/key:Key").inputs.policy);
 
     it("disables ACLs with BucketOwnerEnforced", () => {
-        const ownership = only(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls");
+        const ownership = only(
+            run,
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            "central-waf-logs-ownership",
+        );
         assert.strictEqual(ownership.inputs.bucket, BUCKET);
         assert.deepStrictEqual(ownership.inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
     });
 
     it("turns on all four public-access blocks", () => {
-        const block = only(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+        const block = only(
+            run,
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "central-waf-logs-public-access",
+        );
         assert.strictEqual(block.inputs.bucket, BUCKET);
         for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) {
             assert.strictEqual(block.inputs[flag], true, flag);
@@ -32,7 +41,11 @@ describe("logging stack: CentralLogBucket", () => {
     it("encrypts with the customer-managed key, rotation on, with S3 Bucket Keys", () => {
         const key = only(run, "aws:kms/key:Key");
         assert.strictEqual(key.inputs.enableKeyRotation, true);
-        const sse = only(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+        const sse = only(
+            run,
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "central-waf-logs-encryption",
+        );
         assert.deepStrictEqual(sse.inputs.rules, [
             {
                 applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN },
@@ -47,7 +60,11 @@ describe("logging stack: CentralLogBucket", () => {
     });
 
     it("applies the configured lifecycle transitions and expiry", () => {
-        const [rule] = only(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules;
+        const [rule] = only(
+            run,
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "central-waf-logs-lifecycle",
+        ).inputs.rules;
         assert.strictEqual(rule.status, "Enabled");
         assert.deepStrictEqual(rule.transitions, [
             { days: 30, storageClass: "STANDARD_IA" },
@@ -180,12 +197,19 @@ describe("logging stack: CentralLogBucket", () => {
             objectKeyLayout: "<account_id>/<region>/<firehose_name>/<yyyy>/<MM>/<dd>/<HH>/<file>",
             searchEndpoint: "https://vpc-central-waf-logs-42f7b07.us-east-1.es.amazonaws.com",
             dashboardsUrl: "https://vpc-central-waf-logs-42f7b07.us-east-1.es.amazonaws.com/_dashboards",
+            athenaWorkgroup: "central-waf-logs",
             allowedAccounts: { "222222222222": ["us-east-1", "eu-west-1"], "333333333333": ["eu-west-1"] },
         });
     });
 
     it("puts the bucket policy only after the public-access block exists", () => {
-        const block = only(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
-        assert.ok(only(run, "aws:s3/bucketPolicy:BucketPolicy").dependsOn.includes(block.urn));
+        const block = only(
+            run,
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "central-waf-logs-public-access",
+        );
+        assert.ok(
+            only(run, "aws:s3/bucketPolicy:BucketPolicy", "central-waf-logs-policy").dependsOn.includes(block.urn),
+        );
     });
 });

@@ -28,6 +28,7 @@ describe("resource stacks: RegionalWafLogging", () => {
                 "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/",
             );
             assert.strictEqual(s3.compressionFormat, "GZIP");
+            assert.strictEqual(s3.fileExtension, ".gz");
             assert.strictEqual(s3.bucketArn, only(run, "aws:s3/bucket:Bucket").state.arn);
             assert.strictEqual(s3.cloudwatchLoggingOptions.enabled, true);
         }
@@ -250,7 +251,9 @@ describe("resource stacks: copier and least privilege", () => {
 
     it("names the copier role exactly as the logging stack's bucket and key policies admit it", async () => {
         const logging = await committedRun("logging");
-        const bucketPolicy = policyDocument(only(logging, "aws:s3/bucketPolicy:BucketPolicy").inputs.policy);
+        const bucketPolicy = policyDocument(
+            only(logging, "aws:s3/bucketPolicy:BucketPolicy", "central-waf-logs-policy").inputs.policy,
+        );
         const keyPolicy = policyDocument(only(logging, "aws:kms/key:Key").inputs.policy);
         for (const stack of ["resource-us-east-1", "resource-eu-west-1"]) {
             const run = await committedRun(stack);

@@ -203,7 +203,7 @@ describe("logging stack: SearchDomain", () => {
     });
 
     it("passes the definitions as the bootstrap invocation's input, so a change re-applies them", () => {
-        const invocation = only(run, "aws:lambda/invocation:Invocation").inputs;
+        const invocation = only(run, "aws:lambda/invocation:Invocation", "search-bootstrap-apply").inputs;
         assert.strictEqual(invocation.functionName, SEARCH_BOOTSTRAP_FUNCTION);
         assert.deepStrictEqual(
             JSON.parse(invocation.input).requests,
@@ -226,7 +226,9 @@ describe("bootstrap Lambda, as deployed, against a loopback OpenSearch", () => {
     before(async () => {
         const run = await committedRun("logging");
         search = await startSearchServer();
-        requests = JSON.parse(only(run, "aws:lambda/invocation:Invocation").inputs.input).requests;
+        requests = JSON.parse(
+            only(run, "aws:lambda/invocation:Invocation", "search-bootstrap-apply").inputs.input,
+        ).requests;
         invoke = loadHandler(await deployedSource(run, SEARCH_BOOTSTRAP_FUNCTION), {
             ...deployedEnvironment(run, SEARCH_BOOTSTRAP_FUNCTION),
             OPENSEARCH_ENDPOINT: search.url,

@@ -1,0 +1,317 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { PARTITION_COLUMNS, WAF_COLUMNS, hiveType } from "../analytics/schema";
+import { analyticsSql, namedQueries } from "../analytics/sql";
+import { AnalyticsSettings, ResourceAccount } from "../config";
+import { athenaStatementsHandlerFactory } from "../handlers/athenaStatementsLambda";
+import { COMPACTED_PREFIX, HOUR_FORMAT, projectionLocationTemplate } from "../layout";
+import { ANALYTICS_DDL_FUNCTION, ATHENA_DATABASE, ATHENA_WORKGROUP, RAW_TABLE, firehoseStreamName } from "../names";
+import { inlineFunction } from "./inlineFunction";
+import { PolicyStatement, serviceTrustPolicy } from "./policyDocuments";
+import { privateBucket } from "./privateBucket";
+
+export interface LogAnalyticsArgs {
+    readonly accountId: string;
+    readonly region: string;
+    readonly partition: string;
+    /** The central bucket (the raw JSON) and its key. */
+    readonly bucket: aws.s3.Bucket;
+    readonly keyArn: pulumi.Input<string>;
+    /** Accounts and Regions whose logs the table projects. */
+    readonly writers: readonly ResourceAccount[];
+    readonly settings: AnalyticsSettings;
+}
+
+/** Partition projection: every account, Region, stream and hour, with no crawler and no lag. */
+export function projectionParameters(p: {
+    bucketName: string;
+    writers: readonly ResourceAccount[];
+    startHour: string;
+}): Record<string, string> {
+    const regions = [...new Set(p.writers.flatMap((w) => w.regions))].sort();
+    return {
+        classification: "json",
+        "projection.enabled": "true",
+        "projection.account_id.type": "enum",
+        "projection.account_id.values": p.writers.map((w) => w.accountId).join(","),
+        "projection.region.type": "enum",
+        "projection.region.values": regions.join(","),
+        "projection.stream_name.type": "enum",
+        "projection.stream_name.values": regions.map(firehoseStreamName).join(","),
+        "projection.hour.type": "date",
+        "projection.hour.format": HOUR_FORMAT,
+        "projection.hour.range": `${p.startHour},NOW`,
+        "projection.hour.interval": "1",
+        "projection.hour.interval.unit": "HOURS",
+        "storage.location.template": projectionLocationTemplate(p.bucketName),
+    };
+}
+
+/** What running the analytics SQL takes, for the compaction schedule and the DDL function alike. */
+export function athenaUserStatements(p: {
+    partition: string;
+    region: string;
+    accountId: string;
+    bucketArn: string;
+    resultsBucketArn: string;
+    keyArn: string;
+    ddl: boolean;
+}): PolicyStatement[] {
+    const glue = (path: string) => `arn:${p.partition}:glue:${p.region}:${p.accountId}:${path}`;
+    return [
+        {
+            Sid: "RunInWorkgroup",
+            Effect: "Allow",
+            Action: ["athena:GetQueryExecution", "athena:StartQueryExecution"],
+            Resource: `arn:${p.partition}:athena:${p.region}:${p.accountId}:workgroup/${ATHENA_WORKGROUP}`,
+        },
+        {
+            Sid: "UseCatalog",
+            Effect: "Allow",
+            Action: [
+                "glue:GetDatabase",
+                "glue:GetPartitions",
+                "glue:GetTable",
+                "glue:GetTables",
+                "glue:UpdateTable",
+                ...(p.ddl ? ["glue:CreateTable"] : []),
+            ],
+            Resource: [glue("catalog"), glue(`database/${ATHENA_DATABASE}`), glue(`table/${ATHENA_DATABASE}/*`)],
+        },
+        {
+            Sid: "ReadLogs",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:ListBucket"],
+            Resource: [p.bucketArn, `${p.bucketArn}/*`],
+        },
+        {
+            Sid: "WriteCompacted",
+            Effect: "Allow",
+            Action: ["s3:DeleteObject", "s3:PutObject"],
+            Resource: `${p.bucketArn}/${COMPACTED_PREFIX}*`,
+        },
+        {
+            Sid: "WriteResults",
+            Effect: "Allow",
+            Action: ["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject"],
+            Resource: [p.resultsBucketArn, `${p.resultsBucketArn}/*`],
+        },
+        { Sid: "UseCentralKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: p.keyArn },
+    ];
+}
+
+/**
+ * SQL forensics over every account and Region: a Glue table over the central bucket with
+ * partition projection, an Athena workgroup with enforced, encrypted, bounded settings, the
+ * named queries, a compacted Iceberg/Parquet copy of each finished day made by a daily scheduled
+ * Athena MERGE, and the `waf_logs` view that reads both without double counting.
+ */
+export class LogAnalytics extends pulumi.ComponentResource {
+    readonly workgroup: aws.athena.Workgroup;
+    readonly resultsBucket: aws.s3.Bucket;
+
+    constructor(name: string, args: LogAnalyticsArgs, opts: pulumi.ComponentResourceOptions) {
+        super("central-waf-logs:index:LogAnalytics", name, {}, opts);
+        const parent = { parent: this };
+
+        const database = new aws.glue.CatalogDatabase(
+            `${name}-database`,
+            { name: ATHENA_DATABASE, description: "Central WAF logs" },
+            parent,
+        );
+        new aws.glue.CatalogTable(
+            `${name}-raw-table`,
+            {
+                databaseName: database.name,
+                name: RAW_TABLE,
+                description: "WAF log records as delivered (GZIP JSON, one record per line), every account and Region",
+                tableType: "EXTERNAL_TABLE",
+                parameters: args.bucket.bucket.apply((bucketName) =>
+                    projectionParameters({
+                        bucketName,
+                        writers: args.writers,
+                        startHour: args.settings.projectionStartHour,
+                    }),
+                ),
+                partitionKeys: PARTITION_COLUMNS.map((column) => ({ name: column, type: "string" })),
+                storageDescriptor: {
+                    location: pulumi.interpolate`s3://${args.bucket.bucket}/`,
+                    inputFormat: "org.apache.hadoop.mapred.TextInputFormat",
+                    outputFormat: "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                    serDeInfo: {
+                        serializationLibrary: "org.openx.data.jsonserde.JsonSerDe",
+                        // One malformed line must not fail every query; the loader reports such lines under _errors/.
+                        parameters: { "ignore.malformed.json": "true" },
+                    },
+                    columns: WAF_COLUMNS.map(([column, type]) => ({
+                        name: column.toLowerCase(),
+                        type: hiveType(type),
+                    })),
+                },
+            },
+            parent,
+        );
+
+        this.resultsBucket = privateBucket(
+            `${name}-results`,
+            {
+                kmsKeyArn: args.keyArn,
+                lifecycleRules: [
+                    {
+                        id: "results-expiry",
+                        status: "Enabled",
+                        filter: { prefix: "" },
+                        expiration: { days: args.settings.resultsExpireAfterDays },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                    },
+                ],
+            },
+            this,
+        ).bucket;
+
+        this.workgroup = new aws.athena.Workgroup(
+            `${name}-workgroup`,
+            {
+                name: ATHENA_WORKGROUP,
+                description: "Forensic SQL over the central WAF logs",
+                configuration: {
+                    enforceWorkgroupConfiguration: true,
+                    publishCloudwatchMetricsEnabled: true,
+                    bytesScannedCutoffPerQuery: args.settings.bytesScannedCutoffMiB * 1024 * 1024,
+                    engineVersion: { selectedEngineVersion: "Athena engine version 3" },
+                    resultConfiguration: {
+                        outputLocation: pulumi.interpolate`s3://${this.resultsBucket.bucket}/`,
+                        encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: args.keyArn },
+                    },
+                },
+            },
+            parent,
+        );
+
+        for (const query of namedQueries()) {
+            new aws.athena.NamedQuery(
+                `${name}-${query.name}`,
+                {
+                    name: query.name,
+                    description:
+                        `${query.description} Parameters: ${query.params.map((p) => p.name).join(", ")}.`.slice(
+                            0,
+                            1024,
+                        ),
+                    database: database.name,
+                    workgroup: this.workgroup.name,
+                    query: query.sql,
+                },
+                parent,
+            );
+        }
+
+        const statements = (ddl: boolean) =>
+            pulumi
+                .all([args.bucket.arn, this.resultsBucket.arn, args.keyArn])
+                .apply(([bucketArn, resultsBucketArn, keyArn]) =>
+                    athenaUserStatements({ ...args, bucketArn, resultsBucketArn, keyArn, ddl }),
+                );
+
+        // Deploy-time DDL: the Iceberg table and the view, which Glue's API cannot express.
+        const ddlRole = new aws.iam.Role(
+            `${name}-ddl-role`,
+            { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", args.accountId)) },
+            parent,
+        );
+        const ddl = inlineFunction(
+            `${name}-ddl`,
+            {
+                functionName: ANALYTICS_DDL_FUNCTION,
+                description: "Applies the compacted Iceberg table and the waf_logs view through Athena",
+                role: ddlRole,
+                statements: () => statements(true),
+                callbackFactory: athenaStatementsHandlerFactory,
+                packages: [],
+                environment: { ATHENA_WORKGROUP, ATHENA_DATABASE },
+                timeoutSec: 300,
+                memoryMiB: 256,
+            },
+            this,
+        );
+        new aws.lambda.Invocation(
+            `${name}-ddl-apply`,
+            {
+                functionName: ddl.name,
+                input: args.bucket.bucket.apply((bucket) =>
+                    JSON.stringify({
+                        statements: [
+                            analyticsSql("create_compacted_table.sql", {
+                                compacted_location: `s3://${bucket}/${COMPACTED_PREFIX}`,
+                            }),
+                            analyticsSql("waf_logs_view.sql"),
+                        ],
+                    }),
+                ),
+            },
+            { parent: this, dependsOn: [this.workgroup, database] },
+        );
+
+        this.compactionSchedule(name, args, statements(false));
+        this.registerOutputs({ workgroup: this.workgroup.name, resultsBucket: this.resultsBucket.bucket });
+    }
+
+    /** A daily Athena MERGE of the previous day, started by EventBridge Scheduler with its own time. */
+    private compactionSchedule(
+        name: string,
+        args: LogAnalyticsArgs,
+        statements: pulumi.Output<PolicyStatement[]>,
+    ): void {
+        const parent = { parent: this };
+        const deadLetters = new aws.sqs.Queue(
+            `${name}-compaction-failures`,
+            { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
+            parent,
+        );
+        const role = new aws.iam.Role(
+            `${name}-compaction-role`,
+            { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("scheduler.amazonaws.com", args.accountId)) },
+            parent,
+        );
+        new aws.iam.RolePolicy(
+            `${name}-compaction-policy`,
+            {
+                role: role.id,
+                policy: pulumi.all([statements, deadLetters.arn]).apply(([own, queueArn]) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            ...own,
+                            { Sid: "ParkFailedStarts", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
+                        ],
+                    }),
+                ),
+            },
+            parent,
+        );
+        // The scheduled time, quoted as an Athena string literal; the SQL compacts the day before it.
+        const scheduledTime = "'<aws.scheduler.scheduled-time>'";
+        new aws.scheduler.Schedule(
+            `${name}-compaction`,
+            {
+                description: "Compacts the previous day of WAF logs into Parquet (idempotent MERGE)",
+                scheduleExpression: args.settings.compactionSchedule,
+                scheduleExpressionTimezone: "UTC",
+                flexibleTimeWindow: { mode: "OFF" },
+                target: {
+                    arn: "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution",
+                    roleArn: role.arn,
+                    input: JSON.stringify({
+                        QueryString: analyticsSql("compact_day.sql"),
+                        WorkGroup: ATHENA_WORKGROUP,
+                        QueryExecutionContext: { Database: ATHENA_DATABASE },
+                        ExecutionParameters: [scheduledTime, scheduledTime],
+                    }),
+                    retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+                    deadLetterConfig: { arn: deadLetters.arn },
+                },
+            },
+            parent,
+        );
+    }
+}

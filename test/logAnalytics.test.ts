@@ -1,0 +1,240 @@
+import * as assert from "assert";
+import { WAF_COLUMNS, hiveType } from "../analytics/schema";
+import { analyticsSql, namedQueries } from "../analytics/sql";
+import { copyRequest } from "../handlers/copier";
+import { ANALYTICS_DDL_FUNCTION } from "../names";
+import { startAthenaServer } from "../tools/athenaServer";
+import { deployedEnvironment, deployedSource, loadHandler } from "../tools/deployedCode";
+import { ProgramRun } from "../tools/mockEngine";
+import { committedRun, failureOf, ofType, only, policyDocument } from "./support/program";
+
+const KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id";
+
+describe("logging stack: LogAnalytics", () => {
+    let run: ProgramRun;
+    let bucket: string;
+    before(async () => {
+        run = await committedRun("logging");
+        bucket = run.outputs.centralBucketName;
+    });
+
+    it("reads the raw JSON with the JSON SerDe, every schema column, partitioned by account, Region, stream and hour", () => {
+        const table = only(run, "aws:glue/catalogTable:CatalogTable").inputs;
+        assert.deepStrictEqual(
+            [table.name, table.databaseName, table.tableType],
+            ["waf_logs_raw", "central_waf_logs", "EXTERNAL_TABLE"],
+        );
+        assert.strictEqual(
+            table.storageDescriptor.serDeInfo.serializationLibrary,
+            "org.openx.data.jsonserde.JsonSerDe",
+        );
+        assert.deepStrictEqual(
+            table.storageDescriptor.columns,
+            WAF_COLUMNS.map(([name, type]) => ({ name: name.toLowerCase(), type: hiveType(type) })),
+        );
+        assert.deepStrictEqual(
+            table.partitionKeys.map((k: any) => k.name),
+            ["account_id", "region", "stream_name", "hour"],
+        );
+        assert.strictEqual(
+            table.storageDescriptor.columns.find((c: any) => c.name === "httprequest").type.slice(0, 44),
+            "struct<clientip:string,country:string,header",
+        );
+    });
+
+    it("projects every configured account, Region and stream and every hour, with no crawler", () => {
+        const parameters = only(run, "aws:glue/catalogTable:CatalogTable").inputs.parameters;
+        assert.deepStrictEqual(parameters, {
+            classification: "json",
+            "projection.enabled": "true",
+            "projection.account_id.type": "enum",
+            "projection.account_id.values": "222222222222,333333333333",
+            "projection.region.type": "enum",
+            "projection.region.values": "eu-west-1,us-east-1",
+            "projection.stream_name.type": "enum",
+            "projection.stream_name.values": "aws-waf-logs-central-eu-west-1,aws-waf-logs-central-us-east-1",
+            "projection.hour.type": "date",
+            "projection.hour.format": "yyyy/MM/dd/HH",
+            "projection.hour.range": "2024/01/01/00,NOW",
+            "projection.hour.interval": "1",
+            "projection.hour.interval.unit": "HOURS",
+            "storage.location.template": `s3://${bucket}/\${account_id}/\${region}/\${stream_name}/\${hour}`,
+        });
+        assert.ok(ofType(run, "aws:glue/crawler:Crawler").length === 0);
+    });
+
+    it("has a projection template that agrees with where the copier writes", async () => {
+        const resource = await committedRun("resource-eu-west-1");
+        const parameters = only(run, "aws:glue/catalogTable:CatalogTable").inputs.parameters;
+        const settings = {
+            centralBucket: bucket,
+            centralKeyArn: KEY_ARN,
+            centralAccountId: "111111111111",
+            accountId: resource.outputs.accountId,
+            region: resource.outputs.region,
+            streamName: resource.outputs.firehoseStreamName,
+        };
+        const copy = copyRequest(
+            "staging",
+            "logs/2026/11/27/10/aws-waf-logs-central-eu-west-1-1-2026-11-27-10-00-00-abc.gz",
+            settings,
+        );
+        const partitionPath = parameters["storage.location.template"]
+            .replace("${account_id}", settings.accountId)
+            .replace("${region}", settings.region)
+            .replace("${stream_name}", settings.streamName)
+            .replace("${hour}", "2026/11/27/10");
+        assert.strictEqual(
+            `s3://${copy.Bucket}/${copy.Key}`,
+            `${partitionPath}/aws-waf-logs-central-eu-west-1-1-2026-11-27-10-00-00-abc.gz`,
+        );
+        for (const value of [settings.accountId, settings.region, settings.streamName]) {
+            assert.ok(
+                parameters[
+                    `projection.${
+                        Object.keys(parameters)
+                            .find((k) => parameters[k].split(",").includes(value))
+                            ?.split(".")[1]
+                    }.values`
+                ],
+            );
+        }
+    });
+
+    it("enforces an encrypted, bounded Athena workgroup writing to a private, expiring results bucket", () => {
+        const workgroup = only(run, "aws:athena/workgroup:Workgroup").inputs.configuration;
+        const results = ofType(run, "aws:s3/bucket:Bucket").find((b) => b.name === "analytics-results-bucket")!.state
+            .bucket;
+        assert.deepStrictEqual(
+            [
+                workgroup.enforceWorkgroupConfiguration,
+                workgroup.bytesScannedCutoffPerQuery,
+                workgroup.resultConfiguration,
+            ],
+            [
+                true,
+                10240 * 1024 * 1024,
+                {
+                    outputLocation: `s3://${results}/`,
+                    encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: KEY_ARN },
+                },
+            ],
+        );
+        const lifecycle = ofType(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").find(
+            (l) => l.inputs.bucket === results,
+        )!;
+        assert.deepStrictEqual(lifecycle.inputs.rules[0].expiration, { days: 30 });
+        const block = ofType(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").find(
+            (b) => b.inputs.bucket === results,
+        );
+        assert.ok(block, "results bucket has a public-access block");
+    });
+
+    it("registers each named query with the text of its .sql file", () => {
+        const registered = ofType(run, "aws:athena/namedQuery:NamedQuery").map((q) => [
+            q.inputs.name,
+            q.inputs.query,
+            q.inputs.workgroup,
+        ]);
+        assert.deepStrictEqual(
+            registered.sort(),
+            namedQueries()
+                .map((q) => [q.name, q.sql, "central-waf-logs"])
+                .sort(),
+        );
+        assert.strictEqual(registered.length, 6);
+    });
+
+    it("applies the compacted Iceberg table and the view at deploy time", () => {
+        const input = JSON.parse(only(run, "aws:lambda/invocation:Invocation", "analytics-ddl-apply").inputs.input);
+        assert.deepStrictEqual(input.statements, [
+            analyticsSql("create_compacted_table.sql", { compacted_location: `s3://${bucket}/_compacted/` }),
+            analyticsSql("waf_logs_view.sql"),
+        ]);
+        assert.match(input.statements[0], /TBLPROPERTIES \('table_type' = 'ICEBERG'/);
+    });
+
+    it("compacts the previous day daily through EventBridge Scheduler, with the schedule's own time", () => {
+        const schedule = only(run, "aws:scheduler/schedule:Schedule").inputs;
+        assert.deepStrictEqual(
+            [schedule.scheduleExpression, schedule.scheduleExpressionTimezone],
+            ["cron(30 1 * * ? *)", "UTC"],
+        );
+        assert.strictEqual(schedule.target.arn, "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution");
+        const input = JSON.parse(schedule.target.input);
+        assert.deepStrictEqual(input, {
+            QueryString: analyticsSql("compact_day.sql"),
+            WorkGroup: "central-waf-logs",
+            QueryExecutionContext: { Database: "central_waf_logs" },
+            ExecutionParameters: ["'<aws.scheduler.scheduled-time>'", "'<aws.scheduler.scheduled-time>'"],
+        });
+        assert.strictEqual(
+            schedule.target.deadLetterConfig.arn,
+            only(run, "aws:sqs/queue:Queue", "analytics-compaction-failures").state.arn,
+        );
+    });
+
+    it("lets the compaction write only the compacted prefix of the central bucket", () => {
+        const statements = policyDocument(
+            only(run, "aws:iam/rolePolicy:RolePolicy", "analytics-compaction-policy").inputs.policy,
+        ).Statement;
+        const writes = statements.find((s) => s.Sid === "WriteCompacted");
+        assert.deepStrictEqual(writes.Resource, `arn:aws:s3:::${bucket}/_compacted/*`);
+        assert.ok(
+            !statements.some((s) => [s.Action].flat().includes("glue:CreateTable")),
+            "only the DDL function creates tables",
+        );
+    });
+
+    it("rejects a bad projection start hour and schedule", async () => {
+        assert.strictEqual(
+            await failureOf("logging", {
+                configOverrides: {
+                    "central-waf-logs:analytics": JSON.stringify({
+                        projectionStartHour: "2024-01-01",
+                        compactionSchedule: "daily",
+                    }),
+                },
+            }),
+            [
+                'Invalid config central-waf-logs:analytics.projectionStartHour: "2024-01-01" is not an hour. Fix: write it as yyyy/MM/dd/HH, e.g. 2024/01/01/00.',
+                'Invalid config central-waf-logs:analytics.compactionSchedule: "daily" is not a schedule expression. Fix: use cron(...) or rate(...), e.g. cron(30 1 * * ? *).',
+            ].join("\n"),
+        );
+    });
+});
+
+describe("analytics DDL Lambda, as deployed, against a loopback Athena endpoint", () => {
+    it("runs each statement in the workgroup and waits for it; a failure fails the deployment with Athena's reason", async () => {
+        const run = await committedRun("logging");
+        const athena = await startAthenaServer();
+        try {
+            const handler = loadHandler(await deployedSource(run, ANALYTICS_DDL_FUNCTION), {
+                ...deployedEnvironment(run, ANALYTICS_DDL_FUNCTION),
+                AWS_REGION: "us-east-1",
+                AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+                AWS_SECRET_ACCESS_KEY: "secret",
+                AWS_ENDPOINT_URL_ATHENA: athena.url,
+            });
+            const statements = JSON.parse(
+                only(run, "aws:lambda/invocation:Invocation", "analytics-ddl-apply").inputs.input,
+            ).statements;
+            const results = (await handler({ statements })) as any[];
+            assert.deepStrictEqual(
+                results.map((r) => r.state),
+                ["SUCCEEDED", "SUCCEEDED"],
+            );
+            assert.deepStrictEqual(
+                athena.started.map((q) => [q.sql, q.workGroup, q.database]),
+                statements.map((sql: string) => [sql, "central-waf-logs", "central_waf_logs"]),
+            );
+            athena.failWhen(/CREATE OR REPLACE VIEW/);
+            await assert.rejects(
+                handler({ statements }),
+                /^Error: Athena failed query q-4 \(CREATE OR REPLACE VIEW waf_logs AS\): line 1:8: mismatched input$/,
+            );
+        } finally {
+            await athena.close();
+        }
+    });
+});
