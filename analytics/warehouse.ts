@@ -28,7 +28,10 @@ export type Row = Record<string, string | number | null>;
 export interface WarehouseOptions {
     /** Root of a local copy of the central bucket (the central layout). */
     readonly dataDir: string;
-    /** Directory of compacted Parquet written by an earlier `exportCompacted`. Default: none. */
+    /**
+     * Directory of compacted Parquet written by an earlier `exportCompacted`, read in place
+     * (read-only). Default: an empty in-memory compacted table that `compactDay` fills.
+     */
     readonly compactedDir?: string;
     /** DuckDB memory limit, e.g. "4GB". Default: DuckDB's own. */
     readonly memoryLimit?: string;
@@ -63,17 +66,19 @@ export class LocalWarehouse {
                 : `CREATE VIEW waf_logs_raw AS SELECT ${this.emptyColumns()} LIMIT 0`,
         );
 
-        const compactedColumns = [
-            ...WAF_COLUMNS.map(([n, t]) => `"${n}" ${duckdbType(t)}`),
-            ...PARTITION_COLUMNS.map((c) => `${c} VARCHAR`),
-        ];
-        await run(`CREATE TABLE waf_logs_compacted (${compactedColumns.join(", ")})`);
         if (options.compactedDir && fs.existsSync(options.compactedDir)) {
+            // Read in place, as Athena reads the compacted table: nothing is copied into memory.
             const parquet = path.join(options.compactedDir, "**/*.parquet");
             await run(
-                `INSERT INTO waf_logs_compacted BY NAME
+                `CREATE VIEW waf_logs_compacted AS
                  SELECT * EXCLUDE (hour_key) FROM read_parquet('${parquet}', hive_partitioning = true, union_by_name = true)`,
             );
+        } else {
+            const columns = [
+                ...WAF_COLUMNS.map(([n, t]) => `"${n}" ${duckdbType(t)}`),
+                ...PARTITION_COLUMNS.map((c) => `${c} VARCHAR`),
+            ];
+            await run(`CREATE TABLE waf_logs_compacted (${columns.join(", ")})`);
         }
         await run(analyticsSql("waf_logs_view.sql"));
     }

@@ -10,6 +10,7 @@ import * as path from "path";
 import { gzipSync } from "zlib";
 import { BulkResponse } from "../handlers/bulk";
 import { LoaderDependencies, ObjectSummary, loadObject } from "../handlers/loader";
+import { analyticsSection, measure as measureAnalytics } from "./benchAnalytics";
 import { startSearchServer } from "./searchServer";
 import { backgroundTraffic } from "./traffic";
 
@@ -183,16 +184,30 @@ async function loaderSection(dir: string): Promise<string[]> {
     return lines;
 }
 
+/** `--only loader|analytics`, `--records 1000000,5000000` (analytics sizes). */
+function option(name: string): string | undefined {
+    const i = process.argv.indexOf(name);
+    return i === -1 ? undefined : process.argv[i + 1];
+}
+
 async function main(): Promise<void> {
     const rssFlag = process.argv.indexOf("--rss");
     if (rssFlag !== -1) return measureRss(process.argv[rssFlag + 1]);
+    const child = process.argv.indexOf("--analytics-child");
+    if (child !== -1) {
+        const [mode, root, compacted] = process.argv.slice(child + 1, child + 4);
+        return measureAnalytics(mode, root, compacted);
+    }
 
+    const only = option("--only");
+    const sizes = (option("--records") ?? "1000000,5000000").split(",").map(Number);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "central-waf-logs-bench-"));
     try {
         console.log(
             `# npm run bench (${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} cores, Node ${process.version})\n`,
         );
-        for (const line of await loaderSection(dir)) console.log(line);
+        if (only !== "analytics") for (const line of await loaderSection(dir)) console.log(line);
+        if (only !== "loader") for (const line of await analyticsSection(dir, sizes)) console.log(line);
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
