@@ -6,7 +6,7 @@ import * as fs from "fs";
 import Module from "module";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT_ROOT, ProgramRun } from "./mockEngine";
+import { PROJECT_ROOT, ProgramRun, RecordedResource } from "./mockEngine";
 
 export type Handler = (event: unknown) => Promise<unknown>;
 
@@ -14,10 +14,15 @@ export type Handler = (event: unknown) => Promise<unknown>;
 export async function deployedSource(run: ProgramRun, functionName: string): Promise<string> {
     const fn = run.resources.find((r) => r.type === "aws:lambda/function:Function" && r.inputs.name === functionName);
     if (!fn) throw new Error(`Stack ${run.stack} deploys no Lambda function named ${functionName}.`);
+    return functionSource(fn);
+}
+
+/** The serialized `__index.js` of a recorded `aws:lambda/function:Function`. */
+export async function functionSource(fn: RecordedResource): Promise<string> {
     const assets = await fn.inputs.code.assets;
     const index = assets["__index.js"];
-    if (!index) throw new Error(`Function ${functionName} has no __index.js in its code archive.`);
-    return index.text;
+    if (!index) throw new Error(`Function ${fn.inputs.name} has no __index.js in its code archive.`);
+    return await index.text;
 }
 
 /** The environment variables a recorded Lambda function is deployed with. */
