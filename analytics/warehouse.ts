@@ -119,7 +119,7 @@ export class LocalWarehouse {
         fs.mkdirSync(dir, { recursive: true });
         await this.connection.run(
             `COPY (SELECT * EXCLUDE (hour), replace(hour, '/', '-') AS hour_key, hour FROM waf_logs_compacted)
-             TO '${dir}' (FORMAT parquet, PARTITION_BY (account_id, region, stream_name, hour_key), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{i}')`,
+             TO '${dir}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, stream_name, hour_key), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-{i}')`,
         );
     }
 
