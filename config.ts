@@ -75,6 +75,8 @@ export interface AnalyticsSettings {
     readonly projectionStartHour: string;
     /** EventBridge Scheduler expression for the daily compaction (UTC). Default `cron(30 1 * * ? *)`. */
     readonly compactionSchedule: string;
+    /** QuickSight user or group ARN that owns the optional dashboard. Default: no QuickSight. */
+    readonly quickSightPrincipalArn?: string;
 }
 
 export interface LoggingStackConfig extends CommonConfig {
@@ -670,6 +672,15 @@ class ConfigReader {
                           at,
                           `${JSON.stringify(v)} is not a schedule expression`,
                           "use cron(...) or rate(...), e.g. cron(30 1 * * ? *)",
+                      ),
+            quickSightPrincipalArn: (v, at) =>
+                typeof v === "string" &&
+                /^arn:aws[\w-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/[\w+=,.@/-]+$/.test(v)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not a QuickSight user or group ARN`,
+                          "use arn:aws:quicksight:<region>:<account-id>:user/default/<name>, or remove the key to skip QuickSight",
                       ),
         });
     }

@@ -42,3 +42,4 @@ export const ATHENA_DATABASE = "central_waf_logs";
 export const ATHENA_WORKGROUP = `${PROJECT}`;
 export const RAW_TABLE = "waf_logs_raw";
 export const ANALYTICS_DDL_FUNCTION = `${PROJECT}-analytics-ddl`;
+export const QUICKSIGHT_DASHBOARD_FUNCTION = `${PROJECT}-quicksight-dashboard`;

@@ -99,3 +99,18 @@ export function analyticsSql(file: string, vars: Record<string, string> = {}): s
         .join("\n")
         .trim();
 }
+
+/**
+ * A named query with its placeholders replaced by SQL expressions, in order: for consumers that
+ * cannot bind parameters (a QuickSight dataset), without keeping a second copy of the query.
+ */
+export function boundQuery(name: string, expressions: readonly string[]): string {
+    const query = namedQuery(name);
+    if (expressions.length !== query.params.length) {
+        throw new Error(
+            `Query ${name} takes ${query.params.length} parameters, got ${expressions.length} expressions.`,
+        );
+    }
+    let i = 0;
+    return query.sql.replace(/\?/g, () => expressions[i++]);
+}

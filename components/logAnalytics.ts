@@ -7,6 +7,7 @@ import { athenaStatementsHandlerFactory } from "../handlers/athenaStatementsLamb
 import { COMPACTED_PREFIX, HOUR_FORMAT, projectionLocationTemplate } from "../layout";
 import { ANALYTICS_DDL_FUNCTION, ATHENA_DATABASE, ATHENA_WORKGROUP, RAW_TABLE, firehoseStreamName } from "../names";
 import { inlineFunction } from "./inlineFunction";
+import { QuickSightDashboard } from "./quickSightDashboard";
 import { PolicyStatement, serviceTrustPolicy } from "./policyDocuments";
 import { privateBucket } from "./privateBucket";
 
@@ -253,6 +254,19 @@ export class LogAnalytics extends pulumi.ComponentResource {
         );
 
         this.compactionSchedule(name, args, statements(false));
+        if (args.settings.quickSightPrincipalArn) {
+            new QuickSightDashboard(
+                `${name}-quicksight`,
+                {
+                    accountId: args.accountId,
+                    region: args.region,
+                    partition: args.partition,
+                    workgroup: this.workgroup.name,
+                    principalArn: args.settings.quickSightPrincipalArn,
+                },
+                parent,
+            );
+        }
         this.registerOutputs({ workgroup: this.workgroup.name, resultsBucket: this.resultsBucket.bucket });
     }
 
