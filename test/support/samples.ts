@@ -5,6 +5,9 @@ import * as path from "path";
 export const SAMPLES_DIR = path.resolve(__dirname, "../../../shared/waf-samples");
 
 export function sampleLines(): string[] {
+    if (!fs.existsSync(SAMPLES_DIR)) {
+        throw new Error(`The shared WAF samples are not at ${SAMPLES_DIR}; tests expect ../shared/waf-samples beside the repository.`);
+    }
     return fs
         .readdirSync(SAMPLES_DIR)
         .filter((f) => f.endsWith(".ndjson"))
