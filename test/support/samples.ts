@@ -6,7 +6,9 @@ export const SAMPLES_DIR = path.resolve(__dirname, "../../../shared/waf-samples"
 
 export function sampleLines(): string[] {
     if (!fs.existsSync(SAMPLES_DIR)) {
-        throw new Error(`The shared WAF samples are not at ${SAMPLES_DIR}; tests expect ../shared/waf-samples beside the repository.`);
+        throw new Error(
+            `The shared WAF samples are not at ${SAMPLES_DIR}; tests expect ../shared/waf-samples beside the repository.`,
+        );
     }
     return fs
         .readdirSync(SAMPLES_DIR)
