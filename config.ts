@@ -643,6 +643,13 @@ class ConfigReader {
                 "set both to use an existing VPC, or neither to create one",
             );
         }
+        if (settings.instanceCount > 1 && settings.subnetIds && settings.subnetIds.length < 2) {
+            this.problem(
+                `${key}.subnetIds`,
+                "must list subnets in at least two zones when instanceCount is above 1 (zone awareness)",
+                "add a subnet in another zone, or set instanceCount to 1",
+            );
+        }
         if (settings.instanceCount > 1 && settings.availabilityZones < 2 && !settings.subnetIds) {
             this.problem(
                 `${key}.availabilityZones`,

@@ -202,6 +202,14 @@ describe("logging stack: SearchDomain", () => {
         );
     });
 
+    it("requires subnets in two zones for a zone-aware domain in an existing VPC", async () => {
+        const search = { adminRoleArns: [ADMIN], subnetIds: ["subnet-0aaa"], securityGroupIds: ["sg-0ccc"] };
+        assert.strictEqual(
+            await failureOf("logging", { configOverrides: { [`${P}:search`]: JSON.stringify(search) } }),
+            `Invalid config ${P}:search.subnetIds: must list subnets in at least two zones when instanceCount is above 1 (zone awareness). Fix: add a subnet in another zone, or set instanceCount to 1.`,
+        );
+    });
+
     it("passes the definitions as the bootstrap invocation's input, so a change re-applies them", () => {
         const invocation = only(run, "aws:lambda/invocation:Invocation", "search-bootstrap-apply").inputs;
         assert.strictEqual(invocation.functionName, SEARCH_BOOTSTRAP_FUNCTION);
