@@ -193,7 +193,7 @@ describe("logging stack: SearchDomain", () => {
     it("requires admin roles and paired subnet and security group settings", async () => {
         assert.strictEqual(
             await failureOf("logging", {
-                configOverrides: { [`${P}:search`]: JSON.stringify({ subnetIds: ["subnet-0aaa"] }) },
+                configOverrides: { [`${P}:search`]: JSON.stringify({ subnetIds: ["subnet-0aaa", "subnet-0bbb"] }) },
             }),
             [
                 `Invalid config ${P}:search.adminRoleArns: is required: someone must be able to administer the search domain. Fix: list the IAM roles of your security operators, e.g. arn:aws:iam::111111111111:role/security-admin.`,
