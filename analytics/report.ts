@@ -61,11 +61,13 @@ function barChart(items: readonly { label: string; value: number }[], color: str
     if (items.length === 0) return "<p>None.</p>";
     const max = Math.max(...items.map((i) => i.value), 1);
     const rowHeight = 22;
+    // Room for the longest label (about 7 px a character at 12 px), so no label runs into its bar.
+    const left = Math.min(340, Math.max(60, Math.max(...items.map((i) => i.label.length)) * 7 + 10));
     const bars = items.map((item, i) => {
-        const w = (item.value * 600) / max;
+        const w = (item.value * 520) / max;
         return `<text x="0" y="${i * rowHeight + 15}" font-size="12">${escape(item.label)}</text>
-<rect x="160" y="${i * rowHeight + 3}" width="${w.toFixed(1)}" height="16" fill="${color}"/>
-<text x="${(165 + w).toFixed(1)}" y="${i * rowHeight + 15}" font-size="12">${item.value.toLocaleString("en-US")}</text>`;
+<rect x="${left}" y="${i * rowHeight + 3}" width="${w.toFixed(1)}" height="16" fill="${color}"/>
+<text x="${(left + 5 + w).toFixed(1)}" y="${i * rowHeight + 15}" font-size="12">${item.value.toLocaleString("en-US")}</text>`;
     });
     return `<svg width="860" height="${items.length * rowHeight + 5}" role="img" aria-label="${escape(label)}">${bars.join("\n")}</svg>`;
 }
