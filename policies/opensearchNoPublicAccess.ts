@@ -1,11 +1,27 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { Statement, conditionValues, isAllow, isWildcardPrincipal, statementsOf } from "./lib/policyJson";
+import { Statement, conditionValues, isAllow, isWildcardPrincipal, principalsOf, statementsOf } from "./lib/policyJson";
 import { TYPES } from "./lib/resources";
 import { forTypes } from "./lib/validate";
 
 export interface OpenSearchNoPublicAccessConfig {
     /** Source-IP ranges a wildcard principal may be limited to; empty means any range that is not open to the world. */
     allowedCidrs: string[];
+    /** Accounts whose principals may be named in an access policy (admins, loaders); empty means any account. */
+    allowedPrincipalAccounts: string[];
+}
+
+/** The account of a principal given as an account ID or an IAM ARN; undefined otherwise. */
+const accountOf = (principal: string) =>
+    /^\d{12}$/.test(principal) ? principal : /^arn:aws[\w-]*:iam::(\d{12}):/.exec(principal)?.[1];
+
+/** Named AWS principals of allowing statements that belong to none of `accounts`. */
+export function foreignPrincipals(policy: unknown, accounts: readonly string[]): string[] {
+    if (accounts.length === 0) return [];
+    return (statementsOf(policy) ?? [])
+        .filter(isAllow)
+        .flatMap((s) => principalsOf(s.Principal))
+        .filter((p) => p !== "*" && !p.endsWith(".amazonaws.com"))
+        .filter((p) => !accounts.includes(accountOf(p) ?? ""));
 }
 
 const OPEN_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
@@ -56,8 +72,15 @@ export const opensearchNoPublicAccess: ResourceValidationPolicy = {
         },
     },
     validateResource: forTypes([...TYPES.openSearchDomain, ...TYPES.openSearchDomainPolicy], (props, args, report) => {
-        const { allowedCidrs } = args.getConfig<OpenSearchNoPublicAccessConfig>();
+        const { allowedCidrs, allowedPrincipalAccounts } = args.getConfig<OpenSearchNoPublicAccessConfig>();
         const isDomain = TYPES.openSearchDomain.includes(args.type);
+        const foreign = foreignPrincipals(props.accessPolicies, allowedPrincipalAccounts ?? []);
+        if (foreign.length > 0) {
+            report(
+                `The OpenSearch access policy names principals outside the allowed accounts (${foreign.join(", ")}); ` +
+                    "name only roles of the accounts in allowedPrincipalAccounts.",
+            );
+        }
         if (isDomain && inVpc(props)) return;
         if (isDomain && props.accessPolicies === undefined) {
             report(

@@ -37,6 +37,19 @@ describe("offline policy gate", () => {
         );
     });
 
+    it("stops a configuration change that lets another account's role into the search domain", async () => {
+        const contractor = "arn:aws:iam::999999999999:role/contractor";
+        const run = await runWith("logging", {
+            configOverrides: { "central-waf-logs:search": JSON.stringify({ adminRoleArns: [contractor] }) },
+        });
+        const violations = evaluatePolicies(run);
+        assert.ok(blocks(violations));
+        assert.deepStrictEqual(
+            violations.map((v) => [v.policy, v.resource?.name, v.message.includes(contractor)]),
+            [["opensearch-no-public-access", "search-domain", true]],
+        );
+    });
+
     it("applies policy config as the CLI would: an advisory level reports without blocking", () => {
         const advisory = Object.fromEntries(
             [

@@ -116,6 +116,19 @@ describe("policy opensearch-no-public-access", () => {
         assert.strictEqual(check(props, { allowedCidrs: ["10.0.0.0/8"] }).length, 1);
     });
 
+    it("rejects principals of accounts outside allowedPrincipalAccounts, even on a VPC domain", () => {
+        const foreign = policyWith({
+            Principal: { AWS: ["arn:aws:iam::111111111111:role/admin", "arn:aws:iam::999999999999:role/x"] },
+        });
+        assert.deepStrictEqual(check({ ...compliantDomain, accessPolicies: foreign }), []);
+        assert.deepStrictEqual(
+            check({ ...compliantDomain, accessPolicies: foreign }, { allowedPrincipalAccounts: ["111111111111"] }),
+            [
+                "The OpenSearch access policy names principals outside the allowed accounts (arn:aws:iam::999999999999:role/x); name only roles of the accounts in allowedPrincipalAccounts.",
+            ],
+        );
+    });
+
     it("rejects a public-endpoint domain with no access policy, and one whose policy cannot be read", () => {
         assert.deepStrictEqual(check(publicDomain(undefined)), [
             "The OpenSearch domain is not in a VPC and has no access policy here; place it in a VPC (vpcOptions.subnetIds) so it is never public.",

@@ -219,7 +219,8 @@ export async function runLocalPipeline(
         }
     }
 
-    const s3 = await startLocalS3(buckets);
+    // Inside the working directory, so an interrupted run leaves nothing behind once it is removed.
+    const s3 = await startLocalS3(buckets, options.workDir);
     const quiet = async <T>(f: () => Promise<T>): Promise<T> => {
         const original = console.log;
         console.log = () => undefined; // The functions' own JSON summaries would drown the progress.

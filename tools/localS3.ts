@@ -33,8 +33,9 @@ export function encodeKeyAsS3Does(key: string): string {
         .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-export async function startLocalS3(buckets: readonly string[]): Promise<LocalS3> {
-    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "central-waf-logs-s3-"));
+/** Starts s3rver with `buckets`, storing under `parentDir` (default: a new temporary directory). */
+export async function startLocalS3(buckets: readonly string[], parentDir = os.tmpdir()): Promise<LocalS3> {
+    const directory = fs.mkdtempSync(path.join(parentDir, "central-waf-logs-s3-"));
     const server = new S3rver({
         address: "127.0.0.1",
         port: 0,
