@@ -5,175 +5,28 @@
  * Every error names the full config key and says how to fix it, so a typo in a stack file fails
  * `pulumi preview` with a sentence a platform engineer can act on.
  */
+import { ConfigReader, isAccountId, isRegion } from "./reader";
+import {
+    AnalyticsSettings,
+    CentralBucketSettings,
+    ConfigError,
+    DEFAULT_ANALYTICS,
+    DEFAULT_CENTRAL_BUCKET,
+    DEFAULT_FIREHOSE,
+    DEFAULT_SEARCH,
+    DEFAULT_STAGING_EXPIRE_AFTER_DAYS,
+    DEFAULT_WAF,
+    FirehoseSettings,
+    Protection,
+    ResourceAccount,
+    SearchSettings,
+    StackConfig,
+    StackRole,
+    WafSettings,
+} from "./types";
 
-export const PROJECT = "central-waf-logs";
-
-export type StackRole = "logging" | "resource";
-
-/** One application account and the Regions whose WAF logs it may ship to the central bucket. */
-export interface ResourceAccount {
-    readonly accountId: string;
-    readonly regions: readonly string[];
-}
-
-/** Lifecycle of the central bucket, in days after an object is written. */
-export interface CentralBucketSettings {
-    /** Move to S3 Standard-IA. Default 30 (the S3 minimum for this transition). */
-    readonly infrequentAccessAfterDays: number;
-    /** Move to S3 Glacier Flexible Retrieval. Default 90. */
-    readonly glacierAfterDays: number;
-    /** Delete. Default 400 (13 months, so a year-on-year comparison is possible). */
-    readonly expireAfterDays: number;
-}
-
-interface CommonConfig {
-    readonly stack: string;
-    /** The AWS account every resource of this stack lives in; pinned on the provider. */
-    readonly accountId: string;
-    readonly region: string;
-    /** `aws`, `aws-cn` or `aws-us-gov`, derived from the Region. */
-    readonly partition: string;
-    /** Optional role the provider assumes to deploy (cross-account CI). */
-    readonly deploymentRoleArn?: string;
-}
-
-/** The OpenSearch domain, its network, and the loader that feeds it. */
-export interface SearchSettings {
-    /** Domain name, 3-28 lowercase letters, digits and hyphens. Default `central-waf-logs`. */
-    readonly domainName: string;
-    /** `OpenSearch_2.<minor>`. Default `OpenSearch_2.19`. */
-    readonly engineVersion: string;
-    /** Data node type. Default `r7g.large.search`. */
-    readonly instanceType: string;
-    /** Data nodes; zone awareness is on when more than one. Default 2. */
-    readonly instanceCount: number;
-    /** gp3 volume per node, GiB. Default 100. */
-    readonly volumeSizeGiB: number;
-    /** Zones of the VPC the stack creates (and of zone awareness). Default 2. */
-    readonly availabilityZones: number;
-    /** Existing private subnets to use instead of creating a VPC (with securityGroupIds). */
-    readonly subnetIds?: readonly string[];
-    /** Existing security groups for the domain and its Lambdas (with subnetIds). */
-    readonly securityGroupIds?: readonly string[];
-    /** IAM roles that may assume the domain's master role (operators, break-glass). Required. */
-    readonly adminRoleArns: readonly string[];
-    /** Days an index is kept before the ISM policy deletes it. Default 30. */
-    readonly retentionDays: number;
-    /** Daily indices are `<indexPrefix>-YYYY.MM.DD`. Default `waf-logs`. */
-    readonly indexPrefix: string;
-    /** Upper bound of one bulk request, bytes. Default 5 MiB. */
-    readonly bulkMaxBytes: number;
-}
-
-/** Glue, Athena, compaction and the optional QuickSight dashboard. */
-export interface AnalyticsSettings {
-    /** Athena refuses a query past this many MiB scanned. Default 10240 (10 GiB). */
-    readonly bytesScannedCutoffMiB: number;
-    /** Days Athena query results are kept. Default 30. */
-    readonly resultsExpireAfterDays: number;
-    /** First hour the partition projection covers, `yyyy/MM/dd/HH`. Default `2024/01/01/00`. */
-    readonly projectionStartHour: string;
-    /** EventBridge Scheduler expression for the daily compaction (UTC). Default `cron(30 1 * * ? *)`. */
-    readonly compactionSchedule: string;
-    /** QuickSight user or group ARN that owns the optional dashboard. Default: no QuickSight. */
-    readonly quickSightPrincipalArn?: string;
-}
-
-export interface LoggingStackConfig extends CommonConfig {
-    readonly role: "logging";
-    readonly resourceAccounts: readonly ResourceAccount[];
-    readonly centralBucket: CentralBucketSettings;
-    readonly search: SearchSettings;
-    readonly analytics: AnalyticsSettings;
-}
-
-/** The web ACL of a resource stack. */
-export interface WafSettings {
-    /** AWS managed rule groups, in priority order. Default: common rule set, known bad inputs, IP reputation. */
-    readonly managedRuleGroups: readonly string[];
-    /** Requests per client IP per evaluation window before the rate-based rule blocks. Default 2000. */
-    readonly rateLimit: number;
-    /** Rate-based rule window in seconds: 60, 120, 300 or 600. Default 300. */
-    readonly rateEvaluationWindowSec: number;
-    /** Header names redacted from the logs. Default: authorization, cookie. */
-    readonly redactedHeaders: readonly string[];
-    /** Log only requests with these actions (ALLOW, BLOCK, COUNT, CAPTCHA, CHALLENGE). Default: log all. */
-    readonly logActions?: readonly string[];
-}
-
-/** Firehose buffering: an object is written when either limit is reached. */
-export interface FirehoseSettings {
-    /** 1-128 MiB. Default 5. */
-    readonly bufferSizeMiB: number;
-    /** 0-900 seconds. Default 60, so logs reach the central bucket within about a minute. */
-    readonly bufferIntervalSec: number;
-}
-
-/** What the web ACL protects: existing load balancers, or a demo ALB the stack creates. */
-export type Protection =
-    | { readonly kind: "loadBalancers"; readonly loadBalancerArns: readonly string[] }
-    | { readonly kind: "demoApplication" };
-
-export interface ResourceStackConfig extends CommonConfig {
-    readonly role: "resource";
-    /** Fully qualified name of the logging stack, `<org>/<project>/<stack>`. */
-    readonly loggingStack: string;
-    readonly protection: Protection;
-    readonly waf: WafSettings;
-    readonly firehose: FirehoseSettings;
-    /** Days the regional staging bucket keeps delivered objects. Default 7. */
-    readonly stagingExpireAfterDays: number;
-}
-
-export type StackConfig = LoggingStackConfig | ResourceStackConfig;
-
-/** Raised for invalid stack configuration; its message lists every problem found. */
-export class ConfigError extends Error {
-    constructor(readonly problems: readonly string[]) {
-        super(problems.join("\n"));
-        this.name = "ConfigError";
-    }
-}
-
-export const DEFAULT_CENTRAL_BUCKET: CentralBucketSettings = {
-    infrequentAccessAfterDays: 30,
-    glacierAfterDays: 90,
-    expireAfterDays: 400,
-};
-
-export const DEFAULT_WAF: WafSettings = {
-    managedRuleGroups: [
-        "AWSManagedRulesCommonRuleSet",
-        "AWSManagedRulesKnownBadInputsRuleSet",
-        "AWSManagedRulesAmazonIpReputationList",
-    ],
-    rateLimit: 2000,
-    rateEvaluationWindowSec: 300,
-    redactedHeaders: ["authorization", "cookie"],
-};
-
-export const DEFAULT_FIREHOSE: FirehoseSettings = { bufferSizeMiB: 5, bufferIntervalSec: 60 };
-export const DEFAULT_STAGING_EXPIRE_AFTER_DAYS = 7;
-
-export const DEFAULT_SEARCH: SearchSettings = {
-    domainName: "central-waf-logs",
-    engineVersion: "OpenSearch_2.19",
-    instanceType: "r7g.large.search",
-    instanceCount: 2,
-    volumeSizeGiB: 100,
-    availabilityZones: 2,
-    adminRoleArns: [],
-    retentionDays: 30,
-    indexPrefix: "waf-logs",
-    bulkMaxBytes: 5 * 1024 * 1024,
-};
-
-export const DEFAULT_ANALYTICS: AnalyticsSettings = {
-    bytesScannedCutoffMiB: 10_240,
-    resultsExpireAfterDays: 30,
-    projectionStartHour: "2024/01/01/00",
-    compactionSchedule: "cron(30 1 * * ? *)",
-};
+export * from "./types";
+export { isAccountId, isRegion };
 
 const WAF_ACTIONS = ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE"];
 
@@ -191,18 +44,7 @@ const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
     ],
 };
 
-const ACCOUNT_ID = /^\d{12}$/;
-const REGION =
-    /^(us|eu|ap|sa|ca|me|af|il|mx|cn)(-gov|-iso|-isob)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
 const STACK_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
-
-export function isAccountId(value: unknown): value is string {
-    return typeof value === "string" && ACCOUNT_ID.test(value);
-}
-
-export function isRegion(value: unknown): value is string {
-    return typeof value === "string" && REGION.test(value);
-}
 
 /** The ARN partition of a Region. */
 export function partitionOf(region: string): string {
@@ -218,7 +60,7 @@ export function partitionOf(region: string): string {
  * @throws ConfigError naming each bad key and its fix.
  */
 export function parseStackConfig(stack: string, raw: Readonly<Record<string, string>>): StackConfig {
-    const reader = new ConfigReader(stack, raw);
+    const reader = new StackConfigReader(stack, raw);
     const role = reader.role();
     if (!role) throw new ConfigError(reader.problems);
 
@@ -258,47 +100,8 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
     return config;
 }
 
-/** Collects problems instead of stopping at the first, so one preview shows them all. */
-class ConfigReader {
-    readonly problems: string[] = [];
-
-    constructor(
-        private readonly stack: string,
-        private readonly raw: Readonly<Record<string, string>>,
-    ) {}
-
-    problem(key: string, what: string, fix: string): undefined {
-        this.problems.push(`Invalid config ${PROJECT}:${key}: ${what}. Fix: ${fix}.`);
-        return undefined;
-    }
-
-    private setCommand(key: string, example: string): string {
-        return `run \`pulumi config set ${key} ${example} -s ${this.stack}\``;
-    }
-
-    private value(key: string): string | undefined {
-        return this.raw[`${PROJECT}:${key}`];
-    }
-
-    string(key: string, example: string): string | undefined {
-        const value = this.value(key);
-        if (value === undefined || value === "") {
-            return this.problem(key, "is required but not set", this.setCommand(key, example));
-        }
-        return value;
-    }
-
-    /** Parses a structured (YAML object or list) value; Pulumi passes these as JSON text. */
-    json(key: string, fix: string): unknown {
-        const value = this.value(key);
-        if (value === undefined) return undefined;
-        try {
-            return JSON.parse(value);
-        } catch {
-            return this.problem(key, "is not a structured value", fix);
-        }
-    }
-
+/** The sections of a logging or resource stack's config, on top of the generic checks. */
+class StackConfigReader extends ConfigReader {
     role(): StackRole | undefined {
         const role = this.string("role", "logging");
         if (role === undefined) return undefined;
@@ -307,41 +110,6 @@ class ConfigReader {
             "role",
             `"${role}" is not a known role`,
             'set it to "logging" (the central logging account) or "resource" (an application account)',
-        );
-    }
-
-    rejectUnknownKeys(known: readonly string[], role: StackRole): void {
-        const prefix = `${PROJECT}:`;
-        for (const fullKey of Object.keys(this.raw).sort()) {
-            if (!fullKey.startsWith(prefix)) continue;
-            const key = fullKey.slice(prefix.length);
-            if (!known.includes(key)) {
-                this.problem(
-                    key,
-                    `is not a setting of a ${role} stack`,
-                    `remove it or correct its spelling (known keys: ${known.join(", ")})`,
-                );
-            }
-        }
-    }
-
-    accountId(key: string, value: unknown): string | undefined {
-        if (value === undefined) return undefined;
-        if (isAccountId(value)) return value;
-        return this.problem(
-            key,
-            `${JSON.stringify(value)} is not a 12-digit AWS account ID`,
-            'write the ID as a quoted 12-digit string, e.g. "123456789012"',
-        );
-    }
-
-    region(key: string, value: unknown): string | undefined {
-        if (value === undefined) return undefined;
-        if (isRegion(value)) return value;
-        return this.problem(
-            key,
-            `${JSON.stringify(value)} is not an AWS Region`,
-            "use a Region code such as us-east-1 or eu-west-1",
         );
     }
 
@@ -438,61 +206,6 @@ class ConfigReader {
             this.problem(`${key}.expireAfterDays`, "must come after glacierAfterDays", "use a larger number of days");
         }
         return settings;
-    }
-
-    /** An optional whole number within [min, max]; structured values arrive as JSON text. */
-    integer(key: string, min: number, max: number): number | undefined {
-        const value = this.json(key, `use a whole number from ${min} to ${max}`);
-        if (value === undefined) return undefined;
-        return this.checkInteger(key, value, min, max);
-    }
-
-    checkInteger(key: string, value: unknown, min: number, max: number): number | undefined {
-        if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
-        return this.problem(
-            key,
-            `${JSON.stringify(value)} is not a whole number from ${min} to ${max}`,
-            `use a value in that range`,
-        );
-    }
-
-    /**
-     * Reads an optional object whose fields each have a default and a check; unknown fields are
-     * problems (a typo must not silently fall back to a default).
-     */
-    settings<T extends object>(
-        key: string,
-        defaults: T,
-        checks: { [K in keyof T]-?: (value: unknown, at: string) => T[K] | undefined },
-    ): T {
-        const given = this.json(key, `give an object with ${Object.keys(checks).join(", ")}`);
-        if (given === undefined) return defaults;
-        if (typeof given !== "object" || given === null || Array.isArray(given)) {
-            this.problem(key, "must be an object", `give an object with ${Object.keys(checks).join(", ")}`);
-            return defaults;
-        }
-        const result = { ...defaults } as Record<string, unknown>;
-        for (const [field, value] of Object.entries(given)) {
-            const check = (checks as Record<string, (v: unknown, at: string) => unknown>)[field];
-            if (!check) {
-                this.problem(
-                    `${key}.${field}`,
-                    "is not a known setting",
-                    `use one of ${Object.keys(checks).join(", ")}`,
-                );
-                continue;
-            }
-            const checked = check(value, `${key}.${field}`);
-            if (checked !== undefined) result[field] = checked;
-        }
-        return result as T;
-    }
-
-    stringList(at: string, value: unknown, pattern: RegExp, fix: string): string[] | undefined {
-        if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || !pattern.test(v))) {
-            return this.problem(at, `${JSON.stringify(value)} is not a list of valid values`, fix);
-        }
-        return value as string[];
     }
 
     protection(accountId: string | undefined, region: string | undefined): Protection {

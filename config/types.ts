@@ -1,0 +1,170 @@
+/** The typed stack configuration, its defaults, and the error every validation problem raises. */
+
+export const PROJECT = "central-waf-logs";
+
+export type StackRole = "logging" | "resource";
+
+/** One application account and the Regions whose WAF logs it may ship to the central bucket. */
+export interface ResourceAccount {
+    readonly accountId: string;
+    readonly regions: readonly string[];
+}
+
+/** Lifecycle of the central bucket, in days after an object is written. */
+export interface CentralBucketSettings {
+    /** Move to S3 Standard-IA. Default 30 (the S3 minimum for this transition). */
+    readonly infrequentAccessAfterDays: number;
+    /** Move to S3 Glacier Flexible Retrieval. Default 90. */
+    readonly glacierAfterDays: number;
+    /** Delete. Default 400 (13 months, so a year-on-year comparison is possible). */
+    readonly expireAfterDays: number;
+}
+
+interface CommonConfig {
+    readonly stack: string;
+    /** The AWS account every resource of this stack lives in; pinned on the provider. */
+    readonly accountId: string;
+    readonly region: string;
+    /** `aws`, `aws-cn` or `aws-us-gov`, derived from the Region. */
+    readonly partition: string;
+    /** Optional role the provider assumes to deploy (cross-account CI). */
+    readonly deploymentRoleArn?: string;
+}
+
+/** The OpenSearch domain, its network, and the loader that feeds it. */
+export interface SearchSettings {
+    /** Domain name, 3-28 lowercase letters, digits and hyphens. Default `central-waf-logs`. */
+    readonly domainName: string;
+    /** `OpenSearch_2.<minor>`. Default `OpenSearch_2.19`. */
+    readonly engineVersion: string;
+    /** Data node type. Default `r7g.large.search`. */
+    readonly instanceType: string;
+    /** Data nodes; zone awareness is on when more than one. Default 2. */
+    readonly instanceCount: number;
+    /** gp3 volume per node, GiB. Default 100. */
+    readonly volumeSizeGiB: number;
+    /** Zones of the VPC the stack creates (and of zone awareness). Default 2. */
+    readonly availabilityZones: number;
+    /** Existing private subnets to use instead of creating a VPC (with securityGroupIds). */
+    readonly subnetIds?: readonly string[];
+    /** Existing security groups for the domain and its Lambdas (with subnetIds). */
+    readonly securityGroupIds?: readonly string[];
+    /** IAM roles that may assume the domain's master role (operators, break-glass). Required. */
+    readonly adminRoleArns: readonly string[];
+    /** Days an index is kept before the ISM policy deletes it. Default 30. */
+    readonly retentionDays: number;
+    /** Daily indices are `<indexPrefix>-YYYY.MM.DD`. Default `waf-logs`. */
+    readonly indexPrefix: string;
+    /** Upper bound of one bulk request, bytes. Default 5 MiB. */
+    readonly bulkMaxBytes: number;
+}
+
+/** Glue, Athena, compaction and the optional QuickSight dashboard. */
+export interface AnalyticsSettings {
+    /** Athena refuses a query past this many MiB scanned. Default 10240 (10 GiB). */
+    readonly bytesScannedCutoffMiB: number;
+    /** Days Athena query results are kept. Default 30. */
+    readonly resultsExpireAfterDays: number;
+    /** First hour the partition projection covers, `yyyy/MM/dd/HH`. Default `2024/01/01/00`. */
+    readonly projectionStartHour: string;
+    /** EventBridge Scheduler expression for the daily compaction (UTC). Default `cron(30 1 * * ? *)`. */
+    readonly compactionSchedule: string;
+    /** QuickSight user or group ARN that owns the optional dashboard. Default: no QuickSight. */
+    readonly quickSightPrincipalArn?: string;
+}
+
+export interface LoggingStackConfig extends CommonConfig {
+    readonly role: "logging";
+    readonly resourceAccounts: readonly ResourceAccount[];
+    readonly centralBucket: CentralBucketSettings;
+    readonly search: SearchSettings;
+    readonly analytics: AnalyticsSettings;
+}
+
+/** The web ACL of a resource stack. */
+export interface WafSettings {
+    /** AWS managed rule groups, in priority order. Default: common rule set, known bad inputs, IP reputation. */
+    readonly managedRuleGroups: readonly string[];
+    /** Requests per client IP per evaluation window before the rate-based rule blocks. Default 2000. */
+    readonly rateLimit: number;
+    /** Rate-based rule window in seconds: 60, 120, 300 or 600. Default 300. */
+    readonly rateEvaluationWindowSec: number;
+    /** Header names redacted from the logs. Default: authorization, cookie. */
+    readonly redactedHeaders: readonly string[];
+    /** Log only requests with these actions (ALLOW, BLOCK, COUNT, CAPTCHA, CHALLENGE). Default: log all. */
+    readonly logActions?: readonly string[];
+}
+
+/** Firehose buffering: an object is written when either limit is reached. */
+export interface FirehoseSettings {
+    /** 1-128 MiB. Default 5. */
+    readonly bufferSizeMiB: number;
+    /** 0-900 seconds. Default 60, so logs reach the central bucket within about a minute. */
+    readonly bufferIntervalSec: number;
+}
+
+/** What the web ACL protects: existing load balancers, or a demo ALB the stack creates. */
+export type Protection =
+    | { readonly kind: "loadBalancers"; readonly loadBalancerArns: readonly string[] }
+    | { readonly kind: "demoApplication" };
+
+export interface ResourceStackConfig extends CommonConfig {
+    readonly role: "resource";
+    /** Fully qualified name of the logging stack, `<org>/<project>/<stack>`. */
+    readonly loggingStack: string;
+    readonly protection: Protection;
+    readonly waf: WafSettings;
+    readonly firehose: FirehoseSettings;
+    /** Days the regional staging bucket keeps delivered objects. Default 7. */
+    readonly stagingExpireAfterDays: number;
+}
+
+export type StackConfig = LoggingStackConfig | ResourceStackConfig;
+
+/** Raised for invalid stack configuration; its message lists every problem found. */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(problems.join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+export const DEFAULT_CENTRAL_BUCKET: CentralBucketSettings = {
+    infrequentAccessAfterDays: 30,
+    glacierAfterDays: 90,
+    expireAfterDays: 400,
+};
+
+export const DEFAULT_WAF: WafSettings = {
+    managedRuleGroups: [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+    ],
+    rateLimit: 2000,
+    rateEvaluationWindowSec: 300,
+    redactedHeaders: ["authorization", "cookie"],
+};
+
+export const DEFAULT_FIREHOSE: FirehoseSettings = { bufferSizeMiB: 5, bufferIntervalSec: 60 };
+export const DEFAULT_STAGING_EXPIRE_AFTER_DAYS = 7;
+
+export const DEFAULT_SEARCH: SearchSettings = {
+    domainName: "central-waf-logs",
+    engineVersion: "OpenSearch_2.19",
+    instanceType: "r7g.large.search",
+    instanceCount: 2,
+    volumeSizeGiB: 100,
+    availabilityZones: 2,
+    adminRoleArns: [],
+    retentionDays: 30,
+    indexPrefix: "waf-logs",
+    bulkMaxBytes: 5 * 1024 * 1024,
+};
+
+export const DEFAULT_ANALYTICS: AnalyticsSettings = {
+    bytesScannedCutoffMiB: 10_240,
+    resultsExpireAfterDays: 30,
+    projectionStartHour: "2024/01/01/00",
+    compactionSchedule: "cron(30 1 * * ? *)",
+};
