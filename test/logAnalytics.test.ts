@@ -4,7 +4,7 @@ import { analyticsSql, namedQueries } from "../analytics/sql";
 import { copyRequest } from "../handlers/copier";
 import { ANALYTICS_DDL_FUNCTION } from "../names";
 import { startAthenaServer } from "../tools/athenaServer";
-import { deployedEnvironment, deployedSource, loadHandler } from "../tools/deployedCode";
+import { deployedHandler } from "../tools/deployedCode";
 import { ProgramRun } from "../tools/mockEngine";
 import { committedRun, failureOf, ofType, only, policyDocument } from "./support/program";
 
@@ -209,11 +209,8 @@ describe("analytics DDL Lambda, as deployed, against a loopback Athena endpoint"
         const run = await committedRun("logging");
         const athena = await startAthenaServer();
         try {
-            const handler = loadHandler(await deployedSource(run, ANALYTICS_DDL_FUNCTION), {
-                ...deployedEnvironment(run, ANALYTICS_DDL_FUNCTION),
+            const handler = await deployedHandler(run, ANALYTICS_DDL_FUNCTION, {
                 AWS_REGION: "us-east-1",
-                AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-                AWS_SECRET_ACCESS_KEY: "secret",
                 AWS_ENDPOINT_URL_ATHENA: athena.url,
             });
             const statements = JSON.parse(

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { DATASET_COLUMNS, quickSightDatasetSql } from "../analytics/quicksight";
 import { namedQuery } from "../analytics/sql";
 import { QUICKSIGHT_DASHBOARD_FUNCTION } from "../names";
-import { deployedEnvironment, deployedSource, loadHandler } from "../tools/deployedCode";
+import { deployedHandler } from "../tools/deployedCode";
 import { ProgramRun } from "../tools/mockEngine";
 import { startQuickSightServer } from "../tools/quicksightServer";
 import { committedRun, failureOf, ofType, only, runWith } from "./support/program";
@@ -45,11 +45,8 @@ describe("optional QuickSight dashboard", () => {
     it("publishes the dashboard as deployed: created once, then updated and republished", async () => {
         const server = await startQuickSightServer();
         try {
-            const handler = loadHandler(await deployedSource(run, QUICKSIGHT_DASHBOARD_FUNCTION), {
-                ...deployedEnvironment(run, QUICKSIGHT_DASHBOARD_FUNCTION),
+            const handler = await deployedHandler(run, QUICKSIGHT_DASHBOARD_FUNCTION, {
                 AWS_REGION: "us-east-1",
-                AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-                AWS_SECRET_ACCESS_KEY: "secret",
                 AWS_ENDPOINT_URL_QUICKSIGHT: server.url,
             });
             const input = JSON.parse(

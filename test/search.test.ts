@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { applyDefinitions } from "../handlers/bootstrap";
 import { searchDefinitions } from "../handlers/searchDefinitions";
 import { SEARCH_BOOTSTRAP_FUNCTION } from "../names";
-import { deployedEnvironment, deployedSource, loadHandler } from "../tools/deployedCode";
+import { deployedHandler } from "../tools/deployedCode";
 import { ProgramRun } from "../tools/mockEngine";
 import { SearchServer, startSearchServer } from "../tools/searchServer";
 import { committedRun, failureOf, only, policyDocument, runWith } from "./support/program";
@@ -237,12 +237,9 @@ describe("bootstrap Lambda, as deployed, against a loopback OpenSearch", () => {
         requests = JSON.parse(
             only(run, "aws:lambda/invocation:Invocation", "search-bootstrap-apply").inputs.input,
         ).requests;
-        invoke = loadHandler(await deployedSource(run, SEARCH_BOOTSTRAP_FUNCTION), {
-            ...deployedEnvironment(run, SEARCH_BOOTSTRAP_FUNCTION),
+        invoke = await deployedHandler(run, SEARCH_BOOTSTRAP_FUNCTION, {
             OPENSEARCH_ENDPOINT: search.url,
             AWS_REGION: "us-east-1",
-            AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-            AWS_SECRET_ACCESS_KEY: "secret",
         });
     });
     after(() => search?.close());

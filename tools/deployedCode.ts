@@ -31,6 +31,25 @@ export function deployedEnvironment(run: ProgramRun, functionName: string): Reco
     return fn?.inputs.environment?.variables ?? {};
 }
 
+/** Credentials for loopback stand-ins, which check the SigV4 shape but not the secret. */
+export const LOOPBACK_CREDENTIALS = { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "loopback-secret" };
+
+/**
+ * The handler of a recorded function as deployed: its `__index.js`, its environment, and
+ * `overrides` (endpoints of the local stand-ins, a Region, credentials).
+ */
+export async function deployedHandler(
+    run: ProgramRun,
+    functionName: string,
+    overrides: Record<string, string>,
+): Promise<Handler> {
+    return loadHandler(await deployedSource(run, functionName), {
+        ...deployedEnvironment(run, functionName),
+        ...LOOPBACK_CREDENTIALS,
+        ...overrides,
+    });
+}
+
 /**
  * Loads serialized Lambda code with `env` as its process environment (the factory runs at load,
  * as in a Lambda cold start) and returns its handler, which sees the same environment per call.
