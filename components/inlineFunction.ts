@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { packagesFor } from "./lambdaPackaging";
-import { PolicyStatement, policyDocument } from "./policyDocuments";
+import { PolicyStatement, policyDocument, serviceTrustPolicy } from "./policyDocuments";
 
 export interface InlineFunctionArgs {
     /** Physical function name; also names its log group. */
@@ -21,6 +21,20 @@ export interface InlineFunctionArgs {
     readonly memoryMiB: number;
     /** Retention of the function's logs, days. Default 30. */
     readonly logRetentionDays?: number;
+}
+
+/** An execution role only Lambda may assume, and only for `accountId`; its policy comes from inlineFunction. */
+export function lambdaRole(
+    name: string,
+    accountId: string,
+    parent: pulumi.Resource,
+    extra: Omit<aws.iam.RoleArgs, "assumeRolePolicy"> = {},
+): aws.iam.Role {
+    return new aws.iam.Role(
+        name,
+        { ...extra, assumeRolePolicy: JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", accountId)) },
+        { parent },
+    );
 }
 
 /** VPC-attached functions manage their network interfaces; EC2 allows these on `*` only. */

@@ -6,7 +6,7 @@ import { AnalyticsSettings, ResourceAccount } from "../config";
 import { athenaStatementsHandlerFactory } from "../handlers/athenaStatementsLambda";
 import { COMPACTED_PREFIX, HOUR_FORMAT, projectionLocationTemplate } from "../layout";
 import { ANALYTICS_DDL_FUNCTION, ATHENA_DATABASE, ATHENA_WORKGROUP, RAW_TABLE, firehoseStreamName } from "../names";
-import { inlineFunction } from "./inlineFunction";
+import { inlineFunction, lambdaRole } from "./inlineFunction";
 import { QuickSightDashboard } from "./quickSightDashboard";
 import { PolicyStatement, serviceTrustPolicy } from "./policyDocuments";
 import { privateBucket } from "./privateBucket";
@@ -215,11 +215,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
                 );
 
         // Deploy-time DDL: the Iceberg table and the view, which Glue's API cannot express.
-        const ddlRole = new aws.iam.Role(
-            `${name}-ddl-role`,
-            { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", args.accountId)) },
-            parent,
-        );
+        const ddlRole = lambdaRole(`${name}-ddl-role`, args.accountId, this);
         const ddl = inlineFunction(
             `${name}-ddl`,
             {

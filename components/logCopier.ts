@@ -5,7 +5,8 @@ import { copierHandlerFactory } from "../handlers/copierLambda";
 import { REGIONAL_LOG_PREFIX, centralRegionPrefix } from "../layout";
 import { copierFunctionName, copierRoleName } from "../names";
 import { bucketTriggeredFunction } from "./bucketTriggeredFunction";
-import { PolicyStatement, serviceTrustPolicy } from "./policyDocuments";
+import { lambdaRole } from "./inlineFunction";
+import { PolicyStatement } from "./policyDocuments";
 
 /** Where the copier writes: the logging stack's outputs. */
 export interface CentralDestination {
@@ -66,15 +67,10 @@ export class LogCopier extends pulumi.ComponentResource {
             throw new Error(`LogCopier ${name}: opts.provider is required; pass the resource account's aws.Provider.`);
         }
         // Named, not auto-named: the logging stack admits this exact role ARN before it exists.
-        const role = new aws.iam.Role(
-            `${name}-role`,
-            {
-                name: copierRoleName(args.region),
-                description: `Copies WAF logs of ${args.accountId}/${args.region} into the central bucket`,
-                assumeRolePolicy: JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", args.accountId)),
-            },
-            { parent: this },
-        );
+        const role = lambdaRole(`${name}-role`, args.accountId, this, {
+            name: copierRoleName(args.region),
+            description: `Copies WAF logs of ${args.accountId}/${args.region} into the central bucket`,
+        });
         const copier = bucketTriggeredFunction(
             name,
             {

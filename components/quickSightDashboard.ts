@@ -10,8 +10,7 @@ import {
 } from "../analytics/quicksight";
 import { quickSightDashboardHandlerFactory } from "../handlers/quicksightDashboardLambda";
 import { QUICKSIGHT_DASHBOARD_FUNCTION } from "../names";
-import { inlineFunction } from "./inlineFunction";
-import { serviceTrustPolicy } from "./policyDocuments";
+import { inlineFunction, lambdaRole } from "./inlineFunction";
 
 export interface QuickSightDashboardArgs {
     readonly accountId: string;
@@ -111,11 +110,7 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
 
         const arn = (resource: string) =>
             `arn:${args.partition}:quicksight:${args.region}:${args.accountId}:${resource}`;
-        const role = new aws.iam.Role(
-            `${name}-dashboard-role`,
-            { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", args.accountId)) },
-            parent,
-        );
+        const role = lambdaRole(`${name}-dashboard-role`, args.accountId, this);
         const publisher = inlineFunction(
             `${name}-dashboard`,
             {
