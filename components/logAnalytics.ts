@@ -3,7 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { PARTITION_COLUMNS, WAF_COLUMNS, hiveType } from "../analytics/schema";
 import { analyticsSql, namedQueries } from "../analytics/sql";
 import { AnalyticsSettings, ResourceAccount } from "../config";
-import { athenaStatementsHandlerFactory } from "../handlers/athenaStatementsLambda";
+import { definitionsDigest } from "../handlers/bakedDefinitions";
+import {
+    COMPACTED_LOCATION_PLACEHOLDER,
+    athenaStatementsCallbackFactory,
+    renderStatements,
+} from "../handlers/athenaStatementsLambda";
 import { COMPACTED_PREFIX, HOUR_FORMAT, projectionLocationTemplate } from "../layout";
 import { ANALYTICS_DDL_FUNCTION, ATHENA_DATABASE, ATHENA_WORKGROUP, RAW_TABLE, firehoseStreamName } from "../names";
 import { inlineFunction, lambdaRole } from "./inlineFunction";
@@ -214,7 +219,14 @@ export class LogAnalytics extends pulumi.ComponentResource {
                     athenaUserStatements({ ...args, bucketArn, resultsBucketArn, keyArn, ddl }),
                 );
 
-        // Deploy-time DDL: the Iceberg table and the view, which Glue's API cannot express.
+        // Deploy-time DDL: the Iceberg table and the view, which Glue's API cannot express. Baked
+        // into the function's code; only the table's location (the bucket's name) is filled in from
+        // its environment.
+        const ddlTemplates = [
+            analyticsSql("create_compacted_table.sql", { compacted_location: COMPACTED_LOCATION_PLACEHOLDER }),
+            analyticsSql("waf_logs_view.sql"),
+        ];
+        const compactedLocation = pulumi.interpolate`s3://${args.bucket.bucket}/${COMPACTED_PREFIX}`;
         const ddlRole = lambdaRole(`${name}-ddl-role`, args.accountId, this);
         const ddl = inlineFunction(
             `${name}-ddl`,
@@ -223,9 +235,9 @@ export class LogAnalytics extends pulumi.ComponentResource {
                 description: "Applies the compacted Iceberg table and the waf_logs view through Athena",
                 role: ddlRole,
                 statements: () => statements(true),
-                callbackFactory: athenaStatementsHandlerFactory,
+                callbackFactory: athenaStatementsCallbackFactory(ddlTemplates),
                 packages: [],
-                environment: { ATHENA_WORKGROUP, ATHENA_DATABASE },
+                environment: { ATHENA_WORKGROUP, ATHENA_DATABASE, COMPACTED_LOCATION: compactedLocation },
                 timeoutSec: 300,
                 memoryMiB: 256,
             },
@@ -235,15 +247,8 @@ export class LogAnalytics extends pulumi.ComponentResource {
             `${name}-ddl-apply`,
             {
                 functionName: ddl.name,
-                input: args.bucket.bucket.apply((bucket) =>
-                    JSON.stringify({
-                        statements: [
-                            analyticsSql("create_compacted_table.sql", {
-                                compacted_location: `s3://${bucket}/${COMPACTED_PREFIX}`,
-                            }),
-                            analyticsSql("waf_logs_view.sql"),
-                        ],
-                    }),
+                input: compactedLocation.apply((location) =>
+                    JSON.stringify({ digest: definitionsDigest(renderStatements(ddlTemplates, location)) }),
                 ),
             },
             { parent: this, dependsOn: [this.workgroup, database] },

@@ -8,7 +8,9 @@ import {
     dashboardDefinition,
     quickSightDatasetSql,
 } from "../analytics/quicksight";
-import { quickSightDashboardHandlerFactory } from "../handlers/quicksightDashboardLambda";
+import { definitionsDigest } from "../handlers/bakedDefinitions";
+import { DashboardInput } from "../handlers/quicksightDashboard";
+import { quickSightDashboardCallbackFactory } from "../handlers/quicksightDashboardLambda";
 import { QUICKSIGHT_DASHBOARD_FUNCTION } from "../names";
 import { inlineFunction, lambdaRole } from "./inlineFunction";
 
@@ -110,6 +112,14 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
 
         const arn = (resource: string) =>
             `arn:${args.partition}:quicksight:${args.region}:${args.accountId}:${resource}`;
+        // Baked into the publisher's code: the dataset's ARN is known from its fixed ID.
+        const dashboard: DashboardInput = {
+            dashboardId: QUICKSIGHT_DASHBOARD_ID,
+            name: "WAF overview: requests per client IP and by country",
+            definition: dashboardDefinition(arn(`dataset/${QUICKSIGHT_DATASET_ID}`)),
+            ownerArn: args.principalArn,
+            ownerActions: DASHBOARD_OWNER_ACTIONS,
+        };
         const role = lambdaRole(`${name}-dashboard-role`, args.accountId, this);
         const publisher = inlineFunction(
             `${name}-dashboard`,
@@ -137,7 +147,7 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
                         Resource: arn(`dataset/${QUICKSIGHT_DATASET_ID}`),
                     },
                 ],
-                callbackFactory: quickSightDashboardHandlerFactory,
+                callbackFactory: quickSightDashboardCallbackFactory(dashboard),
                 packages: [],
                 environment: { QUICKSIGHT_ACCOUNT_ID: args.accountId },
                 timeoutSec: 120,
@@ -149,17 +159,10 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
             `${name}-dashboard-apply`,
             {
                 functionName: publisher.name,
-                input: this.dataSet.arn.apply((dataSetArn) =>
-                    JSON.stringify({
-                        dashboardId: QUICKSIGHT_DASHBOARD_ID,
-                        name: "WAF overview: requests per client IP and by country",
-                        definition: dashboardDefinition(dataSetArn),
-                        ownerArn: args.principalArn,
-                        ownerActions: DASHBOARD_OWNER_ACTIONS,
-                    }),
-                ),
+                input: JSON.stringify({ digest: definitionsDigest(dashboard) }),
             },
-            parent,
+            // The dashboard reads the dataset, which must exist first.
+            { parent: this, dependsOn: [this.dataSet] },
         );
         this.registerOutputs({ dataSetArn: this.dataSet.arn });
     }

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bootstrapHandlerFactory } from "../handlers/bootstrapLambda";
+import { definitionsDigest } from "../handlers/bakedDefinitions";
+import { bootstrapCallbackFactory } from "../handlers/bootstrapLambda";
 import { searchDefinitions } from "../handlers/searchDefinitions";
 import { SEARCH_BOOTSTRAP_FUNCTION } from "../names";
 import { inlineFunction } from "./inlineFunction";
@@ -16,14 +17,22 @@ export interface SearchBootstrapArgs {
 
 /**
  * Applies the index template, ISM retention, access-control roles and dashboards at deploy time,
- * from a Lambda inside the VPC running as the master role. The definitions are the invocation's
- * input, so changing any of them re-invokes it; every request is an idempotent overwrite.
+ * from a Lambda inside the VPC running as the master role. The definitions are baked into the
+ * function's code (it runs nothing else); their digest is the invocation's input, so changing any
+ * of them re-invokes it. Every request is an idempotent overwrite.
  */
 export class SearchBootstrap extends pulumi.ComponentResource {
     readonly invocation: aws.lambda.Invocation;
 
     constructor(name: string, args: SearchBootstrapArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:SearchBootstrap", name, {}, opts);
+        const requests = searchDefinitions({
+            indexPrefix: args.indexPrefix,
+            retentionDays: args.retentionDays,
+            masterRoleArn: args.search.masterRoleArn,
+            loaderRoleArn: args.search.loaderRoleArn,
+            adminRoleArns: args.adminRoleArns,
+        });
         const fn = inlineFunction(
             name,
             {
@@ -38,7 +47,7 @@ export class SearchBootstrap extends pulumi.ComponentResource {
                         Resource: `${args.search.domainArn}/*`,
                     },
                 ],
-                callbackFactory: bootstrapHandlerFactory,
+                callbackFactory: bootstrapCallbackFactory(requests),
                 packages: ["@opensearch-project/opensearch"],
                 environment: { OPENSEARCH_ENDPOINT: args.search.endpoint },
                 vpcConfig: {
@@ -50,20 +59,9 @@ export class SearchBootstrap extends pulumi.ComponentResource {
             },
             this,
         );
-        const requests = pulumi
-            .all([args.search.masterRole.arn, args.search.loaderRole.arn])
-            .apply(([masterRoleArn, loaderRoleArn]) =>
-                searchDefinitions({
-                    indexPrefix: args.indexPrefix,
-                    retentionDays: args.retentionDays,
-                    masterRoleArn,
-                    loaderRoleArn,
-                    adminRoleArns: args.adminRoleArns,
-                }),
-            );
         this.invocation = new aws.lambda.Invocation(
             `${name}-apply`,
-            { functionName: fn.name, input: requests.apply((r) => JSON.stringify({ requests: r })) },
+            { functionName: fn.name, input: JSON.stringify({ digest: definitionsDigest(requests) }) },
             { parent: this, dependsOn: [args.search.domain] },
         );
         this.registerOutputs({ functionName: fn.name });

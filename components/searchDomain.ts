@@ -89,6 +89,9 @@ export class SearchDomain extends pulumi.ComponentResource {
     readonly domainArn: string;
     readonly masterRole: aws.iam.Role;
     readonly loaderRole: aws.iam.Role;
+    /** The roles' ARNs, known before they exist (fixed names): deploy-time code is built from them. */
+    readonly masterRoleArn: string;
+    readonly loaderRoleArn: string;
     /** Subnets and security groups for Lambdas that call the domain. */
     readonly clientSubnetIds: pulumi.Output<string[]>;
     readonly clientSecurityGroupIds: pulumi.Output<string[]>;
@@ -107,6 +110,9 @@ export class SearchDomain extends pulumi.ComponentResource {
         }
         const parent = { parent: this };
         this.domainArn = `arn:${args.partition}:es:${args.region}:${args.accountId}:domain/${args.domainName}`;
+        const roleArn = (roleName: string) => `arn:${args.partition}:iam::${args.accountId}:role/${roleName}`;
+        this.masterRoleArn = roleArn(searchMasterRoleName());
+        this.loaderRoleArn = roleArn(searchLoaderRoleName());
 
         this.masterRole = new aws.iam.Role(
             `${name}-master-role`,

@@ -1,9 +1,20 @@
-/** Entry point of the QuickSight dashboard Lambda; its event is a DashboardInput. */
+/**
+ * Entry point of the QuickSight dashboard Lambda. It may grant dashboard permissions, so it
+ * publishes only the dashboard baked into its code at deploy time; its event may carry at most
+ * that dashboard's digest.
+ */
+import { checkInvocation, definitionsDigest } from "./bakedDefinitions";
 import { DashboardInput, publishDashboard, versionOf } from "./quicksightDashboard";
 
-export function quickSightDashboardHandlerFactory(): (
-    event: DashboardInput,
-) => Promise<{ action: string; versionNumber: number }> {
+export type QuickSightDashboardHandler = (event: unknown) => Promise<{ action: string; versionNumber: number }>;
+
+/** A callback factory with the dashboard captured: serialized into the function's code. */
+export function quickSightDashboardCallbackFactory(dashboard: DashboardInput): () => QuickSightDashboardHandler {
+    const digest = definitionsDigest(dashboard);
+    return () => quickSightDashboardHandler(dashboard, digest);
+}
+
+function quickSightDashboardHandler(dashboard: DashboardInput, digest: string): QuickSightDashboardHandler {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const qs = require("@aws-sdk/client-quicksight");
     /* eslint-enable @typescript-eslint/no-require-imports */
@@ -16,8 +27,9 @@ export function quickSightDashboardHandlerFactory(): (
         Name: input.name,
         Definition: input.definition,
     });
-    return (event) =>
-        publishDashboard(event, {
+    return async (event) => {
+        checkInvocation(event, digest, "dashboard definition");
+        return publishDashboard(dashboard, {
             describe: async (DashboardId) => {
                 try {
                     const found = await client.send(
@@ -51,4 +63,5 @@ export function quickSightDashboardHandlerFactory(): (
                 );
             },
         });
+    };
 }

@@ -1,10 +1,11 @@
 import * as assert from "assert";
 import { WAF_COLUMNS, hiveType } from "../analytics/schema";
 import { analyticsSql, namedQueries } from "../analytics/sql";
+import { definitionsDigest } from "../handlers/bakedDefinitions";
 import { copyRequest } from "../handlers/copier";
 import { ANALYTICS_DDL_FUNCTION } from "../names";
 import { startAthenaServer } from "../tools/athenaServer";
-import { deployedHandler } from "../tools/deployedCode";
+import { deployedEnvironment, deployedHandler, deployedSource } from "../tools/deployedCode";
 import { ProgramRun } from "../tools/mockEngine";
 import { committedRun, failureOf, ofType, only, policyDocument } from "./support/program";
 
@@ -145,13 +146,15 @@ describe("logging stack: LogAnalytics", () => {
         assert.strictEqual(registered.length, 7);
     });
 
-    it("applies the compacted Iceberg table and the view at deploy time", () => {
+    it("applies the compacted Iceberg table and the view at deploy time, baked into the DDL function", async () => {
         const input = JSON.parse(only(run, "aws:lambda/invocation:Invocation", "analytics-ddl-apply").inputs.input);
-        assert.deepStrictEqual(input.statements, [
-            analyticsSql("create_compacted_table.sql", { compacted_location: `s3://${bucket}/_compacted/` }),
-            analyticsSql("waf_logs_view.sql"),
-        ]);
-        assert.match(input.statements[0], /TBLPROPERTIES \('table_type' = 'ICEBERG'/);
+        assert.deepStrictEqual(input, { digest: definitionsDigest(ddlStatements(bucket)) });
+        assert.match(ddlStatements(bucket)[0], /TBLPROPERTIES \('table_type' = 'ICEBERG'/);
+        assert.strictEqual(
+            deployedEnvironment(run, ANALYTICS_DDL_FUNCTION).COMPACTED_LOCATION,
+            `s3://${bucket}/_compacted/`,
+        );
+        assert.ok((await deployedSource(run, ANALYTICS_DDL_FUNCTION)).includes("CREATE OR REPLACE VIEW waf_logs AS"));
     });
 
     it("compacts the previous day daily through EventBridge Scheduler, with the schedule's own time", () => {
@@ -204,19 +207,28 @@ describe("logging stack: LogAnalytics", () => {
     });
 });
 
+/** The statements the committed logging stack's DDL function runs. */
+const ddlStatements = (bucket: string) => [
+    analyticsSql("create_compacted_table.sql", { compacted_location: `s3://${bucket}/_compacted/` }),
+    analyticsSql("waf_logs_view.sql"),
+];
+
 describe("analytics DDL Lambda, as deployed, against a loopback Athena endpoint", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await committedRun("logging");
+    });
+
     it("runs each statement in the workgroup and waits for it; a failure fails the deployment with Athena's reason", async () => {
-        const run = await committedRun("logging");
         const athena = await startAthenaServer();
         try {
             const handler = await deployedHandler(run, ANALYTICS_DDL_FUNCTION, {
                 AWS_REGION: "us-east-1",
                 AWS_ENDPOINT_URL_ATHENA: athena.url,
             });
-            const statements = JSON.parse(
-                only(run, "aws:lambda/invocation:Invocation", "analytics-ddl-apply").inputs.input,
-            ).statements;
-            const results = (await handler({ statements })) as any[];
+            const event = JSON.parse(only(run, "aws:lambda/invocation:Invocation", "analytics-ddl-apply").inputs.input);
+            const statements = ddlStatements(run.outputs.centralBucketName);
+            const results = (await handler(event)) as any[];
             assert.deepStrictEqual(
                 results.map((r) => r.state),
                 ["SUCCEEDED", "SUCCEEDED"],
@@ -227,8 +239,34 @@ describe("analytics DDL Lambda, as deployed, against a loopback Athena endpoint"
             );
             athena.failWhen(/CREATE OR REPLACE VIEW/);
             await assert.rejects(
-                handler({ statements }),
+                handler(event),
                 /^Error: Athena failed query q-4 \(CREATE OR REPLACE VIEW waf_logs AS\): line 1:8: mismatched input$/,
+            );
+        } finally {
+            await athena.close();
+        }
+    });
+
+    it("runs nothing but the baked statements, whatever a hostile invocation carries", async () => {
+        const athena = await startAthenaServer();
+        try {
+            const handler = await deployedHandler(run, ANALYTICS_DDL_FUNCTION, {
+                AWS_REGION: "us-east-1",
+                AWS_ENDPOINT_URL_ATHENA: athena.url,
+            });
+            const hostile = ["DROP TABLE waf_logs_raw", "CREATE EXTERNAL TABLE x LOCATION 's3://attacker/'"];
+            await assert.rejects(handler({ statements: hostile }), {
+                message:
+                    "Refused: this function applies only the analytics statements deployed with it, and its event may carry only { digest }; got the field(s) statements. Nothing was sent.",
+            });
+            await assert.rejects(handler({ digest: definitionsDigest(hostile) }), {
+                message: `Refused: digest "${definitionsDigest(hostile)}" is not the digest of the analytics statements deployed with this function (${definitionsDigest(ddlStatements(run.outputs.centralBucketName))}). Nothing was sent; run \`pulumi up\` to change them.`,
+            });
+            assert.deepStrictEqual(athena.started, [], "no statement reached Athena");
+            await handler({});
+            assert.deepStrictEqual(
+                athena.started.map((q) => q.sql),
+                ddlStatements(run.outputs.centralBucketName),
             );
         } finally {
             await athena.close();

@@ -52,6 +52,16 @@ describe("optional QuickSight dashboard", () => {
             const input = JSON.parse(
                 only(run, "aws:lambda/invocation:Invocation", "analytics-quicksight-dashboard-apply").inputs.input,
             );
+            assert.deepStrictEqual(Object.keys(input), ["digest"], "the invocation carries only the digest");
+            const hostile = {
+                dashboardId: "central-waf-logs-overview",
+                ownerArn: "arn:aws:quicksight:us-east-1:999999999999:user/default/mallory",
+            };
+            await assert.rejects(handler(hostile), {
+                message:
+                    "Refused: this function applies only the dashboard definition deployed with it, and its event may carry only { digest }; got the field(s) dashboardId, ownerArn. Nothing was sent.",
+            });
+            assert.deepStrictEqual(server.calls, [], "a hostile invocation reaches nothing");
             assert.deepStrictEqual(await handler(input), { action: "created", versionNumber: 1 });
             assert.deepStrictEqual(await handler(input), { action: "updated", versionNumber: 2 });
             assert.deepStrictEqual(server.calls, [

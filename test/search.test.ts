@@ -1,8 +1,9 @@
 import * as assert from "assert";
+import { definitionsDigest } from "../handlers/bakedDefinitions";
 import { applyDefinitions } from "../handlers/bootstrap";
 import { searchDefinitions } from "../handlers/searchDefinitions";
 import { SEARCH_BOOTSTRAP_FUNCTION } from "../names";
-import { deployedHandler } from "../tools/deployedCode";
+import { deployedHandler, deployedSource } from "../tools/deployedCode";
 import { ProgramRun } from "../tools/mockEngine";
 import { SearchServer, startSearchServer } from "../tools/searchServer";
 import { committedRun, failureOf, only, policyDocument, runWith } from "./support/program";
@@ -210,33 +211,38 @@ describe("logging stack: SearchDomain", () => {
         );
     });
 
-    it("passes the definitions as the bootstrap invocation's input, so a change re-applies them", () => {
+    it("bakes the definitions into the bootstrap's code and passes only their digest, so a change re-applies them", async () => {
         const invocation = only(run, "aws:lambda/invocation:Invocation", "search-bootstrap-apply").inputs;
         assert.strictEqual(invocation.functionName, SEARCH_BOOTSTRAP_FUNCTION);
-        assert.deepStrictEqual(
-            JSON.parse(invocation.input).requests,
-            searchDefinitions({
-                indexPrefix: "waf-logs",
-                retentionDays: 30,
-                masterRoleArn: MASTER,
-                loaderRoleArn: LOADER,
-                adminRoleArns: [ADMIN],
-            }),
-        );
+        assert.deepStrictEqual(JSON.parse(invocation.input), { digest: definitionsDigest(BAKED) });
+        const source = await deployedSource(run, SEARCH_BOOTSTRAP_FUNCTION);
+        assert.ok(source.includes("waf_logs_writer"), "the role mappings are in the deployed code");
+        const changed = await runWith("logging", {
+            configOverrides: { [`${P}:search`]: JSON.stringify({ adminRoleArns: [ADMIN], retentionDays: 7 }) },
+        });
+        const input = only(changed, "aws:lambda/invocation:Invocation", "search-bootstrap-apply").inputs.input;
+        assert.notStrictEqual(input, invocation.input, "a changed retention changes the invocation's input");
     });
+});
+
+/** The definitions the committed logging stack bakes into its bootstrap. */
+const BAKED = searchDefinitions({
+    indexPrefix: "waf-logs",
+    retentionDays: 30,
+    masterRoleArn: MASTER,
+    loaderRoleArn: LOADER,
+    adminRoleArns: [ADMIN],
 });
 
 describe("bootstrap Lambda, as deployed, against a loopback OpenSearch", () => {
     let search: SearchServer;
-    let requests: unknown[];
+    let event: { digest: string };
     let invoke: (event: unknown) => Promise<any>;
 
     before(async () => {
         const run = await committedRun("logging");
         search = await startSearchServer();
-        requests = JSON.parse(
-            only(run, "aws:lambda/invocation:Invocation", "search-bootstrap-apply").inputs.input,
-        ).requests;
+        event = JSON.parse(only(run, "aws:lambda/invocation:Invocation", "search-bootstrap-apply").inputs.input);
         invoke = await deployedHandler(run, SEARCH_BOOTSTRAP_FUNCTION, {
             OPENSEARCH_ENDPOINT: search.url,
             AWS_REGION: "us-east-1",
@@ -245,8 +251,11 @@ describe("bootstrap Lambda, as deployed, against a loopback OpenSearch", () => {
     after(() => search?.close());
 
     it("applies roles, template, retention and dashboards, signed with SigV4", async () => {
-        const applied = await invoke({ requests });
-        assert.strictEqual(applied.length, requests.length);
+        const applied = await invoke(event);
+        assert.deepStrictEqual(
+            applied.map((a: { method: string; path: string }) => `${a.method} ${a.path}`),
+            BAKED.map((r) => `${r.method} ${r.path}`),
+        );
         const template = search.objects.get("/_index_template/waf-logs")!.body;
         assert.deepStrictEqual(template.template.mappings.properties.timestamp, {
             type: "date",
@@ -280,10 +289,50 @@ describe("bootstrap Lambda, as deployed, against a loopback OpenSearch", () => {
     it("is idempotent: a second run overwrites, passing the ISM policy's sequence number", async () => {
         const before = new Map([...search.objects].map(([path, o]) => [path, JSON.stringify(o.body)]));
         search.requests.length = 0;
-        await invoke({ requests });
+        await invoke(event);
         assert.deepStrictEqual(new Map([...search.objects].map(([path, o]) => [path, JSON.stringify(o.body)])), before);
         const ismPut = search.requests.find((r) => r.method === "PUT" && r.path.startsWith("/_plugins/_ism/"));
         assert.match(ismPut!.path, /\?if_seq_no=\d+&if_primary_term=1$/);
+    });
+
+    it("sends nothing but the baked definitions, whatever a hostile invocation carries", async () => {
+        const hostile = [
+            { method: "DELETE", path: "/waf-logs-*" },
+            { method: "PUT", path: "/_plugins/_security/api/rolesmapping/all_access", body: { users: ["*"] } },
+        ];
+        const refusals: [unknown, string][] = [
+            [
+                { requests: hostile },
+                "Refused: this function applies only the search definitions deployed with it, and its event may carry only { digest }; got the field(s) requests. Nothing was sent.",
+            ],
+            [
+                { digest: event.digest, requests: hostile },
+                "Refused: this function applies only the search definitions deployed with it, and its event may carry only { digest }; got the field(s) requests. Nothing was sent.",
+            ],
+            [
+                { digest: definitionsDigest(hostile) },
+                `Refused: digest "${definitionsDigest(hostile)}" is not the digest of the search definitions deployed with this function (${event.digest}). Nothing was sent; run \`pulumi up\` to change them.`,
+            ],
+            [
+                hostile,
+                `Refused: this function applies only the search definitions deployed with it, and its event may carry only { digest }; got ${JSON.stringify(hostile)}. Nothing was sent.`,
+            ],
+        ];
+        for (const [hostileEvent, message] of refusals) {
+            search.requests.length = 0;
+            await assert.rejects(invoke(hostileEvent), { message });
+            assert.deepStrictEqual(search.requests, [], "nothing reaches the domain");
+        }
+        // An empty event runs the baked definitions, and only them.
+        search.requests.length = 0;
+        await invoke({});
+        const writes = search.requests
+            .filter((r) => r.method !== "GET")
+            .map((r) => `${r.method} ${r.path.replace(/[?&]if_seq_no=\d+&if_primary_term=\d+$/, "")}`);
+        assert.deepStrictEqual(
+            writes,
+            BAKED.map((r) => `${r.method} ${r.path}`),
+        );
     });
 
     it("fails the deployment when a request is refused, naming it", async () => {

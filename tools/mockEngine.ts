@@ -275,6 +275,9 @@ class MockState {
                     endpoint: `vpc-${inputs.domainName}-${this.suffix}.${region}.es.amazonaws.com`,
                 });
                 break;
+            case "aws:quicksight/dataSet:DataSet":
+                extra.arn = `arn:aws:quicksight:${region}:${account}:dataset/${inputs.dataSetId}`;
+                break;
             case "aws:ec2/vpcEndpoint:VpcEndpoint":
                 Object.assign(extra, { prefixListId: "pl-63a5400a" });
                 break;
