@@ -20,11 +20,8 @@ export type AthenaStatementsHandler = (event: unknown) => Promise<StatementResul
 export function athenaStatementsCallbackFactory(templates: readonly string[]): () => AthenaStatementsHandler {
     return () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const {
-            AthenaClient,
-            StartQueryExecutionCommand,
-            GetQueryExecutionCommand,
-        } = require("@aws-sdk/client-athena");
+        const athenaSdk = require("@aws-sdk/client-athena");
+        const { AthenaClient, StartQueryExecutionCommand, GetQueryExecutionCommand } = athenaSdk;
         const workGroup = process.env.ATHENA_WORKGROUP;
         const database = process.env.ATHENA_DATABASE;
         const location = process.env.COMPACTED_LOCATION;

@@ -61,7 +61,7 @@ describe("optional QuickSight dashboard", () => {
                 message:
                     "Refused: this function applies only the dashboard definition deployed with it, and its event may carry only { digest }; got the field(s) dashboardId, ownerArn. Nothing was sent.",
             });
-            assert.deepStrictEqual(server.calls, [], "a hostile invocation reaches nothing");
+            assert.strictEqual(server.calls.length, 0, "a hostile invocation reaches nothing");
             assert.deepStrictEqual(await handler(input), { action: "created", versionNumber: 1 });
             assert.deepStrictEqual(await handler(input), { action: "updated", versionNumber: 2 });
             assert.deepStrictEqual(server.calls, [

@@ -321,7 +321,7 @@ describe("bootstrap Lambda, as deployed, against a loopback OpenSearch", () => {
         for (const [hostileEvent, message] of refusals) {
             search.requests.length = 0;
             await assert.rejects(invoke(hostileEvent), { message });
-            assert.deepStrictEqual(search.requests, [], "nothing reaches the domain");
+            assert.strictEqual(search.requests.length, 0, "nothing reaches the domain");
         }
         // An empty event runs the baked definitions, and only them.
         search.requests.length = 0;
