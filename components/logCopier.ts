@@ -6,11 +6,13 @@ import { REGIONAL_LOG_PREFIX, centralRegionPrefix } from "../layout";
 import { copierFunctionName, copierRoleName } from "../names";
 import { bucketTriggeredFunction } from "./bucketTriggeredFunction";
 import { lambdaRole } from "./inlineFunction";
-import { PolicyStatement } from "./policyDocuments";
+import { PolicyStatement, s3KeyUseCondition } from "./policyDocuments";
 
 /** Where the copier writes: the logging stack's outputs. */
 export interface CentralDestination {
     readonly accountId: string;
+    /** Region of the central bucket (the logging stack's). */
+    readonly region: string;
     readonly bucketName: string;
     readonly bucketArn: string;
     readonly keyArn: string;
@@ -48,7 +50,14 @@ export function copierStatements(p: {
             Action: "s3:PutObject",
             Resource: `${p.central.bucketArn}/${centralRegionPrefix(p.accountId, p.region)}*`,
         },
-        { Sid: "EncryptWithCentralKey", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: p.central.keyArn },
+        {
+            Sid: "EncryptWithCentralKey",
+            Effect: "Allow",
+            Action: "kms:GenerateDataKey",
+            Resource: p.central.keyArn,
+            // Only through S3, for the central bucket: the key cannot be used for anything else.
+            Condition: s3KeyUseCondition(p.central.bucketArn, p.central.region),
+        },
     ];
 }
 

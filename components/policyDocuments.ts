@@ -31,6 +31,19 @@ export function denyInsecureTransport(bucketArn: string): PolicyStatement {
     };
 }
 
+/**
+ * Limits a KMS grant to S3 using the key for one bucket. With S3 Bucket Keys (which every bucket
+ * here enables) the encryption context is the bucket's ARN, not the object's.
+ */
+export function s3KeyUseCondition(bucketArn: string, region: string): Record<string, Record<string, string>> {
+    return {
+        StringEquals: {
+            "kms:ViaService": `s3.${region}.amazonaws.com`,
+            "kms:EncryptionContext:aws:s3:arn": bucketArn,
+        },
+    };
+}
+
 /** Trust policy letting one AWS service assume a role, only on behalf of `accountId`. */
 export function serviceTrustPolicy(service: string, accountId: string): PolicyDocument {
     return policyDocument([

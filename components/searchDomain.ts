@@ -44,7 +44,7 @@ const ALL_HTTP = [
     "es:ESHttpPost",
     "es:ESHttpPut",
 ];
-/** The loader only posts `_bulk` requests. */
+/** The loader only posts `_bulk` requests: the same action and path as its IAM policy grants. */
 const LOADER_HTTP = ["es:ESHttpPost"];
 const LOG_TYPES = {
     INDEX_SLOW_LOGS: "index-slow",
@@ -71,7 +71,7 @@ export function domainAccessPolicyStatements(p: {
             Effect: "Allow",
             Principal: { AWS: p.loaderRoleArn },
             Action: LOADER_HTTP,
-            Resource: `${p.domainArn}/*`,
+            Resource: `${p.domainArn}/_bulk`,
         },
     ];
 }

@@ -38,6 +38,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             streamName,
             central: {
                 accountId: logging.loggingAccountId,
+                region: logging.loggingRegion,
                 bucketName: logging.centralBucketName,
                 bucketArn: logging.centralBucketArn,
                 keyArn: logging.centralKeyArn,

@@ -238,6 +238,12 @@ describe("resource stacks: copier and least privilege", () => {
                 Effect: "Allow",
                 Action: "kms:GenerateDataKey",
                 Resource: "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id",
+                Condition: {
+                    StringEquals: {
+                        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+                        "kms:EncryptionContext:aws:s3:arn": central,
+                    },
+                },
             },
             { Sid: "ParkFailedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue },
             {

@@ -115,7 +115,7 @@ describe("logging stack: SearchDomain", () => {
                 Effect: "Allow",
                 Principal: { AWS: LOADER },
                 Action: ["es:ESHttpPost"],
-                Resource: `${DOMAIN_ARN}/*`,
+                Resource: `${DOMAIN_ARN}/_bulk`,
             },
         ]);
     });
