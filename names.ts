@@ -41,5 +41,7 @@ export const SEARCH_BOOTSTRAP_FUNCTION = `${PROJECT}-search-bootstrap`;
 export const ATHENA_DATABASE = "central_waf_logs";
 export const ATHENA_WORKGROUP = `${PROJECT}`;
 export const RAW_TABLE = "waf_logs_raw";
+/** EventBridge Scheduler group of the analytics schedules; their role trusts this group only. */
+export const ANALYTICS_SCHEDULE_GROUP = `${PROJECT}-analytics`;
 export const ANALYTICS_DDL_FUNCTION = `${PROJECT}-analytics-ddl`;
 export const QUICKSIGHT_DASHBOARD_FUNCTION = `${PROJECT}-quicksight-dashboard`;

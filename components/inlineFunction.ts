@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { packagesFor } from "./lambdaPackaging";
-import { PolicyStatement, policyDocument, serviceTrustPolicy } from "./policyDocuments";
+import { PolicyStatement, policyDocument, lambdaTrustPolicy } from "./policyDocuments";
 
 export interface InlineFunctionArgs {
     /** Physical function name; also names its log group. */
@@ -32,7 +32,7 @@ export function lambdaRole(
 ): aws.iam.Role {
     return new aws.iam.Role(
         name,
-        { ...extra, assumeRolePolicy: JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", accountId)) },
+        { ...extra, assumeRolePolicy: JSON.stringify(lambdaTrustPolicy(accountId)) },
         { parent },
     );
 }

@@ -10,7 +10,14 @@ import {
     renderStatements,
 } from "../handlers/athenaStatementsLambda";
 import { COMPACTED_PREFIX, HOUR_FORMAT, projectionLocationTemplate } from "../layout";
-import { ANALYTICS_DDL_FUNCTION, ATHENA_DATABASE, ATHENA_WORKGROUP, RAW_TABLE, firehoseStreamName } from "../names";
+import {
+    ANALYTICS_DDL_FUNCTION,
+    ANALYTICS_SCHEDULE_GROUP,
+    ATHENA_DATABASE,
+    ATHENA_WORKGROUP,
+    RAW_TABLE,
+    firehoseStreamName,
+} from "../names";
 import { inlineFunction, lambdaRole } from "./inlineFunction";
 import { QuickSightDashboard } from "./quickSightDashboard";
 import { PolicyStatement, serviceTrustPolicy } from "./policyDocuments";
@@ -283,9 +290,16 @@ export class LogAnalytics extends pulumi.ComponentResource {
             { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
             parent,
         );
+        // A group of its own, so the role can trust this group's schedules and nothing else.
+        const group = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: ANALYTICS_SCHEDULE_GROUP }, parent);
+        const groupArn = `arn:${args.partition}:scheduler:${args.region}:${args.accountId}:schedule-group/${ANALYTICS_SCHEDULE_GROUP}`;
         const role = new aws.iam.Role(
             `${name}-compaction-role`,
-            { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("scheduler.amazonaws.com", args.accountId)) },
+            {
+                assumeRolePolicy: JSON.stringify(
+                    serviceTrustPolicy("scheduler.amazonaws.com", args.accountId, groupArn),
+                ),
+            },
             parent,
         );
         new aws.iam.RolePolicy(
@@ -310,6 +324,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
             `${name}-compaction`,
             {
                 description: "Compacts the previous day of WAF logs into Parquet (idempotent MERGE)",
+                groupName: group.name,
                 scheduleExpression: args.settings.compactionSchedule,
                 scheduleExpressionTimezone: "UTC",
                 flexibleTimeWindow: { mode: "OFF" },

@@ -44,12 +44,32 @@ export function s3KeyUseCondition(bucketArn: string, region: string): Record<str
     };
 }
 
-/** Trust policy letting one AWS service assume a role, only on behalf of `accountId`. */
-export function serviceTrustPolicy(service: string, accountId: string): PolicyDocument {
+/**
+ * Trust policy letting one AWS service assume a role only on behalf of `accountId` and only for
+ * the resource `sourceArn` (confused-deputy protection: another customer's resource cannot make the
+ * service act with this role).
+ */
+export function serviceTrustPolicy(service: string, accountId: string, sourceArn: string): PolicyDocument {
     return policyDocument([
         {
             Effect: "Allow",
             Principal: { Service: service },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnEquals: { "aws:SourceArn": sourceArn } },
+        },
+    ]);
+}
+
+/**
+ * Trust policy of a Lambda execution role, for functions of `accountId`. Lambda is the one
+ * service here that assumes roles without a source ARN in the request (it assumes the role for the
+ * function itself, not on behalf of another resource), so only the account is pinned.
+ */
+export function lambdaTrustPolicy(accountId: string): PolicyDocument {
+    return policyDocument([
+        {
+            Effect: "Allow",
+            Principal: { Service: "lambda.amazonaws.com" },
             Action: "sts:AssumeRole",
             Condition: { StringEquals: { "aws:SourceAccount": accountId } },
         },

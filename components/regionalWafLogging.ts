@@ -131,7 +131,13 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
             `${name}-firehose-role`,
             {
                 description: `Firehose ${args.streamName} writes WAF logs to its staging bucket`,
-                assumeRolePolicy: JSON.stringify(serviceTrustPolicy("firehose.amazonaws.com", args.accountId)),
+                assumeRolePolicy: JSON.stringify(
+                    serviceTrustPolicy(
+                        "firehose.amazonaws.com",
+                        args.accountId,
+                        `arn:${args.partition}:firehose:${args.region}:${args.accountId}:deliverystream/${args.streamName}`,
+                    ),
+                ),
             },
             parent,
         );

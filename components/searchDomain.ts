@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { searchLoaderRoleName, searchMasterRoleName } from "../names";
-import { PolicyStatement, policyDocument, serviceTrustPolicy } from "./policyDocuments";
+import { PolicyStatement, policyDocument, lambdaTrustPolicy } from "./policyDocuments";
 
 /** Where the domain lives: a VPC this component creates, or existing subnets and security groups. */
 export type SearchNetwork =
@@ -121,7 +121,7 @@ export class SearchDomain extends pulumi.ComponentResource {
                 description: `OpenSearch master user of ${args.domainName}; runs the bootstrap, assumable by the admins`,
                 assumeRolePolicy: JSON.stringify(
                     policyDocument([
-                        ...serviceTrustPolicy("lambda.amazonaws.com", args.accountId).Statement,
+                        ...lambdaTrustPolicy(args.accountId).Statement,
                         { Effect: "Allow", Principal: { AWS: [...args.adminRoleArns] }, Action: "sts:AssumeRole" },
                     ]),
                 ),
@@ -133,7 +133,7 @@ export class SearchDomain extends pulumi.ComponentResource {
             {
                 name: searchLoaderRoleName(),
                 description: `Indexes central WAF logs into ${args.domainName}`,
-                assumeRolePolicy: JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", args.accountId)),
+                assumeRolePolicy: JSON.stringify(lambdaTrustPolicy(args.accountId)),
             },
             parent,
         );
@@ -306,7 +306,11 @@ export class SearchDomain extends pulumi.ComponentResource {
                                 Principal: { Service: "es.amazonaws.com" },
                                 Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
                                 Resource: arns.map((arn) => `${arn}:*`),
-                                Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+                                // Only this domain's log delivery, not another domain's.
+                                Condition: {
+                                    StringEquals: { "aws:SourceAccount": args.accountId },
+                                    ArnEquals: { "aws:SourceArn": this.domainArn },
+                                },
                             },
                         ]),
                     ),

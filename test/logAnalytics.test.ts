@@ -177,6 +177,30 @@ describe("logging stack: LogAnalytics", () => {
         );
     });
 
+    it("lets Scheduler assume the compaction role only for the analytics schedule group of this account", () => {
+        const schedule = only(run, "aws:scheduler/schedule:Schedule").inputs;
+        const group = only(run, "aws:scheduler/scheduleGroup:ScheduleGroup").inputs;
+        assert.deepStrictEqual(
+            [schedule.groupName, group.name],
+            ["central-waf-logs-analytics", "central-waf-logs-analytics"],
+        );
+        const trust = JSON.parse(only(run, "aws:iam/role:Role", "analytics-compaction-role").inputs.assumeRolePolicy);
+        assert.deepStrictEqual(trust.Statement, [
+            {
+                Effect: "Allow",
+                Principal: { Service: "scheduler.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": "111111111111" },
+                    ArnEquals: {
+                        "aws:SourceArn":
+                            "arn:aws:scheduler:us-east-1:111111111111:schedule-group/central-waf-logs-analytics",
+                    },
+                },
+            },
+        ]);
+    });
+
     it("lets the compaction write only the compacted prefix of the central bucket", () => {
         const statements = policyDocument(
             only(run, "aws:iam/rolePolicy:RolePolicy", "analytics-compaction-policy").inputs.policy,

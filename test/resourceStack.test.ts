@@ -287,6 +287,24 @@ describe("resource stacks: copier and least privilege", () => {
         ]);
     });
 
+    it("lets Firehose assume its role only for this account's stream (source account and ARN)", () => {
+        const trust = JSON.parse(only(usEast, "aws:iam/role:Role", "waf-firehose-role").inputs.assumeRolePolicy);
+        assert.deepStrictEqual(trust.Statement, [
+            {
+                Effect: "Allow",
+                Principal: { Service: "firehose.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": "222222222222" },
+                    ArnEquals: {
+                        "aws:SourceArn":
+                            "arn:aws:firehose:us-east-1:222222222222:deliverystream/aws-waf-logs-central-us-east-1",
+                    },
+                },
+            },
+        ]);
+    });
+
     it("limits the Firehose role to its staging bucket and its error log stream", () => {
         const staging = only(usEast, "aws:s3/bucket:Bucket").state.arn;
         const statements = rolePolicy(usEast, "waf-firehose-policy");

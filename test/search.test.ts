@@ -120,6 +120,30 @@ describe("logging stack: SearchDomain", () => {
         ]);
     });
 
+    it("lets OpenSearch deliver only this domain's slow and error logs, to its own log groups", () => {
+        const policy = JSON.parse(
+            only(run, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy").inputs.policyDocument,
+        );
+        const groups = run.resources
+            .filter(
+                (r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.inputs.name.startsWith("/aws/opensearch/"),
+            )
+            .map((r) => `${r.state.arn}:*`);
+        assert.deepStrictEqual(policy.Statement, [
+            {
+                Effect: "Allow",
+                Principal: { Service: "es.amazonaws.com" },
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: groups,
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": "111111111111" },
+                    ArnEquals: { "aws:SourceArn": DOMAIN_ARN },
+                },
+            },
+        ]);
+        assert.strictEqual(groups.length, 3);
+    });
+
     it("lets the configured admins assume the master role", () => {
         const trust = JSON.parse(only(run, "aws:iam/role:Role", "search-master-role").inputs.assumeRolePolicy);
         assert.deepStrictEqual(trust.Statement[1], {
