@@ -16,7 +16,8 @@ export interface InlineFunctionArgs {
     /** npm packages to ship with the code (the runtime provides the AWS SDK). */
     readonly packages: readonly string[];
     readonly environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    readonly vpcConfig?: { subnetIds: pulumi.Input<string[]>; securityGroupIds: pulumi.Input<string[]> };
+    /** Runs the function in these subnets; its network-interface permissions are scoped to them. */
+    readonly vpcConfig?: VpcAccess;
     readonly timeoutSec: number;
     readonly memoryMiB: number;
     /** Retention of the function's logs, days. Default 30. */
@@ -37,19 +38,55 @@ export function lambdaRole(
     );
 }
 
-/** VPC-attached functions manage their network interfaces; EC2 allows these on `*` only. */
-const VPC_ACCESS: PolicyStatement = {
-    Sid: "ManageVpcNetworkInterfaces",
-    Effect: "Allow",
-    Action: [
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:CreateNetworkInterface",
-        "ec2:DeleteNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:UnassignPrivateIpAddresses",
-    ],
-    Resource: "*",
-};
+/** Where a VPC-attached function runs: its subnets and security groups, and their account. */
+export interface VpcAccess {
+    readonly subnetIds: pulumi.Input<string[]>;
+    readonly securityGroupIds: pulumi.Input<string[]>;
+    readonly accountId: string;
+    readonly region: string;
+    readonly partition: string;
+}
+
+/**
+ * What Lambda needs to manage a VPC function's network interfaces, scoped as far as EC2 allows:
+ * interfaces are created only in the function's subnets with its security groups, and managed only
+ * in those subnets. The two Describe actions have no resource-level permissions.
+ */
+export function vpcAccessStatements(p: {
+    subnetIds: readonly string[];
+    securityGroupIds: readonly string[];
+    accountId: string;
+    region: string;
+    partition: string;
+}): PolicyStatement[] {
+    const ec2 = (resource: string) => `arn:${p.partition}:ec2:${p.region}:${p.accountId}:${resource}`;
+    const subnets = p.subnetIds.map((id) => ec2(`subnet/${id}`));
+    return [
+        {
+            Sid: "DescribeNetwork",
+            Effect: "Allow",
+            Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            Resource: "*",
+        },
+        {
+            Sid: "CreateInterfacesInOwnSubnets",
+            Effect: "Allow",
+            Action: "ec2:CreateNetworkInterface",
+            Resource: [
+                ec2("network-interface/*"),
+                ...subnets,
+                ...p.securityGroupIds.map((id) => ec2(`security-group/${id}`)),
+            ],
+        },
+        {
+            Sid: "ManageInterfacesInOwnSubnets",
+            Effect: "Allow",
+            Action: ["ec2:AssignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"],
+            Resource: ec2("network-interface/*"),
+            Condition: { ArnEquals: { "ec2:Subnet": subnets } },
+        },
+    ];
+}
 
 /**
  * An inline callback Lambda on Node.js 22 with its own log group and a least-privilege inline
@@ -71,7 +108,7 @@ export function inlineFunction(
         {
             role: args.role.id,
             policy: logGroup.arn.apply((logGroupArn) =>
-                pulumi.output(args.statements(logGroupArn)).apply((own) =>
+                pulumi.all([args.statements(logGroupArn), vpcStatements(args.vpcConfig)]).apply(([own, vpc]) =>
                     JSON.stringify(
                         policyDocument([
                             ...own,
@@ -81,7 +118,7 @@ export function inlineFunction(
                                 Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
                                 Resource: `${logGroupArn.replace(/:\*$/, "")}:*`,
                             },
-                            ...(args.vpcConfig ? [VPC_ACCESS] : []),
+                            ...vpc,
                         ]),
                     ),
                 ),
@@ -101,10 +138,20 @@ export function inlineFunction(
             callbackFactory: args.callbackFactory,
             codePathOptions: packagesFor(args.packages),
             environment: { variables: args.environment },
-            vpcConfig: args.vpcConfig,
+            vpcConfig: args.vpcConfig && {
+                subnetIds: args.vpcConfig.subnetIds,
+                securityGroupIds: args.vpcConfig.securityGroupIds,
+            },
             loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
         },
         // The function must not run before it may log and act.
         { parent, dependsOn: [policy, logGroup] },
     );
+}
+
+function vpcStatements(vpc: VpcAccess | undefined): pulumi.Output<PolicyStatement[]> {
+    if (!vpc) return pulumi.output([]);
+    return pulumi
+        .all([vpc.subnetIds, vpc.securityGroupIds])
+        .apply(([subnetIds, securityGroupIds]) => vpcAccessStatements({ ...vpc, subnetIds, securityGroupIds }));
 }

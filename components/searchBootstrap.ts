@@ -50,10 +50,7 @@ export class SearchBootstrap extends pulumi.ComponentResource {
                 callbackFactory: bootstrapCallbackFactory(requests),
                 packages: ["@opensearch-project/opensearch"],
                 environment: { OPENSEARCH_ENDPOINT: args.search.endpoint },
-                vpcConfig: {
-                    subnetIds: args.search.clientSubnetIds,
-                    securityGroupIds: args.search.clientSecurityGroupIds,
-                },
+                vpcConfig: args.search.clientVpc,
                 timeoutSec: 300,
                 memoryMiB: 256,
             },

@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { searchLoaderRoleName, searchMasterRoleName } from "../names";
-import { PolicyStatement, policyDocument, lambdaTrustPolicy } from "./policyDocuments";
+import { VpcAccess } from "./inlineFunction";
+import { PolicyStatement, lambdaTrustPolicy, policyDocument } from "./policyDocuments";
 
 /** Where the domain lives: a VPC this component creates, or existing subnets and security groups. */
 export type SearchNetwork =
@@ -95,6 +96,8 @@ export class SearchDomain extends pulumi.ComponentResource {
     /** Subnets and security groups for Lambdas that call the domain. */
     readonly clientSubnetIds: pulumi.Output<string[]>;
     readonly clientSecurityGroupIds: pulumi.Output<string[]>;
+    /** The same, as a Lambda's VPC configuration. */
+    readonly clientVpc: VpcAccess;
 
     constructor(name: string, args: SearchDomainArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:SearchDomain", name, {}, opts);
@@ -141,6 +144,13 @@ export class SearchDomain extends pulumi.ComponentResource {
         const network = this.networkFor(name, args.network, args.region);
         this.clientSubnetIds = network.subnetIds;
         this.clientSecurityGroupIds = network.clientSecurityGroupIds;
+        this.clientVpc = {
+            subnetIds: network.subnetIds,
+            securityGroupIds: network.clientSecurityGroupIds,
+            accountId: args.accountId,
+            region: args.region,
+            partition: args.partition,
+        };
 
         const logGroups = this.logGroups(name, args);
         this.domain = new aws.opensearch.Domain(

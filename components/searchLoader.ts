@@ -64,10 +64,7 @@ export class SearchLoader extends pulumi.ComponentResource {
                     [LOADER_ENVIRONMENT.indexPrefix]: args.indexPrefix,
                     [LOADER_ENVIRONMENT.maxBytes]: String(args.bulkMaxBytes),
                 },
-                vpcConfig: {
-                    subnetIds: args.search.clientSubnetIds,
-                    securityGroupIds: args.search.clientSecurityGroupIds,
-                },
+                vpcConfig: args.search.clientVpc,
                 bucket: args.bucket,
                 bucketAccountId: args.accountId,
                 // A 128 MiB Firehose object takes well under a minute; the maximum leaves room for backoff.

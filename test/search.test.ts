@@ -178,9 +178,52 @@ describe("logging stack: SearchDomain", () => {
                 "BulkIndex",
                 "ParkFailedEvents",
                 "WriteOwnLogs",
-                "ManageVpcNetworkInterfaces",
+                "DescribeNetwork",
+                "CreateInterfacesInOwnSubnets",
+                "ManageInterfacesInOwnSubnets",
             ],
         );
+    });
+
+    it("lets the VPC functions create and manage network interfaces only in the domain's client subnets", () => {
+        const ec2 = "arn:aws:ec2:us-east-1:111111111111";
+        const subnets = ["a", "b", "c"].map((z) => `${ec2}:subnet/subnet-search-vpc-isolated-${z}`);
+        for (const name of ["search-loader-policy", "search-bootstrap-policy"]) {
+            const statements = policyDocument(only(run, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy).Statement;
+            assert.deepStrictEqual(
+                statements.slice(-3),
+                [
+                    {
+                        Sid: "DescribeNetwork",
+                        Effect: "Allow",
+                        Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+                        Resource: "*",
+                    },
+                    {
+                        Sid: "CreateInterfacesInOwnSubnets",
+                        Effect: "Allow",
+                        Action: "ec2:CreateNetworkInterface",
+                        Resource: [
+                            `${ec2}:network-interface/*`,
+                            ...subnets,
+                            `${ec2}:security-group/search-clients-sg-id`,
+                        ],
+                    },
+                    {
+                        Sid: "ManageInterfacesInOwnSubnets",
+                        Effect: "Allow",
+                        Action: [
+                            "ec2:AssignPrivateIpAddresses",
+                            "ec2:DeleteNetworkInterface",
+                            "ec2:UnassignPrivateIpAddresses",
+                        ],
+                        Resource: `${ec2}:network-interface/*`,
+                        Condition: { ArnEquals: { "ec2:Subnet": subnets } },
+                    },
+                ],
+                name,
+            );
+        }
     });
 
     it("runs the loader and the bootstrap inside the VPC, with the clients security group", () => {
