@@ -50,6 +50,19 @@ export function centralBucketStatements(p: CentralPolicyInputs): PolicyStatement
             Condition: { StringNotEquals: { "aws:PrincipalAccount": p.loggingAccountId } },
         },
         {
+            // A delivered object is never replaced: writers from other accounts may only create new
+            // keys (S3 answers 412 to a conditional write on an existing key).
+            Sid: "DenyOverwritesFromOtherAccounts",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: objects,
+            Condition: {
+                Null: { "s3:if-none-match": "true" },
+                StringNotEquals: { "aws:PrincipalAccount": p.loggingAccountId },
+            },
+        },
+        {
             Sid: "DenyEncryptionOtherThanKms",
             Effect: "Deny",
             Principal: "*",

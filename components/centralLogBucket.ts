@@ -13,7 +13,7 @@ export interface CentralLogBucketArgs {
     readonly partition: string;
     /** Resource accounts and Regions whose copier roles may write under `<account_id>/<region>/`. */
     readonly writers: readonly ResourceAccount[];
-    /** Storage-class transitions and expiry. */
+    /** Storage-class transitions, expiry and the Object Lock retention of every version. */
     readonly lifecycle: CentralBucketSettings;
     /** Days a replaced (noncurrent) object version is kept. Default 30. */
     readonly noncurrentVersionExpireAfterDays?: number;
@@ -21,9 +21,10 @@ export interface CentralLogBucketArgs {
 
 /**
  * The central store of every WAF log object: private, KMS-encrypted with a rotating customer-
- * managed key, versioned, TLS-only, ACLs disabled. Each resource account may only put objects
- * under its own `<account_id>/<region>/` prefixes, with its copier role, and no one outside the
- * logging account may read or list.
+ * managed key, versioned, TLS-only, ACLs disabled, every version under S3 Object Lock. Each
+ * resource account may only put new objects (conditional writes) under its own
+ * `<account_id>/<region>/` prefixes, with its copier role, so it can add its logs but never rewrite
+ * or delete what it delivered; no one outside the logging account may read or list.
  */
 export class CentralLogBucket extends pulumi.ComponentResource {
     readonly bucket: aws.s3.Bucket;
@@ -72,6 +73,11 @@ export class CentralLogBucket extends pulumi.ComponentResource {
             {
                 kmsKeyArn: this.key.arn,
                 versioned: true,
+                // Every delivered version survives: no one deletes it before its retention ends.
+                objectLock: {
+                    mode: args.lifecycle.objectLockMode,
+                    retentionDays: args.lifecycle.objectLockRetentionDays,
+                },
                 lifecycleRules: [
                     {
                         id: "waf-logs-retention",

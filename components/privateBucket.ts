@@ -9,6 +9,12 @@ export interface PrivateBucketArgs {
     readonly versioned?: boolean;
     /** Lifecycle rules; every bucket here must expire what it stores. */
     readonly lifecycleRules: pulumi.Input<aws.types.input.s3.BucketLifecycleConfigurationRule>[];
+    /**
+     * S3 Object Lock on every new object version (needs `versioned`). Enabled through its own
+     * configuration resource, which AWS accepts on new and existing buckets alike, so adding it
+     * never replaces a bucket. Default: no lock.
+     */
+    readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly retentionDays: number };
     /** Statements added to the bucket policy after the mandatory TLS-only deny. */
     readonly policyStatements?: (bucketArn: string) => pulumi.Input<PolicyStatement[]>;
 }
@@ -24,6 +30,11 @@ export interface PrivateBucket {
  * resources as children of `parent`, named from `name`.
  */
 export function privateBucket(name: string, args: PrivateBucketArgs, parent: pulumi.Resource): PrivateBucket {
+    if (args.objectLock && !args.versioned) {
+        throw new Error(
+            `privateBucket ${name}: args.objectLock needs args.versioned: true (S3 locks object versions).`,
+        );
+    }
     const opts = { parent };
     const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, opts);
     const id = bucket.bucket;
@@ -64,11 +75,22 @@ export function privateBucket(name: string, args: PrivateBucketArgs, parent: pul
         opts,
     );
     if (args.versioned) {
-        new aws.s3.BucketVersioning(
+        const versioning = new aws.s3.BucketVersioning(
             `${name}-versioning`,
             { bucket: id, versioningConfiguration: { status: "Enabled" } },
             opts,
         );
+        if (args.objectLock) {
+            new aws.s3.BucketObjectLockConfiguration(
+                `${name}-object-lock`,
+                {
+                    bucket: id,
+                    objectLockEnabled: "Enabled",
+                    rule: { defaultRetention: { mode: args.objectLock.mode, days: args.objectLock.retentionDays } },
+                },
+                { parent, dependsOn: [versioning] },
+            );
+        }
     }
     new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: id, rules: args.lifecycleRules }, opts);
 

@@ -187,6 +187,15 @@ class StackConfigReader extends ConfigReader {
             infrequentAccessAfterDays: days,
             glacierAfterDays: days,
             expireAfterDays: days,
+            objectLockMode: (v, at) =>
+                v === "GOVERNANCE" || v === "COMPLIANCE"
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not an S3 Object Lock mode`,
+                          "use GOVERNANCE (deletable by users granted s3:BypassGovernanceRetention) or COMPLIANCE (deletable by no one until the retention ends)",
+                      ),
+            objectLockRetentionDays: days,
         });
         if (settings.infrequentAccessAfterDays < 30) {
             this.problem(
@@ -204,6 +213,20 @@ class StackConfigReader extends ConfigReader {
         }
         if (settings.expireAfterDays <= settings.glacierAfterDays) {
             this.problem(`${key}.expireAfterDays`, "must come after glacierAfterDays", "use a larger number of days");
+        }
+        if (!this.isSet(key, "objectLockRetentionDays")) {
+            // The default retention never outlives a shorter expiry chosen by the user.
+            return {
+                ...settings,
+                objectLockRetentionDays: Math.min(settings.objectLockRetentionDays, settings.expireAfterDays),
+            };
+        }
+        if (settings.objectLockRetentionDays > settings.expireAfterDays) {
+            this.problem(
+                `${key}.objectLockRetentionDays`,
+                `${settings.objectLockRetentionDays} days is longer than expireAfterDays (${settings.expireAfterDays}), so expired logs could not be removed`,
+                "use at most expireAfterDays",
+            );
         }
         return settings;
     }

@@ -58,6 +58,16 @@ export class ConfigReader {
         }
     }
 
+    /** Whether an object-valued key sets `field` (settings() already reported an unreadable value). */
+    isSet(key: string, field: string): boolean {
+        try {
+            const given = JSON.parse(this.value(key) ?? "null");
+            return typeof given === "object" && given !== null && given[field] !== undefined;
+        } catch {
+            return false;
+        }
+    }
+
     rejectUnknownKeys(known: readonly string[], role: StackRole): void {
         const prefix = `${PROJECT}:`;
         for (const fullKey of Object.keys(this.raw).sort()) {

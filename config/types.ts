@@ -18,6 +18,14 @@ export interface CentralBucketSettings {
     readonly glacierAfterDays: number;
     /** Delete. Default 400 (13 months, so a year-on-year comparison is possible). */
     readonly expireAfterDays: number;
+    /**
+     * S3 Object Lock mode of every object version: `GOVERNANCE` (users granted
+     * s3:BypassGovernanceRetention can still delete, e.g. to honour an erasure request) or
+     * `COMPLIANCE` (no one, the root user included, can delete or shorten it). Default GOVERNANCE.
+     */
+    readonly objectLockMode: "GOVERNANCE" | "COMPLIANCE";
+    /** Days every object version is locked after it is written; at most expireAfterDays. Default 90 (or expireAfterDays if shorter). */
+    readonly objectLockRetentionDays: number;
 }
 
 interface CommonConfig {
@@ -133,6 +141,8 @@ export const DEFAULT_CENTRAL_BUCKET: CentralBucketSettings = {
     infrequentAccessAfterDays: 30,
     glacierAfterDays: 90,
     expireAfterDays: 400,
+    objectLockMode: "GOVERNANCE",
+    objectLockRetentionDays: 90,
 };
 
 export const DEFAULT_WAF: WafSettings = {

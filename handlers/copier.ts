@@ -1,6 +1,8 @@
 /**
  * The copier: moves each object Firehose delivers into a regional bucket to its place in the
- * central layout, with a server-side copy (the data never passes through the Lambda).
+ * central layout, streaming it from the staging bucket into a conditional write (If-None-Match),
+ * so that an object, once delivered, can never be replaced. A server-side CopyObject cannot be
+ * conditional: S3 refuses CopyObject where a bucket policy enforces conditional writes.
  *
  * Plain functions of (event, dependencies) so they run the same in Lambda and in tests; the
  * serialized Lambda entry point is `copierHandlerFactory` in ./copierLambda.ts.
@@ -22,23 +24,33 @@ export interface CopierSettings {
     readonly streamName: string;
 }
 
-/** The CopyObject request fields the copier sends (a subset of the SDK's CopyObjectCommandInput). */
-export interface CopyRequest {
-    Bucket: string;
-    Key: string;
-    CopySource: string;
-    ServerSideEncryption: "aws:kms";
-    SSEKMSKeyId: string;
-    BucketKeyEnabled: true;
-    ExpectedBucketOwner: string;
-    ExpectedSourceBucketOwner: string;
+/**
+ * One delivery: read the staged object, write it to the central bucket only if the key is new.
+ * Fields are those of the SDK's GetObject and PutObject inputs.
+ */
+export interface DeliveryRequest {
+    readonly source: { Bucket: string; Key: string; ExpectedBucketOwner: string };
+    readonly destination: {
+        Bucket: string;
+        Key: string;
+        ServerSideEncryption: "aws:kms";
+        SSEKMSKeyId: string;
+        BucketKeyEnabled: true;
+        ExpectedBucketOwner: string;
+        /** A conditional write: S3 refuses it (412) when the key exists, so nothing is overwritten. */
+        IfNoneMatch: "*";
+    };
 }
 
-export type CopyObject = (request: CopyRequest) => Promise<unknown>;
+/** `delivered`, or `already-delivered` when the central key existed (S3 answered 412). */
+export type DeliveryOutcome = "delivered" | "already-delivered";
+
+export type Deliver = (request: DeliveryRequest) => Promise<DeliveryOutcome>;
 
 export interface CopiedObject {
     readonly source: string;
     readonly destination: string;
+    readonly outcome: DeliveryOutcome;
 }
 
 const ENVIRONMENT: Record<keyof CopierSettings, string> = {
@@ -78,29 +90,31 @@ export function destinationKey(sourceKey: string, settings: CopierSettings): str
     });
 }
 
-export function copyRequest(bucket: string, sourceKey: string, settings: CopierSettings): CopyRequest {
+export function deliveryRequest(bucket: string, sourceKey: string, settings: CopierSettings): DeliveryRequest {
     return {
-        Bucket: settings.centralBucket,
-        Key: destinationKey(sourceKey, settings),
-        // CopySource is `bucket/key`, URL-encoded except for the path's slashes.
-        CopySource: `${bucket}/${encodeURIComponent(sourceKey).replace(/%2F/g, "/")}`,
-        ServerSideEncryption: "aws:kms",
-        SSEKMSKeyId: settings.centralKeyArn,
-        BucketKeyEnabled: true,
-        ExpectedBucketOwner: settings.centralAccountId,
-        ExpectedSourceBucketOwner: settings.accountId,
+        source: { Bucket: bucket, Key: sourceKey, ExpectedBucketOwner: settings.accountId },
+        destination: {
+            Bucket: settings.centralBucket,
+            Key: destinationKey(sourceKey, settings),
+            ServerSideEncryption: "aws:kms",
+            SSEKMSKeyId: settings.centralKeyArn,
+            BucketKeyEnabled: true,
+            ExpectedBucketOwner: settings.centralAccountId,
+            IfNoneMatch: "*",
+        },
     };
 }
 
 /**
- * Copies every object of the event. Resolves only when every copy succeeded; otherwise rejects
- * after all copies settled, naming each failure, so Lambda retries the event and finally parks it
- * in the on-failure queue. The destination key depends only on the source key, so a retried or
- * re-delivered event overwrites the same object instead of adding one.
+ * Delivers every object of the event. Resolves only when every object is in the central bucket;
+ * otherwise rejects after all deliveries settled, naming each failure, so Lambda retries the event
+ * and finally parks it in the on-failure queue. The central key depends only on the source key and
+ * is written only if new, so a retried or re-delivered event is counted as delivered and changes
+ * nothing, and no one (an application account included) can rewrite a delivered object.
  */
 export async function copyEvent(
     event: S3Event,
-    copyObject: CopyObject,
+    deliver: Deliver,
     settings: CopierSettings,
     log: (line: string) => void = console.log,
 ): Promise<CopiedObject[]> {
@@ -108,9 +122,13 @@ export async function copyEvent(
     const results = await Promise.allSettled(
         records.map(async (record) => {
             const source = decodeEventKey(record.s3.object.key);
-            const request = copyRequest(record.s3.bucket.name, source, settings);
-            await copyObject(request);
-            return { source: `${record.s3.bucket.name}/${source}`, destination: `${request.Bucket}/${request.Key}` };
+            const request = deliveryRequest(record.s3.bucket.name, source, settings);
+            const outcome = await deliver(request);
+            return {
+                source: `${request.source.Bucket}/${source}`,
+                destination: `${request.destination.Bucket}/${request.destination.Key}`,
+                outcome,
+            };
         }),
     );
     const copied = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
@@ -121,7 +139,8 @@ export async function copyEvent(
         JSON.stringify({
             msg: "copier summary",
             records: records.length,
-            copied: copied.length,
+            copied: copied.filter((c) => c.outcome === "delivered").length,
+            alreadyDelivered: copied.filter((c) => c.outcome === "already-delivered").length,
             failed: failures.length,
         }),
     );

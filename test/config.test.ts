@@ -34,7 +34,13 @@ describe("stack configuration", () => {
                 { accountId: "222222222222", regions: ["us-east-1", "eu-west-1"] },
                 { accountId: "333333333333", regions: ["eu-west-1"] },
             ],
-            centralBucket: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 400 },
+            centralBucket: {
+                infrequentAccessAfterDays: 30,
+                glacierAfterDays: 90,
+                expireAfterDays: 400,
+                objectLockMode: "GOVERNANCE",
+                objectLockRetentionDays: 90,
+            },
             search: {
                 domainName: "central-waf-logs",
                 engineVersion: "OpenSearch_2.19",
@@ -141,6 +147,16 @@ describe("stack configuration", () => {
         assert.deepStrictEqual(problemsOf("resource-us-east-1", { [`${P}:loggingStack`]: "logging" }), [
             `Invalid config ${P}:loggingStack: "logging" is not a fully qualified stack name. Fix: use <organization>/<project>/<stack>, e.g. organization/central-waf-logs/logging.`,
         ]);
+    });
+
+    it("keeps the default Object Lock retention within a shorter expiry", () => {
+        const raw = {
+            ...readStackConfig("logging"),
+            [`${P}:centralBucket`]: JSON.stringify({ glacierAfterDays: 40, expireAfterDays: 60 }),
+        };
+        const config = parseStackConfig("logging", raw);
+        assert.ok(config.role === "logging");
+        assert.strictEqual(config.centralBucket.objectLockRetentionDays, 60);
     });
 
     it("rejects lifecycle days in the wrong order or below the S3 minimum", () => {

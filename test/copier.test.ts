@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { randomBytes } from "crypto";
 import { gzipSync } from "zlib";
-import { copyRequest } from "../handlers/copier";
+import { deliveryRequest } from "../handlers/copier";
 import { decodeEventKey } from "../handlers/s3Events";
 import { Handler, deployedEnvironment, deployedSource, loadHandler } from "../tools/deployedCode";
 import { LocalS3, encodeKeyAsS3Does, startLocalS3 } from "../tools/localS3";
@@ -69,13 +70,13 @@ describe("copier Lambda, as deployed, against a local S3", () => {
         }
     });
 
-    it("decodes keys with spaces and non-ASCII characters as S3 encodes them", async () => {
-        const files = ["with space.gz", "é-ü-日本.gz"];
+    it("decodes keys with spaces, plus signs and non-ASCII characters as S3 encodes them", async () => {
+        const files = ["with space.gz", "plus+sign.gz", "é-ü-日本.gz"];
         for (const file of files) await deliver(`${HOUR}${file}`);
         const records = s3.takeEvents(staging);
         assert.deepStrictEqual(
             records.map((r) => r.s3.object.key),
-            [`${HOUR}with+space.gz`, `${HOUR}%C3%A9-%C3%BC-%E6%97%A5%E6%9C%AC.gz`],
+            [`${HOUR}with+space.gz`, `${HOUR}plus%2Bsign.gz`, `${HOUR}%C3%A9-%C3%BC-%E6%97%A5%E6%9C%AC.gz`],
         );
         await handler({ Records: records });
         const keys = await centralKeys();
@@ -83,14 +84,43 @@ describe("copier Lambda, as deployed, against a local S3", () => {
             assert.ok(keys.includes(centralKeyOf(file)), `${file} missing from ${keys.join(", ")}`);
     });
 
-    it("writes the same key when an event is delivered again (no duplicate)", async () => {
-        await deliver(`${HOUR}again.gz`);
+    it("streams a multi-megabyte object through unchanged (checksummed chunked upload)", async () => {
+        const body = gzipSync(randomBytes(6 * 1024 * 1024));
+        await deliver(`${HOUR}large.gz`, body);
+        await handler({ Records: s3.takeEvents(staging) });
+        assert.ok((await centralBody(centralKeyOf("large.gz"))).equals(body));
+    });
+
+    it("counts an event delivered again as delivered, and never rewrites the central object", async () => {
+        const original = gzipSync('{"first":true}\n');
+        await deliver(`${HOUR}again.gz`, original);
         const records = s3.takeEvents(staging);
-        await handler({ Records: records });
+        const first = (await handler({ Records: records })) as { outcome: string }[];
+        assert.deepStrictEqual(
+            first.map((c) => c.outcome),
+            ["delivered"],
+        );
         const before = await centralKeys();
-        await handler({ Records: records });
+        // The staged object changes (a hostile or buggy rewrite); the event is delivered again.
+        await deliver(`${HOUR}again.gz`, gzipSync('{"rewritten":true}\n'));
+        s3.takeEvents(staging);
+        const second = (await handler({ Records: records })) as { outcome: string }[];
+        assert.deepStrictEqual(
+            second.map((c) => c.outcome),
+            ["already-delivered"],
+        );
         assert.deepStrictEqual(await centralKeys(), before);
-        assert.strictEqual(before.filter((k) => k.endsWith("/again.gz")).length, 1);
+        assert.deepStrictEqual(await centralBody(centralKeyOf("again.gz")), original);
+    });
+
+    it("refuses a second write to a central key (If-None-Match), whoever sends it", async () => {
+        const key = centralKeyOf("taken.gz");
+        await s3.client.send(new PutObjectCommand({ Bucket: central, Key: key, Body: "first", IfNoneMatch: "*" }));
+        await assert.rejects(
+            s3.client.send(new PutObjectCommand({ Bucket: central, Key: key, Body: "second", IfNoneMatch: "*" })),
+            (err: any) => err.$metadata?.httpStatusCode === 412 && err.name === "PreconditionFailed",
+        );
+        assert.strictEqual((await centralBody(key)).toString(), "first");
     });
 
     it("throws when a source object is missing, naming it, and reports nothing as copied", async () => {
@@ -111,7 +141,13 @@ describe("copier Lambda, as deployed, against a local S3", () => {
         } finally {
             console.log = originalLog;
         }
-        assert.deepStrictEqual(JSON.parse(logged[0]), { msg: "copier summary", records: 2, copied: 1, failed: 1 });
+        assert.deepStrictEqual(JSON.parse(logged[0]), {
+            msg: "copier summary",
+            records: 2,
+            copied: 1,
+            alreadyDelivered: 0,
+            failed: 1,
+        });
         assert.ok(!(await centralKeys()).some((k) => k.endsWith("/gone.gz")));
     });
 
@@ -143,16 +179,18 @@ describe("copier key handling", () => {
         assert.strictEqual(decodeEventKey(encodeKeyAsS3Does("logs/a b+c(é).gz")), "logs/a b+c(é).gz");
     });
 
-    it("builds the central copy request: own prefix, central key, owners pinned, source URL-encoded", () => {
-        assert.deepStrictEqual(copyRequest("staging", "logs/2026/01/02/03/f+1 é.gz", settings), {
-            Bucket: "central",
-            Key: "222222222222/eu-west-1/aws-waf-logs-x/2026/01/02/03/f+1 é.gz",
-            CopySource: "staging/logs/2026/01/02/03/f%2B1%20%C3%A9.gz",
-            ServerSideEncryption: "aws:kms",
-            SSEKMSKeyId: "arn:aws:kms:us-east-1:111111111111:key/k",
-            BucketKeyEnabled: true,
-            ExpectedBucketOwner: "111111111111",
-            ExpectedSourceBucketOwner: "222222222222",
+    it("builds the delivery: read from the own account, write only a new key of the own prefix with the central key", () => {
+        assert.deepStrictEqual(deliveryRequest("staging", "logs/2026/01/02/03/f+1 é.gz", settings), {
+            source: { Bucket: "staging", Key: "logs/2026/01/02/03/f+1 é.gz", ExpectedBucketOwner: "222222222222" },
+            destination: {
+                Bucket: "central",
+                Key: "222222222222/eu-west-1/aws-waf-logs-x/2026/01/02/03/f+1 é.gz",
+                ServerSideEncryption: "aws:kms",
+                SSEKMSKeyId: "arn:aws:kms:us-east-1:111111111111:key/k",
+                BucketKeyEnabled: true,
+                ExpectedBucketOwner: "111111111111",
+                IfNoneMatch: "*",
+            },
         });
     });
 });

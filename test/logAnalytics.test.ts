@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { WAF_COLUMNS, hiveType } from "../analytics/schema";
 import { analyticsSql, namedQueries } from "../analytics/sql";
 import { definitionsDigest } from "../handlers/bakedDefinitions";
-import { copyRequest } from "../handlers/copier";
+import { deliveryRequest } from "../handlers/copier";
 import { ANALYTICS_DDL_FUNCTION } from "../names";
 import { startAthenaServer } from "../tools/athenaServer";
 import { deployedEnvironment, deployedHandler, deployedSource } from "../tools/deployedCode";
@@ -75,11 +75,11 @@ describe("logging stack: LogAnalytics", () => {
             region: resource.outputs.region,
             streamName: resource.outputs.firehoseStreamName,
         };
-        const copy = copyRequest(
+        const copy = deliveryRequest(
             "staging",
             "logs/2026/11/27/10/aws-waf-logs-central-eu-west-1-1-2026-11-27-10-00-00-abc.gz",
             settings,
-        );
+        ).destination;
         const partitionPath = parameters["storage.location.template"]
             .replace("${account_id}", settings.accountId)
             .replace("${region}", settings.region)

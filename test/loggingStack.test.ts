@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ProgramRun } from "../tools/mockEngine";
-import { committedRun, only, policyDocument, statement } from "./support/program";
+import { committedRun, failureOf, only, policyDocument, runWith, statement } from "./support/program";
 
 const BUCKET = "central-waf-logs-bucket-42f7b07";
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
@@ -57,6 +57,69 @@ describe("logging stack: CentralLogBucket", () => {
     it("versions objects", () => {
         const versioning = only(run, "aws:s3/bucketVersioning:BucketVersioning");
         assert.deepStrictEqual(versioning.inputs.versioningConfiguration, { status: "Enabled" });
+    });
+
+    it("locks every object version with S3 Object Lock (governance, 90 days by default), without replacing the bucket", () => {
+        const lock = only(run, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration");
+        assert.deepStrictEqual(
+            [lock.name, lock.inputs.bucket, lock.inputs.objectLockEnabled, lock.inputs.rule],
+            ["central-waf-logs-object-lock", BUCKET, "Enabled", { defaultRetention: { mode: "GOVERNANCE", days: 90 } }],
+        );
+        const versioning = only(run, "aws:s3/bucketVersioning:BucketVersioning");
+        assert.ok(lock.dependsOn.includes(versioning.urn), "the lock is set once versioning is on");
+        // Set by its own resource, which AWS accepts on an existing bucket: no replacement on upgrade.
+        assert.strictEqual(
+            only(run, "aws:s3/bucket:Bucket", "central-waf-logs-bucket").inputs.objectLockEnabled,
+            undefined,
+        );
+    });
+
+    it("takes Object Lock mode and retention from config, within the expiry", async () => {
+        const compliance = await runWith("logging", {
+            configOverrides: {
+                "central-waf-logs:centralBucket": JSON.stringify({
+                    objectLockMode: "COMPLIANCE",
+                    objectLockRetentionDays: 365,
+                }),
+            },
+        });
+        assert.deepStrictEqual(
+            only(compliance, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs.rule,
+            { defaultRetention: { mode: "COMPLIANCE", days: 365 } },
+        );
+        assert.strictEqual(
+            await failureOf("logging", {
+                configOverrides: {
+                    "central-waf-logs:centralBucket": JSON.stringify({
+                        objectLockMode: "LEGAL",
+                        objectLockRetentionDays: 500,
+                    }),
+                },
+            }),
+            [
+                'Invalid config central-waf-logs:centralBucket.objectLockMode: "LEGAL" is not an S3 Object Lock mode. Fix: use GOVERNANCE (deletable by users granted s3:BypassGovernanceRetention) or COMPLIANCE (deletable by no one until the retention ends).',
+                "Invalid config central-waf-logs:centralBucket.objectLockRetentionDays: 500 days is longer than expireAfterDays (400), so expired logs could not be removed. Fix: use at most expireAfterDays.",
+            ].join("\n"),
+        );
+    });
+
+    it("refuses a second write to a delivered key from any other account (conditional writes only)", () => {
+        assert.deepStrictEqual(statement(bucketPolicy(), "DenyOverwritesFromOtherAccounts"), {
+            Sid: "DenyOverwritesFromOtherAccounts",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:PutObject",
+            Resource: `${BUCKET_ARN}/*`,
+            Condition: {
+                Null: { "s3:if-none-match": "true" },
+                StringNotEquals: { "aws:PrincipalAccount": "111111111111" },
+            },
+        });
+        // No one but the logging account may delete: no Allow grants a delete action.
+        const allowed = bucketPolicy()
+            .Statement.filter((s) => s.Effect === "Allow")
+            .flatMap((s) => [s.Action].flat());
+        assert.ok(!allowed.some((a) => /Delete/.test(a)), allowed.join(", "));
     });
 
     it("applies the configured lifecycle transitions and expiry", () => {

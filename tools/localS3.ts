@@ -6,6 +6,9 @@ import { S3Client } from "@aws-sdk/client-s3";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { createHash } from "crypto";
+import { Readable } from "stream";
+import * as zlib from "zlib";
 import S3rver from "s3rver";
 import { S3EventRecord } from "../handlers/s3Events";
 
@@ -43,6 +46,7 @@ export async function startLocalS3(buckets: readonly string[], parentDir = os.tm
         directory,
         configureBuckets: buckets.map((name) => ({ name, configs: [] })),
     });
+    addMissingS3Semantics(server);
     const pending: S3EventRecord[] = [];
     // S3rver is a Koa app, hence an EventEmitter; its typings predate the "event" event.
     (server as unknown as NodeJS.EventEmitter).on("event", (event: { Records: S3EventRecord[] }) => {
@@ -84,4 +88,98 @@ export async function startLocalS3(buckets: readonly string[], parentDir = os.tm
             fs.rmSync(directory, { recursive: true, force: true });
         },
     };
+}
+
+type Middleware = (ctx: any, next: () => Promise<void>) => Promise<void>;
+
+/**
+ * What S3 does today and s3rver (older) does not, added as middleware just before its router:
+ * - conditional writes: a PutObject with `If-None-Match: *` on an existing key is refused with
+ *   412 PreconditionFailed;
+ * - aws-chunked uploads (what the SDK sends for a streamed body with a trailing checksum): the
+ *   body is decoded and its CRC32 or SHA-256 trailer checked (400 BadDigest on a mismatch)
+ *   instead of being stored with its framing.
+ */
+function addMissingS3Semantics(server: S3rver): void {
+    const app = server as unknown as {
+        middleware: Middleware[];
+        store: { existsObject(bucket: string, key: string): Promise<boolean> };
+    };
+    const semantics: Middleware = async (ctx, next) => {
+        const [, bucket, ...key] = decodeURIComponent(ctx.path).split("/");
+        const put = ctx.method === "PUT" && key.length > 0 && !ctx.headers["x-amz-copy-source"];
+        if (put && ctx.headers["if-none-match"] === "*" && (await app.store.existsObject(bucket, key.join("/")))) {
+            return s3Error(
+                ctx,
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+            );
+        }
+        if (put && String(ctx.headers["content-encoding"] ?? "").includes("aws-chunked")) {
+            const decoded = decodeAwsChunked(await readAll(ctx.req));
+            const mismatch = checksumMismatch(decoded.data, decoded.trailers);
+            if (mismatch) return s3Error(ctx, 400, "BadDigest", mismatch);
+            const encodings = String(ctx.headers["content-encoding"])
+                .split(",")
+                .map((e) => e.trim())
+                .filter((e) => e !== "aws-chunked");
+            if (encodings.length > 0) ctx.req.headers["content-encoding"] = encodings.join(",");
+            else delete ctx.req.headers["content-encoding"];
+            ctx.req.headers["content-length"] = String(decoded.data.length);
+            ctx.req = Readable.from([decoded.data]);
+        }
+        await next();
+    };
+    // The router is the last middleware.
+    app.middleware.splice(app.middleware.length - 1, 0, semantics);
+}
+
+function s3Error(ctx: any, status: number, code: string, message: string): void {
+    ctx.status = status;
+    ctx.type = "application/xml";
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+}
+
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    return Buffer.concat(chunks);
+}
+
+/** `<hex size>[;chunk-signature=...]\r\n<data>\r\n` ... `0\r\n<name>:<value>\r\n...\r\n`. */
+export function decodeAwsChunked(body: Buffer): { data: Buffer; trailers: Record<string, string> } {
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (;;) {
+        const lineEnd = body.indexOf("\r\n", at);
+        if (lineEnd < 0) throw new Error("aws-chunked body ends inside a chunk header");
+        const size = parseInt(body.subarray(at, lineEnd).toString("latin1").split(";")[0], 16);
+        if (!Number.isInteger(size)) throw new Error("aws-chunked chunk header has no size");
+        at = lineEnd + 2;
+        if (size === 0) break;
+        parts.push(body.subarray(at, at + size));
+        at += size + 2;
+    }
+    const trailers: Record<string, string> = {};
+    for (const line of body.subarray(at).toString("latin1").split("\r\n")) {
+        const colon = line.indexOf(":");
+        if (colon > 0) trailers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    return { data: Buffer.concat(parts), trailers };
+}
+
+function checksumMismatch(data: Buffer, trailers: Record<string, string>): string | undefined {
+    const crc32 = trailers["x-amz-checksum-crc32"];
+    if (crc32 !== undefined) {
+        const actual = Buffer.alloc(4);
+        actual.writeUInt32BE(zlib.crc32(data) >>> 0);
+        if (actual.toString("base64") !== crc32)
+            return `The CRC32 you specified did not match the calculated checksum.`;
+    }
+    const sha256 = trailers["x-amz-checksum-sha256"];
+    if (sha256 !== undefined && createHash("sha256").update(data).digest("base64") !== sha256) {
+        return "The SHA256 you specified did not match the calculated checksum.";
+    }
+    return undefined;
 }
