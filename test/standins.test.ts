@@ -1114,7 +1114,7 @@ describe("STS stand-in", () => {
         assert.strictEqual(
             await validation(PUBLISHER_KEY, { RoleSessionName: "publish now" }),
             "1 validation error detected: Value 'publish now' at 'roleSessionName' failed to satisfy constraint: " +
-                "Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length from 2 to 64",
+                "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
         );
         assert.strictEqual(
             await validation(PUBLISHER_KEY, { DurationSeconds: 899 }),
@@ -1130,9 +1130,19 @@ describe("STS stand-in", () => {
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
         );
         assert.strictEqual(
+            await validation(PUBLISHER_KEY, { RoleSessionName: "p" }),
+            "1 validation error detected: Value 'p' at 'roleSessionName' failed to satisfy constraint: " +
+                "Member must have length greater than or equal to 2",
+        );
+        assert.strictEqual(
             await validation(PUBLISHER_KEY, { ExternalId: "x" }),
             "1 validation error detected: Value 'x' at 'externalId' failed to satisfy constraint: " +
-                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]* and have length from 2 to 1224",
+                "Member must have length greater than or equal to 2",
+        );
+        assert.strictEqual(
+            await validation(PUBLISHER_KEY, { ExternalId: "central waf logs" }),
+            "1 validation error detected: Value 'central waf logs' at 'externalId' failed to satisfy constraint: " +
+                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
         );
         const quarterHour = await assume(PUBLISHER_KEY, { DurationSeconds: 900 });
         assert.deepStrictEqual(quarterHour.Credentials!.Expiration, new Date(START + 900_000));

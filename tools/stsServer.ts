@@ -166,8 +166,8 @@ const AUTH_ERRORS: Record<AuthenticationFailure, QueryError> = {
 };
 
 const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
-const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+const SESSION_NAME = /^[\w+=,.@-]*$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]*$/;
 /** IAM's cap on a session assumed with credentials that are themselves an assumed-role session. */
 const ROLE_CHAINING_LIMIT_SECONDS = 3600;
 
@@ -214,18 +214,33 @@ export async function startStsServer(options: StsServerOptions): Promise<StsServ
                 "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null",
             );
         }
-        if (!SESSION_NAME.test(sessionName)) {
-            return invalid(
-                `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: ` +
-                    "Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length from 2 to 64",
+        const constraint = (
+            member: string,
+            value: string,
+            pattern: RegExp,
+            patternText: string,
+            min: number,
+            max: number,
+        ) => {
+            const problem = !pattern.test(value)
+                ? `Member must satisfy regular expression pattern: ${patternText}`
+                : value.length < min
+                  ? `Member must have length greater than or equal to ${min}`
+                  : value.length > max
+                    ? `Member must have length less than or equal to ${max}`
+                    : undefined;
+            return (
+                problem &&
+                `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: ${problem}`
             );
-        }
-        if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
-            return invalid(
-                `1 validation error detected: Value '${externalId}' at 'externalId' failed to satisfy constraint: ` +
-                    "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]* and have length from 2 to 1224",
-            );
-        }
+        };
+        const badSessionName = constraint("roleSessionName", sessionName, SESSION_NAME, "[\\w+=,.@-]*", 2, 64);
+        if (badSessionName) return invalid(badSessionName);
+        const badExternalId =
+            externalId === undefined
+                ? undefined
+                : constraint("externalId", externalId, EXTERNAL_ID, "[\\w+=,.@:\\/-]*", 2, 1224);
+        if (badExternalId) return invalid(badExternalId);
         const duration = durationText === null ? 3600 : Number(durationText);
         if (!Number.isInteger(duration) || duration < 900) {
             return invalid(
