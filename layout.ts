@@ -74,6 +74,11 @@ export function centralRegionPrefix(accountId: string, region: string): string {
 /** The hour partition's format, as Glue's date projection and the Firehose prefix write it. */
 export const HOUR_FORMAT = "yyyy/MM/dd/HH";
 
+/** The hour partition (`yyyy/MM/dd/HH`, UTC) an epoch-millisecond time falls in. */
+export function hourPartition(ms: number): string {
+    return new Date(ms).toISOString().slice(0, 13).replace(/-/g, "/").replace("T", "/");
+}
+
 /**
  * The Glue partition-projection storage template for objects under `prefix` of a bucket: the
  * central layout with its parts named as partition columns, so Athena finds every hour of every

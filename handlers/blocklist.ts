@@ -1,0 +1,301 @@
+/**
+ * The central blocklist: what an entry is, when it is active, how long a block lasts (longer for
+ * repeat offenders), what the allowlist protects, and which addresses each WAF IP set should hold.
+ * Pure functions, shared by the detector and publisher Lambdas and the operator CLI.
+ *
+ * Serialized into Lambdas: keep it free of Pulumi and AWS SDK imports.
+ */
+import ipaddr from "ipaddr.js";
+
+export type AddressFamily = "ipv4" | "ipv6";
+
+/** One blocked client IP or CIDR range, as stored (one item per range). */
+export interface BlockEntry {
+    /** Normalized CIDR: `203.0.113.66/32`, `2001:db8::/48`. The table's key. */
+    readonly cidr: string;
+    readonly family: AddressFamily;
+    /** Epoch ms; the block is active while this is in the future. */
+    readonly blockedUntil: number;
+    /** Epoch ms; an operator released the range and the detector leaves it alone until then. */
+    readonly suppressedUntil?: number;
+    /** Blocks started for this range within the repeat window, this one included. */
+    readonly offenses: number;
+    readonly reason: string;
+    readonly source: "detector" | "operator";
+    /** The named query that found it (detector entries). */
+    readonly query?: string;
+    /** The window that query searched, `<ISO>..<ISO>`. */
+    readonly window?: string;
+    /** Requests in the busiest 5 minutes seen (detector entries). */
+    readonly peakRequests?: number;
+    /** `<account>/<region>` pairs the range was seen in. */
+    readonly seenIn: readonly string[];
+    /** Epoch ms of the first and last request seen. */
+    readonly firstSeen: number;
+    readonly lastSeen: number;
+    /** Who made the last change (an IAM principal ARN) and when (epoch ms). */
+    readonly updatedBy: string;
+    readonly updatedAt: number;
+    /** Incremented by every write: writes are conditional on it (optimistic locking). */
+    readonly version: number;
+    /** Epoch seconds when DynamoDB may delete the item: the block's end plus the repeat window. */
+    readonly ttl: number;
+}
+
+/** Durations and protections of the response loop. */
+export interface BlockPolicy {
+    /** Minutes of a first block. Default 240. */
+    readonly blockMinutes: number;
+    /** Upper bound of a repeat offender's block, minutes. Default 10080 (7 days). */
+    readonly maxBlockMinutes: number;
+    /** Days a range's history is kept, so a return within them counts as a repeat. Default 30. */
+    readonly repeatWindowDays: number;
+    /** Ranges never blocked: own NATs, partners, health checkers. */
+    readonly allowlist: readonly string[];
+}
+
+/** AWS WAF's quota of addresses in one IP set. */
+export const MAX_ADDRESSES_PER_IP_SET = 10_000;
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** Broader ranges are refused: one typo must not block a continent. */
+const NARROWEST_PREFIX: Record<AddressFamily, number> = { ipv4: 8, ipv6: 32 };
+
+/**
+ * A client IP or CIDR range in the form AWS WAF accepts (network address, explicit prefix), or
+ * a sentence saying why it cannot be blocked.
+ */
+export function parseRange(text: string): { cidr: string; family: AddressFamily } | { problem: string } {
+    const value = text.trim();
+    try {
+        if (!value.includes("/")) {
+            const address = ipaddr.process(value);
+            const family: AddressFamily = address.kind() === "ipv4" ? "ipv4" : "ipv6";
+            return { cidr: `${address.toString()}/${family === "ipv4" ? 32 : 128}`, family };
+        }
+        const [address, prefix] = ipaddr.parseCIDR(value);
+        const family: AddressFamily = address.kind() === "ipv4" ? "ipv4" : "ipv6";
+        const network =
+            family === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(value) : ipaddr.IPv6.networkAddressFromCIDR(value);
+        if (prefix < NARROWEST_PREFIX[family]) {
+            return {
+                problem: `${value} is broader than /${NARROWEST_PREFIX[family]}; block narrower ranges (this guard keeps one typo from blocking a continent)`,
+            };
+        }
+        if (network.toString() !== address.toString()) {
+            return {
+                problem: `${value} has host bits set; AWS WAF takes the network address: use ${network.toString()}/${prefix}`,
+            };
+        }
+        return { cidr: `${network.toString()}/${prefix}`, family };
+    } catch {
+        return { problem: `"${value}" is not an IP address or CIDR range` };
+    }
+}
+
+function rangeOf(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+    return ipaddr.parseCIDR(cidr);
+}
+
+/** Whether two ranges share an address (one contains the other, as CIDR blocks cannot partly overlap). */
+export function overlaps(a: string, b: string): boolean {
+    const [aAddress, aPrefix] = rangeOf(a);
+    const [bAddress, bPrefix] = rangeOf(b);
+    if (aAddress.kind() !== bAddress.kind()) return false;
+    const prefix = Math.min(aPrefix, bPrefix);
+    return aAddress.match(bAddress as never, prefix);
+}
+
+/** The allowlisted range a CIDR overlaps, if any. */
+export function allowlisted(cidr: string, allowlist: readonly string[]): string | undefined {
+    return allowlist.find((allowed) => overlaps(cidr, allowed));
+}
+
+export function isActive(entry: Pick<BlockEntry, "blockedUntil">, now: number): boolean {
+    return entry.blockedUntil > now;
+}
+
+/** A block's length: doubled for each repeat within the window, up to the maximum. */
+export function blockMinutesFor(offenses: number, policy: BlockPolicy): number {
+    return Math.min(policy.maxBlockMinutes, policy.blockMinutes * 2 ** Math.max(0, offenses - 1));
+}
+
+const ttlFor = (blockedUntil: number, policy: BlockPolicy) =>
+    Math.ceil((blockedUntil + policy.repeatWindowDays * DAY) / 1000);
+
+/** What the detector found for one client IP. */
+export interface Detection {
+    readonly cidr: string;
+    readonly family: AddressFamily;
+    readonly peakRequests: number;
+    readonly seenIn: readonly string[];
+    readonly firstSeen: number;
+    readonly lastSeen: number;
+    readonly query: string;
+    readonly window: string;
+    readonly threshold: number;
+}
+
+export type DetectionOutcome = "added" | "extended" | "suppressed";
+
+/**
+ * The entry after a detection: a new block (longer for a repeat offender), an extension of an
+ * active one, or nothing when an operator suppressed the range.
+ */
+export function applyDetection(
+    existing: BlockEntry | undefined,
+    found: Detection,
+    now: number,
+    policy: BlockPolicy,
+    actor: string,
+): { outcome: DetectionOutcome; entry?: BlockEntry } {
+    if (existing?.suppressedUntil !== undefined && existing.suppressedUntil > now) return { outcome: "suppressed" };
+    const seen = {
+        peakRequests: Math.max(found.peakRequests, existing?.peakRequests ?? 0),
+        seenIn: [...new Set([...(existing?.seenIn ?? []), ...found.seenIn])].sort(),
+        firstSeen: Math.min(found.firstSeen, existing?.firstSeen ?? found.firstSeen),
+        lastSeen: Math.max(found.lastSeen, existing?.lastSeen ?? found.lastSeen),
+        query: found.query,
+        window: found.window,
+        updatedBy: actor,
+        updatedAt: now,
+        version: (existing?.version ?? 0) + 1,
+    };
+    if (existing && isActive(existing, now)) {
+        const blockedUntil = Math.max(
+            existing.blockedUntil,
+            now + blockMinutesFor(existing.offenses, policy) * MINUTE,
+        );
+        return {
+            outcome: "extended",
+            entry: { ...existing, ...seen, blockedUntil, ttl: ttlFor(blockedUntil, policy) },
+        };
+    }
+    const repeat = existing !== undefined && existing.blockedUntil + policy.repeatWindowDays * DAY > now;
+    const offenses = repeat ? existing.offenses + 1 : 1;
+    const blockedUntil = now + blockMinutesFor(offenses, policy) * MINUTE;
+    return {
+        outcome: "added",
+        entry: {
+            cidr: found.cidr,
+            family: found.family,
+            ...seen,
+            blockedUntil,
+            offenses,
+            reason: `${found.peakRequests} requests in 5 minutes (threshold ${found.threshold})${repeat ? `, offense ${offenses} within ${policy.repeatWindowDays} days` : ""}`,
+            source: "detector",
+            ttl: ttlFor(blockedUntil, policy),
+        },
+    };
+}
+
+/** An operator's block of a range for `minutes`, with the reason they gave. */
+export function operatorBlock(
+    existing: BlockEntry | undefined,
+    range: { cidr: string; family: AddressFamily },
+    minutes: number,
+    reason: string,
+    now: number,
+    policy: BlockPolicy,
+    actor: string,
+): BlockEntry {
+    const blockedUntil = now + minutes * MINUTE;
+    return {
+        cidr: range.cidr,
+        family: range.family,
+        offenses: existing && isActive(existing, now) ? existing.offenses : (existing?.offenses ?? 0) + 1,
+        seenIn: existing?.seenIn ?? [],
+        firstSeen: existing?.firstSeen ?? now,
+        lastSeen: existing?.lastSeen ?? now,
+        peakRequests: existing?.peakRequests,
+        query: existing?.query,
+        window: existing?.window,
+        reason,
+        source: "operator",
+        blockedUntil,
+        updatedBy: actor,
+        updatedAt: now,
+        version: (existing?.version ?? 0) + 1,
+        ttl: ttlFor(blockedUntil, policy),
+    };
+}
+
+/** An operator's release of a range: unblocked now, and left alone by the detector for `minutes`. */
+export function operatorRelease(
+    existing: BlockEntry,
+    minutes: number,
+    reason: string,
+    now: number,
+    policy: BlockPolicy,
+    actor: string,
+): BlockEntry {
+    const suppressedUntil = now + minutes * MINUTE;
+    return {
+        ...existing,
+        blockedUntil: Math.min(existing.blockedUntil, now),
+        suppressedUntil,
+        reason,
+        source: "operator",
+        updatedBy: actor,
+        updatedAt: now,
+        version: existing.version + 1,
+        ttl: ttlFor(Math.max(now, suppressedUntil), policy),
+    };
+}
+
+/** The addresses each IP set should hold now, most recently seen first when over the quota. */
+export interface DesiredAddresses {
+    readonly ipv4: string[];
+    readonly ipv6: string[];
+    /** Active ranges left out because a set would exceed its quota. */
+    readonly overflow: { readonly ipv4: number; readonly ipv6: number };
+    /** Active ranges left out because they overlap the allowlist. */
+    readonly allowlisted: string[];
+}
+
+export function desiredAddresses(
+    entries: readonly BlockEntry[],
+    now: number,
+    allowlist: readonly string[],
+    limit = MAX_ADDRESSES_PER_IP_SET,
+): DesiredAddresses {
+    const active = entries.filter((e) => isActive(e, now));
+    const protectedRanges = active.filter((e) => allowlisted(e.cidr, allowlist)).map((e) => e.cidr);
+    const family = (f: AddressFamily) => {
+        const ranked = active
+            .filter((e) => e.family === f && !protectedRanges.includes(e.cidr))
+            .sort((a, b) => b.lastSeen - a.lastSeen || a.cidr.localeCompare(b.cidr));
+        return { kept: ranked.slice(0, limit).map((e) => e.cidr), dropped: Math.max(0, ranked.length - limit) };
+    };
+    const ipv4 = family("ipv4");
+    const ipv6 = family("ipv6");
+    return {
+        ipv4: ipv4.kept.sort(),
+        ipv6: ipv6.kept.sort(),
+        overflow: { ipv4: ipv4.dropped, ipv6: ipv6.dropped },
+        allowlisted: protectedRanges.sort(),
+    };
+}
+
+/** One line of the audit trail: who changed which range, how, why and when. */
+export interface AuditRecord {
+    readonly cidr: string;
+    /** Epoch ms. */
+    readonly at: number;
+    readonly action: "add" | "extend" | "release" | "refuse";
+    readonly actor: string;
+    readonly reason: string;
+    /** The entry after the change (JSON), or what was refused. */
+    readonly detail: string;
+}
+
+export function auditOf(
+    action: AuditRecord["action"],
+    entry: Pick<BlockEntry, "cidr" | "reason">,
+    actor: string,
+    now: number,
+    detail: unknown,
+): AuditRecord {
+    return { cidr: entry.cidr, at: now, action, actor, reason: entry.reason, detail: JSON.stringify(detail) };
+}

@@ -1,0 +1,173 @@
+/**
+ * The publisher: writes the whole active blocklist into the two WAF IP sets (IPv4, IPv6) of every
+ * admitted account and Region, after each change and on a schedule. Full-state sync, so a missed
+ * or failed run heals itself at the next one. Each target is independent: one that fails (not yet
+ * deployed, throttled for too long, denied) is reported and counted, and the others are synced.
+ */
+import { BlockEntry, DesiredAddresses, desiredAddresses } from "./blocklist";
+
+/** One resource stack: its account, Region and the role the publisher assumes there. */
+export interface SyncTarget {
+    readonly accountId: string;
+    readonly region: string;
+    readonly roleArn: string;
+}
+
+export interface IpSetSummary {
+    readonly name: string;
+    readonly id: string;
+}
+
+export interface IpSetState {
+    readonly addresses: readonly string[];
+    readonly lockToken: string;
+    readonly description?: string;
+}
+
+/** The WAFV2 calls the publisher makes in one target, with that target's credentials. */
+export interface IpSetCalls {
+    list(): Promise<IpSetSummary[]>;
+    get(set: IpSetSummary): Promise<IpSetState>;
+    update(set: IpSetSummary, addresses: readonly string[], state: IpSetState): Promise<void>;
+}
+
+export interface PublisherSettings {
+    readonly allowlist: readonly string[];
+    /** Names of the IP sets every resource stack creates. */
+    readonly ipSetNames: { readonly ipv4: string; readonly ipv6: string };
+    /** Attempts per IP set (lock conflicts and throttling). Default 6. */
+    readonly maxAttempts: number;
+    /** First backoff ceiling, ms; doubles per attempt (full jitter). Default 500. */
+    readonly baseDelayMs: number;
+    /** Pause between two updates in one account and Region: WAF allows about one per second. Default 1100. */
+    readonly minUpdateIntervalMs: number;
+    /** Targets synced at once. Default 4. */
+    readonly concurrency: number;
+}
+
+export interface PublisherDependencies {
+    readonly entries: () => Promise<BlockEntry[]>;
+    readonly targets: readonly SyncTarget[];
+    readonly connect: (target: SyncTarget) => Promise<IpSetCalls>;
+    readonly now: () => number;
+    readonly sleep: (ms: number) => Promise<void>;
+    readonly log: (line: string) => void;
+    /** Emits metrics, optionally for one target (dimensions TargetAccount, TargetRegion). */
+    readonly metrics: (values: Record<string, number>, target?: SyncTarget) => void;
+}
+
+export type TargetOutcome =
+    | { readonly target: string; readonly status: "synced"; readonly updated: string[] }
+    | { readonly target: string; readonly status: "failed"; readonly error: string };
+
+export interface PublishSummary {
+    readonly active: number;
+    readonly ipv4: number;
+    readonly ipv6: number;
+    readonly overflow: DesiredAddresses["overflow"];
+    readonly allowlisted: string[];
+    readonly targets: TargetOutcome[];
+}
+
+const label = (t: SyncTarget) => `${t.accountId}/${t.region}`;
+const retryable = (err: unknown) =>
+    ["WAFOptimisticLockException", "ThrottlingException", "WAFInternalErrorException", "WAFUnavailableEntityException"].includes(
+        (err as { name?: string })?.name ?? "",
+    );
+
+export async function publish(deps: PublisherDependencies, settings: PublisherSettings): Promise<PublishSummary> {
+    const entries = await deps.entries();
+    const now = deps.now();
+    const desired = desiredAddresses(entries, now, settings.allowlist);
+    const outcomes: TargetOutcome[] = [];
+    const queue = [...deps.targets];
+    const worker = async () => {
+        for (let target = queue.shift(); target; target = queue.shift()) {
+            outcomes.push(await syncTarget(deps, settings, target, desired));
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, worker));
+    outcomes.sort((a, b) => a.target.localeCompare(b.target));
+
+    const summary: PublishSummary = {
+        active: entries.filter((e) => e.blockedUntil > now).length,
+        ipv4: desired.ipv4.length,
+        ipv6: desired.ipv6.length,
+        overflow: desired.overflow,
+        allowlisted: desired.allowlisted,
+        targets: outcomes,
+    };
+    deps.log(JSON.stringify({ msg: "publisher summary", ...summary }));
+    deps.metrics({
+        BlocklistSyncRuns: 1,
+        BlocklistActiveEntries: summary.active,
+        BlocklistOverflow: desired.overflow.ipv4 + desired.overflow.ipv6,
+        BlocklistSyncFailedTargets: outcomes.filter((o) => o.status === "failed").length,
+    });
+    return summary;
+}
+
+async function syncTarget(
+    deps: PublisherDependencies,
+    settings: PublisherSettings,
+    target: SyncTarget,
+    desired: DesiredAddresses,
+): Promise<TargetOutcome> {
+    try {
+        const calls = await deps.connect(target);
+        const sets = await calls.list();
+        const updated: string[] = [];
+        let lastUpdate = -Infinity;
+        for (const family of ["ipv4", "ipv6"] as const) {
+            const name = settings.ipSetNames[family];
+            const set = sets.find((s) => s.name === name);
+            if (!set) {
+                throw new Error(
+                    `IP set ${name} not found: deploy the resource stack of ${label(target)} with this version (response mode count or block).`,
+                );
+            }
+            const changed = await converge(deps, settings, calls, set, desired[family], async () => {
+                const wait = lastUpdate + settings.minUpdateIntervalMs - deps.now();
+                if (wait > 0) await deps.sleep(wait);
+                lastUpdate = deps.now();
+            });
+            if (changed) updated.push(name);
+        }
+        deps.metrics({ BlocklistSyncFailures: 0 }, target);
+        return { target: label(target), status: "synced", updated };
+    } catch (err) {
+        const error = `${(err as Error).name ?? "Error"}: ${(err as Error).message}`;
+        deps.log(JSON.stringify({ msg: "publisher target failed", target: label(target), error }));
+        deps.metrics({ BlocklistSyncFailures: 1 }, target);
+        return { target: label(target), status: "failed", error };
+    }
+}
+
+/** Makes one IP set hold `addresses`, re-reading after a lock conflict; true if it had to write. */
+async function converge(
+    deps: PublisherDependencies,
+    settings: PublisherSettings,
+    calls: IpSetCalls,
+    set: IpSetSummary,
+    addresses: readonly string[],
+    pace: () => Promise<void>,
+): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            const state = await calls.get(set);
+            if (sameAddresses(state.addresses, addresses)) return attempt > 1;
+            await pace();
+            await calls.update(set, addresses, state);
+            return true;
+        } catch (err) {
+            if (!retryable(err) || attempt >= settings.maxAttempts) throw err;
+            await deps.sleep(Math.random() * settings.baseDelayMs * 2 ** (attempt - 1));
+        }
+    }
+}
+
+function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
+    if (a.length !== b.length) return false;
+    const sorted = [...a].sort();
+    return [...b].sort().every((v, i) => v === sorted[i]);
+}
