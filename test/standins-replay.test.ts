@@ -1,0 +1,469 @@
+/**
+ * The loopback stand-ins replay and detection run against (SQS, Lambda Invoke, Athena results),
+ * exercised with the unmodified AWS SDK v3 clients, as the deployed code and the replay command
+ * will use them.
+ */
+import * as assert from "assert";
+import * as http from "http";
+import {
+    ChangeMessageVisibilityCommand,
+    CreateQueueCommand,
+    DeleteMessageCommand,
+    GetQueueAttributesCommand,
+    GetQueueUrlCommand,
+    ReceiveMessageCommand,
+    SQSClient,
+    SendMessageBatchCommand,
+    SendMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { LOOPBACK_CREDENTIALS } from "../tools/deployedCode";
+import { SqsServer, onFailureRecord, startSqsServer } from "../tools/sqsServer";
+
+const REGION = "us-east-1";
+const ACCOUNT = "111111111111";
+const credentials = {
+    accessKeyId: LOOPBACK_CREDENTIALS.AWS_ACCESS_KEY_ID,
+    secretAccessKey: LOOPBACK_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+};
+
+/** Refuses, before it leaves the process, any request a client would send off loopback. */
+function loopbackOnly<C extends { middlewareStack: { add(m: any, o: any): void } }>(client: C): C {
+    client.middlewareStack.add(
+        (next: any) => async (args: any) => {
+            if (args.request.hostname !== "127.0.0.1") throw new Error(`refused: request to ${args.request.hostname}`);
+            return next(args);
+        },
+        { step: "finalizeRequest", name: "loopbackOnly" },
+    );
+    return client;
+}
+
+/** Runs `body` with an environment variable set, as a Lambda or the replay CLI would see it. */
+async function withEnv<T>(name: string, value: string, body: () => Promise<T>): Promise<T> {
+    const saved = process.env[name];
+    process.env[name] = value;
+    try {
+        return await body();
+    } finally {
+        if (saved === undefined) delete process.env[name];
+        else process.env[name] = saved;
+    }
+}
+
+/** The error a promise rejects with (so several properties can be asserted exactly). */
+async function rejection(promise: Promise<unknown>): Promise<any> {
+    try {
+        await promise;
+    } catch (err) {
+        return err;
+    }
+    assert.fail("expected a rejection");
+}
+
+/** A raw POST to a stand-in, to send what no SDK would (no signature, a foreign scope). */
+function rawPost(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: any }> {
+    return new Promise((resolve, reject) => {
+        const req = http.request(url, { method: "POST", headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () =>
+                resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || "null") }),
+            );
+        });
+        req.on("error", reject);
+        req.end(body);
+    });
+}
+
+describe("SQS stand-in (AWS JSON 1.0 with the unmodified SDK client)", () => {
+    let now = Date.UTC(2026, 10, 27, 12, 0, 0);
+    let sqs: SqsServer;
+    let client: SQSClient;
+    before(async () => {
+        sqs = await startSqsServer({ accountId: ACCOUNT, clock: () => now, maxWaitSeconds: 0.05 });
+        client = loopbackOnly(new SQSClient({ region: REGION, credentials, endpoint: sqs.url }));
+    });
+    after(async () => {
+        client.destroy();
+        await sqs.close();
+    });
+
+    it("is reached through AWS_ENDPOINT_URL_SQS, and names queues <endpoint>/<account>/<name>", async () => {
+        const viaEnv = await withEnv("AWS_ENDPOINT_URL_SQS", sqs.url, async () => {
+            const envClient = loopbackOnly(new SQSClient({ region: REGION, credentials }));
+            try {
+                const created = await envClient.send(new CreateQueueCommand({ QueueName: "replay-env" }));
+                const found = await envClient.send(new GetQueueUrlCommand({ QueueName: "replay-env" }));
+                return [created.QueueUrl, found.QueueUrl];
+            } finally {
+                envClient.destroy();
+            }
+        });
+        assert.deepStrictEqual(viaEnv, [`${sqs.url}/${ACCOUNT}/replay-env`, `${sqs.url}/${ACCOUNT}/replay-env`]);
+        assert.deepStrictEqual(sqs.createQueue("222222222222", REGION, "seeded"), {
+            url: `${sqs.url}/222222222222/seeded`,
+            arn: `arn:aws:sqs:${REGION}:222222222222:seeded`,
+        });
+        assert.strictEqual(sqs.urlOf(`arn:aws:sqs:${REGION}:222222222222:seeded`), `${sqs.url}/222222222222/seeded`);
+    });
+
+    it("hides received messages for their visibility timeout, redelivers the undeleted ones with a new handle, and deletes only with the latest handle", async () => {
+        const { url } = sqs.createQueue(ACCOUNT, REGION, "copier-failures");
+        const sentAt = now;
+        for (const body of ["one", "two", "three"]) {
+            await client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+        }
+        const counts = async () =>
+            (
+                await client.send(
+                    new GetQueueAttributesCommand({
+                        QueueUrl: url,
+                        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                    }),
+                )
+            ).Attributes;
+        assert.deepStrictEqual(await counts(), {
+            ApproximateNumberOfMessages: "3",
+            ApproximateNumberOfMessagesNotVisible: "0",
+        });
+
+        const receive = (max: number) =>
+            client.send(
+                new ReceiveMessageCommand({
+                    QueueUrl: url,
+                    MaxNumberOfMessages: max,
+                    VisibilityTimeout: 30,
+                    MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+                }),
+            );
+        const first = (await receive(2)).Messages ?? [];
+        assert.deepStrictEqual(
+            first.map((m) => [m.Body, m.Attributes]),
+            [
+                ["one", { ApproximateReceiveCount: "1", SentTimestamp: String(sentAt) }],
+                ["two", { ApproximateReceiveCount: "1", SentTimestamp: String(sentAt) }],
+            ],
+        );
+        assert.deepStrictEqual(await counts(), {
+            ApproximateNumberOfMessages: "1",
+            ApproximateNumberOfMessagesNotVisible: "2",
+        });
+        now += 5_000;
+        assert.deepStrictEqual(
+            ((await receive(10)).Messages ?? []).map((m) => m.Body),
+            ["three"],
+        );
+        assert.strictEqual((await receive(10)).Messages, undefined, "everything is in flight");
+
+        now += 24_999;
+        assert.strictEqual((await receive(10)).Messages, undefined, "one millisecond before the timeout ends");
+        now += 1; // the first two come back; "three", received 5 s later, is still hidden
+        const again = (await receive(10)).Messages ?? [];
+        assert.deepStrictEqual(
+            again.map((m) => [m.Body, m.Attributes?.ApproximateReceiveCount, m.MessageId]),
+            first.map((m) => [m.Body, "2", m.MessageId]),
+        );
+        assert.notStrictEqual(again[0].ReceiptHandle, first[0].ReceiptHandle);
+
+        // The handle of the earlier receive no longer deletes (SQS: the call succeeds, the message stays).
+        await client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: first[0].ReceiptHandle }));
+        assert.deepStrictEqual(
+            sqs.messages(url).map((m) => m.body),
+            ["one", "two", "three"],
+        );
+        await client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: again[0].ReceiptHandle }));
+        await client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: again[0].ReceiptHandle }));
+        assert.deepStrictEqual(
+            sqs.messages(url).map((m) => [m.body, m.receiveCount, m.visible]),
+            [
+                ["two", 2, false],
+                ["three", 1, false],
+            ],
+        );
+
+        // Visibility 0 releases a message at once; a stale handle or a message no longer in flight is refused.
+        await client.send(
+            new ChangeMessageVisibilityCommand({
+                QueueUrl: url,
+                ReceiptHandle: again[1].ReceiptHandle,
+                VisibilityTimeout: 0,
+            }),
+        );
+        const stale = await rejection(
+            client.send(
+                new ChangeMessageVisibilityCommand({
+                    QueueUrl: url,
+                    ReceiptHandle: first[1].ReceiptHandle,
+                    VisibilityTimeout: 60,
+                }),
+            ),
+        );
+        assert.deepStrictEqual(
+            [stale.name, stale.message],
+            [
+                "InvalidParameterValue",
+                `Value ${first[1].ReceiptHandle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
+            ],
+        );
+        const notInFlight = await rejection(
+            client.send(
+                new ChangeMessageVisibilityCommand({
+                    QueueUrl: url,
+                    ReceiptHandle: again[1].ReceiptHandle,
+                    VisibilityTimeout: 60,
+                }),
+            ),
+        );
+        assert.deepStrictEqual([notInFlight.name, notInFlight.$metadata.httpStatusCode], ["MessageNotInflight", 400]);
+        const third = (await receive(10)).Messages ?? [];
+        assert.deepStrictEqual(
+            third.map((m) => [m.Body, m.Attributes?.ApproximateReceiveCount]),
+            [["two", "3"]],
+        );
+    });
+
+    it("delays, expires after the retention period, and answers a long poll as soon as a message arrives", async () => {
+        const { url } = sqs.createQueue(ACCOUNT, REGION, "loader-failures", { MessageRetentionPeriod: "60" });
+        await client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "later", DelaySeconds: 10 }));
+        const delayed = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["All"] }));
+        assert.deepStrictEqual(
+            [
+                delayed.Attributes?.ApproximateNumberOfMessagesDelayed,
+                delayed.Attributes?.ApproximateNumberOfMessages,
+                delayed.Attributes?.QueueArn,
+                delayed.Attributes?.VisibilityTimeout,
+                delayed.Attributes?.MessageRetentionPeriod,
+                delayed.Attributes?.Policy,
+            ],
+            ["1", "0", `arn:aws:sqs:${REGION}:${ACCOUNT}:loader-failures`, "30", "60", undefined],
+        );
+        assert.strictEqual((await client.send(new ReceiveMessageCommand({ QueueUrl: url }))).Messages, undefined);
+        now += 10_000;
+        const later = await client.send(new ReceiveMessageCommand({ QueueUrl: url, VisibilityTimeout: 0 }));
+        assert.deepStrictEqual(
+            later.Messages?.map((m) => m.Body),
+            ["later"],
+        );
+        now += 60_001;
+        assert.deepStrictEqual(sqs.messages(url), [], "older than MessageRetentionPeriod");
+
+        // A long poll on an empty queue returns empty once the stand-in's cap passes...
+        const idle = await client.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }));
+        assert.strictEqual(idle.Messages, undefined);
+        // ...and returns a message sent while it waits (here as Lambda's destination would send it).
+        const polling = client.send(
+            new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20, MessageSystemAttributeNames: ["All"] }),
+        );
+        await sqs.whenPolling(url);
+        const id = sqs.sendMessage(url, '{"late":true}', "AROALOCAL:central-waf-logs-loader");
+        const answered = (await polling).Messages ?? [];
+        assert.deepStrictEqual(
+            answered.map((m) => [m.MessageId, m.Body, m.Attributes]),
+            [
+                [
+                    id,
+                    '{"late":true}',
+                    {
+                        ApproximateReceiveCount: "1",
+                        ApproximateFirstReceiveTimestamp: String(now),
+                        SenderId: "AROALOCAL:central-waf-logs-loader",
+                        SentTimestamp: String(now),
+                    },
+                ],
+            ],
+        );
+    });
+
+    it("refuses what SQS refuses, with the SDK's exception names and SQS's texts", async () => {
+        const { url } = sqs.createQueue(ACCOUNT, REGION, "limits", { MaximumMessageSize: "1024" });
+        const west = loopbackOnly(new SQSClient({ region: "eu-west-1", credentials, endpoint: sqs.url }));
+        const cases: Array<[string, () => Promise<unknown>, string, string]> = [
+            [
+                "unknown queue",
+                () => client.send(new ReceiveMessageCommand({ QueueUrl: `${sqs.url}/${ACCOUNT}/nope` })),
+                "QueueDoesNotExist",
+                "The specified queue does not exist.",
+            ],
+            [
+                "queue of another Region",
+                () => west.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "x" })),
+                "QueueDoesNotExist",
+                "The specified queue does not exist.",
+            ],
+            [
+                "11 messages",
+                () => client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 11 })),
+                "InvalidParameterValue",
+                "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.",
+            ],
+            [
+                "visibility above 12 hours",
+                () => client.send(new ReceiveMessageCommand({ QueueUrl: url, VisibilityTimeout: 43_201 })),
+                "InvalidParameterValue",
+                "Value 43201 for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.",
+            ],
+            [
+                "wait above 20 s",
+                () => client.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 21 })),
+                "InvalidParameterValue",
+                "Value 21 for parameter WaitTimeSeconds is invalid. Reason: Must be between 0 and 20, if provided.",
+            ],
+            [
+                "forged receipt handle",
+                () => client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: "forged" })),
+                "ReceiptHandleIsInvalid",
+                'The input receipt handle "forged" is not a valid receipt handle.',
+            ],
+            [
+                "body over MaximumMessageSize",
+                () => client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "é".repeat(513) })),
+                "InvalidParameterValue",
+                "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.",
+            ],
+            [
+                "a NUL in the body",
+                () => client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "a\u0000b" })),
+                "InvalidMessageContents",
+                "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+            ],
+            [
+                "a lone surrogate in the body",
+                () => client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "a\uD800" })),
+                "InvalidMessageContents",
+                "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+            ],
+            [
+                "empty body",
+                () => client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "" })),
+                "MissingParameter",
+                "The request must contain the parameter MessageBody.",
+            ],
+            [
+                "unknown attribute",
+                () => client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["Colour" as any] })),
+                "InvalidAttributeName",
+                "Unknown Attribute Colour.",
+            ],
+            [
+                "bad queue name",
+                () => client.send(new CreateQueueCommand({ QueueName: "no spaces" })),
+                "InvalidParameterValue",
+                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
+            ],
+            [
+                "same name, other attributes",
+                () =>
+                    client.send(
+                        new CreateQueueCommand({ QueueName: "limits", Attributes: { MaximumMessageSize: "2048" } }),
+                    ),
+                "QueueNameExists",
+                "A queue already exists with the same name and a different value for attribute MaximumMessageSize",
+            ],
+            [
+                "attribute out of range",
+                () =>
+                    client.send(
+                        new CreateQueueCommand({ QueueName: "ranges", Attributes: { VisibilityTimeout: "43201" } }),
+                    ),
+                "InvalidAttributeValue",
+                "Invalid value for the parameter VisibilityTimeout.",
+            ],
+            [
+                "an operation the stand-in lacks",
+                () =>
+                    client.send(
+                        new SendMessageBatchCommand({ QueueUrl: url, Entries: [{ Id: "1", MessageBody: "x" }] }),
+                    ),
+                "UnknownOperationException",
+                "The stand-in does not implement AmazonSQS.SendMessageBatch.",
+            ],
+        ];
+        const outcomes = [];
+        for (const [, call] of cases) {
+            const err = await rejection(call());
+            outcomes.push([err.name, err.message]);
+        }
+        assert.deepStrictEqual(
+            outcomes,
+            cases.map(([, , name, message]) => [name, message]),
+        );
+        west.destroy();
+        assert.deepStrictEqual(sqs.messages(url), []);
+        // The exact limit is accepted: 512 two-byte characters are 1024 bytes.
+        await client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "é".repeat(512) }));
+        assert.strictEqual(sqs.messages(url).length, 1);
+    });
+
+    it("refuses unsigned requests and requests signed for another service; the seeding API says what is wrong", async () => {
+        const target = { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.ListQueues" };
+        assert.deepStrictEqual(await rawPost(sqs.url, target, "{}"), {
+            status: 403,
+            body: {
+                __type: "com.amazon.coral.service#MissingAuthenticationTokenException",
+                message: "Request is missing Authentication Token",
+            },
+        });
+        const foreign = `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261127/${REGION}/lambda/aws4_request, SignedHeaders=host, Signature=00`;
+        assert.deepStrictEqual(await rawPost(sqs.url, { ...target, authorization: foreign }, "{}"), {
+            status: 403,
+            body: {
+                __type: "com.amazon.coral.service#InvalidSignatureException",
+                message: "Credential should be scoped to correct service: 'sqs'. ",
+            },
+        });
+        sqs.createQueue(ACCOUNT, REGION, "regional");
+        assert.throws(
+            () => sqs.createQueue(ACCOUNT, "eu-west-1", "regional"),
+            /^Error: Queue regional of account 111111111111 already exists in us-east-1; start one SQS stand-in per Region to have it in eu-west-1 too\.$/,
+        );
+        assert.throws(
+            () => sqs.createQueue(ACCOUNT, REGION, "bad/name"),
+            /^Error: InvalidParameterValue: Can only include alphanumeric characters, hyphens, or underscores\. 1 to 80 in length$/,
+        );
+        assert.throws(
+            () => sqs.messages(`${sqs.url}/${ACCOUNT}/absent`),
+            /^Error: QueueDoesNotExist: The specified queue does not exist\.$/,
+        );
+        assert.throws(
+            () => sqs.urlOf("arn:aws:sqs:us-east-1:111111111111:absent"),
+            /^Error: No queue with ARN arn:aws:sqs:us-east-1:111111111111:absent in this SQS stand-in\.$/,
+        );
+    });
+});
+
+describe("Lambda on-failure record", () => {
+    it("has the documented shape, keys in Lambda's order, the ARN qualified with the executed version", () => {
+        const record = onFailureRecord({
+            requestId: "e4b46cbf-b738-xmpl-8880-a18cdf61200e",
+            functionArn: "arn:aws:lambda:us-east-1:111111111111:function:central-waf-logs-loader",
+            approximateInvokeCount: 3,
+            requestPayload: { Records: [{ s3: { object: { key: "a+b.gz" } } }] },
+            responsePayload: {
+                errorType: "Error",
+                errorMessage: "Transient: cluster unavailable",
+                trace: ["Error: Transient: cluster unavailable"],
+            },
+            timestamp: new Date(Date.UTC(2026, 10, 27, 18, 16, 5, 568)),
+        });
+        assert.strictEqual(
+            JSON.stringify(record),
+            JSON.stringify({
+                version: "1.0",
+                timestamp: "2026-11-27T18:16:05.568Z",
+                requestContext: {
+                    requestId: "e4b46cbf-b738-xmpl-8880-a18cdf61200e",
+                    functionArn: "arn:aws:lambda:us-east-1:111111111111:function:central-waf-logs-loader:$LATEST",
+                    condition: "RetriesExhausted",
+                    approximateInvokeCount: 3,
+                },
+                requestPayload: { Records: [{ s3: { object: { key: "a+b.gz" } } }] },
+                responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+                responsePayload: {
+                    errorType: "Error",
+                    errorMessage: "Transient: cluster unavailable",
+                    trace: ["Error: Transient: cluster unavailable"],
+                },
+            }),
+        );
+    });
+});
