@@ -5,6 +5,7 @@
  */
 import * as assert from "assert";
 import * as http from "http";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import {
     ChangeMessageVisibilityCommand,
     CreateQueueCommand,
@@ -16,8 +17,12 @@ import {
     SendMessageBatchCommand,
     SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { LOOPBACK_CREDENTIALS } from "../tools/deployedCode";
+import { ANALYTICS_DDL_FUNCTION } from "../names";
+import { startAthenaServer } from "../tools/athenaServer";
+import { LOOPBACK_CREDENTIALS, deployedHandler, loadHandler } from "../tools/deployedCode";
+import { LambdaContext, errorPayload, startLambdaServer } from "../tools/lambdaServer";
 import { SqsServer, onFailureRecord, startSqsServer } from "../tools/sqsServer";
+import { committedRun, only } from "./support/program";
 
 const REGION = "us-east-1";
 const ACCOUNT = "111111111111";
@@ -465,5 +470,469 @@ describe("Lambda on-failure record", () => {
                 },
             }),
         );
+    });
+
+    it("reports thrown values as the Node.js runtime does: Errors by name, message and stack; anything else by type", () => {
+        const tagged = Object.assign(new Error("line 3 is not a WAF record"), { name: "InvalidRecord" });
+        const payload = errorPayload(tagged);
+        assert.deepStrictEqual(
+            [payload.errorType, payload.errorMessage, payload.trace?.[0]],
+            ["InvalidRecord", "line 3 is not a WAF record", "InvalidRecord: line 3 is not a WAF record"],
+        );
+        assert.deepStrictEqual(errorPayload("plain text"), {
+            errorType: "string",
+            errorMessage: "plain text",
+            trace: [],
+        });
+        assert.deepStrictEqual(errorPayload(42), { errorType: "number", errorMessage: "42", trace: [] });
+        assert.deepStrictEqual(errorPayload(undefined), {
+            errorType: "handled",
+            errorMessage:
+                "callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack",
+        });
+    });
+});
+/**
+ * Lambda code as the deployment archive holds it: a module exporting `handler`. Its module state
+ * lives as long as the loaded module, like a warm execution environment's, which lets an event
+ * fail its first two attempts and pass the third.
+ */
+const DEPLOYED_SOURCE = `
+let attempts = 0;
+exports.handler = async (event) => {
+    attempts++;
+    const seenBefore = Array.isArray(event.seen) ? event.seen.length : 0;
+    event.seen = [...(event.seen || []), "touched"];
+    if (event.fail === "always" || (event.fail === "twice" && attempts <= 2)) {
+        throw new Error("Transient: cluster unavailable");
+    }
+    if (event.fail === "hang") await new Promise(() => {});
+    return { ok: true, seenBefore, region: process.env.AWS_REGION };
+};`;
+
+describe("Lambda stand-in (Invoke, REST-JSON with the unmodified SDK client)", () => {
+    let sqs: SqsServer;
+    let dlq: string;
+
+    before(async () => {
+        sqs = await startSqsServer({ accountId: ACCOUNT });
+        dlq = sqs.createQueue(ACCOUNT, REGION, "central-waf-logs-loader-failures").url;
+    });
+    after(() => sqs.close());
+
+    const deployed = () => loadHandler(DEPLOYED_SOURCE, { AWS_REGION: REGION });
+
+    it("is reached through AWS_ENDPOINT_URL_LAMBDA; a synchronous invoke returns the handler's value with the context Lambda gives", async () => {
+        const lambda = await startLambdaServer({ accountId: ACCOUNT, region: REGION });
+        let context: LambdaContext | undefined;
+        let remaining = -1;
+        const arn = lambda.register(
+            "central-waf-logs-replay-probe",
+            async (event, ctx) => {
+                context = ctx;
+                remaining = ctx.getRemainingTimeInMillis();
+                return { echo: event };
+            },
+            { timeoutSeconds: 60, memorySize: 256 },
+        );
+        try {
+            const out = await withEnv("AWS_ENDPOINT_URL_LAMBDA", lambda.url, async () => {
+                const client = loopbackOnly(new LambdaClient({ region: REGION, credentials }));
+                try {
+                    return await client.send(
+                        new InvokeCommand({
+                            FunctionName: "central-waf-logs-replay-probe",
+                            Payload: JSON.stringify({ a: [1, "x"] }),
+                        }),
+                    );
+                } finally {
+                    client.destroy();
+                }
+            });
+            assert.deepStrictEqual(
+                [out.StatusCode, out.FunctionError, out.ExecutedVersion, Buffer.from(out.Payload!).toString()],
+                [200, undefined, "$LATEST", '{"echo":{"a":[1,"x"]}}'],
+            );
+            assert.strictEqual(arn, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:central-waf-logs-replay-probe`);
+            assert.deepStrictEqual(
+                [context?.functionName, context?.invokedFunctionArn, context?.memoryLimitInMB, context?.awsRequestId],
+                ["central-waf-logs-replay-probe", arn, "256", lambda.attempts[0].requestId],
+            );
+            assert.ok(remaining > 0 && remaining <= 60_000, `remaining time ${remaining} within the 60 s timeout`);
+            assert.deepStrictEqual(
+                lambda.attempts.map((a) => [a.functionName, a.invocationType, a.attempt, a.outcome]),
+                [["central-waf-logs-replay-probe", "RequestResponse", 1, "success"]],
+            );
+        } finally {
+            await lambda.close();
+        }
+    });
+
+    it("answers a throw or a timeout with X-Amz-Function-Error: Unhandled and the runtime's payload, and a log tail on request", async () => {
+        const lambda = await startLambdaServer({ accountId: ACCOUNT, region: REGION });
+        lambda.register("flaky", deployed());
+        lambda.register("slow", deployed(), { timeoutSeconds: 0.05 });
+        const client = loopbackOnly(new LambdaClient({ region: REGION, credentials, endpoint: lambda.url }));
+        try {
+            const failed = await client.send(
+                new InvokeCommand({
+                    FunctionName: "flaky",
+                    Payload: JSON.stringify({ fail: "always" }),
+                    LogType: "Tail",
+                }),
+            );
+            const error = JSON.parse(Buffer.from(failed.Payload!).toString());
+            assert.deepStrictEqual(
+                [failed.StatusCode, failed.FunctionError, error.errorType, error.errorMessage, error.trace[0]],
+                [200, "Unhandled", "Error", "Transient: cluster unavailable", "Error: Transient: cluster unavailable"],
+            );
+            const requestId = lambda.attempts[0].requestId;
+            assert.deepStrictEqual(Buffer.from(failed.LogResult!, "base64").toString().split("\n").slice(0, 2), [
+                `START RequestId: ${requestId} Version: $LATEST`,
+                `END RequestId: ${requestId}`,
+            ]);
+
+            const timedOut = await client.send(
+                new InvokeCommand({ FunctionName: "slow", Payload: JSON.stringify({ fail: "hang" }) }),
+            );
+            assert.deepStrictEqual(
+                [timedOut.FunctionError, JSON.parse(Buffer.from(timedOut.Payload!).toString())],
+                [
+                    "Unhandled",
+                    {
+                        errorType: "Sandbox.Timedout",
+                        errorMessage: `RequestId: ${lambda.attempts[1].requestId} Error: Task timed out after 0.05 seconds`,
+                    },
+                ],
+            );
+            assert.deepStrictEqual(
+                lambda.attempts.map((a) => [a.functionName, a.outcome]),
+                [
+                    ["flaky", "error"],
+                    ["slow", "timeout"],
+                ],
+            );
+        } finally {
+            client.destroy();
+            await lambda.close();
+        }
+    });
+
+    it("retries a failing asynchronous invocation twice with the original event, then sends Lambda's on-failure record to the queue", async () => {
+        const lambda = await startLambdaServer({
+            accountId: ACCOUNT,
+            region: REGION,
+            sqs,
+            onFailure: (name) => (name === "central-waf-logs-loader" ? dlq : undefined),
+        });
+        const arn = lambda.register("central-waf-logs-loader", deployed());
+        const client = loopbackOnly(new LambdaClient({ region: REGION, credentials, endpoint: lambda.url }));
+        const sqsClient = loopbackOnly(new SQSClient({ region: REGION, credentials, endpoint: sqs.url }));
+        try {
+            const event = { Records: [{ s3: { object: { key: "111111111111/us-east-1/x.gz" } } }], fail: "always" };
+            const accepted = await client.send(
+                new InvokeCommand({ FunctionName: arn, InvocationType: "Event", Payload: JSON.stringify(event) }),
+            );
+            assert.deepStrictEqual([accepted.StatusCode, accepted.Payload?.length ?? 0], [202, 0]);
+            await lambda.settle();
+
+            const requestId = lambda.attempts[0].requestId;
+            assert.deepStrictEqual(
+                lambda.attempts.map((a) => [a.requestId, a.invocationType, a.attempt, a.outcome]),
+                [
+                    [requestId, "Event", 1, "error"],
+                    [requestId, "Event", 2, "error"],
+                    [requestId, "Event", 3, "error"],
+                ],
+            );
+            const received = await sqsClient.send(
+                new ReceiveMessageCommand({
+                    QueueUrl: dlq,
+                    MaxNumberOfMessages: 10,
+                    MessageSystemAttributeNames: ["SenderId"],
+                }),
+            );
+            assert.strictEqual(received.Messages?.length, 1);
+            assert.strictEqual(received.Messages[0].Attributes?.SenderId, "AROALOCAL:central-waf-logs-loader");
+            const record = JSON.parse(received.Messages[0].Body!);
+            const lastError = lambda.attempts[2].error!;
+            assert.deepStrictEqual(
+                record,
+                onFailureRecord({
+                    requestId,
+                    functionArn: arn,
+                    approximateInvokeCount: 3,
+                    requestPayload: event,
+                    responsePayload: lastError,
+                    timestamp: new Date(record.timestamp),
+                }),
+            );
+            assert.deepStrictEqual(
+                [lastError.errorType, lastError.errorMessage],
+                ["Error", "Transient: cluster unavailable"],
+            );
+            assert.deepStrictEqual(
+                lambda.failedEvents.map((f) => [f.functionName, f.queueUrl, f.deliveryError]),
+                [["central-waf-logs-loader", dlq, undefined]],
+            );
+            await sqsClient.send(
+                new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: received.Messages[0].ReceiptHandle }),
+            );
+        } finally {
+            client.destroy();
+            sqsClient.destroy();
+            await lambda.close();
+        }
+    });
+
+    it("stops retrying once an attempt succeeds; with no retries configured or no destination, the record is sent once or discarded", async () => {
+        const onceFailures = sqs.createQueue(ACCOUNT, REGION, "once-failures").url;
+        const lambda = await startLambdaServer({
+            accountId: ACCOUNT,
+            region: REGION,
+            sqs,
+            onFailure: (name) => (name === "once" ? onceFailures : undefined),
+        });
+        // Each attempt gets the original event, though the handler mutates the one it receives.
+        const seenByRecovers: unknown[] = [];
+        const recovers = deployed();
+        lambda.register("recovers", async (event) => {
+            seenByRecovers.push(structuredClone(event));
+            return recovers(event);
+        });
+        lambda.register("once", deployed(), { maximumRetryAttempts: 0 });
+        lambda.register("nowhere", deployed());
+        const client = loopbackOnly(new LambdaClient({ region: REGION, credentials, endpoint: lambda.url }));
+        try {
+            const send = (name: string, fail: string) =>
+                client.send(
+                    new InvokeCommand({
+                        FunctionName: name,
+                        InvocationType: "Event",
+                        Payload: JSON.stringify({ fail }),
+                    }),
+                );
+            await send("recovers", "twice");
+            await send("once", "always");
+            await send("nowhere", "always");
+            await lambda.settle();
+            // Asynchronous invocations interleave; each function's attempts are in order.
+            const attemptsOf = (name: string) =>
+                lambda.attempts.filter((a) => a.functionName === name).map((a) => `${a.attempt}:${a.outcome}`);
+            assert.deepStrictEqual(["recovers", "once", "nowhere"].map(attemptsOf), [
+                ["1:error", "2:error", "3:success"],
+                ["1:error"],
+                ["1:error", "2:error", "3:error"],
+            ]);
+            assert.deepStrictEqual(seenByRecovers, [{ fail: "twice" }, { fail: "twice" }, { fail: "twice" }]);
+            assert.deepStrictEqual(
+                lambda.failedEvents
+                    .map((f) => [f.functionName, f.record.requestContext.approximateInvokeCount, f.queueUrl])
+                    .sort(),
+                [
+                    ["nowhere", 3, undefined],
+                    ["once", 1, onceFailures],
+                ],
+            );
+            assert.deepStrictEqual(
+                sqs.messages(onceFailures).map((m) => JSON.parse(m.body).requestContext.functionArn),
+                [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:once:$LATEST`],
+            );
+        } finally {
+            client.destroy();
+            await lambda.close();
+        }
+    });
+
+    it("counts a record the queue refuses as a delivery failure, as Lambda's DestinationDeliveryFailures does", async () => {
+        const small = sqs.createQueue(ACCOUNT, REGION, "small-destination", { MaximumMessageSize: "1024" }).url;
+        const lambda = await startLambdaServer({
+            accountId: ACCOUNT,
+            region: REGION,
+            sqs,
+            onFailure: () => small,
+            retries: 0,
+        });
+        lambda.register("big-events", deployed());
+        const client = loopbackOnly(new LambdaClient({ region: REGION, credentials, endpoint: lambda.url }));
+        try {
+            await client.send(
+                new InvokeCommand({
+                    FunctionName: "big-events",
+                    InvocationType: "Event",
+                    Payload: JSON.stringify({ fail: "always", padding: "x".repeat(2000) }),
+                }),
+            );
+            await lambda.settle();
+            assert.deepStrictEqual(
+                lambda.failedEvents.map((f) => [f.queueUrl, f.deliveryError]),
+                [
+                    [
+                        small,
+                        "InvalidParameterValue: One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.",
+                    ],
+                ],
+            );
+            assert.deepStrictEqual(sqs.messages(small), []);
+        } finally {
+            client.destroy();
+            await lambda.close();
+        }
+    });
+
+    it("refuses unknown functions, other versions, bad payloads and oversized events as Lambda does; DryRun runs nothing", async () => {
+        const lambda = await startLambdaServer({ accountId: ACCOUNT, region: REGION });
+        const arn = lambda.register("central-waf-logs-copier", deployed());
+        const client = loopbackOnly(new LambdaClient({ region: REGION, credentials, endpoint: lambda.url }));
+        const west = loopbackOnly(new LambdaClient({ region: "eu-west-1", credentials, endpoint: lambda.url }));
+        try {
+            const invoke = (input: ConstructorParameters<typeof InvokeCommand>[0], via = client) =>
+                via.send(new InvokeCommand(input));
+            const dry = await invoke({
+                FunctionName: "central-waf-logs-copier",
+                InvocationType: "DryRun",
+                Payload: "{}",
+            });
+            assert.deepStrictEqual([dry.StatusCode, lambda.attempts.length], [204, 0]);
+            for (const name of [
+                arn,
+                `${ACCOUNT}:function:central-waf-logs-copier`,
+                "central-waf-logs-copier:$LATEST",
+            ]) {
+                const ok = await invoke({ FunctionName: name, Payload: "{}" });
+                assert.deepStrictEqual(JSON.parse(Buffer.from(ok.Payload!).toString()), {
+                    ok: true,
+                    seenBefore: 0,
+                    region: REGION,
+                });
+            }
+            const empty = await invoke({ FunctionName: arn });
+            assert.strictEqual(
+                Buffer.from(empty.Payload!).toString(),
+                `{"ok":true,"seenBefore":0,"region":"${REGION}"}`,
+            );
+
+            const cases: Array<[() => Promise<unknown>, string, number, string]> = [
+                [
+                    () => invoke({ FunctionName: "nope" }),
+                    "ResourceNotFoundException",
+                    404,
+                    `Function not found: arn:aws:lambda:${REGION}:${ACCOUNT}:function:nope`,
+                ],
+                [
+                    () => invoke({ FunctionName: "central-waf-logs-copier", Qualifier: "7" }),
+                    "ResourceNotFoundException",
+                    404,
+                    `Function not found: ${arn}:7`,
+                ],
+                [
+                    () => invoke({ FunctionName: "central-waf-logs-copier" }, west),
+                    "ResourceNotFoundException",
+                    404,
+                    `Function not found: arn:aws:lambda:eu-west-1:${ACCOUNT}:function:central-waf-logs-copier`,
+                ],
+                [
+                    () => invoke({ FunctionName: "central-waf-logs-copier", Payload: "{not json" }),
+                    "InvalidRequestContentException",
+                    400,
+                    "Could not parse request body into json: Could not parse payload into json: the payload is not valid JSON.",
+                ],
+                [
+                    () =>
+                        invoke({
+                            FunctionName: "central-waf-logs-copier",
+                            InvocationType: "Event",
+                            Payload: JSON.stringify({ pad: "x".repeat(1_048_576) }),
+                        }),
+                    "RequestTooLargeException",
+                    413,
+                    "Request must be smaller than 1048576 bytes for the InvokeFunction operation",
+                ],
+                [
+                    () => invoke({ FunctionName: "bad name!" }),
+                    "ValidationException",
+                    400,
+                    "1 validation error detected: Value 'bad name!' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
+                ],
+            ];
+            const outcomes = [];
+            for (const [call] of cases) {
+                const err = await rejection(call());
+                outcomes.push([err.name, err.$metadata.httpStatusCode, err.message]);
+            }
+            assert.deepStrictEqual(
+                outcomes,
+                cases.map(([, name, status, message]) => [name, status, message]),
+            );
+            assert.strictEqual(lambda.attempts.length, 4, "only the four valid invocations ran");
+            assert.throws(
+                () => lambda.register("arn:aws:lambda:us-east-1:111111111111:function:x:7", deployed()),
+                /^Error: register: "arn:aws:lambda:us-east-1:111111111111:function:x:7" is not a function name or an unqualified function ARN \(arn:aws:lambda:<region>:<account>:function:<name>\)\.$/,
+            );
+            assert.throws(
+                () => lambda.register("x", deployed(), { maximumRetryAttempts: 3 }),
+                /^Error: register: maximumRetryAttempts of x must be 0, 1 or 2 \(Lambda's range\), not 3\.$/,
+            );
+        } finally {
+            client.destroy();
+            west.destroy();
+            await lambda.close();
+        }
+    });
+
+    it("runs the deployed analytics DDL Lambda behind Invoke against the Athena stand-in, and dead-letters its failure", async () => {
+        const run = await committedRun("logging");
+        const athena = await startAthenaServer();
+        const ddlFailures = sqs.createQueue(ACCOUNT, REGION, "analytics-ddl-failures").url;
+        const lambda = await startLambdaServer({
+            accountId: ACCOUNT,
+            region: REGION,
+            sqs,
+            onFailure: () => ddlFailures,
+            retries: 1,
+        });
+        const arn = lambda.register(
+            ANALYTICS_DDL_FUNCTION,
+            await deployedHandler(run, ANALYTICS_DDL_FUNCTION, {
+                AWS_REGION: REGION,
+                AWS_ENDPOINT_URL_ATHENA: athena.url,
+            }),
+            { timeoutSeconds: 300 },
+        );
+        const client = loopbackOnly(new LambdaClient({ region: REGION, credentials, endpoint: lambda.url }));
+        try {
+            const input = only(run, "aws:lambda/invocation:Invocation", "analytics-ddl-apply").inputs.input;
+            const ok = await client.send(new InvokeCommand({ FunctionName: ANALYTICS_DDL_FUNCTION, Payload: input }));
+            assert.deepStrictEqual(
+                JSON.parse(Buffer.from(ok.Payload!).toString()).map((r: any) => r.state),
+                ["SUCCEEDED", "SUCCEEDED"],
+            );
+            athena.failWhen(/CREATE OR REPLACE VIEW/);
+            await client.send(
+                new InvokeCommand({ FunctionName: ANALYTICS_DDL_FUNCTION, InvocationType: "Event", Payload: input }),
+            );
+            await lambda.settle();
+            const records = sqs.messages(ddlFailures).map((m) => JSON.parse(m.body));
+            assert.deepStrictEqual(
+                records.map((r) => [
+                    r.requestContext.functionArn,
+                    r.requestContext.approximateInvokeCount,
+                    r.requestPayload,
+                    r.responsePayload.errorMessage,
+                ]),
+                [
+                    [
+                        `${arn}:$LATEST`,
+                        2,
+                        JSON.parse(input), // Two attempts of two statements after the first run's two: the last attempt's view is q-6.
+                        "Athena failed query q-6 (CREATE OR REPLACE VIEW waf_logs AS): line 1:8: mismatched input",
+                    ],
+                ],
+            );
+        } finally {
+            client.destroy();
+            await lambda.close();
+            await athena.close();
+        }
     });
 });
