@@ -5,6 +5,12 @@
  */
 import * as assert from "assert";
 import * as http from "http";
+import {
+    AthenaClient,
+    GetQueryExecutionCommand,
+    GetQueryResultsCommand,
+    StartQueryExecutionCommand,
+} from "@aws-sdk/client-athena";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import {
     ChangeMessageVisibilityCommand,
@@ -17,6 +23,7 @@ import {
     SendMessageBatchCommand,
     SendMessageCommand,
 } from "@aws-sdk/client-sqs";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { ANALYTICS_DDL_FUNCTION } from "../names";
 import { startAthenaServer } from "../tools/athenaServer";
 import { LOOPBACK_CREDENTIALS, deployedHandler, loadHandler } from "../tools/deployedCode";
@@ -492,6 +499,7 @@ describe("Lambda on-failure record", () => {
         });
     });
 });
+
 /**
  * Lambda code as the deployment archive holds it: a module exporting `handler`. Its module state
  * lives as long as the loaded module, like a warm execution environment's, which lets an event
@@ -933,6 +941,322 @@ describe("Lambda stand-in (Invoke, REST-JSON with the unmodified SDK client)", (
             client.destroy();
             await lambda.close();
             await athena.close();
+        }
+    });
+});
+
+describe("Athena stand-in (AWS JSON 1.1 with the unmodified SDK client)", () => {
+    const rowsOf = (page: any) => page.ResultSet.Rows.map((r: any) => r.Data.map((d: any) => d.VarCharValue ?? null));
+
+    it("is reached through AWS_ENDPOINT_URL_ATHENA; runs queries with their parameters, reports bytes scanned and answers Athena's ResultSet", async () => {
+        const executed: Array<[string, string[]]> = [];
+        const athena = await startAthenaServer({
+            execute: async (sql, params) => {
+                executed.push([sql, params]);
+                return {
+                    columns: ["client_ip", "requests", "ratio", "country"],
+                    rows: [
+                        { client_ip: "203.0.113.66", requests: 6000, ratio: 0.5, country: "NL" },
+                        { client_ip: "203.0.113.77", requests: 600, ratio: 1, country: null },
+                    ],
+                    scannedBytes: 7_549_747,
+                };
+            },
+        });
+        try {
+            await withEnv("AWS_ENDPOINT_URL_ATHENA", athena.url, async () => {
+                const client = loopbackOnly(new AthenaClient({ region: REGION, credentials }));
+                try {
+                    const { QueryExecutionId: id } = await client.send(
+                        new StartQueryExecutionCommand({
+                            QueryString: "SELECT client_ip, requests FROM burst WHERE hour BETWEEN ? AND ? AND n > ?",
+                            WorkGroup: "central-waf-logs",
+                            QueryExecutionContext: { Database: "central_waf_logs" },
+                            ExecutionParameters: ["'2026/11/27/00'", "'2026/11/27/23'", "500"],
+                        }),
+                    );
+                    const early = await rejection(client.send(new GetQueryResultsCommand({ QueryExecutionId: id })));
+                    assert.deepStrictEqual(
+                        [early.name, early.message],
+                        ["InvalidRequestException", "Query has not yet finished. Current state: RUNNING"],
+                    );
+                    const states = [];
+                    let execution;
+                    do {
+                        execution = (await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id })))
+                            .QueryExecution!;
+                        states.push(execution.Status?.State);
+                    } while (execution.Status?.State === "RUNNING");
+                    assert.deepStrictEqual(states, ["RUNNING", "SUCCEEDED"]);
+                    assert.deepStrictEqual(
+                        [
+                            execution.WorkGroup,
+                            execution.ExecutionParameters,
+                            execution.StatementType,
+                            execution.Statistics?.DataScannedInBytes,
+                        ],
+                        ["central-waf-logs", ["'2026/11/27/00'", "'2026/11/27/23'", "500"], "DML", 7_549_747],
+                    );
+                    const page = await client.send(new GetQueryResultsCommand({ QueryExecutionId: id }));
+                    assert.deepStrictEqual(rowsOf(page), [
+                        ["client_ip", "requests", "ratio", "country"],
+                        ["203.0.113.66", "6000", "0.5", "NL"],
+                        ["203.0.113.77", "600", "1", null],
+                    ]);
+                    assert.deepStrictEqual(page.ResultSet?.Rows?.[2].Data?.[3], {}, "NULL is an empty Datum");
+                    assert.deepStrictEqual(
+                        page.ResultSet?.ResultSetMetadata?.ColumnInfo?.map((c) => [c.Name, c.Label, c.Type]),
+                        [
+                            ["client_ip", "client_ip", "varchar"],
+                            ["requests", "requests", "bigint"],
+                            ["ratio", "ratio", "double"],
+                            ["country", "country", "varchar"],
+                        ],
+                    );
+                    assert.strictEqual(page.NextToken, undefined);
+                } finally {
+                    client.destroy();
+                }
+            });
+            assert.deepStrictEqual(executed, [
+                [
+                    "SELECT client_ip, requests FROM burst WHERE hour BETWEEN ? AND ? AND n > ?",
+                    ["'2026/11/27/00'", "'2026/11/27/23'", "500"],
+                ],
+            ]);
+            assert.deepStrictEqual(
+                athena.started.map((q) => [q.id, q.workGroup, q.database, q.executionParameters]),
+                [["q-1", "central-waf-logs", "central_waf_logs", ["'2026/11/27/00'", "'2026/11/27/23'", "500"]]],
+            );
+        } finally {
+            await athena.close();
+        }
+    });
+
+    it("pages results at most 1000 rows at a time, the header row counting in the first page, and refuses bad paging", async () => {
+        const rows = Array.from({ length: 2500 }, (_, i) => ({ n: i }));
+        const athena = await startAthenaServer({ execute: async () => ({ columns: ["n"], rows }) });
+        const client = loopbackOnly(new AthenaClient({ region: REGION, credentials, endpoint: athena.url }));
+        try {
+            const { QueryExecutionId: id } = await client.send(
+                new StartQueryExecutionCommand({ QueryString: "SELECT n FROM t" }),
+            );
+            while (
+                (await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution?.Status
+                    ?.State === "RUNNING"
+            );
+            const pages: string[][][] = [];
+            let token: string | undefined;
+            do {
+                const page = await client.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token }));
+                pages.push(rowsOf(page));
+                token = page.NextToken;
+            } while (token);
+            assert.deepStrictEqual(
+                pages.map((p) => [p.length, p[0][0], p[p.length - 1][0]]),
+                [
+                    [1000, "n", "998"],
+                    [1000, "999", "1998"],
+                    [501, "1999", "2499"],
+                ],
+            );
+            const small = await client.send(new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 2 }));
+            assert.deepStrictEqual(rowsOf(small), [["n"], ["0"]]);
+            const cases: Array<[() => Promise<unknown>, string]> = [
+                [
+                    () => client.send(new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1001 })),
+                    "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000",
+                ],
+                [
+                    () => client.send(new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 0 })),
+                    "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1",
+                ],
+                [
+                    () =>
+                        client.send(
+                            new GetQueryResultsCommand({
+                                QueryExecutionId: id,
+                                NextToken: Buffer.from("q-9:1000").toString("base64"),
+                            }),
+                        ),
+                    "The NextToken is not valid for this query.",
+                ],
+                [
+                    () => client.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: "garbage" })),
+                    "The NextToken is not valid for this query.",
+                ],
+                [
+                    () => client.send(new GetQueryResultsCommand({ QueryExecutionId: "q-404" })),
+                    "QueryExecution q-404 was not found",
+                ],
+            ];
+            const outcomes = [];
+            for (const [call] of cases) {
+                const err = await rejection(call());
+                outcomes.push([err.name, err.message]);
+            }
+            assert.deepStrictEqual(
+                outcomes,
+                cases.map(([, message]) => ["InvalidRequestException", message]),
+            );
+        } finally {
+            client.destroy();
+            await athena.close();
+        }
+    });
+
+    it("fails a query whose execution throws, with the error text as Athena's reason, and keeps ClientRequestToken idempotent", async () => {
+        const athena = await startAthenaServer({
+            execute: async (sql) => {
+                if (sql.includes("missing_table"))
+                    throw new Error("Catalog Error: Table with name missing_table does not exist!");
+                return { columns: ["x"], rows: [{ x: 1 }] };
+            },
+        });
+        const client = loopbackOnly(new AthenaClient({ region: REGION, credentials, endpoint: athena.url }));
+        try {
+            const { QueryExecutionId: id } = await client.send(
+                new StartQueryExecutionCommand({ QueryString: "SELECT * FROM missing_table" }),
+            );
+            let status;
+            do
+                status = (await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution
+                    ?.Status;
+            while (status?.State === "RUNNING");
+            const reason = "Catalog Error: Table with name missing_table does not exist!";
+            assert.deepStrictEqual(
+                [status?.State, status?.StateChangeReason, status?.AthenaError?.ErrorMessage],
+                ["FAILED", reason, reason],
+            );
+            const err = await rejection(client.send(new GetQueryResultsCommand({ QueryExecutionId: id })));
+            assert.deepStrictEqual([err.name, err.message], ["InvalidRequestException", reason]);
+
+            const first = await client.send(
+                new StartQueryExecutionCommand({
+                    QueryString: "SELECT 1",
+                    ClientRequestToken: "detector-2026-11-27T12:05",
+                }),
+            );
+            const again = await client.send(
+                new StartQueryExecutionCommand({
+                    QueryString: "SELECT 1",
+                    ClientRequestToken: "detector-2026-11-27T12:05",
+                }),
+            );
+            assert.strictEqual(again.QueryExecutionId, first.QueryExecutionId);
+            const clash = await rejection(
+                client.send(
+                    new StartQueryExecutionCommand({
+                        QueryString: "SELECT 2",
+                        ClientRequestToken: "detector-2026-11-27T12:05",
+                    }),
+                ),
+            );
+            assert.deepStrictEqual(
+                [clash.name, clash.message],
+                ["InvalidRequestException", "Idempotent parameters do not match"],
+            );
+            assert.deepStrictEqual(
+                athena.started.map((q) => q.sql),
+                ["SELECT * FROM missing_table", "SELECT 1"],
+            );
+        } finally {
+            client.destroy();
+            await athena.close();
+        }
+    });
+
+    it("keeps the DDL behaviour without execute: RUNNING once, then SUCCEEDED with no rows, or FAILED on failWhen", async () => {
+        const athena = await startAthenaServer();
+        const client = loopbackOnly(new AthenaClient({ region: REGION, credentials, endpoint: athena.url }));
+        try {
+            const poll = async (id?: string) => {
+                const states = [];
+                for (let i = 0; i < 2; i++) {
+                    const status = (await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id })))
+                        .QueryExecution?.Status;
+                    states.push([status?.State, status?.StateChangeReason]);
+                }
+                return states;
+            };
+            const ddl = await client.send(
+                new StartQueryExecutionCommand({ QueryString: "CREATE TABLE x (a int)", WorkGroup: "wg" }),
+            );
+            assert.deepStrictEqual(await poll(ddl.QueryExecutionId), [
+                ["RUNNING", undefined],
+                ["SUCCEEDED", undefined],
+            ]);
+            const results = await client.send(new GetQueryResultsCommand({ QueryExecutionId: ddl.QueryExecutionId }));
+            assert.deepStrictEqual(
+                [results.ResultSet?.Rows, results.ResultSet?.ResultSetMetadata?.ColumnInfo],
+                [[], []],
+            );
+            athena.failWhen(/VIEW/);
+            const view = await client.send(
+                new StartQueryExecutionCommand({ QueryString: "CREATE OR REPLACE VIEW v AS SELECT 1" }),
+            );
+            assert.deepStrictEqual(await poll(view.QueryExecutionId), [
+                ["RUNNING", undefined],
+                ["FAILED", "line 1:8: mismatched input"],
+            ]);
+            assert.deepStrictEqual(
+                athena.started.map((q) => [q.id, q.workGroup]),
+                [
+                    ["q-1", "wg"],
+                    ["q-2", undefined],
+                ],
+            );
+            const foreign = `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261127/${REGION}/sqs/aws4_request, SignedHeaders=host, Signature=00`;
+            const refused = await rawPost(
+                athena.url,
+                { "x-amz-target": "AmazonAthena.GetQueryExecution", authorization: foreign },
+                "{}",
+            );
+            assert.deepStrictEqual(refused, {
+                status: 403,
+                body: {
+                    __type: "InvalidSignatureException",
+                    message: "Credential should be scoped to correct service: 'athena'. ",
+                },
+            });
+        } finally {
+            client.destroy();
+            await athena.close();
+        }
+    });
+
+    it("runs on a real engine: DuckDB answering Athena's string parameters", async () => {
+        const instance = await DuckDBInstance.create(":memory:");
+        const connection = await instance.connect();
+        const athena = await startAthenaServer({
+            execute: async (sql, params) => {
+                const reader = await connection.runAndReadAll(sql, params);
+                const rows = reader.getRowObjectsJson() as Record<string, string | number | null>[];
+                return { columns: reader.columnNames(), rows };
+            },
+        });
+        const client = loopbackOnly(new AthenaClient({ region: REGION, credentials, endpoint: athena.url }));
+        try {
+            const { QueryExecutionId: id } = await client.send(
+                new StartQueryExecutionCommand({
+                    QueryString:
+                        "SELECT ip, count(*) AS requests FROM (VALUES ('203.0.113.66'), ('203.0.113.66'), ('198.51.100.1')) t(ip) GROUP BY ip HAVING count(*) >= CAST(? AS INTEGER) ORDER BY ip",
+                    ExecutionParameters: ["2"],
+                }),
+            );
+            while (
+                (await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution?.Status
+                    ?.State === "RUNNING"
+            );
+            const page = await client.send(new GetQueryResultsCommand({ QueryExecutionId: id }));
+            assert.deepStrictEqual(rowsOf(page), [
+                ["ip", "requests"],
+                ["203.0.113.66", "2"],
+            ]);
+        } finally {
+            client.destroy();
+            await athena.close();
+            connection.closeSync();
         }
     });
 });
