@@ -1,63 +1,303 @@
 /**
- * A loopback server speaking the two Athena JSON operations the DDL Lambda uses
- * (StartQueryExecution, GetQueryExecution), so its serialized code runs with the real AWS SDK.
- * Each query reports RUNNING once, then SUCCEEDED, or FAILED when it matches `failWhen`.
+ * A loopback Athena speaking the JSON operations our Lambdas use (StartQueryExecution,
+ * GetQueryExecution, GetQueryResults), so their serialized code runs with the real AWS SDK.
+ * Each query reports RUNNING on its first poll, then SUCCEEDED, or FAILED when it matches
+ * `failWhen`. Given an `execute` callback, queries really run (e.g. on DuckDB over a local copy of
+ * the central layout): a query stays RUNNING until `execute` settles, fails with its error text,
+ * and GetQueryResults pages its rows in Athena's ResultSet shape.
  */
 import * as http from "http";
 import { AddressInfo } from "net";
+import { signingScope } from "./sqsServer";
 
 export interface StartedQuery {
     readonly id: string;
     readonly sql: string;
     readonly workGroup?: string;
     readonly database?: string;
+    readonly catalog?: string;
+    /** The `?` parameters as sent (Athena's ExecutionParameters are strings). */
+    readonly executionParameters?: string[];
+    readonly clientRequestToken?: string;
+}
+
+/** What a query answered: rows keyed by column, the columns in order, and the bytes it read. */
+export interface QueryOutcome {
+    readonly rows: Record<string, string | number | null>[];
+    readonly columns: string[];
+    readonly scannedBytes?: number;
+}
+
+/** Runs a query for real; throwing fails the query with the error's message as Athena's reason. */
+export type ExecuteQuery = (sql: string, executionParameters: string[]) => Promise<QueryOutcome>;
+
+export interface AthenaServerOptions {
+    /** Runs each started query; without it queries succeed with no rows (enough for DDL). */
+    readonly execute?: ExecuteQuery;
 }
 
 export interface AthenaServer {
     readonly url: string;
     readonly started: StartedQuery[];
+    /** Operations received, in order. */
+    readonly calls: string[];
     failWhen(pattern: RegExp | undefined): void;
     close(): Promise<void>;
 }
 
-export async function startAthenaServer(): Promise<AthenaServer> {
+/** Athena's page size limit for GetQueryResults. */
+const MAX_RESULTS = 1000;
+
+interface QueryRun {
+    readonly query: StartedQuery;
+    readonly submittedAt: number;
+    polls: number;
+    settled: boolean;
+    completedAt?: number;
+    outcome?: QueryOutcome;
+    error?: string;
+}
+
+/** An Athena error: its `__type`, message, and Athena's error code where it sends one. */
+class AthenaFault {
+    constructor(
+        readonly type: string,
+        readonly message: string,
+        readonly athenaErrorCode?: string,
+    ) {}
+}
+
+const invalid = (message: string, code?: string) => new AthenaFault("InvalidRequestException", message, code);
+
+/** Athena prints a header row (the column labels) first in the results of a query that selects. */
+function selects(sql: string): boolean {
+    return /^\s*(select|with|values|table)\b/i.test(sql.replace(/^(\s*--[^\n]*\n)+/, ""));
+}
+
+function statementType(sql: string): string {
+    return /^\s*(select|with|values|table|insert|merge|update|delete)\b/i.test(sql) ? "DML" : "DDL";
+}
+
+/** Athena's type name for a column, from its values: bigint, double or varchar. */
+function columnType(values: (string | number | null)[]): string {
+    const present = values.filter((v) => v !== null);
+    if (present.length && present.every((v) => typeof v === "number")) {
+        return present.every((v) => Number.isInteger(v)) ? "bigint" : "double";
+    }
+    return "varchar";
+}
+
+const PRECISION: Record<string, number> = { bigint: 19, double: 17, varchar: 2147483647 };
+
+/** One cell as Athena returns it: text in VarCharValue, or an empty Datum for NULL. */
+function datum(value: string | number | null | undefined): { VarCharValue?: string } {
+    return value === null || value === undefined ? {} : { VarCharValue: String(value) };
+}
+
+export async function startAthenaServer(options: AthenaServerOptions = {}): Promise<AthenaServer> {
     const started: StartedQuery[] = [];
-    const polls = new Map<string, number>();
+    const calls: string[] = [];
+    const runs = new Map<string, QueryRun>();
+    const byToken = new Map<string, QueryRun>();
     let failing: RegExp | undefined;
+
+    const runOf = (id: unknown): QueryRun => {
+        const run = runs.get(String(id));
+        if (!run) throw invalid(`QueryExecution ${String(id)} was not found`, "INVALID_INPUT");
+        return run;
+    };
+
+    /** The state a query is in, given how often it has been polled. */
+    const stateOf = (run: QueryRun): { state: string; reason?: string } => {
+        if (run.polls <= 1) return { state: "RUNNING" };
+        if (failing?.test(run.query.sql)) return { state: "FAILED", reason: "line 1:8: mismatched input" };
+        if (!run.settled) return { state: "RUNNING" };
+        if (run.error !== undefined) return { state: "FAILED", reason: run.error };
+        return { state: "SUCCEEDED" };
+    };
+
+    const startQuery = (body: any) => {
+        if (typeof body.QueryString !== "string" || body.QueryString === "") {
+            throw invalid(
+                "1 validation error detected: Value null at 'queryString' failed to satisfy constraint: Member must not be null",
+                "INVALID_INPUT",
+            );
+        }
+        const parameters = body.ExecutionParameters;
+        if (
+            parameters !== undefined &&
+            (!Array.isArray(parameters) || parameters.some((p: unknown) => typeof p !== "string"))
+        ) {
+            throw invalid("ExecutionParameters must be a list of strings.", "INVALID_INPUT");
+        }
+        const token: string | undefined = body.ClientRequestToken;
+        const previous = token === undefined ? undefined : byToken.get(token);
+        if (previous) {
+            // Idempotency: the same token with the same request is the same execution.
+            const same =
+                previous.query.sql === body.QueryString &&
+                previous.query.workGroup === body.WorkGroup &&
+                JSON.stringify(previous.query.executionParameters) === JSON.stringify(parameters);
+            if (!same) throw invalid("Idempotent parameters do not match", "INVALID_INPUT");
+            return { QueryExecutionId: previous.query.id };
+        }
+        const query: StartedQuery = {
+            id: `q-${started.length + 1}`,
+            sql: body.QueryString,
+            workGroup: body.WorkGroup,
+            database: body.QueryExecutionContext?.Database,
+            catalog: body.QueryExecutionContext?.Catalog,
+            executionParameters: parameters,
+            clientRequestToken: token,
+        };
+        started.push(query);
+        const run: QueryRun = { query, submittedAt: Date.now(), polls: 0, settled: !options.execute };
+        if (!options.execute) run.completedAt = run.submittedAt;
+        runs.set(query.id, run);
+        if (token !== undefined) byToken.set(token, run);
+        if (options.execute) {
+            Promise.resolve()
+                .then(() => options.execute!(query.sql, parameters ?? []))
+                .then(
+                    (outcome) => {
+                        run.outcome = outcome;
+                    },
+                    (err) => {
+                        run.error = String(err?.message ?? err);
+                    },
+                )
+                .finally(() => {
+                    run.settled = true;
+                    run.completedAt = Date.now();
+                });
+        }
+        return { QueryExecutionId: query.id };
+    };
+
+    const getQueryExecution = (body: any) => {
+        const run = runOf(body.QueryExecutionId);
+        run.polls++;
+        const { state, reason } = stateOf(run);
+        const done = state !== "RUNNING";
+        const q = run.query;
+        return {
+            QueryExecution: {
+                QueryExecutionId: q.id,
+                Query: q.sql,
+                StatementType: statementType(q.sql),
+                WorkGroup: q.workGroup ?? "primary",
+                QueryExecutionContext: { Database: q.database, Catalog: q.catalog },
+                ExecutionParameters: q.executionParameters,
+                Status: {
+                    State: state,
+                    StateChangeReason: reason,
+                    SubmissionDateTime: run.submittedAt / 1000,
+                    CompletionDateTime: done && run.completedAt !== undefined ? run.completedAt / 1000 : undefined,
+                    AthenaError:
+                        state === "FAILED" ? { ErrorCategory: 2, Retryable: false, ErrorMessage: reason } : undefined,
+                },
+                Statistics: done
+                    ? {
+                          DataScannedInBytes: run.outcome?.scannedBytes ?? 0,
+                          EngineExecutionTimeInMillis: (run.completedAt ?? run.submittedAt) - run.submittedAt,
+                          TotalExecutionTimeInMillis: (run.completedAt ?? run.submittedAt) - run.submittedAt,
+                      }
+                    : undefined,
+            },
+        };
+    };
+
+    const getQueryResults = (body: any) => {
+        const run = runOf(body.QueryExecutionId);
+        const maxResults = body.MaxResults ?? MAX_RESULTS;
+        if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS) {
+            const bound = maxResults < 1 ? "greater than or equal to 1" : `less than or equal to ${MAX_RESULTS}`;
+            throw invalid(
+                `1 validation error detected: Value '${maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value ${bound}`,
+                "INVALID_INPUT",
+            );
+        }
+        const { state, reason } = stateOf(run);
+        if (state === "RUNNING") throw invalid(`Query has not yet finished. Current state: ${state}`);
+        if (state === "FAILED") throw invalid(reason ?? "Query failed");
+        const outcome = run.outcome ?? { rows: [], columns: [] };
+        const columns = outcome.columns;
+        const header = selects(run.query.sql) && columns.length ? [{ Data: columns.map((c) => datum(c)) }] : [];
+        // The header row is a row of the first page, as in Athena's result file.
+        const all = [...header, ...outcome.rows.map((row) => ({ Data: columns.map((c) => datum(row[c])) }))];
+        let offset = 0;
+        if (body.NextToken !== undefined) {
+            const token = /^([^:]+):(\d+)$/.exec(Buffer.from(String(body.NextToken), "base64").toString("utf8"));
+            if (!token || token[1] !== run.query.id || Number(token[2]) >= all.length) {
+                throw invalid("The NextToken is not valid for this query.", "INVALID_INPUT");
+            }
+            offset = Number(token[2]);
+        }
+        const end = offset + maxResults;
+        return {
+            UpdateCount: 0,
+            ResultSet: {
+                Rows: all.slice(offset, end),
+                ResultSetMetadata: {
+                    ColumnInfo: columns.map((name) => {
+                        const type = columnType(outcome.rows.map((row) => row[name] ?? null));
+                        return {
+                            CatalogName: "hive",
+                            SchemaName: "",
+                            TableName: "",
+                            Name: name,
+                            Label: name,
+                            Type: type,
+                            Precision: PRECISION[type],
+                            Scale: 0,
+                            Nullable: "UNKNOWN",
+                            CaseSensitive: type === "varchar",
+                        };
+                    }),
+                },
+            },
+            NextToken: end < all.length ? Buffer.from(`${run.query.id}:${end}`).toString("base64") : undefined,
+        };
+    };
+
+    const operations: Record<string, (body: any) => unknown> = {
+        StartQueryExecution: startQuery,
+        GetQueryExecution: getQueryExecution,
+        GetQueryResults: getQueryResults,
+    };
+
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
-            const body = JSON.parse(Buffer.concat(chunks).toString() || "{}");
-            const operation = String(req.headers["x-amz-target"] ?? "")
-                .split(".")
-                .pop();
             const reply = (status: number, payload: unknown) => {
                 res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
                 res.end(JSON.stringify(payload));
             };
-            if (operation === "StartQueryExecution") {
-                const id = `q-${started.length + 1}`;
-                started.push({
-                    id,
-                    sql: body.QueryString,
-                    workGroup: body.WorkGroup,
-                    database: body.QueryExecutionContext?.Database,
-                });
-                return reply(200, { QueryExecutionId: id });
-            }
-            if (operation === "GetQueryExecution") {
-                const query = started.find((q) => q.id === body.QueryExecutionId);
-                if (!query) return reply(400, { __type: "InvalidRequestException", Message: "unknown query" });
-                const count = (polls.get(query.id) ?? 0) + 1;
-                polls.set(query.id, count);
-                const state = count === 1 ? "RUNNING" : failing?.test(query.sql) ? "FAILED" : "SUCCEEDED";
-                const reason = state === "FAILED" ? "line 1:8: mismatched input" : undefined;
-                return reply(200, {
-                    QueryExecution: { QueryExecutionId: query.id, Status: { State: state, StateChangeReason: reason } },
+            const operation = String(req.headers["x-amz-target"] ?? "")
+                .split(".")
+                .pop();
+            calls.push(String(operation));
+            if (signingScope(req.headers.authorization)?.service !== "athena") {
+                return reply(403, {
+                    __type: "InvalidSignatureException",
+                    message: "Credential should be scoped to correct service: 'athena'. ",
                 });
             }
-            reply(400, { __type: "UnknownOperationException", Message: String(operation) });
+            const handler = operations[String(operation)];
+            if (!handler) return reply(400, { __type: "UnknownOperationException", Message: String(operation) });
+            try {
+                const body = JSON.parse(Buffer.concat(chunks).toString() || "{}");
+                reply(200, handler(body));
+            } catch (err) {
+                if (!(err instanceof AthenaFault)) {
+                    return reply(500, {
+                        __type: "InternalServerException",
+                        Message: String((err as Error)?.message ?? err),
+                    });
+                }
+                reply(400, { __type: err.type, Message: err.message, AthenaErrorCode: err.athenaErrorCode });
+            }
         });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -65,6 +305,7 @@ export async function startAthenaServer(): Promise<AthenaServer> {
     return {
         url: `http://127.0.0.1:${port}`,
         started,
+        calls,
         failWhen(pattern) {
             failing = pattern;
         },
