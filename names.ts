@@ -45,3 +45,31 @@ export const RAW_TABLE = "waf_logs_raw";
 export const ANALYTICS_SCHEDULE_GROUP = `${PROJECT}-analytics`;
 export const ANALYTICS_DDL_FUNCTION = `${PROJECT}-analytics-ddl`;
 export const QUICKSIGHT_DASHBOARD_FUNCTION = `${PROJECT}-quicksight-dashboard`;
+
+/** The response loop, in the logging account: the blocklist tables and the two Lambdas. */
+export const BLOCKLIST_TABLE = `${PROJECT}-blocklist`;
+export const BLOCKLIST_AUDIT_TABLE = `${PROJECT}-blocklist-audit`;
+export const BLOCKLIST_DETECTOR_FUNCTION = `${PROJECT}-blocklist-detector`;
+export const BLOCKLIST_PUBLISHER_FUNCTION = `${PROJECT}-blocklist-publisher`;
+export const BLOCKLIST_OPERATOR_POLICY = `${PROJECT}-blocklist-operator`;
+/** EventBridge Scheduler group of the detection and sync schedules. */
+export const RESPONSE_SCHEDULE_GROUP = `${PROJECT}-response`;
+
+/** The publisher's role: every resource stack's sync role trusts exactly this ARN. */
+export function blocklistPublisherRoleArn(partition: string, loggingAccountId: string): string {
+    return `arn:${partition}:iam::${loggingAccountId}:role/${BLOCKLIST_PUBLISHER_FUNCTION}`;
+}
+
+/** The role the publisher assumes in a resource account to update that Region's IP sets. */
+export function blocklistSyncRoleName(region: string): string {
+    return `${PROJECT}-blocklist-sync-${region}`;
+}
+
+export function blocklistSyncRoleArn(partition: string, accountId: string, region: string): string {
+    return `arn:${partition}:iam::${accountId}:role/${blocklistSyncRoleName(region)}`;
+}
+
+/** The REGIONAL IP sets every resource stack creates and the publisher fills. */
+export const BLOCKLIST_IP_SETS = { ipv4: `${PROJECT}-blocklist-ipv4`, ipv6: `${PROJECT}-blocklist-ipv6` } as const;
+/** The label the blocklist rule adds to matching requests (visible in the WAF logs). */
+export const BLOCKLIST_LABEL = `${PROJECT}:blocklisted`;

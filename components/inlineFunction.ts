@@ -20,6 +20,8 @@ export interface InlineFunctionArgs {
     readonly vpcConfig?: VpcAccess;
     readonly timeoutSec: number;
     readonly memoryMiB: number;
+    /** Concurrent executions reserved (and allowed). Default: unreserved. */
+    readonly reservedConcurrency?: number;
     /** Retention of the function's logs, days. Default 30. */
     readonly logRetentionDays?: number;
 }
@@ -135,6 +137,7 @@ export function inlineFunction(
             runtime: aws.lambda.Runtime.NodeJS22dX,
             timeout: args.timeoutSec,
             memorySize: args.memoryMiB,
+            reservedConcurrentExecutions: args.reservedConcurrency,
             callbackFactory: args.callbackFactory,
             codePathOptions: packagesFor(args.packages),
             environment: { variables: args.environment },

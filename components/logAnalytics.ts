@@ -60,7 +60,10 @@ export function projectionParameters(p: {
     };
 }
 
-/** What running the analytics SQL takes, for the compaction schedule and the DDL function alike. */
+/**
+ * What running the analytics SQL takes: `query` reads (the detector), `compaction` also writes the
+ * compacted table, `ddl` also creates tables (the deploy-time DDL function).
+ */
 export function athenaUserStatements(p: {
     partition: string;
     region: string;
@@ -68,14 +71,19 @@ export function athenaUserStatements(p: {
     bucketArn: string;
     resultsBucketArn: string;
     keyArn: string;
-    ddl: boolean;
+    access: "query" | "compaction" | "ddl";
 }): PolicyStatement[] {
     const glue = (path: string) => `arn:${p.partition}:glue:${p.region}:${p.accountId}:${path}`;
+    const writes = p.access !== "query";
     return [
         {
             Sid: "RunInWorkgroup",
             Effect: "Allow",
-            Action: ["athena:GetQueryExecution", "athena:StartQueryExecution"],
+            Action: [
+                "athena:GetQueryExecution",
+                ...(writes ? [] : ["athena:GetQueryResults"]),
+                "athena:StartQueryExecution",
+            ],
             Resource: `arn:${p.partition}:athena:${p.region}:${p.accountId}:workgroup/${ATHENA_WORKGROUP}`,
         },
         {
@@ -86,8 +94,8 @@ export function athenaUserStatements(p: {
                 "glue:GetPartitions",
                 "glue:GetTable",
                 "glue:GetTables",
-                "glue:UpdateTable",
-                ...(p.ddl ? ["glue:CreateTable"] : []),
+                ...(writes ? ["glue:UpdateTable"] : []),
+                ...(p.access === "ddl" ? ["glue:CreateTable"] : []),
             ],
             Resource: [glue("catalog"), glue(`database/${ATHENA_DATABASE}`), glue(`table/${ATHENA_DATABASE}/*`)],
         },
@@ -97,12 +105,16 @@ export function athenaUserStatements(p: {
             Action: ["s3:GetObject", "s3:ListBucket"],
             Resource: [p.bucketArn, `${p.bucketArn}/*`],
         },
-        {
-            Sid: "WriteCompacted",
-            Effect: "Allow",
-            Action: ["s3:DeleteObject", "s3:PutObject"],
-            Resource: `${p.bucketArn}/${COMPACTED_PREFIX}*`,
-        },
+        ...(writes
+            ? [
+                  {
+                      Sid: "WriteCompacted",
+                      Effect: "Allow" as const,
+                      Action: ["s3:DeleteObject", "s3:PutObject"],
+                      Resource: `${p.bucketArn}/${COMPACTED_PREFIX}*`,
+                  },
+              ]
+            : []),
         {
             Sid: "WriteResults",
             Effect: "Allow",
@@ -219,11 +231,11 @@ export class LogAnalytics extends pulumi.ComponentResource {
             );
         }
 
-        const statements = (ddl: boolean) =>
+        const statements = (access: "compaction" | "ddl") =>
             pulumi
                 .all([args.bucket.arn, this.resultsBucket.arn, args.keyArn])
                 .apply(([bucketArn, resultsBucketArn, keyArn]) =>
-                    athenaUserStatements({ ...args, bucketArn, resultsBucketArn, keyArn, ddl }),
+                    athenaUserStatements({ ...args, bucketArn, resultsBucketArn, keyArn, access }),
                 );
 
         // Deploy-time DDL: the Iceberg table and the view, which Glue's API cannot express. Baked
@@ -241,7 +253,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
                 functionName: ANALYTICS_DDL_FUNCTION,
                 description: "Applies the compacted Iceberg table and the waf_logs view through Athena",
                 role: ddlRole,
-                statements: () => statements(true),
+                statements: () => statements("ddl"),
                 callbackFactory: athenaStatementsCallbackFactory(ddlTemplates),
                 packages: [],
                 environment: { ATHENA_WORKGROUP, ATHENA_DATABASE, COMPACTED_LOCATION: compactedLocation },
@@ -261,7 +273,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.workgroup, database] },
         );
 
-        this.compactionSchedule(name, args, statements(false));
+        this.compactionSchedule(name, args, statements("compaction"));
         if (args.settings.quickSightPrincipalArn) {
             new QuickSightDashboard(
                 `${name}-quicksight`,

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FirehoseSettings, WafSettings } from "../config";
 import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX } from "../layout";
+import { BLOCKLIST_LABEL } from "../names";
 import { policyDocument, serviceTrustPolicy } from "./policyDocuments";
 import { privateBucket } from "./privateBucket";
 
@@ -26,6 +27,15 @@ export interface RegionalWafLoggingArgs {
     readonly stagingExpireAfterDays: number;
     /** Retention of Firehose delivery-error logs. Default 30 days. */
     readonly logRetentionDays?: number;
+    /**
+     * The central blocklist's IP sets, checked first of all rules: `count` labels and counts
+     * matching requests (a dry run), `block` blocks them. Default: no blocklist rule.
+     */
+    readonly blocklist?: {
+        readonly ipv4SetArn: pulumi.Input<string>;
+        readonly ipv6SetArn: pulumi.Input<string>;
+        readonly action: "count" | "block";
+    };
 }
 
 const WAF_LOG_PREFIX = "aws-waf-logs-";
@@ -209,9 +219,30 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
             sampledRequestsEnabled: true,
             metricName,
         });
+        // The blocklist first (a known attacker costs no further evaluation), then the rate limit.
+        const first = args.blocklist ? 1 : 0;
+        const blocklistRules = args.blocklist
+            ? [
+                  {
+                      name: "central-blocklist",
+                      priority: 0,
+                      action: args.blocklist.action === "block" ? { block: {} } : { count: {} },
+                      ruleLabels: [{ name: BLOCKLIST_LABEL }],
+                      statement: {
+                          orStatement: {
+                              statements: [
+                                  { ipSetReferenceStatement: { arn: args.blocklist.ipv4SetArn } },
+                                  { ipSetReferenceStatement: { arn: args.blocklist.ipv6SetArn } },
+                              ],
+                          },
+                      },
+                      visibilityConfig: visibility("central-blocklist"),
+                  },
+              ]
+            : [];
         const managedRules = args.waf.managedRuleGroups.map((group, i) => ({
             name: group,
-            priority: i + 1,
+            priority: first + i + 1,
             overrideAction: { none: {} },
             statement: { managedRuleGroupStatement: { vendorName: "AWS", name: group } },
             visibilityConfig: visibility(group),
@@ -223,10 +254,11 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
                 scope: "REGIONAL",
                 defaultAction: { allow: {} },
                 rules: [
+                    ...blocklistRules,
                     {
-                        // First: a flood is cut before the managed groups spend capacity on it.
+                        // Before the managed groups: a flood is cut before they spend capacity on it.
                         name: "rate-limit-per-client-ip",
-                        priority: 0,
+                        priority: first,
                         action: { block: {} },
                         statement: {
                             rateBasedStatement: {

@@ -5,6 +5,7 @@
  * Every error names the full config key and says how to fix it, so a typo in a stack file fails
  * `pulumi preview` with a sentence a platform engineer can act on.
  */
+import { parseRange } from "../handlers/blocklist";
 import { ConfigReader, isAccountId, isRegion } from "./reader";
 import {
     AnalyticsSettings,
@@ -13,12 +14,14 @@ import {
     DEFAULT_ANALYTICS,
     DEFAULT_CENTRAL_BUCKET,
     DEFAULT_FIREHOSE,
+    DEFAULT_RESPONSE,
     DEFAULT_SEARCH,
     DEFAULT_STAGING_EXPIRE_AFTER_DAYS,
     DEFAULT_WAF,
     FirehoseSettings,
     Protection,
     ResourceAccount,
+    ResponseSettings,
     SearchSettings,
     StackConfig,
     StackRole,
@@ -32,7 +35,7 @@ const WAF_ACTIONS = ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE"];
 
 const COMMON_KEYS = ["role", "accountId", "region", "deploymentRoleArn"];
 const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
-    logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket", "search", "analytics"],
+    logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket", "search", "analytics", "response"],
     resource: [
         ...COMMON_KEYS,
         "loggingStack",
@@ -84,6 +87,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   centralBucket: reader.centralBucket(),
                   search: reader.search(accountId),
                   analytics: reader.analytics(),
+                  response: reader.response(),
               }
             : {
                   ...common,
@@ -426,6 +430,63 @@ class StackConfigReader extends ConfigReader {
                           "use arn:aws:quicksight:<region>:<account-id>:user/default/<name>, or remove the key to skip QuickSight",
                       ),
         });
+    }
+
+    response(): ResponseSettings {
+        const key = "response";
+        const schedule = (v: unknown, at: string) =>
+            typeof v === "string" && /^(cron|rate)\(.+\)$/.test(v)
+                ? v
+                : this.problem(
+                      at,
+                      `${JSON.stringify(v)} is not a schedule expression`,
+                      "use rate(...) or cron(...), e.g. rate(5 minutes)",
+                  );
+        const settings = this.settings(key, DEFAULT_RESPONSE, {
+            mode: (v, at) =>
+                v === "off" || v === "count" || v === "block"
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not a response mode`,
+                          "use off (nothing deployed), count (a dry run: WAF counts and labels matches) or block",
+                      ),
+            threshold: (v, at) => this.checkInteger(at, v, 10, 100_000_000),
+            detectionSchedule: schedule,
+            lookbackMinutes: (v, at) => this.checkInteger(at, v, 10, 180),
+            syncSchedule: schedule,
+            blockMinutes: (v, at) => this.checkInteger(at, v, 5, 43_200),
+            maxBlockMinutes: (v, at) => this.checkInteger(at, v, 5, 43_200),
+            repeatWindowDays: (v, at) => this.checkInteger(at, v, 1, 365),
+            allowlist: (v, at) => {
+                if (!Array.isArray(v)) {
+                    return this.problem(at, "must be a list of CIDR ranges", 'list ranges such as ["203.0.113.0/24"]');
+                }
+                const ranges = v.map((item: unknown, i) => {
+                    const parsed =
+                        typeof item === "string"
+                            ? parseRange(item, false)
+                            : { problem: `${JSON.stringify(item)} is not text` };
+                    return "problem" in parsed
+                        ? this.problem(
+                              `${at}[${i}]`,
+                              parsed.problem,
+                              "write an IP address or a CIDR range such as 203.0.113.0/24",
+                          )
+                        : parsed.cidr;
+                });
+                return ranges.every((r) => r !== undefined) ? (ranges as string[]) : undefined;
+            },
+            maxNewEntriesPerRun: (v, at) => this.checkInteger(at, v, 1, 10_000),
+        });
+        if (settings.maxBlockMinutes < settings.blockMinutes) {
+            this.problem(
+                `${key}.maxBlockMinutes`,
+                `${settings.maxBlockMinutes} is shorter than blockMinutes (${settings.blockMinutes})`,
+                "use at least blockMinutes",
+            );
+        }
+        return settings;
     }
 
     loggingStack(): string {

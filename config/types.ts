@@ -81,12 +81,43 @@ export interface AnalyticsSettings {
     readonly quickSightPrincipalArn?: string;
 }
 
+/** What the response loop does with attackers it finds: nothing, count them in WAF, or block them. */
+export type ResponseMode = "off" | "count" | "block";
+
+/** Central detection of bursts and their blocking in every account and Region. */
+export interface ResponseSettings {
+    /**
+     * `off` (nothing deployed), `count` (a dry run: the WAF rule counts and labels matching
+     * requests) or `block`. Default `count`, so a new installation proves itself before it blocks.
+     */
+    readonly mode: ResponseMode;
+    /** Requests from one client IP in any 5-minute window above which it is blocked. Default 1000. */
+    readonly threshold: number;
+    /** EventBridge Scheduler expression of the detection runs. Default `rate(5 minutes)`. */
+    readonly detectionSchedule: string;
+    /** Each run searches 5-minute windows starting this many minutes ago or later. Default 15. */
+    readonly lookbackMinutes: number;
+    /** Expression of the periodic full sync of the IP sets (besides the sync after each change). Default `rate(5 minutes)`. */
+    readonly syncSchedule: string;
+    /** Minutes of a first block. Default 240. */
+    readonly blockMinutes: number;
+    /** A repeat offender's block doubles each time, up to this many minutes. Default 10080 (7 days). */
+    readonly maxBlockMinutes: number;
+    /** Days a range's history is kept, so a return within them counts as a repeat. Default 30. */
+    readonly repeatWindowDays: number;
+    /** CIDR ranges never blocked: own NAT gateways, partners, health checkers. Default none. */
+    readonly allowlist: readonly string[];
+    /** More new entries than this in one detection run trips the circuit breaker. Default 50. */
+    readonly maxNewEntriesPerRun: number;
+}
+
 export interface LoggingStackConfig extends CommonConfig {
     readonly role: "logging";
     readonly resourceAccounts: readonly ResourceAccount[];
     readonly centralBucket: CentralBucketSettings;
     readonly search: SearchSettings;
     readonly analytics: AnalyticsSettings;
+    readonly response: ResponseSettings;
 }
 
 /** The web ACL of a resource stack. */
@@ -170,6 +201,19 @@ export const DEFAULT_SEARCH: SearchSettings = {
     retentionDays: 30,
     indexPrefix: "waf-logs",
     bulkMaxBytes: 5 * 1024 * 1024,
+};
+
+export const DEFAULT_RESPONSE: ResponseSettings = {
+    mode: "count",
+    threshold: 1000,
+    detectionSchedule: "rate(5 minutes)",
+    lookbackMinutes: 15,
+    syncSchedule: "rate(5 minutes)",
+    blockMinutes: 240,
+    maxBlockMinutes: 10_080,
+    repeatWindowDays: 30,
+    allowlist: [],
+    maxNewEntriesPerRun: 50,
 };
 
 export const DEFAULT_ANALYTICS: AnalyticsSettings = {

@@ -37,7 +37,7 @@ export async function runAthenaQuery(
     now: () => number = Date.now,
 ): Promise<QueryResult> {
     const id = await athena.start(sql, params.map(athenaLiteral));
-    let scannedBytes = 0;
+    let scannedBytes: number;
     for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
         const status = await athena.status(id);
         scannedBytes = status.scannedBytes ?? 0;

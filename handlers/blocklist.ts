@@ -64,9 +64,13 @@ const NARROWEST_PREFIX: Record<AddressFamily, number> = { ipv4: 8, ipv6: 32 };
 
 /**
  * A client IP or CIDR range in the form AWS WAF accepts (network address, explicit prefix), or
- * a sentence saying why it cannot be blocked.
+ * a sentence saying why it cannot be used. Ranges to block must be no broader than /8 (IPv4) or
+ * /32 (IPv6); `guardBreadth: false` lifts that for ranges that protect (the allowlist).
  */
-export function parseRange(text: string): { cidr: string; family: AddressFamily } | { problem: string } {
+export function parseRange(
+    text: string,
+    guardBreadth = true,
+): { cidr: string; family: AddressFamily } | { problem: string } {
     const value = text.trim();
     try {
         if (!value.includes("/")) {
@@ -78,7 +82,7 @@ export function parseRange(text: string): { cidr: string; family: AddressFamily 
         const family: AddressFamily = address.kind() === "ipv4" ? "ipv4" : "ipv6";
         const network =
             family === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(value) : ipaddr.IPv6.networkAddressFromCIDR(value);
-        if (prefix < NARROWEST_PREFIX[family]) {
+        if (guardBreadth && prefix < NARROWEST_PREFIX[family]) {
             return {
                 problem: `${value} is broader than /${NARROWEST_PREFIX[family]}; block narrower ranges (this guard keeps one typo from blocking a continent)`,
             };
@@ -163,10 +167,7 @@ export function applyDetection(
         version: (existing?.version ?? 0) + 1,
     };
     if (existing && isActive(existing, now)) {
-        const blockedUntil = Math.max(
-            existing.blockedUntil,
-            now + blockMinutesFor(existing.offenses, policy) * MINUTE,
-        );
+        const blockedUntil = Math.max(existing.blockedUntil, now + blockMinutesFor(existing.offenses, policy) * MINUTE);
         return {
             outcome: "extended",
             entry: { ...existing, ...seen, blockedUntil, ttl: ttlFor(blockedUntil, policy) },

@@ -61,7 +61,11 @@ export function dynamoBlocklistStore(
     return {
         async get(cidr) {
             const { Item } = await client.send(
-                new sdk.GetItemCommand({ TableName: tables.blocklist, Key: { cidr: { S: cidr } }, ConsistentRead: true }),
+                new sdk.GetItemCommand({
+                    TableName: tables.blocklist,
+                    Key: { cidr: { S: cidr } },
+                    ConsistentRead: true,
+                }),
             );
             return Item ? (fromItem(Item) as unknown as BlockEntry) : undefined;
         },
@@ -87,7 +91,11 @@ export function dynamoBlocklistStore(
             let start: Item | undefined;
             do {
                 const page = await client.send(
-                    new sdk.ScanCommand({ TableName: tables.blocklist, ConsistentRead: true, ExclusiveStartKey: start }),
+                    new sdk.ScanCommand({
+                        TableName: tables.blocklist,
+                        ConsistentRead: true,
+                        ExclusiveStartKey: start,
+                    }),
                 );
                 entries.push(...(page.Items ?? []).map((i: Item) => fromItem(i) as unknown as BlockEntry));
                 start = page.LastEvaluatedKey;

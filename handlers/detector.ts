@@ -5,7 +5,16 @@
  * more new entries than configured: a bad query or threshold must not block the world.
  */
 import { hourPartition } from "../layout";
-import { AuditRecord, BlockEntry, BlockPolicy, Detection, allowlisted, applyDetection, auditOf, parseRange } from "./blocklist";
+import {
+    AuditRecord,
+    BlockEntry,
+    BlockPolicy,
+    Detection,
+    allowlisted,
+    applyDetection,
+    auditOf,
+    parseRange,
+} from "./blocklist";
 import { BlocklistStore } from "./blocklistStore";
 import { QueryResult } from "./athenaQuery";
 
@@ -82,7 +91,10 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
     }
 
     const planned = await Promise.all(
-        found.map(async (f) => ({ found: f, ...applyDetection(await deps.store.get(f.cidr), f, now, settings, deps.actor) })),
+        found.map(async (f) => ({
+            found: f,
+            ...applyDetection(await deps.store.get(f.cidr), f, now, settings, deps.actor),
+        })),
     );
     const added = planned.filter((p) => p.outcome === "added");
     const summary = {
@@ -104,7 +116,11 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
                 ...summary,
             }),
         );
-        deps.metrics({ CircuitBreakerTripped: 1, BurstCandidates: result.rows.length, BytesScanned: result.scannedBytes });
+        deps.metrics({
+            CircuitBreakerTripped: 1,
+            BurstCandidates: result.rows.length,
+            BytesScanned: result.scannedBytes,
+        });
         return { ...summary, added: [], extended: [], circuitBreakerTripped: true };
     }
 
@@ -153,7 +169,9 @@ async function write(
             return next.outcome;
         }
         if (attempt >= WRITE_ATTEMPTS) {
-            throw new Error(`Blocklist entry ${found.cidr} kept changing under the detector; ${attempt} writes refused.`);
+            throw new Error(
+                `Blocklist entry ${found.cidr} kept changing under the detector; ${attempt} writes refused.`,
+            );
         }
         next = applyDetection(await deps.store.get(found.cidr), found, now, settings, deps.actor);
     }

@@ -29,6 +29,8 @@ export interface IpSetCalls {
     list(): Promise<IpSetSummary[]>;
     get(set: IpSetSummary): Promise<IpSetState>;
     update(set: IpSetSummary, addresses: readonly string[], state: IpSetState): Promise<void>;
+    /** Releases the target's connections. */
+    close(): void;
 }
 
 export interface PublisherSettings {
@@ -71,9 +73,12 @@ export interface PublishSummary {
 
 const label = (t: SyncTarget) => `${t.accountId}/${t.region}`;
 const retryable = (err: unknown) =>
-    ["WAFOptimisticLockException", "ThrottlingException", "WAFInternalErrorException", "WAFUnavailableEntityException"].includes(
-        (err as { name?: string })?.name ?? "",
-    );
+    [
+        "WAFOptimisticLockException",
+        "ThrottlingException",
+        "WAFInternalErrorException",
+        "WAFUnavailableEntityException",
+    ].includes((err as { name?: string })?.name ?? "");
 
 export async function publish(deps: PublisherDependencies, settings: PublisherSettings): Promise<PublishSummary> {
     const entries = await deps.entries();
@@ -113,8 +118,9 @@ async function syncTarget(
     target: SyncTarget,
     desired: DesiredAddresses,
 ): Promise<TargetOutcome> {
+    let calls: IpSetCalls | undefined;
     try {
-        const calls = await deps.connect(target);
+        calls = await deps.connect(target);
         const sets = await calls.list();
         const updated: string[] = [];
         let lastUpdate = -Infinity;
@@ -126,7 +132,7 @@ async function syncTarget(
                     `IP set ${name} not found: deploy the resource stack of ${label(target)} with this version (response mode count or block).`,
                 );
             }
-            const changed = await converge(deps, settings, calls, set, desired[family], async () => {
+            const changed = await converge(deps, settings, calls!, set, desired[family], async () => {
                 const wait = lastUpdate + settings.minUpdateIntervalMs - deps.now();
                 if (wait > 0) await deps.sleep(wait);
                 lastUpdate = deps.now();
@@ -140,6 +146,8 @@ async function syncTarget(
         deps.log(JSON.stringify({ msg: "publisher target failed", target: label(target), error }));
         deps.metrics({ BlocklistSyncFailures: 1 }, target);
         return { target: label(target), status: "failed", error };
+    } finally {
+        calls?.close();
     }
 }
 

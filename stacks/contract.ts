@@ -13,6 +13,10 @@ export interface LoggingStackOutputs {
     objectKeyLayout: string;
     /** Account ID → Regions allowed to ship logs. */
     allowedAccounts: Record<string, string[]>;
+    /** `off`, `count` or `block`: whether resource stacks add the blocklist rule, and its action. */
+    responseMode: "off" | "count" | "block";
+    /** The role the blocklist publisher runs as; resource stacks' sync roles trust it alone. */
+    blocklistPublisherRoleArn: string;
 }
 
 export const LOGGING_OUTPUT_NAMES: readonly (keyof LoggingStackOutputs)[] = [
@@ -24,4 +28,6 @@ export const LOGGING_OUTPUT_NAMES: readonly (keyof LoggingStackOutputs)[] = [
     "centralKeyArn",
     "objectKeyLayout",
     "allowedAccounts",
+    "responseMode",
+    "blocklistPublisherRoleArn",
 ];

@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CentralLogBucket } from "../components/centralLogBucket";
 import { LogAnalytics } from "../components/logAnalytics";
+import { ResponseLoop } from "../components/responseLoop";
 import { SearchBootstrap } from "../components/searchBootstrap";
 import { SearchDomain } from "../components/searchDomain";
 import { SearchLoader } from "../components/searchLoader";
 import { LoggingStackConfig } from "../config";
 import { CENTRAL_LAYOUT } from "../layout";
+import { blocklistPublisherRoleArn } from "../names";
 import { stackProvider } from "../provider";
 import { LoggingStackOutputs } from "./contract";
 
@@ -86,6 +88,24 @@ export async function loggingStack(
         { provider },
     );
 
+    const response =
+        config.response.mode === "off"
+            ? undefined
+            : new ResponseLoop(
+                  "response",
+                  {
+                      accountId: config.accountId,
+                      region: config.region,
+                      partition: config.partition,
+                      settings: config.response,
+                      targets: config.resourceAccounts,
+                      bucketArn: central.bucketArn,
+                      keyArn: central.keyArn,
+                      resultsBucketArn: analytics.resultsBucket.arn,
+                  },
+                  { provider },
+              );
+
     return {
         loggingAccountId: config.accountId,
         loggingRegion: config.region,
@@ -99,5 +119,14 @@ export async function loggingStack(
         dashboardsUrl: search.endpoint.apply((endpoint) => `${endpoint}/_dashboards`),
         athenaWorkgroup: analytics.workgroup.name,
         allowedAccounts: Object.fromEntries(config.resourceAccounts.map((a) => [a.accountId, [...a.regions]])),
+        responseMode: config.response.mode,
+        blocklistPublisherRoleArn: blocklistPublisherRoleArn(config.partition, config.accountId),
+        ...(response
+            ? {
+                  blocklistTableName: response.table.name,
+                  blocklistAuditTableName: response.auditTable.name,
+                  blocklistOperatorPolicyArn: response.operatorPolicy.arn,
+              }
+            : {}),
     };
 }

@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import { BlocklistEnforcement } from "../components/blocklistEnforcement";
 import { DemoApplication } from "../components/demoApplication";
 import { LogCopier } from "../components/logCopier";
 import { ProtectedResource, RegionalWafLogging } from "../components/regionalWafLogging";
@@ -15,6 +16,20 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
     const streamName = firehoseStreamName(config.region);
 
     const protectedResources = protectedResourcesOf(config, provider);
+    // The logging stack's response mode decides whether this stack enforces the blocklist, and how.
+    const blocklist =
+        logging.responseMode === "off"
+            ? undefined
+            : new BlocklistEnforcement(
+                  "blocklist",
+                  {
+                      accountId: config.accountId,
+                      region: config.region,
+                      partition: config.partition,
+                      publisherRoleArn: logging.blocklistPublisherRoleArn,
+                  },
+                  { provider },
+              );
     const waf = new RegionalWafLogging(
         "waf",
         {
@@ -26,6 +41,11 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             waf: config.waf,
             firehose: config.firehose,
             stagingExpireAfterDays: config.stagingExpireAfterDays,
+            blocklist: blocklist && {
+                ipv4SetArn: blocklist.ipv4.arn,
+                ipv6SetArn: blocklist.ipv6.arn,
+                action: logging.responseMode === "block" ? "block" : "count",
+            },
         },
         { provider },
     );
@@ -56,6 +76,13 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
         copierFailureQueueUrl: copier.failureQueue.url,
         centralBucketName: logging.centralBucketName,
         centralPrefix: `${centralRegionPrefix(config.accountId, config.region)}${streamName}/`,
+        responseMode: logging.responseMode,
+        ...(blocklist
+            ? {
+                  blocklistIpSetArns: [blocklist.ipv4.arn, blocklist.ipv6.arn],
+                  blocklistSyncRoleArn: blocklist.syncRole.arn,
+              }
+            : {}),
         ...(protectedResources.demoUrl ? { demoApplicationUrl: protectedResources.demoUrl } : {}),
     };
 }

@@ -59,6 +59,18 @@ describe("stack configuration", () => {
                 projectionStartHour: "2024/01/01/00",
                 compactionSchedule: "cron(30 1 * * ? *)",
             },
+            response: {
+                mode: "block",
+                threshold: 1000,
+                detectionSchedule: "rate(5 minutes)",
+                lookbackMinutes: 15,
+                syncSchedule: "rate(5 minutes)",
+                blockMinutes: 240,
+                maxBlockMinutes: 10080,
+                repeatWindowDays: 30,
+                allowlist: ["192.0.2.0/24"],
+                maxNewEntriesPerRun: 50,
+            },
         });
     });
 

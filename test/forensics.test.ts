@@ -22,7 +22,7 @@ describe("forensics CLI and report", () => {
         );
         assert.throws(
             () => parseArgs(["--data", root, "--query", "nope"]),
-            /No named query "nope"; choose one of blocked-by-rule, burst-detection/,
+            /No named query "nope"; choose one of blocked-by-rule, blocklist-candidates, burst-detection/,
         );
         assert.throws(
             () => parseArgs(["--data", root, "--param", "threshold"]),

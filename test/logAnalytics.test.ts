@@ -143,7 +143,8 @@ describe("logging stack: LogAnalytics", () => {
                 .map((q) => [q.name, q.sql, "central-waf-logs"])
                 .sort(),
         );
-        assert.strictEqual(registered.length, 7);
+        assert.strictEqual(registered.length, namedQueries().length);
+        assert.ok(registered.length >= 8, "every query file, the detector's included");
     });
 
     it("applies the compacted Iceberg table and the view at deploy time, baked into the DDL function", async () => {
@@ -158,7 +159,7 @@ describe("logging stack: LogAnalytics", () => {
     });
 
     it("compacts the previous day daily through EventBridge Scheduler, with the schedule's own time", () => {
-        const schedule = only(run, "aws:scheduler/schedule:Schedule").inputs;
+        const schedule = only(run, "aws:scheduler/schedule:Schedule", "analytics-compaction").inputs;
         assert.deepStrictEqual(
             [schedule.scheduleExpression, schedule.scheduleExpressionTimezone],
             ["cron(30 1 * * ? *)", "UTC"],
@@ -178,8 +179,8 @@ describe("logging stack: LogAnalytics", () => {
     });
 
     it("lets Scheduler assume the compaction role only for the analytics schedule group of this account", () => {
-        const schedule = only(run, "aws:scheduler/schedule:Schedule").inputs;
-        const group = only(run, "aws:scheduler/scheduleGroup:ScheduleGroup").inputs;
+        const schedule = only(run, "aws:scheduler/schedule:Schedule", "analytics-compaction").inputs;
+        const group = only(run, "aws:scheduler/scheduleGroup:ScheduleGroup", "analytics-schedules").inputs;
         assert.deepStrictEqual(
             [schedule.groupName, group.name],
             ["central-waf-logs-analytics", "central-waf-logs-analytics"],

@@ -262,6 +262,11 @@ describe("logging stack: CentralLogBucket", () => {
             dashboardsUrl: "https://vpc-central-waf-logs-42f7b07.us-east-1.es.amazonaws.com/_dashboards",
             athenaWorkgroup: "central-waf-logs",
             allowedAccounts: { "222222222222": ["us-east-1", "eu-west-1"], "333333333333": ["eu-west-1"] },
+            responseMode: "block",
+            blocklistPublisherRoleArn: "arn:aws:iam::111111111111:role/central-waf-logs-blocklist-publisher",
+            blocklistTableName: "central-waf-logs-blocklist",
+            blocklistAuditTableName: "central-waf-logs-blocklist-audit",
+            blocklistOperatorPolicyArn: "arn:aws:iam::111111111111:policy/central-waf-logs-blocklist-operator",
         });
     });
 

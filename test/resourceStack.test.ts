@@ -44,32 +44,33 @@ describe("resource stacks: RegionalWafLogging", () => {
         assert.deepStrictEqual(buffering(euWest), [5, 60]);
     });
 
-    it("builds a REGIONAL web ACL: rate limit per client IP first, then the managed rule groups", () => {
+    it("builds a REGIONAL web ACL: the central blocklist first, then the rate limit per client IP, then the managed rule groups", () => {
         const acl = only(usEast, "aws:wafv2/webAcl:WebAcl").inputs;
         assert.strictEqual(acl.scope, "REGIONAL");
         assert.deepStrictEqual(acl.defaultAction, { allow: {} });
         assert.deepStrictEqual(
             acl.rules.map((r: any) => [r.priority, r.name]),
             [
-                [0, "rate-limit-per-client-ip"],
-                [1, "AWSManagedRulesCommonRuleSet"],
-                [2, "AWSManagedRulesKnownBadInputsRuleSet"],
-                [3, "AWSManagedRulesAmazonIpReputationList"],
+                [0, "central-blocklist"],
+                [1, "rate-limit-per-client-ip"],
+                [2, "AWSManagedRulesCommonRuleSet"],
+                [3, "AWSManagedRulesKnownBadInputsRuleSet"],
+                [4, "AWSManagedRulesAmazonIpReputationList"],
             ],
         );
-        assert.deepStrictEqual(acl.rules[0].statement.rateBasedStatement, {
+        assert.deepStrictEqual(acl.rules[1].statement.rateBasedStatement, {
             limit: 1000,
             evaluationWindowSec: 120,
             aggregateKeyType: "IP",
         });
-        assert.deepStrictEqual(acl.rules[0].action, { block: {} });
-        assert.deepStrictEqual(acl.rules[1].statement, {
+        assert.deepStrictEqual(acl.rules[1].action, { block: {} });
+        assert.deepStrictEqual(acl.rules[2].statement, {
             managedRuleGroupStatement: { vendorName: "AWS", name: "AWSManagedRulesCommonRuleSet" },
         });
         for (const visibility of [acl.visibilityConfig, ...acl.rules.map((r: any) => r.visibilityConfig)]) {
             assert.strictEqual(visibility.cloudwatchMetricsEnabled, true);
         }
-        const defaults = only(euWest, "aws:wafv2/webAcl:WebAcl").inputs.rules[0].statement.rateBasedStatement;
+        const defaults = only(euWest, "aws:wafv2/webAcl:WebAcl").inputs.rules[1].statement.rateBasedStatement;
         assert.deepStrictEqual([defaults.limit, defaults.evaluationWindowSec], [2000, 300]);
     });
 

@@ -30,6 +30,8 @@ export interface RecordedResource {
     readonly dependsOn: readonly string[];
     /** Per input property, the URNs its value came from. */
     readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+    /** Input properties whose changes the engine ignores (`ignoreChanges`). */
+    readonly ignoreChanges: readonly string[];
     readonly inputs: Record<string, any>;
     /** The state the mock returned (inputs plus provider-computed fields). */
     readonly state: Record<string, any>;
@@ -174,6 +176,7 @@ function recordRegistrations(resources: RecordedResource[]): void {
                     custom: req.getCustom(),
                     dependsOn: req.getDependenciesList(),
                     propertyDependencies: propertyDependenciesOf(req),
+                    ignoreChanges: req.getIgnorechangesList(),
                     inputs: decodeProviderInputs(req.getType(), deserializeProperties(req.getObject())),
                     state: deserializeProperties(res.getObject()),
                 });
@@ -273,6 +276,20 @@ class MockState {
                 Object.assign(extra, {
                     arn: `arn:aws:es:${region}:${account}:domain/${inputs.domainName}`,
                     endpoint: `vpc-${inputs.domainName}-${this.suffix}.${region}.es.amazonaws.com`,
+                });
+                break;
+            case "aws:dynamodb/table:Table": {
+                const arn = `arn:aws:dynamodb:${region}:${account}:table/${physical}`;
+                Object.assign(extra, {
+                    name: physical,
+                    arn,
+                    streamArn: inputs.streamEnabled ? `${arn}/stream/2026-11-01T00:00:00.000` : undefined,
+                });
+                break;
+            }
+            case "aws:wafv2/ipSet:IpSet":
+                Object.assign(extra, {
+                    arn: `arn:aws:wafv2:${region}:${account}:regional/ipset/${physical}/${name}-id`,
                 });
                 break;
             case "aws:quicksight/dataSet:DataSet":

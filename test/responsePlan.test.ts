@@ -1,0 +1,426 @@
+/**
+ * The response loop as planned from the committed stacks: the blocklist tables, the detector and
+ * publisher with exactly their permissions, their schedules and alarms in the logging account, and
+ * in every resource stack the IP sets, the rule placed first, and the sync role only the publisher
+ * may assume.
+ */
+import * as assert from "assert";
+import { namedQuery } from "../analytics/sql";
+import { ProgramRun } from "../tools/mockEngine";
+import { deployedEnvironment, deployedSource } from "../tools/deployedCode";
+import { committedRun, failureOf, ofType, only, policyDocument, runWith } from "./support/program";
+
+const P = "central-waf-logs";
+const LOGGING = "111111111111";
+const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${LOGGING}:table/central-waf-logs-blocklist`;
+const AUDIT_ARN = `arn:aws:dynamodb:us-east-1:${LOGGING}:table/central-waf-logs-blocklist-audit`;
+const PUBLISHER_ROLE = `arn:aws:iam::${LOGGING}:role/central-waf-logs-blocklist-publisher`;
+const SYNC_ROLES = [
+    "arn:aws:iam::222222222222:role/central-waf-logs-blocklist-sync-us-east-1",
+    "arn:aws:iam::222222222222:role/central-waf-logs-blocklist-sync-eu-west-1",
+    "arn:aws:iam::333333333333:role/central-waf-logs-blocklist-sync-eu-west-1",
+];
+
+const rolePolicy = (run: ProgramRun, name: string) =>
+    policyDocument(only(run, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy).Statement;
+
+describe("logging stack: the response loop", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await committedRun("logging");
+    });
+
+    it("keeps the blocklist and its audit trail in DynamoDB: TTL, point-in-time recovery, encrypted, protected from deletion", () => {
+        const table = only(run, "aws:dynamodb/table:Table", "response-blocklist").inputs;
+        const audit = only(run, "aws:dynamodb/table:Table", "response-audit").inputs;
+        for (const t of [table, audit]) {
+            assert.deepStrictEqual(
+                [t.billingMode, t.ttl, t.pointInTimeRecovery, t.serverSideEncryption, t.deletionProtectionEnabled],
+                [
+                    "PAY_PER_REQUEST",
+                    { attributeName: "ttl", enabled: true },
+                    { enabled: true },
+                    { enabled: true },
+                    true,
+                ],
+            );
+        }
+        assert.deepStrictEqual(
+            [table.name, table.hashKey, table.rangeKey, table.attributes, table.streamEnabled, table.streamViewType],
+            ["central-waf-logs-blocklist", "cidr", undefined, [{ name: "cidr", type: "S" }], true, "KEYS_ONLY"],
+        );
+        assert.deepStrictEqual(
+            [audit.name, audit.hashKey, audit.rangeKey, audit.streamEnabled],
+            ["central-waf-logs-blocklist-audit", "cidr", "sk", undefined],
+        );
+    });
+
+    it("bakes the detection query and the configured thresholds into the detector", async () => {
+        const source = await deployedSource(run, "central-waf-logs-blocklist-detector");
+        assert.ok(
+            source.includes(JSON.stringify(namedQuery("blocklist-candidates").sql)),
+            "the query text is in the code",
+        );
+        for (const baked of ['"192.0.2.0/24"', ".threshold = 1000;", ".maxNewEntriesPerRun = 50;"]) {
+            assert.ok(source.includes(baked), `${baked} is baked in`);
+        }
+        assert.deepStrictEqual(deployedEnvironment(run, "central-waf-logs-blocklist-detector"), {
+            BLOCKLIST_TABLE: "central-waf-logs-blocklist",
+            BLOCKLIST_AUDIT_TABLE: "central-waf-logs-blocklist-audit",
+            ATHENA_WORKGROUP: "central-waf-logs",
+            ATHENA_DATABASE: "central_waf_logs",
+        });
+    });
+
+    it("lets the detector query through the workgroup and write only blocklist entries and audit records", () => {
+        const statements = rolePolicy(run, "response-detector-policy");
+        const bucket = `arn:aws:s3:::${run.outputs.centralBucketName}`;
+        const results = only(run, "aws:s3/bucket:Bucket", "analytics-results-bucket").state.arn;
+        assert.deepStrictEqual(statements.slice(0, 7), [
+            {
+                Sid: "RunInWorkgroup",
+                Effect: "Allow",
+                Action: ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:StartQueryExecution"],
+                Resource: `arn:aws:athena:us-east-1:${LOGGING}:workgroup/central-waf-logs`,
+            },
+            {
+                Sid: "UseCatalog",
+                Effect: "Allow",
+                Action: ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
+                Resource: [
+                    `arn:aws:glue:us-east-1:${LOGGING}:catalog`,
+                    `arn:aws:glue:us-east-1:${LOGGING}:database/central_waf_logs`,
+                    `arn:aws:glue:us-east-1:${LOGGING}:table/central_waf_logs/*`,
+                ],
+            },
+            {
+                Sid: "ReadLogs",
+                Effect: "Allow",
+                Action: ["s3:GetObject", "s3:ListBucket"],
+                Resource: [bucket, `${bucket}/*`],
+            },
+            {
+                Sid: "WriteResults",
+                Effect: "Allow",
+                Action: ["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject"],
+                Resource: [results, `${results}/*`],
+            },
+            {
+                Sid: "UseCentralKey",
+                Effect: "Allow",
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: `arn:aws:kms:us-east-1:${LOGGING}:key/central-waf-logs-key-key-id`,
+            },
+            {
+                Sid: "ReadWriteBlocklist",
+                Effect: "Allow",
+                Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
+                Resource: TABLE_ARN,
+            },
+            { Sid: "AuditChanges", Effect: "Allow", Action: "dynamodb:PutItem", Resource: AUDIT_ARN },
+        ]);
+        assert.deepStrictEqual(
+            statements.map((s) => s.Sid),
+            [
+                "RunInWorkgroup",
+                "UseCatalog",
+                "ReadLogs",
+                "WriteResults",
+                "UseCentralKey",
+                "ReadWriteBlocklist",
+                "AuditChanges",
+                "WriteOwnLogs",
+            ],
+        );
+    });
+
+    it("runs the publisher as the fixed role the resource stacks trust, allowed to assume exactly their sync roles", () => {
+        const role = only(run, "aws:iam/role:Role", "response-publisher-role");
+        assert.strictEqual(role.state.arn, PUBLISHER_ROLE);
+        assert.strictEqual(run.outputs.blocklistPublisherRoleArn, PUBLISHER_ROLE);
+        const statements = rolePolicy(run, "response-publisher-policy");
+        const streamArn = only(run, "aws:dynamodb/table:Table", "response-blocklist").state.streamArn;
+        const failures = only(run, "aws:sqs/queue:Queue", "response-publisher-failures").state.arn;
+        assert.deepStrictEqual(statements, [
+            { Sid: "ReadBlocklist", Effect: "Allow", Action: "dynamodb:Scan", Resource: TABLE_ARN },
+            {
+                Sid: "ReadChanges",
+                Effect: "Allow",
+                Action: [
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ],
+                Resource: streamArn,
+            },
+            { Sid: "AssumeSyncRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: SYNC_ROLES },
+            { Sid: "ParkFailedRuns", Effect: "Allow", Action: "sqs:SendMessage", Resource: failures },
+            {
+                Sid: "WriteOwnLogs",
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: `arn:aws:logs:us-east-1:${LOGGING}:log-group:/aws/lambda/central-waf-logs-blocklist-publisher:*`,
+            },
+        ]);
+        const publisher = ofType(run, "aws:lambda/function:Function").find(
+            (f) => f.inputs.name === "central-waf-logs-blocklist-publisher",
+        )!;
+        assert.strictEqual(publisher.inputs.reservedConcurrentExecutions, 1, "one sync at a time");
+    });
+
+    it("syncs after every change (the table's stream) and on a schedule, both in a schedule group the scheduler role trusts alone", () => {
+        const mapping = only(run, "aws:lambda/eventSourceMapping:EventSourceMapping").inputs;
+        assert.deepStrictEqual(
+            [
+                mapping.eventSourceArn,
+                mapping.startingPosition,
+                mapping.maximumBatchingWindowInSeconds,
+                mapping.maximumRetryAttempts,
+            ],
+            [only(run, "aws:dynamodb/table:Table", "response-blocklist").state.streamArn, "LATEST", 5, 2],
+        );
+        const schedules = ofType(run, "aws:scheduler/schedule:Schedule")
+            .filter((s) => s.name.startsWith("response-"))
+            .sort((a, b) => a.name.localeCompare(b.name));
+        const functionArn = (name: string) => `arn:aws:lambda:us-east-1:${LOGGING}:function:${name}`;
+        assert.deepStrictEqual(
+            schedules.map((s) => [s.name, s.inputs.groupName, s.inputs.scheduleExpression, s.inputs.target.arn]),
+            [
+                [
+                    "response-detection",
+                    "central-waf-logs-response",
+                    "rate(5 minutes)",
+                    functionArn("central-waf-logs-blocklist-detector"),
+                ],
+                [
+                    "response-sync",
+                    "central-waf-logs-response",
+                    "rate(5 minutes)",
+                    functionArn("central-waf-logs-blocklist-publisher"),
+                ],
+            ],
+        );
+        const trust = JSON.parse(only(run, "aws:iam/role:Role", "response-scheduler-role").inputs.assumeRolePolicy);
+        assert.deepStrictEqual(trust.Statement[0].Condition, {
+            StringEquals: { "aws:SourceAccount": LOGGING },
+            ArnEquals: {
+                "aws:SourceArn": `arn:aws:scheduler:us-east-1:${LOGGING}:schedule-group/central-waf-logs-response`,
+            },
+        });
+        assert.deepStrictEqual(rolePolicy(run, "response-scheduler-policy")[0], {
+            Sid: "StartRuns",
+            Effect: "Allow",
+            Action: "lambda:InvokeFunction",
+            Resource: [
+                functionArn("central-waf-logs-blocklist-detector"),
+                functionArn("central-waf-logs-blocklist-publisher"),
+            ],
+        });
+    });
+
+    it("alarms on the circuit breaker, an overflowing IP set, a stopped sync, and each account and Region that fails to sync", () => {
+        const alarms = Object.fromEntries(
+            ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm")
+                .filter((a) => a.name.startsWith("response-"))
+                .map((a) => [a.inputs.name, a.inputs]),
+        );
+        assert.deepStrictEqual(Object.keys(alarms).sort(), [
+            "central-waf-logs-blocklist-detector-errors",
+            "central-waf-logs-blocklist-failures",
+            "central-waf-logs-blocklist-overflow",
+            "central-waf-logs-blocklist-publisher-errors",
+            "central-waf-logs-blocklist-sync-222222222222-eu-west-1",
+            "central-waf-logs-blocklist-sync-222222222222-us-east-1",
+            "central-waf-logs-blocklist-sync-333333333333-eu-west-1",
+            "central-waf-logs-blocklist-sync-stopped",
+            "central-waf-logs-circuit-breaker",
+        ]);
+        const pick = (a: any) => [
+            a.namespace,
+            a.metricName,
+            a.statistic,
+            a.period,
+            a.comparisonOperator,
+            a.threshold,
+            a.evaluationPeriods,
+            a.treatMissingData,
+        ];
+        assert.deepStrictEqual(pick(alarms["central-waf-logs-circuit-breaker"]), [
+            "CentralWafLogs",
+            "CircuitBreakerTripped",
+            "Sum",
+            300,
+            "GreaterThanOrEqualToThreshold",
+            1,
+            1,
+            "notBreaching",
+        ]);
+        assert.deepStrictEqual(pick(alarms["central-waf-logs-blocklist-sync-stopped"]), [
+            "CentralWafLogs",
+            "BlocklistSyncRuns",
+            "Sum",
+            900,
+            "LessThanThreshold",
+            1,
+            1,
+            "breaching",
+        ]);
+        const target = alarms["central-waf-logs-blocklist-sync-333333333333-eu-west-1"];
+        assert.deepStrictEqual(
+            [...pick(target), target.dimensions],
+            [
+                "CentralWafLogs",
+                "BlocklistSyncFailures",
+                "Sum",
+                300,
+                "GreaterThanOrEqualToThreshold",
+                1,
+                2,
+                "notBreaching",
+                { TargetAccount: "333333333333", TargetRegion: "eu-west-1" },
+            ],
+        );
+    });
+
+    it("publishes an operator policy for `npm run blocklist`: the two tables, nothing else", () => {
+        const policy = only(run, "aws:iam/policy:Policy", "response-operator").inputs;
+        assert.strictEqual(policy.name, "central-waf-logs-blocklist-operator");
+        assert.deepStrictEqual(JSON.parse(policy.policy).Statement, [
+            {
+                Sid: "ChangeBlocklist",
+                Effect: "Allow",
+                Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"],
+                Resource: TABLE_ARN,
+            },
+            {
+                Sid: "AuditChanges",
+                Effect: "Allow",
+                Action: ["dynamodb:PutItem", "dynamodb:Query"],
+                Resource: AUDIT_ARN,
+            },
+        ]);
+    });
+
+    it("deploys nothing of the loop in mode off, and says so to the resource stacks", async () => {
+        const off = await runWith("logging", {
+            configOverrides: { [`${P}:response`]: JSON.stringify({ mode: "off" }) },
+        });
+        assert.strictEqual(ofType(off, "aws:dynamodb/table:Table").length, 0);
+        assert.ok(!off.resources.some((r) => r.name.startsWith("response-")));
+        assert.strictEqual(off.outputs.responseMode, "off");
+    });
+
+    it("rejects bad response settings, naming each key and the fix", async () => {
+        assert.strictEqual(
+            await failureOf("logging", {
+                configOverrides: {
+                    [`${P}:response`]: JSON.stringify({
+                        mode: "enforce",
+                        threshold: 5,
+                        detectionSchedule: "every 5 minutes",
+                        blockMinutes: 600,
+                        maxBlockMinutes: 60,
+                        allowlist: ["10.0.0.1/8", "not-an-ip"],
+                        colour: "red",
+                    }),
+                },
+            }),
+            [
+                `Invalid config ${P}:response.mode: "enforce" is not a response mode. Fix: use off (nothing deployed), count (a dry run: WAF counts and labels matches) or block.`,
+                `Invalid config ${P}:response.threshold: 5 is not a whole number from 10 to 100000000. Fix: use a value in that range.`,
+                `Invalid config ${P}:response.detectionSchedule: "every 5 minutes" is not a schedule expression. Fix: use rate(...) or cron(...), e.g. rate(5 minutes).`,
+                `Invalid config ${P}:response.allowlist[0]: 10.0.0.1/8 has host bits set; AWS WAF takes the network address: use 10.0.0.0/8. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
+                `Invalid config ${P}:response.allowlist[1]: "not-an-ip" is not an IP address or CIDR range. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
+                `Invalid config ${P}:response.colour: is not a known setting. Fix: use one of mode, threshold, detectionSchedule, lookbackMinutes, syncSchedule, blockMinutes, maxBlockMinutes, repeatWindowDays, allowlist, maxNewEntriesPerRun.`,
+                `Invalid config ${P}:response.maxBlockMinutes: 60 is shorter than blockMinutes (600). Fix: use at least blockMinutes.`,
+            ].join("\n"),
+        );
+    });
+});
+
+describe("resource stacks: enforcing the central blocklist", () => {
+    let usEast: ProgramRun;
+    before(async () => {
+        usEast = await committedRun("resource-us-east-1");
+    });
+
+    it("creates a REGIONAL IPv4 and IPv6 set whose addresses only the publisher manages", () => {
+        const sets = ofType(usEast, "aws:wafv2/ipSet:IpSet");
+        assert.deepStrictEqual(
+            sets.map((s) => [
+                s.inputs.name,
+                s.inputs.scope,
+                s.inputs.ipAddressVersion,
+                s.inputs.addresses,
+                s.ignoreChanges,
+            ]),
+            [
+                ["central-waf-logs-blocklist-ipv4", "REGIONAL", "IPV4", [], ["addresses"]],
+                ["central-waf-logs-blocklist-ipv6", "REGIONAL", "IPV6", [], ["addresses"]],
+            ],
+        );
+    });
+
+    it("checks the blocklist before every other rule, blocking (the committed mode) and labelling", () => {
+        const [rule] = only(usEast, "aws:wafv2/webAcl:WebAcl").inputs.rules;
+        const [ipv4, ipv6] = ofType(usEast, "aws:wafv2/ipSet:IpSet").map((s) => s.state.arn);
+        assert.deepStrictEqual(rule, {
+            name: "central-blocklist",
+            priority: 0,
+            action: { block: {} },
+            ruleLabels: [{ name: "central-waf-logs:blocklisted" }],
+            statement: {
+                orStatement: {
+                    statements: [
+                        { ipSetReferenceStatement: { arn: ipv4 } },
+                        { ipSetReferenceStatement: { arn: ipv6 } },
+                    ],
+                },
+            },
+            visibilityConfig: {
+                cloudwatchMetricsEnabled: true,
+                sampledRequestsEnabled: true,
+                metricName: "central-blocklist",
+            },
+        });
+    });
+
+    it("lets only the publisher's role assume the sync role, which may read and update these two sets and list set IDs", () => {
+        const role = only(usEast, "aws:iam/role:Role", "blocklist-sync-role");
+        assert.strictEqual(role.inputs.name, "central-waf-logs-blocklist-sync-us-east-1");
+        assert.strictEqual(role.state.arn, SYNC_ROLES[0]);
+        assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement, [
+            { Effect: "Allow", Principal: { AWS: PUBLISHER_ROLE }, Action: "sts:AssumeRole" },
+        ]);
+        const sets = ofType(usEast, "aws:wafv2/ipSet:IpSet").map((s) => s.state.arn);
+        assert.deepStrictEqual(rolePolicy(usEast, "blocklist-sync-policy"), [
+            {
+                Sid: "UpdateBlocklistSets",
+                Effect: "Allow",
+                Action: ["wafv2:GetIPSet", "wafv2:UpdateIPSet"],
+                Resource: sets,
+            },
+            { Sid: "FindBlocklistSets", Effect: "Allow", Action: "wafv2:ListIPSets", Resource: "*" },
+        ]);
+    });
+
+    it("counts instead of blocking in mode count, and has no blocklist in mode off", async () => {
+        const logging = await committedRun("logging");
+        const withMode = (responseMode: string) =>
+            runWith("resource-us-east-1", {
+                stackOutputs: {
+                    "organization/central-waf-logs/logging": { ...logging.outputs, responseMode },
+                },
+            });
+        const count = await withMode("count");
+        assert.deepStrictEqual(only(count, "aws:wafv2/webAcl:WebAcl").inputs.rules[0].action, { count: {} });
+        const off = await withMode("off");
+        assert.deepStrictEqual(
+            only(off, "aws:wafv2/webAcl:WebAcl").inputs.rules.map((r: { name: string }) => r.name)[0],
+            "rate-limit-per-client-ip",
+        );
+        assert.strictEqual(ofType(off, "aws:wafv2/ipSet:IpSet").length, 0);
+        assert.strictEqual(ofType(off, "aws:iam/role:Role").filter((r) => r.name.startsWith("blocklist")).length, 0);
+    });
+});
