@@ -31,7 +31,7 @@ describe("stack configuration", () => {
             partition: "aws",
             deploymentRoleArn: "arn:aws:iam::111111111111:role/central-waf-logs-deployer",
             resourceAccounts: [
-                { accountId: "222222222222", regions: ["us-east-1", "eu-west-1"] },
+                { accountId: "222222222222", regions: ["us-east-1", "ap-southeast-2"] },
                 { accountId: "333333333333", regions: ["eu-west-1"] },
             ],
             centralBucket: {

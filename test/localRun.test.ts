@@ -24,7 +24,7 @@ describe("npm start: the whole platform on local stand-ins", () => {
             assert.deepStrictEqual(summary.attackersFound, ATTACKERS);
             assert.deepStrictEqual(
                 summary.crossAccount.map((r) => [r.client_ip, r.seen_in]),
-                ATTACKERS.map((ip) => [ip, "222222222222/us-east-1, 333333333333/eu-west-1"]),
+                ATTACKERS.map((ip) => [ip, "222222222222/ap-southeast-2, 333333333333/eu-west-1"]),
             );
             assert.ok(summary.ok);
             assert.ok(fs.readFileSync(summary.reportPath, "utf8").includes(ATTACKERS[0]));

@@ -17,7 +17,7 @@ const AUDIT_ARN = `arn:aws:dynamodb:us-east-1:${LOGGING}:table/central-waf-logs-
 const PUBLISHER_ROLE = `arn:aws:iam::${LOGGING}:role/central-waf-logs-blocklist-publisher`;
 const SYNC_ROLES = [
     "arn:aws:iam::222222222222:role/central-waf-logs-blocklist-sync-us-east-1",
-    "arn:aws:iam::222222222222:role/central-waf-logs-blocklist-sync-eu-west-1",
+    "arn:aws:iam::222222222222:role/central-waf-logs-blocklist-sync-ap-southeast-2",
     "arn:aws:iam::333333333333:role/central-waf-logs-blocklist-sync-eu-west-1",
 ];
 
@@ -230,7 +230,7 @@ describe("logging stack: the response loop", () => {
             "central-waf-logs-blocklist-failures",
             "central-waf-logs-blocklist-overflow",
             "central-waf-logs-blocklist-publisher-errors",
-            "central-waf-logs-blocklist-sync-222222222222-eu-west-1",
+            "central-waf-logs-blocklist-sync-222222222222-ap-southeast-2",
             "central-waf-logs-blocklist-sync-222222222222-us-east-1",
             "central-waf-logs-blocklist-sync-333333333333-eu-west-1",
             "central-waf-logs-blocklist-sync-stopped",
