@@ -207,6 +207,12 @@ function reachable(allow: Statement, denies: readonly Statement[], adversary: Ad
 function adversariesFor(statements: readonly Statement[], options: AccessOptions): Adversary[] {
     const invalid: string[] = [];
     const allowed: AddressSet = parseCidrs(options.allowedCidrs ?? [], invalid);
+    if (invalid.length > 0) {
+        // A typo here would silently widen or narrow who counts as outside: refuse to guess.
+        throw new Error(
+            `Policy config allowedCidrs has entries that are not CIDR ranges (${invalid.join(", ")}); list ranges such as 52.94.0.0/16 or 2600:1f00::/24 in policies/config.json.`,
+        );
+    }
     const adversaryOptions = { allowedCidrs: allowed };
     const entries = statements.filter((s) => s.effect === "Allow").flatMap((s) => s.principal ?? []);
     const distinct = (values: string[]) => [...new Set(values)];

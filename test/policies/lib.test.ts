@@ -231,6 +231,13 @@ describe("public access evaluation", () => {
         );
     });
 
+    it("refuses an allowedCidrs setting it cannot read, naming the key and the fix", () => {
+        assert.throws(() => publicAccess(doc(), { allowedCidrs: ["52.94.0.0/16", "corp-egress"] }), {
+            message:
+                "Policy config allowedCidrs has entries that are not CIDR ranges (corp-egress); list ranges such as 52.94.0.0/16 or 2600:1f00::/24 in policies/config.json.",
+        });
+    });
+
     it("treats an unreadable IpAddress range in an Allow as restricting nothing", () => {
         assert.deepStrictEqual(
             ids(
