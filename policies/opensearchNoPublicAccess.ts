@@ -1,100 +1,126 @@
-import { ResourceValidationPolicy } from "@pulumi/policy";
-import { Statement, conditionValues, isAllow, isWildcardPrincipal, principalsOf, statementsOf } from "./lib/policyJson";
+import {
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { publicAccess } from "./lib/access";
+import { parsePolicy } from "./lib/document";
+import { ALLOWED_CIDRS_SCHEMA, findingSentence, fixFor, UNREADABLE_FIX } from "./lib/findings";
+import { isTrue, listProperty, objectProperty } from "./lib/props";
 import { TYPES } from "./lib/resources";
 import { forTypes } from "./lib/validate";
 
 export interface OpenSearchNoPublicAccessConfig {
-    /** Source-IP ranges a wildcard principal may be limited to; empty means any range that is not open to the world. */
-    allowedCidrs: string[];
+    /** Public source ranges the organization owns; a wildcard principal limited to these is not public. */
+    allowedCidrs?: string[];
     /** Accounts whose principals may be named in an access policy (admins, loaders); empty means any account. */
-    allowedPrincipalAccounts: string[];
+    allowedPrincipalAccounts?: string[];
 }
 
 /** The account of a principal given as an account ID or an IAM ARN; undefined otherwise. */
 const accountOf = (principal: string) =>
-    /^\d{12}$/.test(principal) ? principal : /^arn:aws[\w-]*:iam::(\d{12}):/.exec(principal)?.[1];
+    /^\d{12}$/.test(principal) ? principal : /^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):/.exec(principal)?.[1];
 
-/** Named AWS principals of allowing statements that belong to none of `accounts`. */
+/** Principals named by allowing statements (AWS entries, not wildcards) that belong to none of `accounts`. */
 export function foreignPrincipals(policy: unknown, accounts: readonly string[]): string[] {
     if (accounts.length === 0) return [];
-    return (statementsOf(policy) ?? [])
-        .filter(isAllow)
-        .flatMap((s) => principalsOf(s.Principal))
-        .filter((p) => p !== "*" && !p.endsWith(".amazonaws.com"))
+    return (parsePolicy(policy) ?? [])
+        .filter((s) => s.effect === "Allow")
+        .flatMap((s) => s.principal ?? [])
+        .filter((e) => e.key.toLowerCase() === "aws" && e.value !== "*")
+        .map((e) => e.value)
         .filter((p) => !accounts.includes(accountOf(p) ?? ""));
 }
 
-const OPEN_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
-
-/** Why a wildcard statement is still private, or undefined if nothing restricts it. */
-export function restriction(statement: Statement, allowedCidrs: readonly string[]): string | undefined {
-    const restricting = (key: string, operator = /^String(Equals|Like)/i) =>
-        conditionValues(statement, key, operator).filter((v) => v !== "" && v !== "*");
-    if (restricting("aws:SourceVpce").length > 0) return "a source VPC endpoint";
-    if (restricting("aws:SourceVpc").length > 0) return "a source VPC";
-    if (restricting("aws:PrincipalOrgID").length > 0) return "the organization";
-    if (restricting("aws:PrincipalAccount").length > 0) return "an account";
-    const cidrs = conditionValues(statement, "aws:SourceIp", /^IpAddress/i);
-    if (
-        cidrs.length > 0 &&
-        cidrs.every((c) => !OPEN_CIDRS.has(c) && (allowedCidrs.length === 0 || allowedCidrs.includes(c)))
-    ) {
-        return "a source IP range";
-    }
-    return undefined;
-}
-
-/** The first statement that grants the world access, if any. */
-export function publicStatement(policy: unknown, allowedCidrs: readonly string[]): Statement | undefined {
-    const statements = statementsOf(policy);
-    // A policy that cannot be read cannot be shown to be private.
-    if (statements === undefined) return { Effect: "Allow", Principal: "*" };
-    return statements.find((s) => isAllow(s) && isWildcardPrincipal(s) && restriction(s, allowedCidrs) === undefined);
-}
-
+/** A domain is in a VPC when it names subnets (classic and aws-native spell it alike). */
 const inVpc = (props: Record<string, any>) =>
-    Array.isArray(props.vpcOptions?.subnetIds) && props.vpcOptions.subnetIds.length > 0;
+    (listProperty(objectProperty(props.vpcOptions)?.subnetIds) ?? []).length > 0;
 
-export const opensearchNoPublicAccess: ResourceValidationPolicy = {
+const foreignMessage = (subject: string, foreign: readonly string[]) =>
+    `${subject} names principals outside the allowed accounts (${foreign.join(", ")}); name only roles of the accounts in allowedPrincipalAccounts.`;
+
+const NOT_IN_VPC =
+    "The OpenSearch domain is not in a VPC. This product runs search domains in a VPC only, whatever their access policy says (a public endpoint is one policy edit away from the internet); set vpcOptions.subnetIds and vpcOptions.securityGroupIds.";
+
+const ANONYMOUS_AUTH =
+    "The OpenSearch domain lets anonymous users in (advancedSecurityOptions.anonymousAuthEnabled is true); set it to false.";
+
+function validateDomain(args: ResourceValidationArgs, report: (message: string) => void) {
+    const { allowedPrincipalAccounts } = args.getConfig<OpenSearchNoPublicAccessConfig>();
+    const props = args.props;
+    if (!inVpc(props)) report(NOT_IN_VPC);
+    if (isTrue(objectProperty(props.advancedSecurityOptions)?.anonymousAuthEnabled)) report(ANONYMOUS_AUTH);
+    const foreign = foreignPrincipals(props.accessPolicies, allowedPrincipalAccounts ?? []);
+    if (foreign.length > 0) report(foreignMessage("The OpenSearch access policy", foreign));
+}
+
+/** The domain a domain policy attaches to: by name, or by where its domainName came from. */
+function domainOf(policy: PolicyResource, resources: readonly PolicyResource[]): PolicyResource | undefined {
+    const domains = resources.filter((r) => TYPES.openSearchDomain.includes(r.type));
+    const name = policy.props.domainName;
+    if (typeof name === "string") return domains.find((d) => d.props.domainName === name);
+    const from = new Set((policy.propertyDependencies?.domainName ?? []).map((d) => d.urn));
+    return domains.find((d) => from.has(d.urn));
+}
+
+function validateDomainPolicy(
+    policy: PolicyResource,
+    resources: readonly PolicyResource[],
+    config: OpenSearchNoPublicAccessConfig,
+    report: (message: string, urn: string) => void,
+) {
+    const subject = `The OpenSearch domain policy ${policy.name}`;
+    const foreign = foreignPrincipals(policy.props.accessPolicies, config.allowedPrincipalAccounts ?? []);
+    if (foreign.length > 0) report(foreignMessage(subject, foreign), policy.urn);
+    const domain = domainOf(policy, resources);
+    // A domain in a VPC is reachable only from inside it; its domain's own violation covers the rest.
+    if (domain && inVpc(domain.props)) return;
+    const where = domain
+        ? `the domain ${domain.name} is not in a VPC`
+        : "its domain is not in this stack, so it cannot be shown to be in a VPC";
+    const result = publicAccess(policy.props.accessPolicies, {
+        allowedCidrs: config.allowedCidrs,
+        actionScope: "es:*",
+    });
+    if (!result.readable) {
+        report(
+            `${subject} cannot be read as a policy document and ${where}, so it cannot be shown to be private; ${UNREADABLE_FIX}.`,
+            policy.urn,
+        );
+        return;
+    }
+    for (const f of result.findings) {
+        report(`${subject}: ${findingSentence(f)}, and ${where}; ${fixFor(f)}.`, policy.urn);
+    }
+}
+
+/**
+ * Resource checks run before a domain is created; a separate domain policy is judged at stack
+ * level, together with the domain it attaches to.
+ */
+export const opensearchNoPublicAccess: ResourceValidationPolicy & Pick<StackValidationPolicy, "validateStack"> = {
     name: "opensearch-no-public-access",
     description:
-        "OpenSearch domains must never be reachable from the internet: they are placed in a VPC, or their access policy grants no wildcard principal without a restricting condition.",
+        "OpenSearch domains must never be reachable from the internet: they run in a VPC, without anonymous access, and no access policy opens them to callers outside the organization.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
-            allowedCidrs: {
+            ...ALLOWED_CIDRS_SCHEMA,
+            allowedPrincipalAccounts: {
                 type: "array",
                 items: { type: "string" },
                 default: [],
                 description:
-                    "Source-IP ranges a wildcard principal may be limited to; empty allows any range that is not open to the world.",
+                    "Accounts whose principals may be named in a domain access policy; empty allows any named account.",
             },
         },
     },
-    validateResource: forTypes([...TYPES.openSearchDomain, ...TYPES.openSearchDomainPolicy], (props, args, report) => {
-        const { allowedCidrs, allowedPrincipalAccounts } = args.getConfig<OpenSearchNoPublicAccessConfig>();
-        const isDomain = TYPES.openSearchDomain.includes(args.type);
-        const foreign = foreignPrincipals(props.accessPolicies, allowedPrincipalAccounts ?? []);
-        if (foreign.length > 0) {
-            report(
-                `The OpenSearch access policy names principals outside the allowed accounts (${foreign.join(", ")}); ` +
-                    "name only roles of the accounts in allowedPrincipalAccounts.",
-            );
+    validateResource: forTypes(TYPES.openSearchDomain, (_props, args, report) => validateDomain(args, report)),
+    validateStack: (args, report) => {
+        const config = args.getConfig<OpenSearchNoPublicAccessConfig>();
+        for (const policy of args.resources.filter((r) => TYPES.openSearchDomainPolicy.includes(r.type))) {
+            validateDomainPolicy(policy, args.resources, config, report);
         }
-        if (isDomain && inVpc(props)) return;
-        if (isDomain && props.accessPolicies === undefined) {
-            report(
-                "The OpenSearch domain is not in a VPC and has no access policy here; place it in a VPC (vpcOptions.subnetIds) so it is never public.",
-            );
-            return;
-        }
-        const open = publicStatement(props.accessPolicies, allowedCidrs ?? []);
-        if (open) {
-            report(
-                `The ${isDomain ? "OpenSearch domain is not in a VPC and its" : "OpenSearch domain policy's"} access policy grants a wildcard principal` +
-                    `${open.Sid ? ` (statement ${open.Sid})` : ""} without a restricting condition (source VPC endpoint, a source IP range that is not open to the world, or the organization); ` +
-                    "place the domain in a VPC or name the principals.",
-            );
-        }
-    }),
+    },
 };

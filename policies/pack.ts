@@ -5,14 +5,21 @@
 import { Policies } from "@pulumi/policy";
 import { iamNoManagedFullAccess } from "./iamNoManagedFullAccess";
 import { iamNoWildcardAllow } from "./iamNoWildcardAllow";
+import { iamRoleTrustNoPublicAssume } from "./iamRoleTrustNoPublicAssume";
+import { kmsKeyNoPublicAccess } from "./kmsKeyNoPublicAccess";
+import { lambdaFunctionUrlAuth } from "./lambdaFunctionUrlAuth";
 import { lambdaPermissionNoPublicInvoke } from "./lambdaPermissionNoPublicInvoke";
 import { opensearchEncryptionAtRest } from "./opensearchEncryptionAtRest";
 import { opensearchFineGrainedAccessControl } from "./opensearchFineGrainedAccessControl";
 import { opensearchHttpsTls12 } from "./opensearchHttpsTls12";
 import { opensearchNoPublicAccess } from "./opensearchNoPublicAccess";
 import { opensearchNodeToNodeEncryption } from "./opensearchNodeToNodeEncryption";
+import { opensearchServerlessNoPublicAccess } from "./opensearchServerlessNoPublicAccess";
 import { pulumiExplicitProvider } from "./pulumiExplicitProvider";
+import { pulumiProviderAllowedAccountIds } from "./pulumiProviderAllowedAccountIds";
 import { s3BucketEncryption } from "./s3BucketEncryption";
+import { s3BucketNoPublicAcl } from "./s3BucketNoPublicAcl";
+import { s3BucketNoPublicPolicy } from "./s3BucketNoPublicPolicy";
 import { s3BucketPublicAccessBlock } from "./s3BucketPublicAccessBlock";
 import { s3BucketTlsOnly } from "./s3BucketTlsOnly";
 import { wafLoggingDestinationPrefix } from "./wafLoggingDestinationPrefix";
@@ -25,12 +32,19 @@ export const POLICIES: Policies = [
     opensearchNodeToNodeEncryption,
     opensearchHttpsTls12,
     opensearchFineGrainedAccessControl,
+    opensearchServerlessNoPublicAccess,
     s3BucketPublicAccessBlock,
     s3BucketEncryption,
     s3BucketTlsOnly,
+    s3BucketNoPublicPolicy,
+    s3BucketNoPublicAcl,
+    kmsKeyNoPublicAccess,
     wafLoggingDestinationPrefix,
+    iamRoleTrustNoPublicAssume,
     iamNoWildcardAllow,
     iamNoManagedFullAccess,
     lambdaPermissionNoPublicInvoke,
+    lambdaFunctionUrlAuth,
     pulumiExplicitProvider,
+    pulumiProviderAllowedAccountIds,
 ];

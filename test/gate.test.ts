@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import * as path from "path";
-import { blocks, evaluatePolicies, renderViolations } from "../tools/gate";
+import { blocks, evaluatePolicies, policyResources, renderViolations } from "../tools/gate";
 import { ProgramRun, qualifiedStackName } from "../tools/mockEngine";
+import { POLICIES } from "../policies/pack";
 import { committedRun, committedRuns, runWith } from "./support/program";
 
 describe("offline policy gate", () => {
@@ -18,7 +19,7 @@ describe("offline policy gate", () => {
         for (const run of await committedRuns()) assert.deepStrictEqual(evaluatePolicies(run), [], run.stack);
     });
 
-    it("stops a program change that adds a public OpenSearch domain and an unguarded bucket", () => {
+    it("stops a program change that adds a public domain, an open bucket, a role anyone may assume and an unauthenticated URL", () => {
         const violations = evaluatePolicies(unsafe);
         assert.ok(blocks(violations));
         assert.deepStrictEqual(
@@ -33,6 +34,28 @@ describe("offline policy gate", () => {
                 ["s3-bucket-public-access-block", "exports"],
                 ["s3-bucket-server-side-encryption", "exports"],
                 ["s3-bucket-tls-only", "exports"],
+                ["s3-bucket-no-public-policy", "exports-policy"],
+                ["iam-role-trust-no-public-assume", "quick-role"],
+                ["lambda-function-url-auth", "quick-url"],
+                ["pulumi-provider-allowed-account-ids", "quick-unpinned"],
+            ],
+        );
+    });
+
+    it("judges providers as preview hands them over: allowedAccountIds as JSON text", async () => {
+        const run = await committedRun("resource-us-east-1");
+        const provider = policyResources(run).find((r) => r.type === "pulumi:providers:aws");
+        assert.strictEqual(provider?.props.allowedAccountIds, '["222222222222"]');
+        const unpinned = {
+            ...run,
+            resources: run.resources.map((r) =>
+                r.type === "pulumi:providers:aws" ? { ...r, state: { ...r.state, allowedAccountIds: "[]" } } : r,
+            ),
+        };
+        assert.deepStrictEqual(
+            evaluatePolicies(unpinned).map((v) => v.message),
+            [
+                "Provider central-waf-logs-resource-us-east-1 (pulumi:providers:aws) does not pin allowedAccountIds; set allowedAccountIds to the stack's account.",
             ],
         );
     });
@@ -51,24 +74,13 @@ describe("offline policy gate", () => {
     });
 
     it("applies policy config as the CLI would: an advisory level reports without blocking", () => {
-        const advisory = Object.fromEntries(
-            [
-                "opensearch-no-public-access",
-                "opensearch-encryption-at-rest",
-                "opensearch-node-to-node-encryption",
-                "opensearch-https-tls12",
-                "opensearch-fine-grained-access-control",
-                "s3-bucket-public-access-block",
-                "s3-bucket-server-side-encryption",
-                "s3-bucket-tls-only",
-            ].map((name) => [name, "advisory" as const]),
-        );
+        const advisory = Object.fromEntries(POLICIES.map((p) => [p.name, "advisory" as const]));
         const violations = evaluatePolicies(unsafe, undefined, advisory);
-        assert.strictEqual(violations.length, 9);
+        assert.strictEqual(violations.length, 13);
         assert.ok(!blocks(violations));
         assert.deepStrictEqual(
             evaluatePolicies(unsafe, undefined, { ...advisory, "opensearch-no-public-access": "disabled" }).length,
-            8,
+            12,
         );
     });
 
@@ -78,10 +90,10 @@ describe("offline policy gate", () => {
             text,
             [
                 "Policies for stack logging:",
-                "    ❌ central-waf-logs@v0.1.0 (local: policies)",
+                "    ❌ central-waf-logs@v0.2.0 (local: policies)",
                 "        - [mandatory]  opensearch-no-public-access  (aws:opensearch/domain:Domain: quick-search)",
-                "          OpenSearch domains must never be reachable from the internet: they are placed in a VPC, or their access policy grants no wildcard principal without a restricting condition.",
-                "          The OpenSearch domain is not in a VPC and its access policy grants a wildcard principal without a restricting condition (source VPC endpoint, a source IP range that is not open to the world, or the organization); place the domain in a VPC or name the principals.",
+                "          OpenSearch domains must never be reachable from the internet: they run in a VPC, without anonymous access, and no access policy opens them to callers outside the organization.",
+                "          The OpenSearch domain is not in a VPC. This product runs search domains in a VPC only, whatever their access policy says (a public endpoint is one policy edit away from the internet); set vpcOptions.subnetIds and vpcOptions.securityGroupIds.",
             ].join("\n"),
         );
     });

@@ -3,6 +3,14 @@
  * stack registers under the mock engine, with the pack's enforcement levels and the committed
  * policy config applied as `pulumi preview --policy-pack policies --policy-pack-config
  * policies/config.json` would, and fails on any mandatory violation. Needs no credentials.
+ *
+ * What it relies on, as the real CrossGuard does it (@pulumi/policy's server, and its provider
+ * integration test): provider resources are ordinary entries of the stack's resources, typed
+ * `pulumi:providers:<package>` and named as the program named them (`default_<version>` for a
+ * default provider); they reach validateResource too. Their props are the inputs the engine
+ * registered, where a provider's list and object settings are JSON text (allowedAccountIds:
+ * '["111111111111"]'): the recorded state keeps that shape, and the policies read both.
+ * A policy may carry both validateResource and validateStack; each runs in its own phase.
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -2,8 +2,10 @@ import { PolicyResource } from "@pulumi/policy";
 import { TYPES, bucketNameOf } from "./resources";
 
 /**
- * The configuration resources of a given type that belong to `bucket`: same bucket name, or a
- * dependency on the bucket (names can be unknown during a preview of a new stack).
+ * The resources of the given types that configure `bucket`: their `bucket` property names it,
+ * or (when names are not known yet, in a preview of a new stack) their `bucket` property was
+ * computed from it. A mere dependency does not count: a block that depends on bucket A but names
+ * bucket B protects B only.
  */
 export function configurationsOf(
     bucket: PolicyResource,
@@ -11,17 +13,19 @@ export function configurationsOf(
     types: string | readonly string[],
 ): PolicyResource[] {
     const wanted = typeof types === "string" ? [types] : types;
-    const name = bucketNameOf(bucket.props);
-    return resources.filter(
-        (r) =>
-            wanted.includes(r.type) &&
-            ((name !== undefined && bucketNameOf(r.props) === name) ||
-                (r.propertyDependencies?.bucket ?? r.dependencies ?? []).some((d) => d.urn === bucket.urn)),
-    );
+    const name = bucketNameOf(bucket.type, bucket.props);
+    return resources.filter((r) => {
+        if (!wanted.includes(r.type)) return false;
+        const named = bucketNameOf(r.type, r.props);
+        if (named !== undefined) return named === name;
+        return (r.propertyDependencies?.bucket ?? []).some((d) => d.urn === bucket.urn);
+    });
 }
 
 export const bucketsIn = (resources: readonly PolicyResource[]) =>
     resources.filter((r) => TYPES.bucket.includes(r.type));
 
-export const describeBucket = (bucket: PolicyResource) =>
-    `Bucket ${bucket.name}${bucketNameOf(bucket.props) ? ` (${bucketNameOf(bucket.props)})` : ""}`;
+export function describeBucket(bucket: PolicyResource): string {
+    const name = bucketNameOf(bucket.type, bucket.props);
+    return `Bucket ${bucket.name}${name ? ` (${name})` : ""}`;
+}

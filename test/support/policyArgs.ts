@@ -1,4 +1,5 @@
 /** Builds the arguments CrossGuard hands a policy, so policies can be called as plain functions. */
+import * as assert from "assert";
 import type { Policy, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
 const defaultsOf = (policy: Policy) =>
@@ -17,20 +18,21 @@ const common = (policy: Policy, config: Record<string, unknown>) => ({
     },
 });
 
-/** Runs a resource policy on one resource; returns the violation messages. */
+/** Runs a resource policy on one resource named `name` (default "r"); returns the violation messages. */
 export function resourceViolations(
     policy: ResourceValidationPolicy,
     type: string,
     props: Record<string, any>,
     config: Record<string, unknown> = {},
+    name = "r",
 ): string[] {
     const messages: string[] = [];
     const args = {
         ...common(policy, config),
         type,
         props,
-        urn: `urn:pulumi:test::project::${type}::r`,
-        name: "r",
+        urn: `urn:pulumi:test::project::${type}::${name}`,
+        name,
         opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [] },
         isType: () => false,
         asType: () => undefined,
@@ -49,7 +51,11 @@ export interface FixtureResource {
 }
 
 /** Runs a stack policy on fixture resources (dependencies by name); returns the violation messages. */
-export function stackViolations(policy: StackValidationPolicy, fixtures: FixtureResource[]): string[] {
+export function stackViolations(
+    policy: StackValidationPolicy,
+    fixtures: FixtureResource[],
+    config: Record<string, unknown> = {},
+): string[] {
     const resources = fixtures.map((f) => ({
         ...f,
         urn: `urn:${f.type}::${f.name}`,
@@ -66,6 +72,20 @@ export function stackViolations(policy: StackValidationPolicy, fixtures: Fixture
         r.provider = f.provider ? { ...f.provider, urn: "", props: {} } : undefined;
     });
     const messages: string[] = [];
-    policy.validateStack!({ ...common(policy, {}), resources } as any, (m) => messages.push(m));
+    policy.validateStack!({ ...common(policy, config), resources } as any, (m) => messages.push(m));
     return messages;
+}
+
+/** One row of a table-driven policy test: what changed from the compliant baseline, and the exact messages. */
+export interface Case<T> {
+    readonly name: string;
+    readonly input: T;
+    readonly expected: readonly string[];
+}
+
+/** One mocha test per row; each asserts the exact list of messages. */
+export function table<T>(cases: readonly Case<T>[], run: (input: T) => string[]): void {
+    for (const c of cases) {
+        it(c.name, () => assert.deepStrictEqual(run(c.input), c.expected));
+    }
 }
