@@ -59,6 +59,13 @@ describe("stack configuration", () => {
                 projectionStartHour: "2024/01/01/00",
                 compactionSchedule: "cron(30 1 * * ? *)",
             },
+            alerts: {
+                emails: ["waf-oncall@example.com"],
+                subscriptions: [],
+                silenceMinutes: 60,
+                loaderErrors: 5,
+                parkedLines: 100,
+            },
         });
     });
 
@@ -128,7 +135,7 @@ describe("stack configuration", () => {
 
     it("rejects keys that do not belong to the stack's role (typos included)", () => {
         assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:resourceAcounts`]: "[]" }), [
-            `Invalid config ${P}:resourceAcounts: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays).`,
+            `Invalid config ${P}:resourceAcounts: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays, alerts).`,
         ]);
     });
 
