@@ -13,6 +13,8 @@ export interface LoggingStackOutputs {
     objectKeyLayout: string;
     /** Account ID → Regions allowed to ship logs. */
     allowedAccounts: Record<string, string[]>;
+    /** The event bus resource stacks forward their alarm state changes to. */
+    alertBusArn: string;
 }
 
 export const LOGGING_OUTPUT_NAMES: readonly (keyof LoggingStackOutputs)[] = [
@@ -24,4 +26,5 @@ export const LOGGING_OUTPUT_NAMES: readonly (keyof LoggingStackOutputs)[] = [
     "centralKeyArn",
     "objectKeyLayout",
     "allowedAccounts",
+    "alertBusArn",
 ];

@@ -1,11 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AlertTopic } from "../components/alertTopic";
 import { CentralLogBucket } from "../components/centralLogBucket";
+import { DELIVERY_DASHBOARD, DeliveryHealth, dashboardUrl } from "../components/deliveryHealth";
 import { LogAnalytics } from "../components/logAnalytics";
 import { SearchBootstrap } from "../components/searchBootstrap";
 import { SearchDomain } from "../components/searchDomain";
 import { SearchLoader } from "../components/searchLoader";
 import { LoggingStackConfig } from "../config";
 import { CENTRAL_LAYOUT } from "../layout";
+import { SEARCH_LOADER_FUNCTION } from "../names";
 import { stackProvider } from "../provider";
 import { LoggingStackOutputs } from "./contract";
 
@@ -49,7 +52,19 @@ export async function loggingStack(
         },
         { provider },
     );
-    new SearchLoader(
+    const alerts = new AlertTopic(
+        "alerts",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            sources: config.resourceAccounts,
+            emails: config.alerts.emails,
+            subscriptions: config.alerts.subscriptions,
+        },
+        { provider },
+    );
+    const loader = new SearchLoader(
         "search-loader",
         {
             accountId: config.accountId,
@@ -58,6 +73,21 @@ export async function loggingStack(
             search,
             indexPrefix: settings.indexPrefix,
             bulkMaxBytes: settings.bulkMaxBytes,
+            alarmActions: [alerts.topicArn],
+        },
+        { provider },
+    );
+    new DeliveryHealth(
+        "delivery-health",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            sources: config.resourceAccounts,
+            alarmActions: [alerts.topicArn],
+            loaderFunctionName: SEARCH_LOADER_FUNCTION,
+            loaderFailureQueueName: loader.failureQueue.name,
+            thresholds: config.alerts,
         },
         { provider },
     );
@@ -99,5 +129,8 @@ export async function loggingStack(
         dashboardsUrl: search.endpoint.apply((endpoint) => `${endpoint}/_dashboards`),
         athenaWorkgroup: analytics.workgroup.name,
         allowedAccounts: Object.fromEntries(config.resourceAccounts.map((a) => [a.accountId, [...a.regions]])),
+        alertBusArn: alerts.busArn,
+        alertTopicArn: alerts.topicArn,
+        healthDashboardUrl: dashboardUrl(config.region, DELIVERY_DASHBOARD),
     };
 }
