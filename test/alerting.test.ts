@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { createHash } from "crypto";
 import { ConfigError, parseStackConfig } from "../config";
-import { ProgramRun, readStackConfig } from "../tools/mockEngine";
+import { ProgramRun, qualifiedStackName, readStackConfig } from "../tools/mockEngine";
 import { alarmStateChange, matchesPattern, renderInput } from "./support/eventBridge";
 import { committedRun, committedRuns, failureOf, ofType, only, policyDocument, runWith } from "./support/program";
 
@@ -370,6 +370,15 @@ describe("alerting: forwarding from resource stacks", () => {
             roleArn: role.state.arn,
         });
         assert.ok(target.dependsOn.includes(rolePolicy.urn));
+    });
+
+    it("fails a resource stack whose logging stack predates alerting, naming the missing output", async () => {
+        const logging = await committedRun("logging");
+        const { alertBusArn: _dropped, ...outputs } = logging.outputs;
+        assert.strictEqual(
+            await failureOf("resource-eu-west-1", { stackOutputs: { [qualifiedStackName("logging")]: outputs } }),
+            `Logging stack organization/central-waf-logs/logging has no output "alertBusArn" (read by ${P}:loggingStack). Fix: run \`pulumi up -s logging\` with this version of the program, then retry.`,
+        );
     });
 
     it("refuses an alert bus output that is not an event bus ARN", async () => {
