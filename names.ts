@@ -73,3 +73,16 @@ export function blocklistSyncRoleArn(partition: string, accountId: string, regio
 export const BLOCKLIST_IP_SETS = { ipv4: `${PROJECT}-blocklist-ipv4`, ipv6: `${PROJECT}-blocklist-ipv6` } as const;
 /** The label the blocklist rule adds to matching requests (visible in the WAF logs). */
 export const BLOCKLIST_LABEL = `${PROJECT}:blocklisted`;
+/** Every CloudWatch alarm of this project starts with this, so EventBridge rules can match them. */
+export const ALARM_NAME_PREFIX = `${PROJECT}-`;
+
+/** The logging account's custom event bus that collects alarm state changes from every account and Region. */
+export const ALERT_BUS_NAME = `${PROJECT}-alerts`;
+
+/** The rule on each resource account's default bus that forwards alarm state changes to the alert bus. */
+export const ALARM_FORWARDER_RULE = `${PROJECT}-alarm-forwarder`;
+
+/** ARN of a resource account's forwarding rule (a default-bus rule); the alert bus admits exactly these. */
+export function alarmForwarderRuleArn(partition: string, accountId: string, region: string): string {
+    return `arn:${partition}:events:${region}:${accountId}:rule/${ALARM_FORWARDER_RULE}`;
+}

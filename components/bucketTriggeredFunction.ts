@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { failureAlarmName } from "./deliveryMetrics";
 import { InlineFunctionArgs, inlineFunction } from "./inlineFunction";
 import { PolicyStatement } from "./policyDocuments";
 
@@ -13,6 +14,8 @@ export interface BucketTriggeredFunctionArgs extends Omit<InlineFunctionArgs, "s
     readonly filterPrefix?: string;
     /** Lambda's own retries before an event is parked (0-2). Default 2. */
     readonly maximumRetryAttempts?: number;
+    /** Told when the failure-queue alarm goes into ALARM and back to OK (SNS topic ARNs). Default: none. */
+    readonly alarmActions?: pulumi.Input<string>[];
 }
 
 export interface BucketTriggeredFunction {
@@ -44,6 +47,8 @@ export function bucketTriggeredFunction(
     const failureAlarm = new aws.cloudwatch.MetricAlarm(
         `${name}-failures-alarm`,
         {
+            // Named after the function, with the project prefix EventBridge rules match alarms by.
+            name: failureAlarmName(args.functionName),
             alarmDescription: `Events ${args.functionName} could not process after retries; replay them from the queue.`,
             namespace: "AWS/SQS",
             metricName: "ApproximateNumberOfMessagesVisible",
@@ -54,6 +59,8 @@ export function bucketTriggeredFunction(
             comparisonOperator: "GreaterThanOrEqualToThreshold",
             threshold: 1,
             treatMissingData: "notBreaching",
+            alarmActions: args.alarmActions,
+            okActions: args.alarmActions,
         },
         opts,
     );

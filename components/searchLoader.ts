@@ -17,6 +17,8 @@ export interface SearchLoaderArgs {
     readonly indexPrefix: string;
     /** Upper bound of one bulk request, bytes. */
     readonly bulkMaxBytes: number;
+    /** Told when the failure-queue alarm goes into ALARM and back to OK (the alert topic). Default: none. */
+    readonly alarmActions?: pulumi.Input<string>[];
 }
 
 /** Read the logs, write rejects under `_errors/`, use the central key, post `_bulk` and nothing else. */
@@ -70,6 +72,7 @@ export class SearchLoader extends pulumi.ComponentResource {
                 // A 128 MiB Firehose object takes well under a minute; the maximum leaves room for backoff.
                 timeoutSec: 900,
                 memoryMiB: 1024,
+                alarmActions: args.alarmActions,
             },
             this,
         );

@@ -8,19 +8,26 @@
 import { parseRange } from "../handlers/blocklist";
 import { ConfigReader, isAccountId, isRegion } from "./reader";
 import {
+    AlertSubscription,
     AnalyticsSettings,
     CentralBucketSettings,
     ConfigError,
     DEFAULT_ANALYTICS,
     DEFAULT_CENTRAL_BUCKET,
+    DEFAULT_COPIER_ERRORS,
     DEFAULT_FIREHOSE,
+    DEFAULT_LOGGING_ALERTS,
     DEFAULT_RESPONSE,
     DEFAULT_SEARCH,
     DEFAULT_STAGING_EXPIRE_AFTER_DAYS,
     DEFAULT_WAF,
     FirehoseSettings,
+    FRESHNESS_MARGIN_SECONDS,
+    LoggingAlertSettings,
     Protection,
+    ResourceAlertSettings,
     ResourceAccount,
+    ResourceStackConfig,
     ResponseSettings,
     SearchSettings,
     StackConfig,
@@ -35,7 +42,7 @@ const WAF_ACTIONS = ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE"];
 
 const COMMON_KEYS = ["role", "accountId", "region", "deploymentRoleArn"];
 const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
-    logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket", "search", "analytics", "response"],
+    logging: [...COMMON_KEYS, "resourceAccounts", "centralBucket", "search", "analytics", "response", "alerts"],
     resource: [
         ...COMMON_KEYS,
         "loggingStack",
@@ -44,7 +51,29 @@ const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
         "waf",
         "firehose",
         "stagingExpireAfterDays",
+        "alerts",
     ],
+};
+
+const EMAIL = /^[^\s@"<>]+@[^\s@"<>]+\.[^\s@"<>]+$/;
+
+/** What each alert-subscription protocol's endpoint must look like. */
+const SUBSCRIPTION_ENDPOINTS: Record<AlertSubscription["protocol"], { pattern: RegExp; what: string; fix: string }> = {
+    https: {
+        pattern: /^https:\/\/[A-Za-z0-9.-]+(:\d+)?(\/\S*)?$/,
+        what: "an https URL",
+        fix: "use an https:// URL (SNS would send alerts over plain http in clear text)",
+    },
+    sqs: {
+        pattern: /^arn:aws(-cn|-us-gov)?:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/,
+        what: "an SQS queue ARN",
+        fix: "use arn:aws:sqs:<region>:<account-id>:<queue-name>",
+    },
+    lambda: {
+        pattern: /^arn:aws(-cn|-us-gov)?:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/,
+        what: "a Lambda function ARN",
+        fix: "use arn:aws:lambda:<region>:<account-id>:function:<name>",
+    },
 };
 
 const STACK_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
@@ -88,8 +117,9 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   search: reader.search(accountId),
                   analytics: reader.analytics(),
                   response: reader.response(),
+                  alerts: reader.loggingAlerts(),
               }
-            : {
+            : reader.withResourceAlerts({
                   ...common,
                   role,
                   loggingStack: reader.loggingStack(),
@@ -98,7 +128,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   firehose: reader.firehose(),
                   stagingExpireAfterDays:
                       reader.integer("stagingExpireAfterDays", 1, 365) ?? DEFAULT_STAGING_EXPIRE_AFTER_DAYS,
-              };
+              });
 
     if (reader.problems.length > 0) throw new ConfigError(reader.problems);
     return config;
@@ -487,6 +517,151 @@ class StackConfigReader extends ConfigReader {
             );
         }
         return settings;
+    }
+
+    /** The logging stack's `alerts`: who is told, and the thresholds of its own alarms. */
+    loggingAlerts(): LoggingAlertSettings {
+        const key = "alerts";
+        const problemsBefore = this.problems.length;
+        const settings = this.settings(key, DEFAULT_LOGGING_ALERTS, {
+            emails: (v, at) => this.emailList(at, v),
+            subscriptions: (v, at) => this.alertSubscriptions(at, v),
+            silenceMinutes: (v, at) => this.silenceMinutes(at, v),
+            loaderErrors: (v, at) => this.checkInteger(at, v, 1, 10_000),
+            parkedLines: (v, at) => this.checkInteger(at, v, 0, 10_000_000),
+        });
+        // A broken recipient list already has its own problem; only an empty one gets this.
+        const recipientProblems = this.problems
+            .slice(problemsBefore)
+            .some((p) => /:alerts(\.emails|\.subscriptions)?[:[]/.test(p));
+        if (settings.emails.length === 0 && settings.subscriptions.length === 0 && !recipientProblems) {
+            this.problem(
+                key,
+                "names no one to alert (alerts.emails and alerts.subscriptions are both empty), so a silent pipeline would stay unnoticed",
+                "list at least one address under alerts.emails, e.g. [waf-oncall@example.com], or an https, sqs or lambda endpoint under alerts.subscriptions",
+            );
+        }
+        return settings;
+    }
+
+    /** Adds a resource stack's `alerts`, whose freshness default follows its Firehose buffer interval. */
+    withResourceAlerts(config: Omit<ResourceStackConfig, "alerts">): ResourceStackConfig {
+        return { ...config, alerts: this.resourceAlerts(config.firehose.bufferIntervalSec) };
+    }
+
+    private resourceAlerts(bufferIntervalSec: number): ResourceAlertSettings {
+        const key = "alerts";
+        const settings = this.settings(
+            key,
+            {
+                firehoseFreshnessSeconds: bufferIntervalSec + FRESHNESS_MARGIN_SECONDS,
+                copierErrors: DEFAULT_COPIER_ERRORS,
+            },
+            {
+                firehoseFreshnessSeconds: (v, at) => this.checkInteger(at, v, 60, 86_400),
+                copierErrors: (v, at) => this.checkInteger(at, v, 1, 10_000),
+            },
+        );
+        if (settings.firehoseFreshnessSeconds <= bufferIntervalSec) {
+            this.problem(
+                `${key}.firehoseFreshnessSeconds`,
+                `${settings.firehoseFreshnessSeconds} seconds is not above firehose.bufferIntervalSec (${bufferIntervalSec}), so the alarm would fire while records wait for their buffer as designed`,
+                `use more than ${bufferIntervalSec}, e.g. ${bufferIntervalSec + FRESHNESS_MARGIN_SECONDS}`,
+            );
+        }
+        return settings;
+    }
+
+    private emailList(at: string, value: unknown): string[] | undefined {
+        const fix = "list addresses such as waf-oncall@example.com";
+        if (!Array.isArray(value)) return this.problem(at, "must be a list of e-mail addresses", fix);
+        const seen = new Set<string>();
+        let valid = true;
+        value.forEach((email: unknown, i) => {
+            if (typeof email !== "string" || !EMAIL.test(email)) {
+                valid = false;
+                this.problem(`${at}[${i}]`, `${JSON.stringify(email)} is not an e-mail address`, fix);
+            } else if (seen.has(email.toLowerCase())) {
+                valid = false;
+                this.problem(`${at}[${i}]`, `${email} is listed twice`, "list each address once");
+            } else {
+                seen.add(email.toLowerCase());
+            }
+        });
+        return valid ? (value as string[]) : undefined;
+    }
+
+    private alertSubscriptions(at: string, value: unknown): AlertSubscription[] | undefined {
+        const example = "{protocol: https, endpoint: https://alerts.example.com/hook}";
+        if (!Array.isArray(value)) {
+            return this.problem(at, "must be a list of {protocol, endpoint}", `give entries such as ${example}`);
+        }
+        const seen = new Set<string>();
+        const subscriptions: AlertSubscription[] = [];
+        value.forEach((entry: unknown, i) => {
+            const here = `${at}[${i}]`;
+            if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+                this.problem(here, "must be an object with protocol and endpoint", `give an entry such as ${example}`);
+                return;
+            }
+            const fields = entry as Record<string, unknown>;
+            const unknown = Object.keys(fields).filter((field) => field !== "protocol" && field !== "endpoint");
+            for (const field of unknown) {
+                this.problem(`${here}.${field}`, "is not a known setting", "use protocol and endpoint");
+            }
+            const subscription = this.alertSubscription(here, fields.protocol, fields.endpoint);
+            if (!subscription || unknown.length > 0) return;
+            const id = `${subscription.protocol} ${subscription.endpoint}`;
+            if (seen.has(id)) {
+                this.problem(here, `${id} is listed twice`, "list each endpoint once");
+                return;
+            }
+            seen.add(id);
+            subscriptions.push(subscription);
+        });
+        return subscriptions.length === value.length ? subscriptions : undefined;
+    }
+
+    private alertSubscription(at: string, protocol: unknown, endpoint: unknown): AlertSubscription | undefined {
+        if (protocol !== "https" && protocol !== "sqs" && protocol !== "lambda") {
+            return this.problem(
+                `${at}.protocol`,
+                `${JSON.stringify(protocol)} is not a supported protocol`,
+                "use https, sqs or lambda (e-mail addresses go under alerts.emails)",
+            );
+        }
+        const check = SUBSCRIPTION_ENDPOINTS[protocol];
+        if (typeof endpoint !== "string" || !check.pattern.test(endpoint)) {
+            return this.problem(`${at}.endpoint`, `${JSON.stringify(endpoint)} is not ${check.what}`, check.fix);
+        }
+        if (protocol === "sqs" && endpoint.endsWith(".fifo")) {
+            return this.problem(
+                `${at}.endpoint`,
+                `${endpoint} is a FIFO queue, which a standard SNS topic cannot deliver to`,
+                "subscribe a standard queue",
+            );
+        }
+        return { protocol, endpoint };
+    }
+
+    private silenceMinutes(at: string, value: unknown): number | undefined {
+        const minutes = this.checkInteger(at, value, 15, 10_080);
+        if (minutes === undefined) return undefined;
+        if (minutes <= 1440 && minutes % 5 !== 0) {
+            return this.problem(
+                at,
+                `${minutes} minutes is not a multiple of 5`,
+                "use a multiple of 5 up to 1440 (the alarm counts five-minute periods), e.g. 60",
+            );
+        }
+        if (minutes > 1440 && minutes % 60 !== 0) {
+            return this.problem(
+                at,
+                `${minutes} minutes is over a day but not whole hours`,
+                "above 1440 use a multiple of 60 (CloudWatch evaluates at most one day of periods shorter than an hour), e.g. 2880",
+            );
+        }
+        return minutes;
     }
 
     loggingStack(): string {

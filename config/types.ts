@@ -111,6 +111,32 @@ export interface ResponseSettings {
     readonly maxNewEntriesPerRun: number;
 }
 
+/** An alert-topic subscription other than e-mail. */
+export interface AlertSubscription {
+    readonly protocol: "https" | "sqs" | "lambda";
+    /** An https:// URL, an SQS queue ARN or a Lambda function ARN. */
+    readonly endpoint: string;
+}
+
+/** Who hears the alarms (one SNS topic in the logging account) and when the logging stack's alarms fire. */
+export interface LoggingAlertSettings {
+    /** E-mail addresses subscribed to the alert topic; each confirms by the link SNS mails it. Default none. */
+    readonly emails: readonly string[];
+    /** https endpoints, SQS queues and Lambda functions subscribed to the topic. Default none; emails and subscriptions together need at least one entry. */
+    readonly subscriptions: readonly AlertSubscription[];
+    /**
+     * N: minutes without a record indexed from an admitted account and Region before its silence
+     * alarm fires. 15 to 1440 in steps of 5 (five-minute periods), or up to 10080 (7 days) in whole
+     * hours (hourly periods): CloudWatch evaluates at most one day of sub-hour periods and seven days
+     * in all. Default 60.
+     */
+    readonly silenceMinutes: number;
+    /** Loader invocation errors within 5 minutes that raise its alarm. Default 5. */
+    readonly loaderErrors: number;
+    /** Lines of one account and Region parked (not indexed) within 5 minutes above which the data-quality alarm fires. Default 100. */
+    readonly parkedLines: number;
+}
+
 export interface LoggingStackConfig extends CommonConfig {
     readonly role: "logging";
     readonly resourceAccounts: readonly ResourceAccount[];
@@ -118,6 +144,7 @@ export interface LoggingStackConfig extends CommonConfig {
     readonly search: SearchSettings;
     readonly analytics: AnalyticsSettings;
     readonly response: ResponseSettings;
+    readonly alerts: LoggingAlertSettings;
 }
 
 /** The web ACL of a resource stack. */
@@ -156,6 +183,19 @@ export interface ResourceStackConfig extends CommonConfig {
     readonly firehose: FirehoseSettings;
     /** Days the regional staging bucket keeps delivered objects. Default 7. */
     readonly stagingExpireAfterDays: number;
+    readonly alerts: ResourceAlertSettings;
+}
+
+/** When a resource stack's own alarms fire; their state changes are forwarded to the logging account. */
+export interface ResourceAlertSettings {
+    /**
+     * Age, in seconds, of the oldest record Firehose has not delivered above which the stream's
+     * alarm fires. Must exceed firehose.bufferIntervalSec (records wait that long by design).
+     * Default firehose.bufferIntervalSec + 900: a quarter of an hour late.
+     */
+    readonly firehoseFreshnessSeconds: number;
+    /** Copier invocation errors within 5 minutes that raise its alarm. Default 5. */
+    readonly copierErrors: number;
 }
 
 export type StackConfig = LoggingStackConfig | ResourceStackConfig;
@@ -222,3 +262,16 @@ export const DEFAULT_ANALYTICS: AnalyticsSettings = {
     projectionStartHour: "2024/01/01/00",
     compactionSchedule: "cron(30 1 * * ? *)",
 };
+
+export const DEFAULT_LOGGING_ALERTS: LoggingAlertSettings = {
+    emails: [],
+    subscriptions: [],
+    silenceMinutes: 60,
+    loaderErrors: 5,
+    parkedLines: 100,
+};
+
+/** Default copier errors threshold; the Firehose freshness default follows the stack's buffer interval. */
+export const DEFAULT_COPIER_ERRORS = 5;
+/** How late (beyond its buffer interval) Firehose may be before its freshness alarm fires by default. */
+export const FRESHNESS_MARGIN_SECONDS = 900;

@@ -17,6 +17,8 @@ export interface LoggingStackOutputs {
     responseMode: "off" | "count" | "block";
     /** The role the blocklist publisher runs as; resource stacks' sync roles trust it alone. */
     blocklistPublisherRoleArn: string;
+    /** The event bus resource stacks forward their alarm state changes to. */
+    alertBusArn: string;
 }
 
 export const LOGGING_OUTPUT_NAMES: readonly (keyof LoggingStackOutputs)[] = [
@@ -30,4 +32,5 @@ export const LOGGING_OUTPUT_NAMES: readonly (keyof LoggingStackOutputs)[] = [
     "allowedAccounts",
     "responseMode",
     "blocklistPublisherRoleArn",
+    "alertBusArn",
 ];

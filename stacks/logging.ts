@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AlertTopic } from "../components/alertTopic";
 import { CentralLogBucket } from "../components/centralLogBucket";
+import { DELIVERY_DASHBOARD, DeliveryHealth, dashboardUrl } from "../components/deliveryHealth";
 import { LogAnalytics } from "../components/logAnalytics";
 import { ResponseLoop } from "../components/responseLoop";
 import { SearchBootstrap } from "../components/searchBootstrap";
@@ -7,7 +9,7 @@ import { SearchDomain } from "../components/searchDomain";
 import { SearchLoader } from "../components/searchLoader";
 import { LoggingStackConfig } from "../config";
 import { CENTRAL_LAYOUT } from "../layout";
-import { blocklistPublisherRoleArn } from "../names";
+import { SEARCH_LOADER_FUNCTION, blocklistPublisherRoleArn } from "../names";
 import { stackProvider } from "../provider";
 import { LoggingStackOutputs } from "./contract";
 
@@ -51,7 +53,19 @@ export async function loggingStack(
         },
         { provider },
     );
-    new SearchLoader(
+    const alerts = new AlertTopic(
+        "alerts",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            sources: config.resourceAccounts,
+            emails: config.alerts.emails,
+            subscriptions: config.alerts.subscriptions,
+        },
+        { provider },
+    );
+    const loader = new SearchLoader(
         "search-loader",
         {
             accountId: config.accountId,
@@ -60,6 +74,21 @@ export async function loggingStack(
             search,
             indexPrefix: settings.indexPrefix,
             bulkMaxBytes: settings.bulkMaxBytes,
+            alarmActions: [alerts.topicArn],
+        },
+        { provider },
+    );
+    new DeliveryHealth(
+        "delivery-health",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            sources: config.resourceAccounts,
+            alarmActions: [alerts.topicArn],
+            loaderFunctionName: SEARCH_LOADER_FUNCTION,
+            loaderFailureQueueName: loader.failureQueue.name,
+            thresholds: config.alerts,
         },
         { provider },
     );
@@ -102,6 +131,7 @@ export async function loggingStack(
                       bucketArn: central.bucketArn,
                       keyArn: central.keyArn,
                       resultsBucketArn: analytics.resultsBucket.arn,
+                      alarmActions: [alerts.topicArn],
                   },
                   { provider },
               );
@@ -128,5 +158,8 @@ export async function loggingStack(
                   blocklistOperatorPolicyArn: response.operatorPolicy.arn,
               }
             : {}),
+        alertBusArn: alerts.busArn,
+        alertTopicArn: alerts.topicArn,
+        healthDashboardUrl: dashboardUrl(config.region, DELIVERY_DASHBOARD),
     };
 }

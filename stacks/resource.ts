@@ -3,9 +3,10 @@ import { BlocklistEnforcement } from "../components/blocklistEnforcement";
 import { DemoApplication } from "../components/demoApplication";
 import { LogCopier } from "../components/logCopier";
 import { ProtectedResource, RegionalWafLogging } from "../components/regionalWafLogging";
+import { ResourceHealth } from "../components/resourceHealth";
 import { ResourceStackConfig } from "../config";
 import { centralRegionPrefix } from "../layout";
-import { firehoseStreamName } from "../names";
+import { copierFunctionName, firehoseStreamName } from "../names";
 import { stackProvider } from "../provider";
 import { readLoggingStack } from "./loggingReference";
 
@@ -63,6 +64,19 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
                 bucketArn: logging.centralBucketArn,
                 keyArn: logging.centralKeyArn,
             },
+        },
+        { provider },
+    );
+    new ResourceHealth(
+        "health",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            streamName,
+            copierFunctionName: copierFunctionName(config.region),
+            alertBusArn: logging.alertBusArn,
+            thresholds: config.alerts,
         },
         { provider },
     );

@@ -71,6 +71,13 @@ describe("stack configuration", () => {
                 allowlist: ["192.0.2.0/24"],
                 maxNewEntriesPerRun: 50,
             },
+            alerts: {
+                emails: ["waf-oncall@example.com"],
+                subscriptions: [],
+                silenceMinutes: 60,
+                loaderErrors: 5,
+                parkedLines: 100,
+            },
         });
     });
 
@@ -140,7 +147,7 @@ describe("stack configuration", () => {
 
     it("rejects keys that do not belong to the stack's role (typos included)", () => {
         assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:resourceAcounts`]: "[]" }), [
-            `Invalid config ${P}:resourceAcounts: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays).`,
+            `Invalid config ${P}:resourceAcounts: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays, alerts).`,
         ]);
     });
 

@@ -14,7 +14,7 @@ describe("logging stack: CentralLogBucket", () => {
 
     const bucketPolicy = () =>
         policyDocument(only(run, "aws:s3/bucketPolicy:BucketPolicy", "central-waf-logs-policy").inputs.policy);
-    const keyPolicy = () => policyDocument(only(run, "aws:kms/key:Key").inputs.policy);
+    const keyPolicy = () => policyDocument(only(run, "aws:kms/key:Key", "central-waf-logs-key").inputs.policy);
 
     it("disables ACLs with BucketOwnerEnforced", () => {
         const ownership = only(
@@ -39,7 +39,7 @@ describe("logging stack: CentralLogBucket", () => {
     });
 
     it("encrypts with the customer-managed key, rotation on, with S3 Bucket Keys", () => {
-        const key = only(run, "aws:kms/key:Key");
+        const key = only(run, "aws:kms/key:Key", "central-waf-logs-key");
         assert.strictEqual(key.inputs.enableKeyRotation, true);
         const sse = only(
             run,
@@ -267,6 +267,10 @@ describe("logging stack: CentralLogBucket", () => {
             blocklistTableName: "central-waf-logs-blocklist",
             blocklistAuditTableName: "central-waf-logs-blocklist-audit",
             blocklistOperatorPolicyArn: "arn:aws:iam::111111111111:policy/central-waf-logs-blocklist-operator",
+            alertBusArn: "arn:aws:events:us-east-1:111111111111:event-bus/central-waf-logs-alerts",
+            alertTopicArn: "arn:aws:sns:us-east-1:111111111111:central-waf-logs-alerts",
+            healthDashboardUrl:
+                "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=central-waf-logs-delivery",
         });
     });
 

@@ -261,7 +261,7 @@ describe("resource stacks: copier and least privilege", () => {
         const bucketPolicy = policyDocument(
             only(logging, "aws:s3/bucketPolicy:BucketPolicy", "central-waf-logs-policy").inputs.policy,
         );
-        const keyPolicy = policyDocument(only(logging, "aws:kms/key:Key").inputs.policy);
+        const keyPolicy = policyDocument(only(logging, "aws:kms/key:Key", "central-waf-logs-key").inputs.policy);
         for (const stack of ["resource-us-east-1", "resource-eu-west-1"]) {
             const run = await committedRun(stack);
             const role = only(run, "aws:iam/role:Role", "copier-role");
@@ -325,7 +325,7 @@ describe("resource stacks: copier and least privilege", () => {
         const onFailure = only(usEast, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs;
         assert.strictEqual(onFailure.maximumRetryAttempts, 2);
         assert.deepStrictEqual(onFailure.destinationConfig, { onFailure: { destination: queue.state.arn } });
-        const alarm = only(usEast, "aws:cloudwatch/metricAlarm:MetricAlarm").inputs;
+        const alarm = only(usEast, "aws:cloudwatch/metricAlarm:MetricAlarm", "copier-failures-alarm").inputs;
         assert.deepStrictEqual(
             [alarm.namespace, alarm.metricName, alarm.dimensions, alarm.threshold, alarm.comparisonOperator],
             [

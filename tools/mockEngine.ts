@@ -305,6 +305,29 @@ class MockState {
                     url: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
                 });
                 break;
+            case "aws:sns/topic:Topic":
+                Object.assign(extra, { name: physical, arn: `arn:aws:sns:${region}:${account}:${physical}` });
+                break;
+            case "aws:cloudwatch/eventBus:EventBus":
+                Object.assign(extra, {
+                    name: physical,
+                    arn: `arn:aws:events:${region}:${account}:event-bus/${physical}`,
+                });
+                break;
+            case "aws:cloudwatch/eventRule:EventRule": {
+                const bus = inputs.eventBusName && inputs.eventBusName !== "default" ? `${inputs.eventBusName}/` : "";
+                Object.assign(extra, {
+                    name: physical,
+                    arn: `arn:aws:events:${region}:${account}:rule/${bus}${physical}`,
+                });
+                break;
+            }
+            case "aws:cloudwatch/metricAlarm:MetricAlarm":
+                Object.assign(extra, {
+                    name: physical,
+                    arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${physical}`,
+                });
+                break;
             // awsx components are remote: under mocks they have no children, only these outputs.
             case "awsx:ec2:Vpc":
                 Object.assign(extra, {

@@ -1,0 +1,73 @@
+/**
+ * The EventBridge side of alerting, as plain data: which CloudWatch alarm state changes are
+ * forwarded and notified, and the message an operator reads. Resource stacks and the logging stack
+ * build their rules from here, so both ends agree on what an alarm event of this project is.
+ */
+import { ALARM_NAME_PREFIX } from "../names";
+
+/** An EventBridge event pattern (JSON object). */
+export type EventPattern = Record<string, unknown>;
+
+const ALARM_STATE_CHANGE = { source: ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"] };
+
+/**
+ * Into ALARM, or back to OK from ALARM. A new alarm goes from INSUFFICIENT_DATA to OK once it has
+ * data: that is not news, and every deployment that adds alarms would otherwise mail everyone.
+ */
+const ALARM_OR_RECOVERY = {
+    $or: [{ state: { value: ["ALARM"] } }, { state: { value: ["OK"] }, previousState: { value: ["ALARM"] } }],
+};
+
+/** The ARN of a CloudWatch alarm. */
+export function alarmArn(partition: string, accountId: string, region: string, alarmName: string): string {
+    return `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmName}`;
+}
+
+/** ARNs of this project's alarms in one account and Region all start with this. */
+export function alarmArnPrefix(partition: string, accountId: string, region: string): string {
+    return alarmArn(partition, accountId, region, ALARM_NAME_PREFIX);
+}
+
+/**
+ * The forwarding rule on a resource account's default bus: state changes of this project's alarms
+ * in this account and Region (by ARN prefix, so another team's alarms never leave the account).
+ */
+export function forwardedAlarmsPattern(partition: string, accountId: string, region: string): EventPattern {
+    return {
+        ...ALARM_STATE_CHANGE,
+        resources: [{ prefix: alarmArnPrefix(partition, accountId, region) }],
+        detail: ALARM_OR_RECOVERY,
+    };
+}
+
+/**
+ * The notification rule on the logging account's alert bus: the same state changes, and only from
+ * the admitted accounts (the bus policy already refuses others; this keeps the rule honest too).
+ */
+export function notifiedAlarmsPattern(accountIds: readonly string[]): EventPattern {
+    return {
+        ...ALARM_STATE_CHANGE,
+        account: [...accountIds],
+        detail: { alarmName: [{ prefix: ALARM_NAME_PREFIX }], ...ALARM_OR_RECOVERY },
+    };
+}
+
+/**
+ * What the topic receives for a forwarded alarm: one line an operator can act on from a phone.
+ * EventBridge does not escape the values it substitutes, so alarm descriptions of this project
+ * never contain a double quote (a test checks).
+ */
+export const ALARM_MESSAGE = {
+    inputPaths: {
+        account: "$.account",
+        region: "$.region",
+        alarm: "$.detail.alarmName",
+        state: "$.detail.state.value",
+        previous: "$.detail.previousState.value",
+        reason: "$.detail.state.reason",
+        description: "$.detail.configuration.description",
+        time: "$.time",
+    },
+    inputTemplate:
+        '"<state>: <alarm> in account <account>, Region <region>, at <time> (was <previous>). <description> Reason: <reason>"',
+} as const;

@@ -1,0 +1,138 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ResourceAlertSettings } from "../config";
+import { ALARM_FORWARDER_RULE, ALARM_NAME_PREFIX, alarmForwarderRuleArn } from "../names";
+import { forwardedAlarmsPattern } from "./alarmEvents";
+import { alarmForwarderStatements } from "./alertPolicies";
+import { errorsAlarmName } from "./deliveryMetrics";
+import { policyDocument, serviceTrustPolicy } from "./policyDocuments";
+
+export interface ResourceHealthArgs {
+    readonly accountId: string;
+    readonly region: string;
+    readonly partition: string;
+    /** The Firehose stream whose delivery to the staging bucket is watched. */
+    readonly streamName: string;
+    /** The copier Lambda, whose invocation errors are watched. */
+    readonly copierFunctionName: string;
+    /** The logging account's alert bus (a logging stack output), where alarm state changes go. */
+    readonly alertBusArn: string;
+    /** firehoseFreshnessSeconds and copierErrors; defaults in ResourceAlertSettings. */
+    readonly thresholds: ResourceAlertSettings;
+}
+
+/**
+ * Delivery health in a resource account and Region: alarms on Firehose delivery (records waiting
+ * too long, failed puts to the staging bucket) and on copier errors, and the forwarding of every
+ * state change of this project's alarms here (these and the copier's failure-queue alarm) to the
+ * logging account's alert bus. A CloudWatch alarm cannot publish to a topic in another account
+ * or Region; an EventBridge rule can put the state change on a bus there, through a role.
+ */
+export class ResourceHealth extends pulumi.ComponentResource {
+    constructor(name: string, args: ResourceHealthArgs, opts: pulumi.ComponentResourceOptions) {
+        super("central-waf-logs:index:ResourceHealth", name, {}, opts);
+        if (!opts.provider) {
+            throw new Error(
+                `ResourceHealth ${name}: opts.provider is required; pass the resource account's aws.Provider.`,
+            );
+        }
+        if (!/^arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.-]+$/.test(args.alertBusArn)) {
+            throw new Error(
+                `ResourceHealth ${name}: args.alertBusArn "${args.alertBusArn}" is not an event bus ARN; pass the logging stack's alertBusArn output.`,
+            );
+        }
+        const parent = { parent: this };
+        const stream = { DeliveryStreamName: args.streamName };
+
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-firehose-stale`,
+            {
+                name: `${ALARM_NAME_PREFIX}firehose-${args.region}-stale`,
+                alarmDescription: `Firehose ${args.streamName} holds records older than ${args.thresholds.firehoseFreshnessSeconds} seconds: it cannot deliver to its staging bucket. See its DestinationDelivery error log.`,
+                namespace: "AWS/Firehose",
+                metricName: "DeliveryToS3.DataFreshness",
+                dimensions: stream,
+                statistic: "Maximum",
+                period: 300,
+                evaluationPeriods: 1,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: args.thresholds.firehoseFreshnessSeconds,
+                // A stream with no traffic reports nothing: that is the silence alarm's business.
+                treatMissingData: "notBreaching",
+            },
+            parent,
+        );
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-firehose-failing`,
+            {
+                name: `${ALARM_NAME_PREFIX}firehose-${args.region}-failing`,
+                alarmDescription: `Firehose ${args.streamName} had puts to its staging bucket fail within 5 minutes; it retries for up to a day. See its DestinationDelivery error log.`,
+                namespace: "AWS/Firehose",
+                metricName: "DeliveryToS3.Success",
+                dimensions: stream,
+                // The ratio of successful puts: below 1 when any failed.
+                statistic: "Average",
+                period: 300,
+                evaluationPeriods: 1,
+                comparisonOperator: "LessThanThreshold",
+                threshold: 1,
+                treatMissingData: "notBreaching",
+            },
+            parent,
+        );
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-copier-errors`,
+            {
+                name: errorsAlarmName(args.copierFunctionName),
+                alarmDescription: `${args.copierFunctionName} failed ${args.thresholds.copierErrors} or more invocations within 5 minutes; Lambda retries each event twice, then parks it in the failure queue.`,
+                namespace: "AWS/Lambda",
+                metricName: "Errors",
+                dimensions: { FunctionName: args.copierFunctionName },
+                statistic: "Sum",
+                period: 300,
+                evaluationPeriods: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: args.thresholds.copierErrors,
+                treatMissingData: "notBreaching",
+            },
+            parent,
+        );
+        this.forwardAlarms(name, args);
+        this.registerOutputs({});
+    }
+
+    /** The default-bus rule sending this project's alarm state changes to the alert bus, and its role. */
+    private forwardAlarms(name: string, args: ResourceHealthArgs): void {
+        const parent = { parent: this };
+        const ruleArn = alarmForwarderRuleArn(args.partition, args.accountId, args.region);
+        const role = new aws.iam.Role(
+            `${name}-forwarder-role`,
+            {
+                description:
+                    "EventBridge forwards this project's alarm state changes to the logging account's alert bus",
+                assumeRolePolicy: JSON.stringify(serviceTrustPolicy("events.amazonaws.com", args.accountId, ruleArn)),
+            },
+            parent,
+        );
+        const rolePolicy = new aws.iam.RolePolicy(
+            `${name}-forwarder-policy`,
+            { role: role.id, policy: JSON.stringify(policyDocument(alarmForwarderStatements(args.alertBusArn))) },
+            parent,
+        );
+        const rule = new aws.cloudwatch.EventRule(
+            `${name}-forwarder`,
+            {
+                // Named: the alert bus admits exactly this rule's ARN.
+                name: ALARM_FORWARDER_RULE,
+                description: "This project's alarms going into ALARM, or back to OK, sent to the logging account",
+                eventPattern: JSON.stringify(forwardedAlarmsPattern(args.partition, args.accountId, args.region)),
+            },
+            parent,
+        );
+        new aws.cloudwatch.EventTarget(
+            `${name}-to-alert-bus`,
+            { rule: rule.name, targetId: "alert-bus", arn: args.alertBusArn, roleArn: role.arn },
+            { parent: this, dependsOn: [rolePolicy] },
+        );
+    }
+}
