@@ -151,6 +151,8 @@ describe("logging stack: SearchDomain", () => {
                 "ParkRejectedRecords",
                 "UseCentralKey",
                 "BulkIndex",
+                "FindStaleReports",
+                "RemoveStaleReports",
                 "ParkFailedEvents",
                 "WriteOwnLogs",
                 "ManageVpcNetworkInterfaces",

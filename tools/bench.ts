@@ -10,6 +10,7 @@ import * as path from "path";
 import { gzipSync } from "zlib";
 import { BulkResponse } from "../handlers/bulk";
 import { LoaderDependencies, ObjectSummary, loadObject } from "../handlers/loader";
+import { DEFAULT_LOADER_SETTINGS } from "../handlers/loaderLambda";
 import { analyticsSection, measure as measureAnalytics } from "./benchAnalytics";
 import { startSearchServer } from "./searchServer";
 import { backgroundTraffic } from "./traffic";
@@ -51,19 +52,15 @@ function acceptingBulk(counter: { requests: number; bytes: number }) {
     };
 }
 
+/** The loader's dependencies for a local file; reports are written (the spill file too) but not stored. */
 function deps(file: string, bulk: LoaderDependencies["bulk"]): LoaderDependencies {
     return {
-        getObject: async () => fs.createReadStream(file, { highWaterMark: 256 * 1024 }),
-        putObject: async () => undefined,
+        getObject: async () => ({ body: fs.createReadStream(file, { highWaterMark: 256 * 1024 }) }),
+        reports: { put: async () => undefined, exists: async () => false, remove: async () => undefined },
         bulk,
-        settings: {
-            indexPrefix: "waf-logs",
-            maxBytes: 5 * 1024 * 1024,
-            maxDocuments: 5000,
-            maxAttempts: 5,
-            baseDelayMs: 200,
-        },
+        settings: DEFAULT_LOADER_SETTINGS,
         log: () => undefined,
+        writeMetrics: () => undefined,
     };
 }
 
