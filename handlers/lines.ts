@@ -1,6 +1,6 @@
 import { Readable } from "stream";
 import { StringDecoder } from "string_decoder";
-import { createGunzip } from "zlib";
+import { constants, createGunzip } from "zlib";
 import { failure } from "./failures";
 
 /**
@@ -20,7 +20,11 @@ export type LongLinePiece =
 export interface UnreadableTail {
     readonly kind: "unreadable";
     readonly reason: string;
-    /** Offset in the decompressed stream where reading failed (bytes read successfully). */
+    /**
+     * Offset in the decompressed stream where the unreadable tail starts: the bytes read
+     * successfully. Corruption found mid-read (a bad block, a wrong checksum at the end) also
+     * loses what that read decompressed, so the tail can start up to one read before the damage.
+     */
     readonly byteOffset: number;
     /** Bytes of the object fed to the decompressor when it failed (at most one read past the damage). */
     readonly compressedByteOffset: number;
@@ -77,7 +81,10 @@ export async function* readLines(
         );
         // pipe() does not forward a source error; without this a failed read would hang.
         raw.on("error", (err) => gunzip.destroy(err));
-        chunks = raw.pipe(gunzip);
+        // Flush before ending: what a truncated stream decompresses to comes out first, instead of
+        // being dropped with the "unexpected end of file" error of the final call.
+        raw.on("end", () => gunzip.flush(constants.Z_SYNC_FLUSH, () => gunzip.end()));
+        chunks = raw.pipe(gunzip, { end: false });
     }
     try {
         try {
