@@ -102,19 +102,6 @@ export function dailyIndex(prefix: string, timestamp: number): string {
     return `${prefix}-${new Date(timestamp).toISOString().slice(0, 10).replace(/-/g, ".")}`;
 }
 
-/** Time kept back from Lambda's deadline to fail cleanly: 10% of the invocation's time, at most 30 s. */
-export function safetyMarginMs(initialRemainingMs: number): number {
-    return Math.min(30_000, Math.ceil(initialRemainingMs / 10));
-}
-
-/** What the loader may still spend in an invocation, from Lambda's context; unbounded without one. */
-export function invocationBudget(context?: { getRemainingTimeInMillis?: () => number }): (() => number) | undefined {
-    const remaining = context?.getRemainingTimeInMillis?.bind(context);
-    if (!remaining) return undefined;
-    const margin = safetyMarginMs(remaining());
-    return () => remaining() - margin;
-}
-
 /**
  * Loads every object of the event, one at a time (bounded memory, one bulk request in flight),
  * and stops at the first failure: the retried event loads the earlier objects again, harmlessly.

@@ -4,7 +4,8 @@
  */
 import { BulkResponse, DEFAULT_BULK_SETTINGS, backoff } from "./bulk";
 import { failureKindOf, storageFailure } from "./failures";
-import { LoaderSettings, ObjectSummary, invocationBudget, loadEvent } from "./loader";
+import { InvocationContext, invocationBudget } from "./invocation";
+import { LoaderSettings, ObjectSummary, loadEvent } from "./loader";
 import { ReportBody } from "./report";
 import { S3Event } from "./s3Events";
 
@@ -27,11 +28,6 @@ export const DEFAULT_LOADER_SETTINGS = {
     readIdleTimeoutMs: 30_000,
     reportMemoryBytes: 5 * 1024 * 1024,
 };
-
-/** The part of Lambda's context the loader reads. */
-export interface LoaderContext {
-    getRemainingTimeInMillis(): number;
-}
 
 export type LoaderEnvironmentSettings = LoaderSettings & { endpoint: string; centralKeyArn: string };
 
@@ -62,7 +58,7 @@ export function loaderSettingsFromEnv(env: Readonly<Record<string, string | unde
 /** Attempts of a report upload from its spill file (the SDK does not resend a stream body). */
 const FILE_UPLOAD_ATTEMPTS = 3;
 
-export function loaderHandlerFactory(): (event: S3Event, context?: LoaderContext) => Promise<ObjectSummary[]> {
+export function loaderHandlerFactory(): (event: S3Event, context?: InvocationContext) => Promise<ObjectSummary[]> {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const fs = require("fs");
     const {
