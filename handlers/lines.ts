@@ -175,9 +175,9 @@ async function sniffed(chunks: AsyncGenerator<Buffer>): Promise<{ gzip: boolean;
 async function* guarded(body: AsyncIterable<Uint8Array>, options: ReadOptions): AsyncGenerator<Buffer> {
     const iterator = body[Symbol.asyncIterator]();
     const idle = options.idleTimeoutMs;
+    // The read in progress, if any: what the idle timer rejects. Never one long-lived promise
+    // raced against every read, whose reactions would pile up and keep every chunk alive.
     let stall: ((err: Error) => void) | undefined;
-    const stalled = new Promise<never>((_, reject) => (stall = reject));
-    stalled.catch(() => undefined);
     const timer =
         idle === undefined
             ? undefined
@@ -185,14 +185,23 @@ async function* guarded(body: AsyncIterable<Uint8Array>, options: ReadOptions): 
                   () => stall?.(failure("Transient", `reading the object stalled: no data for ${idle} ms`)),
                   idle,
               );
+    const next = (): Promise<IteratorResult<Uint8Array>> => {
+        if (!timer) return iterator.next();
+        // The idle clock starts when data is asked for, not while the caller works on the last chunk.
+        timer.refresh();
+        return new Promise((resolve, reject) => {
+            stall = reject;
+            iterator.next().then(resolve, reject);
+        });
+    };
     let received = 0;
     let finished = false;
     try {
         for (;;) {
-            const next = timer ? await Promise.race([iterator.next(), stalled]) : await iterator.next();
-            if (next.done) break;
-            timer?.refresh();
-            const chunk = next.value;
+            const result = await next();
+            stall = undefined;
+            if (result.done) break;
+            const chunk = result.value;
             received += chunk.length;
             yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         }
