@@ -79,12 +79,24 @@ export interface BulkStats {
     splits: number;
 }
 
-/** An item as held until sent: its action and document lines, and its source line. */
+/**
+ * An item as held until sent: where its action and document lines are, and where its source
+ * line is. Offsets rather than views: a batch is usually sent once and never looked at per item,
+ * and thousands of Buffer views per request are measurable garbage.
+ */
 interface Encoded {
     readonly line: number;
     readonly ndjson: Buffer;
+    readonly start: number;
+    readonly end: number;
     readonly text: Buffer | string;
+    readonly textStart: number;
+    readonly textEnd: number;
 }
+
+const ndjsonOf = (item: Encoded) => item.ndjson.subarray(item.start, item.end);
+const textOf = (item: Encoded) =>
+    typeof item.text === "string" ? item.text : item.text.toString("utf8", item.textStart, item.textEnd);
 
 type Outcome = { readonly retry: Encoded[]; readonly reason: string } | { readonly tooLarge: true };
 
@@ -112,7 +124,7 @@ export class BulkBatcher {
     private readonly lines: Buffer;
     private used = 0;
     private linesUsed = 0;
-    private batch: { line: number; start: number; end: number; textStart: number; textEnd: number }[] = [];
+    private batch: Encoded[] = [];
     /** Largest body to send: `maxBytes`, lowered after a 413. */
     private flushAt: number;
 
@@ -129,45 +141,53 @@ export class BulkBatcher {
     async add(item: BulkItem): Promise<void> {
         const action = JSON.stringify({ index: { _index: item.index, _id: item.id } });
         const text = `${action}\n${item.document}\n`;
-        const bytes = Buffer.byteLength(text);
-        // Three bytes per UTF-16 unit is UTF-8's worst case: room for that needs no exact count.
+        // Three bytes per UTF-16 unit is UTF-8's worst case: where there is room for that, the
+        // item is written without counting its bytes first (one pass over it instead of two).
         const textRoom = 3 * item.text.length;
+        const roomy = this.used + 3 * text.length <= this.flushAt;
+        const bytes = roomy ? 0 : Buffer.byteLength(text);
         if (
             this.batch.length > 0 &&
-            (this.used + bytes > this.flushAt ||
-                this.linesUsed + textRoom > this.lines.length ||
-                this.batch.length >= this.settings.maxDocuments)
+            (this.batch.length >= this.settings.maxDocuments ||
+                (!roomy && this.used + bytes > this.flushAt) ||
+                this.linesUsed + textRoom > this.lines.length)
         ) {
             await this.flush();
         }
-        if (bytes > this.flushAt || textRoom > this.lines.length) {
+        if ((!roomy && bytes > this.flushAt) || textRoom > this.lines.length) {
             // Larger than a whole request: send it alone and let the cluster accept or refuse it.
             const ndjson = Buffer.from(text);
-            return this.send([{ line: item.line, ndjson, text: item.text }], ndjson);
+            const alone = {
+                line: item.line,
+                ndjson,
+                start: 0,
+                end: ndjson.length,
+                text: item.text,
+                textStart: 0,
+                textEnd: 0,
+            };
+            return this.send([alone], ndjson);
         }
-        this.arena.write(text, this.used);
+        const written = this.arena.write(text, this.used);
         const textBytes = this.lines.write(item.text, this.linesUsed);
         this.batch.push({
             line: item.line,
+            ndjson: this.arena,
             start: this.used,
-            end: this.used + bytes,
+            end: this.used + written,
+            text: this.lines,
             textStart: this.linesUsed,
             textEnd: this.linesUsed + textBytes,
         });
-        this.used += bytes;
+        this.used += written;
         this.linesUsed += textBytes;
     }
 
     async flush(): Promise<void> {
         if (this.batch.length === 0) return;
-        const items = this.batch.map((b) => ({
-            line: b.line,
-            ndjson: this.arena.subarray(b.start, b.end),
-            text: this.lines.subarray(b.textStart, b.textEnd),
-        }));
         const body = this.arena.subarray(0, this.used);
         // The arenas are reused only after every item of this batch is indexed or parked.
-        await this.send(items, body);
+        await this.send(this.batch, body);
         this.batch = [];
         this.used = 0;
         this.linesUsed = 0;
@@ -178,15 +198,14 @@ export class BulkBatcher {
     }
 
     private async park(item: Encoded, reason: string): Promise<void> {
-        const text = typeof item.text === "string" ? item.text : item.text.toString("utf8");
-        await this.context.park(item.line, text, reason);
+        await this.context.park(item.line, textOf(item), reason);
         this.stats.parked++;
     }
 
     private async send(items: Encoded[], body?: Buffer): Promise<void> {
         let pending = items;
         for (let attempt = 1; ; attempt++) {
-            const sent = body ?? Buffer.concat(pending.map((i) => i.ndjson));
+            const sent = body ?? Buffer.concat(pending.map(ndjsonOf));
             body = undefined;
             const outcome = await this.attempt(pending, sent);
             if ("tooLarge" in outcome) return this.split(pending, sent.length);
