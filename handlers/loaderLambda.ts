@@ -6,7 +6,7 @@ import { BulkResponse, DEFAULT_BULK_SETTINGS, backoff } from "./bulk";
 import { failureKindOf, storageFailure } from "./failures";
 import { InvocationContext, invocationBudget } from "./invocation";
 import { LoaderSettings, ObjectSummary, loadEvent } from "./loader";
-import { ReportBody } from "./report";
+import { ReportBody, removeStaleSpills } from "./report";
 import { S3Event } from "./s3Events";
 
 export const LOADER_ENVIRONMENT = {
@@ -61,6 +61,7 @@ const FILE_UPLOAD_ATTEMPTS = 3;
 export function loaderHandlerFactory(): (event: S3Event, context?: InvocationContext) => Promise<ObjectSummary[]> {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const fs = require("fs");
+    const os = require("os");
     const {
         S3Client,
         GetObjectCommand,
@@ -158,5 +159,8 @@ export function loaderHandlerFactory(): (event: S3Event, context?: InvocationCon
                 void (await s3.send(new DeleteObjectCommand({ Bucket, Key }))),
         },
     };
-    return (event, context) => loadEvent(event, { ...shared, remainingMs: invocationBudget(context) });
+    return async (event, context) => {
+        await removeStaleSpills(os.tmpdir(), 15 * 60_000);
+        return loadEvent(event, { ...shared, remainingMs: invocationBudget(context) });
+    };
 }

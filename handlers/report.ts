@@ -26,6 +26,29 @@ export type ReportBody =
     | { readonly kind: "memory"; readonly data: Buffer }
     | { readonly kind: "file"; readonly path: string; readonly bytes: number; readonly crc32: number };
 
+/** Prefix of spill directories, so that stale ones can be found. */
+const SPILL_PREFIX = "parked-";
+
+/**
+ * Removes spill directories left in `dir` by invocations that were killed (a timeout, running
+ * out of memory) rather than failing cleanly: Lambda keeps /tmp across invocations of a warm
+ * environment. Only directories older than `olderThanMs` (Lambda's 15-minute maximum) go, so an
+ * invocation running beside this one (a local run in one process) is never touched.
+ */
+export async function removeStaleSpills(dir: string, olderThanMs: number, now = Date.now()): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await fs.promises.readdir(dir).catch(() => [] as string[])) {
+        if (!name.startsWith(SPILL_PREFIX)) continue;
+        const full = path.join(dir, name);
+        const stat = await fs.promises.stat(full).catch(() => undefined);
+        if (stat?.isDirectory() && now - stat.mtimeMs > olderThanMs) {
+            await fs.promises.rm(full, { recursive: true, force: true });
+            removed.push(name);
+        }
+    }
+    return removed;
+}
+
 /** Spill-file writes are gathered to this size first: one system call per line would be slow. */
 const FILE_WRITE_BYTES = 1024 * 1024;
 
@@ -104,7 +127,7 @@ export class ParkedReport {
         this.held.push(data);
         this.heldBytes += data.length;
         if (!this.file && this.heldBytes > this.options.memoryBytes) {
-            const dir = await fs.promises.mkdtemp(path.join(this.options.spillDir, "parked-"));
+            const dir = await fs.promises.mkdtemp(path.join(this.options.spillDir, SPILL_PREFIX));
             const file = path.join(dir, "report.ndjson");
             this.file = { handle: await fs.promises.open(file, "w"), path: file };
         }

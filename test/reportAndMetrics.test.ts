@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { crc32 } from "zlib";
 import { emitMetrics, metricsDocument } from "../handlers/metrics";
-import { ParkedReport } from "../handlers/report";
+import { ParkedReport, removeStaleSpills } from "../handlers/report";
 
 const SOURCE = "s3://central/222222222222/us-east-1/aws-waf-logs-x/2026/11/27/10/f.gz";
 
@@ -78,6 +78,23 @@ describe("report of parked lines (handlers/report.ts)", () => {
         assert.strictEqual(report.entries, 3001);
         await report.discard();
         assert.deepStrictEqual(fs.readdirSync(spillDir), [], "the spill file and its directory are gone");
+    });
+});
+
+describe("stale spill files (handlers/report.ts)", () => {
+    it("removes only spill directories older than the bound, nothing else in the directory", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spills-test-"));
+        try {
+            for (const name of ["parked-old", "parked-new", "other-old"]) fs.mkdirSync(path.join(dir, name));
+            fs.writeFileSync(path.join(dir, "parked-old", "report.ndjson"), "{}\n");
+            const hourAgo = new Date(Date.now() - 3_600_000);
+            for (const name of ["parked-old", "other-old"]) fs.utimesSync(path.join(dir, name), hourAgo, hourAgo);
+            assert.deepStrictEqual(await removeStaleSpills(dir, 15 * 60_000), ["parked-old"]);
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["other-old", "parked-new"]);
+            assert.deepStrictEqual(await removeStaleSpills(path.join(dir, "missing"), 0), []);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
