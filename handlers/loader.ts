@@ -133,12 +133,10 @@ export async function loadObject(bucket: string, key: string, deps: LoaderDepend
         memoryBytes: deps.settings.reportMemoryBytes,
         spillDir: deps.settings.spillDir ?? os.tmpdir(),
     });
+    /** Lines parked here (not JSON, not a record, too long); the batcher counts those OpenSearch refused. */
     let parkedHere = 0;
-    const park = async (line: number, text: string, reason: string) => {
-        await report.park(line, reason, text);
-    };
     const batcher = new BulkBatcher(deps.bulk, deps.settings, {
-        park,
+        park: (line, text, reason) => report.park(line, reason, text),
         remainingMs: deps.remainingMs,
         sleep: deps.sleep,
     });
@@ -200,7 +198,7 @@ export async function loadObject(bucket: string, key: string, deps: LoaderDepend
                 }
                 if (event.length > MAX_LINE_CHARS) {
                     parkedHere++;
-                    await park(lines, event, TOO_LONG_REASON);
+                    await report.park(lines, TOO_LONG_REASON, event);
                     continue;
                 }
                 if (event.trim() === "") {
@@ -213,7 +211,7 @@ export async function loadObject(bucket: string, key: string, deps: LoaderDepend
                 } catch (err) {
                     if (!isInvalidRecord(err)) throw err;
                     parkedHere++;
-                    await park(lines, event, err.message);
+                    await report.park(lines, err.message, event);
                     continue;
                 }
                 if (newest === undefined || document.timestamp > newest) newest = document.timestamp;
