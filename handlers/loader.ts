@@ -5,7 +5,7 @@
  * invocation fails so that Lambda retries the event (see ./failures.ts for the kinds of failure).
  * Plain functions of (event, dependencies); the serialized Lambda entry point is ./loaderLambda.ts.
  */
-import { createHash } from "crypto";
+import * as crypto from "crypto";
 import * as os from "os";
 import { CENTRAL_SERVICE_PREFIXES, parseCentralKey } from "../layout";
 import { BulkBatcher, BulkSettings, BulkTransport } from "./bulk";
@@ -93,9 +93,18 @@ export function errorsKeyFor(key: string): string {
     return `_errors/${key}.rejected.ndjson`;
 }
 
-/** Stable document ID: re-indexing the same line of the same object overwrites it. */
+/**
+ * Stable document ID: re-indexing the same line of the same object overwrites it. Never change
+ * what it computes: a re-delivered object would be indexed twice. The one-shot `crypto.hash`
+ * (Node 20.12+, the Lambda runtime) gives the same digest as `createHash` without an object per line.
+ */
 export function documentId(bucket: string, key: string, line: number): string {
-    return createHash("sha256").update(`${bucket}/${key}#${line}`).digest("base64url").slice(0, 32);
+    const input = `${bucket}/${key}#${line}`;
+    const digest =
+        typeof crypto.hash === "function"
+            ? crypto.hash("sha256", input, "base64url")
+            : crypto.createHash("sha256").update(input).digest("base64url");
+    return digest.slice(0, 32);
 }
 
 export function dailyIndex(prefix: string, timestamp: number): string {

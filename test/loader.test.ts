@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { createHash } from "crypto";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { gzipSync } from "zlib";
 import { documentId } from "../handlers/loader";
@@ -106,6 +107,16 @@ describe("WAF record parsing", () => {
         for (const timestamp of [Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1) - 1, "1576280412771"]) {
             assert.strictEqual(toDocument(parseWafRecord(record(timestamp)), source).timestamp, Number(timestamp));
         }
+    });
+});
+
+describe("document IDs", () => {
+    it("are the first 32 characters of SHA-256 of bucket/key#line, base64url: never to change", () => {
+        assert.strictEqual(documentId("b", "k/x.gz", 7), "sETEJoit3xzojNWhrVPgrWzTF-dH6KbL");
+        assert.strictEqual(
+            documentId("central", `${PREFIX}f.gz`, 12_345),
+            createHash("sha256").update(`central/${PREFIX}f.gz#12345`).digest("base64url").slice(0, 32),
+        );
     });
 });
 
