@@ -111,26 +111,26 @@ export function loaderHandlerFactory(): (event: S3Event, context?: InvocationCon
     };
 
     const putReport = async (Bucket: string, Key: string, body: ReportBody) => {
-        // The central bucket refuses a PutObject without SSE-KMS under its own key.
+        const checksum = Buffer.alloc(4);
+        checksum.writeUInt32BE(body.crc32);
+        // The central bucket refuses a PutObject without SSE-KMS under its own key; Object Lock
+        // refuses one without a checksum, and a checksum given up front keeps a stream body plain.
         const request = {
             Bucket,
             Key,
             ContentType: "application/x-ndjson",
             ServerSideEncryption: "aws:kms",
             SSEKMSKeyId: settings.centralKeyArn,
+            ChecksumCRC32: checksum.toString("base64"),
         };
         if (body.kind === "memory") return void (await s3.send(new PutObjectCommand({ ...request, Body: body.data })));
-        const checksum = Buffer.alloc(4);
-        checksum.writeUInt32BE(body.crc32);
         for (let attempt = 1; ; attempt++) {
             try {
-                // A checksum given up front keeps the body a plain stream (Object Lock needs one).
                 await s3.send(
                     new PutObjectCommand({
                         ...request,
                         Body: fs.createReadStream(body.path),
                         ContentLength: body.bytes,
-                        ChecksumCRC32: checksum.toString("base64"),
                     }),
                 );
                 return;

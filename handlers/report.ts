@@ -21,9 +21,12 @@ export interface ReportOptions {
     readonly spillDir: string;
 }
 
-/** A finished report: in memory, or in a file with its size and CRC32 (for the upload's checksum). */
+/**
+ * A finished report, in memory or in a file, with its CRC32: the upload sends it as its checksum
+ * (S3 Object Lock refuses a PUT without one, and a stream body with one stays a plain body).
+ */
 export type ReportBody =
-    | { readonly kind: "memory"; readonly data: Buffer }
+    | { readonly kind: "memory"; readonly data: Buffer; readonly crc32: number }
     | { readonly kind: "file"; readonly path: string; readonly bytes: number; readonly crc32: number };
 
 /** Prefix of spill directories, so that stale ones can be found. */
@@ -104,7 +107,7 @@ export class ParkedReport {
     /** The finished report, or undefined when nothing was parked. */
     async finish(): Promise<ReportBody | undefined> {
         if (this.entries === 0) return undefined;
-        if (!this.file) return { kind: "memory", data: Buffer.concat(this.held, this.heldBytes) };
+        if (!this.file) return { kind: "memory", data: Buffer.concat(this.held, this.heldBytes), crc32: this.crc };
         await this.flushToFile();
         await this.file.handle.close();
         return { kind: "file", path: this.file.path, bytes: this.bytes, crc32: this.crc };

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { createHash } from "crypto";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { gzipSync } from "zlib";
+import { crc32, gzipSync } from "zlib";
 import { documentId } from "../handlers/loader";
 import { parseWafRecord, toDocument } from "../handlers/wafRecord";
 import { SEARCH_LOADER_FUNCTION } from "../names";
@@ -238,15 +238,24 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
         assert.match(report[0].reason, /^not valid JSON: /);
     });
 
-    it("writes the report with the central key, as the bucket policy demands", async () => {
+    it("writes the report with the central key (the bucket policy) and its CRC32 (Object Lock)", async () => {
         await stage.put(`${PREFIX}sse.json`, "not json\n");
         await run();
         const put = stage.s3Proxy.requests.find((r) => r.method === "PUT" && r.path.includes("sse.json.rejected"));
         assert.ok(put, "the report was not written through S3");
         const { headers } = put;
+        const report = Buffer.from(
+            `${JSON.stringify({ source: `s3://${stage.central}/${PREFIX}sse.json`, line: 1, reason: (await stage.report(`_errors/${PREFIX}sse.json.rejected.ndjson`))![0].reason, text: "not json" })}\n`,
+        );
+        const crc = Buffer.alloc(4);
+        crc.writeUInt32BE(crc32(report));
         assert.deepStrictEqual(
-            [headers["x-amz-server-side-encryption"], headers["x-amz-server-side-encryption-aws-kms-key-id"]],
-            ["aws:kms", "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id"],
+            [
+                headers["x-amz-server-side-encryption"],
+                headers["x-amz-server-side-encryption-aws-kms-key-id"],
+                headers["x-amz-checksum-crc32"],
+            ],
+            ["aws:kms", "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id", crc.toString("base64")],
         );
     });
 
