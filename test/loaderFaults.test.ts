@@ -88,6 +88,22 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
         });
     });
 
+    it("a cluster answering every request with 503 for a moment: retried within the invocation, every record indexed", async () => {
+        const generated = numberedRecords(120);
+        await stage.search.outage(300, "503");
+        const { key, invocation } = await deliverAndInvoke("outage-503.gz", ndjson(generated), {
+            handler: stage.handler({ BULK_MAX_DOCUMENTS: "50", BULK_BASE_DELAY_MS: "50", BULK_MAX_ATTEMPTS: "40" }),
+        });
+        assert.deepStrictEqual([invocation.tries.length, invocation.deadLettered], [1, false]);
+        assert.ok(summariesOf(invocation.tries[0])[0].retried >= 50);
+        assert.deepStrictEqual(await accountFor(key, generated), {
+            missing: [],
+            duplicated: [],
+            indexed: 120,
+            parked: 0,
+        });
+    });
+
     it("a cluster answering 503 three times: resent with backoff, counted as retries, every record indexed", async () => {
         const generated = numberedRecords(200);
         stage.search.inject({ failBulkRequests: { count: 3, status: 503 } });
