@@ -21,20 +21,45 @@ export interface SearchLoaderArgs {
     readonly alarmActions?: pulumi.Input<string>[];
 }
 
-/** Read the logs, write rejects under `_errors/`, use the central key, post `_bulk` and nothing else. */
+/** Ephemeral storage (/tmp) of the loader, MiB: room for the largest report of parked lines. */
+export const LOADER_EPHEMERAL_STORAGE_MIB = 10240;
+
+/**
+ * Read the logs; write, find and delete reports of parked lines under `_errors/` (a later clean
+ * run of an object deletes its stale report); use the central key; post `_bulk`; nothing else.
+ */
 export function loaderStatements(p: { bucketArn: string; keyArn: string; domainArn: string }): PolicyStatement[] {
+    const errors = CENTRAL_SERVICE_PREFIXES[0];
     return [
         { Sid: "ReadCentralLogs", Effect: "Allow", Action: "s3:GetObject", Resource: `${p.bucketArn}/*` },
-        {
-            Sid: "ParkRejectedRecords",
-            Effect: "Allow",
-            Action: "s3:PutObject",
-            Resource: `${p.bucketArn}/${CENTRAL_SERVICE_PREFIXES[0]}*`,
-        },
+        { Sid: "ParkRejectedRecords", Effect: "Allow", Action: "s3:PutObject", Resource: `${p.bucketArn}/${errors}*` },
         { Sid: "UseCentralKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: p.keyArn },
         { Sid: "BulkIndex", Effect: "Allow", Action: "es:ESHttpPost", Resource: `${p.domainArn}/_bulk` },
+        // Listing only under _errors/, which also makes a missing report a 404 rather than a 403.
+        {
+            Sid: "FindStaleReports",
+            Effect: "Allow",
+            Action: "s3:ListBucket",
+            Resource: p.bucketArn,
+            Condition: { StringLike: { "s3:prefix": `${errors}*` } },
+        },
+        {
+            Sid: "RemoveStaleReports",
+            Effect: "Allow",
+            Action: "s3:DeleteObject",
+            Resource: `${p.bucketArn}/${errors}*`,
+        },
     ];
 }
+
+/** inlineFunction has no ephemeral-storage argument: this sets it on the loader's own function. */
+const withLoaderEphemeralStorage: pulumi.ResourceTransformation = (resource) =>
+    resource.type === "aws:lambda/function:Function"
+        ? {
+              props: { ...resource.props, ephemeralStorage: { size: LOADER_EPHEMERAL_STORAGE_MIB } },
+              opts: resource.opts,
+          }
+        : undefined;
 
 /**
  * Indexes every object that lands in the central bucket into OpenSearch, from inside the
@@ -46,7 +71,15 @@ export class SearchLoader extends pulumi.ComponentResource {
     readonly failureQueue: aws.sqs.Queue;
 
     constructor(name: string, args: SearchLoaderArgs, opts: pulumi.ComponentResourceOptions) {
-        super("central-waf-logs:index:SearchLoader", name, {}, opts);
+        super(
+            "central-waf-logs:index:SearchLoader",
+            name,
+            {},
+            {
+                ...opts,
+                transformations: [...(opts.transformations ?? []), withLoaderEphemeralStorage],
+            },
+        );
         const loader = bucketTriggeredFunction(
             name,
             {
@@ -63,13 +96,15 @@ export class SearchLoader extends pulumi.ComponentResource {
                 packages: ["@opensearch-project/opensearch"],
                 environment: {
                     [LOADER_ENVIRONMENT.endpoint]: args.search.endpoint,
+                    [LOADER_ENVIRONMENT.centralKeyArn]: args.keyArn,
                     [LOADER_ENVIRONMENT.indexPrefix]: args.indexPrefix,
                     [LOADER_ENVIRONMENT.maxBytes]: String(args.bulkMaxBytes),
                 },
                 vpcConfig: args.search.clientVpc,
                 bucket: args.bucket,
                 bucketAccountId: args.accountId,
-                // A 128 MiB Firehose object takes well under a minute; the maximum leaves room for backoff.
+                // A 128 MiB Firehose object takes well under a minute; the maximum leaves room for
+                // backoff. The loader stops 30 s before it (a safety margin) to fail cleanly.
                 timeoutSec: 900,
                 memoryMiB: 1024,
                 alarmActions: args.alarmActions,

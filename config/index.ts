@@ -75,6 +75,34 @@ const SUBSCRIPTION_ENDPOINTS: Record<AlertSubscription["protocol"], { pattern: R
         fix: "use arn:aws:lambda:<region>:<account-id>:function:<name>",
     },
 };
+const MIB = 1024 * 1024;
+/**
+ * Medium and large instance types whose documented HTTP payload limit is 100 MiB (Amazon
+ * OpenSearch Service quotas, "Network quotas"); the other documented medium and large types
+ * (t2, t3, m3, m4, m5, m6g, c4, c5, c6g, r3, or1.medium, om2.large) allow 10 MiB.
+ */
+const LARGE_PAYLOAD_SMALL_TYPES = new Set(
+    [
+        "r4.large r5.large r6g.large r6gd.large i3.large im4gn.large i4i.large i4g.large i8g.large i7i.large",
+        "c7i.large m7i.large r7i.large c8g.large m8g.medium m8g.large r8g.medium r8g.large r8gd.medium r8gd.large",
+        "or1.large or2.medium or2.large oi2.large",
+    ]
+        .join(" ")
+        .split(" "),
+);
+
+/**
+ * The largest HTTP request an OpenSearch Service domain of this instance type accepts, bytes: 100
+ * MiB for every xlarge and larger type and the documented exceptions above, 10 MiB otherwise. A
+ * type missing from the documented table (r7g.large, for one) gets the limit of its size class,
+ * and 10 MiB when that class is medium or large: a smaller cap costs a few more requests, a
+ * larger one than the domain allows costs a 413 on every batch.
+ */
+export function searchPayloadLimitBytes(instanceType: string): number {
+    const [family, size] = instanceType.split(".");
+    if (/^\d*xlarge$/.test(size ?? "") || LARGE_PAYLOAD_SMALL_TYPES.has(`${family}.${size}`)) return 100 * MIB;
+    return 10 * MIB;
+}
 
 const STACK_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
@@ -399,6 +427,14 @@ class StackConfigReader extends ConfigReader {
                       ),
             bulkMaxBytes: (v, at) => this.checkInteger(at, v, 1024 * 1024, 100 * 1024 * 1024),
         });
+        const payloadLimit = searchPayloadLimitBytes(settings.instanceType);
+        if (settings.bulkMaxBytes > payloadLimit) {
+            this.problem(
+                `${key}.bulkMaxBytes`,
+                `${settings.bulkMaxBytes} exceeds ${payloadLimit} bytes (${payloadLimit / MIB} MiB), the HTTP payload limit of ${settings.instanceType} domains`,
+                `use at most ${payloadLimit}, or an instance type with a larger limit (xlarge and larger: ${100 * MIB})`,
+            );
+        }
         if (settings.adminRoleArns.length === 0) {
             this.problem(
                 `${key}.adminRoleArns`,

@@ -4,32 +4,78 @@
  * its whole object graph would be serialized into the function).
  */
 import { CopiedObject, DeliveryOutcome, DeliveryRequest, copierSettingsFromEnv, copyEvent } from "./copier";
+import { InvocationContext, invocationBudget } from "./invocation";
 import { S3Event } from "./s3Events";
 
-export function copierHandlerFactory(): (event: S3Event) => Promise<CopiedObject[]> {
+/** Tries of one delivery within an invocation; Lambda's own retries come after. */
+const DELIVERY_ATTEMPTS = 3;
+
+/** A fault worth another try: S3's 5xx and throttling, a timeout, a dropped connection. */
+export function isTransient(err: any): boolean {
+    const status = err?.$metadata?.httpStatusCode;
+    return (
+        err?.$retryable !== undefined ||
+        status === 429 ||
+        (typeof status === "number" && status >= 500) ||
+        ["TimeoutError", "RequestTimeout", "SlowDown"].includes(err?.name) ||
+        ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"].includes(err?.code)
+    );
+}
+
+export function copierHandlerFactory(): (event: S3Event, context?: InvocationContext) => Promise<CopiedObject[]> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { S3Client, GetObjectCommand, PutObjectCommand } = require("@aws-sdk/client-s3");
     const s3 = new S3Client({});
     const settings = copierSettingsFromEnv(process.env);
-    const deliver = async (request: DeliveryRequest): Promise<DeliveryOutcome> => {
-        const object = await s3.send(new GetObjectCommand(request.source));
+    return async (event, context) => {
+        // A delivery whose answer stalls (the SDK's timeouts stop at the headers) is aborted before
+        // Lambda's deadline, so the invocation fails cleanly and is retried rather than killed.
+        const controller = new AbortController();
+        const budget = invocationBudget(context)?.();
+        const timer = budget === undefined ? undefined : setTimeout(() => controller.abort(), Math.max(0, budget));
+        const abortSignal = controller.signal;
+        const deliverOnce = async (request: DeliveryRequest): Promise<DeliveryOutcome> => {
+            try {
+                const object = await s3.send(new GetObjectCommand(request.source), { abortSignal });
+                try {
+                    // Streamed: the object never sits in the function's memory whole.
+                    await s3.send(
+                        new PutObjectCommand({
+                            ...request.destination,
+                            Body: object.Body,
+                            ContentLength: object.ContentLength,
+                        }),
+                        { abortSignal },
+                    );
+                    return "delivered";
+                } finally {
+                    object.Body?.destroy?.();
+                }
+            } catch (err: any) {
+                // The key exists: an earlier attempt delivered it (S3 writes are all-or-nothing).
+                if (err?.$metadata?.httpStatusCode === 412) return "already-delivered";
+                if (!abortSignal.aborted) throw err;
+                throw new Error(`no answer before the invocation's deadline (aborted after ${budget} ms)`, {
+                    cause: err,
+                });
+            }
+        };
+        // The SDK does not retry a request whose body is a stream, so a transient fault is retried
+        // here, with a fresh read of the source each time.
+        const deliver = async (request: DeliveryRequest): Promise<DeliveryOutcome> => {
+            for (let attempt = 1; ; attempt++) {
+                try {
+                    return await deliverOnce(request);
+                } catch (err) {
+                    if (attempt >= DELIVERY_ATTEMPTS || abortSignal.aborted || !isTransient(err)) throw err;
+                    await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** attempt));
+                }
+            }
+        };
         try {
-            // Streamed: the object never sits in the function's memory whole.
-            await s3.send(
-                new PutObjectCommand({
-                    ...request.destination,
-                    Body: object.Body,
-                    ContentLength: object.ContentLength,
-                }),
-            );
-            return "delivered";
-        } catch (err: any) {
-            // The key exists: an earlier attempt delivered it (S3 writes are all-or-nothing).
-            if (err?.$metadata?.httpStatusCode === 412) return "already-delivered";
-            throw err;
+            return await copyEvent(event, deliver, settings);
         } finally {
-            object.Body?.destroy?.();
+            clearTimeout(timer);
         }
     };
-    return (event) => copyEvent(event, deliver, settings);
 }

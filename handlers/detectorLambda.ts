@@ -6,7 +6,8 @@
 import { runAthenaQuery } from "./athenaQuery";
 import { dynamoBlocklistStore } from "./blocklistStore";
 import { DetectionSummary, DetectorSettings, detect } from "./detector";
-import { emfDocument, writeMetrics } from "./metrics";
+import { InvocationContext, invocationBudget } from "./invocation";
+import { emitMetrics } from "./metrics";
 
 export const DETECTOR_ENVIRONMENT = {
     blocklistTable: "BLOCKLIST_TABLE",
@@ -16,13 +17,28 @@ export const DETECTOR_ENVIRONMENT = {
 } as const;
 
 /** What a Lambda handler receives as its second argument (the parts used here). */
-export interface LambdaContext {
+export interface LambdaContext extends Partial<InvocationContext> {
     readonly invokedFunctionArn?: string;
-    getRemainingTimeInMillis?(): number;
 }
 
-/** Room kept before Lambda's own timeout, so a slow query fails with a message, not a kill. */
-const SAFETY_MARGIN_MS = 20_000;
+/** Time a detection may take without a Lambda context (local runs). */
+const DEFAULT_BUDGET_MS = 240_000;
+
+/** Emits counts (and `BytesScanned` in bytes) as one EMF line, with `dimensions`. */
+export function emitCounts(
+    values: Readonly<Record<string, number>>,
+    dimensions: Readonly<Record<string, string>> = {},
+): void {
+    emitMetrics({
+        timestamp: Date.now(),
+        dimensions,
+        metrics: Object.entries(values).map(([name, value]) => ({
+            name,
+            value,
+            unit: name === "BytesScanned" ? "Bytes" : "Count",
+        })),
+    });
+}
 
 export function detectorCallbackFactory(
     settings: DetectorSettings,
@@ -48,7 +64,8 @@ export function detectorCallbackFactory(
             audit: env.auditTable!,
         });
         return async (_event, context) => {
-            const deadline = Date.now() + (context?.getRemainingTimeInMillis?.() ?? 300_000) - SAFETY_MARGIN_MS;
+            // A slow query fails with a message before Lambda's own timeout, not a kill.
+            const deadline = Date.now() + (invocationBudget(context)?.() ?? DEFAULT_BUDGET_MS);
             return detect(
                 {
                     runQuery: (params) =>
@@ -101,7 +118,7 @@ export function detectorCallbackFactory(
                     actor:
                         context?.invokedFunctionArn ?? `lambda:${process.env.AWS_LAMBDA_FUNCTION_NAME ?? "detector"}`,
                     log: (line) => console.log(line),
-                    metrics: (values) => writeMetrics(emfDocument(values, {}, { BytesScanned: "Bytes" })),
+                    metrics: (values) => emitCounts(values),
                 },
                 settings,
             );

@@ -5,8 +5,7 @@
  * the event is ignored, since every run syncs the whole state.
  */
 import { dynamoBlocklistStore } from "./blocklistStore";
-import { LambdaContext } from "./detectorLambda";
-import { emfDocument, writeMetrics } from "./metrics";
+import { LambdaContext, emitCounts } from "./detectorLambda";
 import { IpSetCalls, PublishSummary, PublisherSettings, SyncTarget, publish } from "./publisher";
 
 export const PUBLISHER_ENVIRONMENT = { blocklistTable: "BLOCKLIST_TABLE" } as const;
@@ -94,11 +93,9 @@ export function publisherCallbackFactory(
                     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
                     log: (line) => console.log(line),
                     metrics: (values, target) =>
-                        writeMetrics(
-                            emfDocument(
-                                values,
-                                target ? { TargetAccount: target.accountId, TargetRegion: target.region } : {},
-                            ),
+                        emitCounts(
+                            values,
+                            target ? { TargetAccount: target.accountId, TargetRegion: target.region } : {},
                         ),
                 },
                 settings,

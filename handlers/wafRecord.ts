@@ -76,6 +76,25 @@ export function webAclNameOf(webAclId: string | undefined): string | undefined {
     return webAclId ? /\/webacl\/([^/]+)\//.exec(webAclId)?.[1] : undefined;
 }
 
+/**
+ * Record timestamps the loader accepts: epoch milliseconds from 2000-01-01 (inclusive) to
+ * 2100-01-01 (exclusive), UTC. Anything else would name a nonsensical daily index, or none at all
+ * (a Date cannot represent it), so such a record is parked by itself.
+ */
+export const TIMESTAMP_RANGE = { min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) } as const;
+
+/** Why a record's timestamp is refused, or undefined when it is epoch milliseconds in range. */
+export function timestampProblem(timestamp: number): string | undefined {
+    if (timestamp < 0) return `timestamp ${timestamp} is negative`;
+    if (timestamp >= TIMESTAMP_RANGE.min / 1000 && timestamp < TIMESTAMP_RANGE.max / 1000) {
+        return `timestamp ${timestamp} is in seconds; WAF writes epoch milliseconds`;
+    }
+    if (timestamp < TIMESTAMP_RANGE.min || timestamp >= TIMESTAMP_RANGE.max) {
+        return `timestamp ${timestamp} is out of range (epoch milliseconds from 2000-01-01 to 2100-01-01)`;
+    }
+    return undefined;
+}
+
 /** Parses one line of a WAF log object; throws an invalidRecord error with the reason. */
 export function parseWafRecord(line: string): Record<string, any> {
     let record: unknown;
@@ -85,7 +104,10 @@ export function parseWafRecord(line: string): Record<string, any> {
         throw invalidRecord(`not valid JSON: ${(err as Error).message}`);
     }
     if (!isObject(record)) throw invalidRecord("not a JSON object");
-    if (num(record.timestamp) === undefined) throw invalidRecord("no numeric timestamp");
+    const timestamp = num(record.timestamp);
+    if (timestamp === undefined) throw invalidRecord("no numeric timestamp");
+    const problem = timestampProblem(timestamp);
+    if (problem) throw invalidRecord(problem);
     if (!isObject(record.httpRequest)) throw invalidRecord("no httpRequest object");
     return record;
 }

@@ -4,9 +4,18 @@ import { randomBytes } from "crypto";
 import { gzipSync } from "zlib";
 import { deliveryRequest } from "../handlers/copier";
 import { decodeEventKey } from "../handlers/s3Events";
-import { Handler, deployedEnvironment, deployedSource, loadHandler } from "../tools/deployedCode";
+import {
+    Handler,
+    LambdaContext,
+    deployedEnvironment,
+    deployedSource,
+    lambdaContext,
+    loadHandler,
+} from "../tools/deployedCode";
+import { FaultProxy, FaultRule, startFaultProxy } from "../tools/faultProxy";
 import { LocalS3, encodeKeyAsS3Does, startLocalS3 } from "../tools/localS3";
 import { ProgramRun } from "../tools/mockEngine";
+import { AsyncInvocation, captured, invokeAsync } from "./support/lambdaRuntime";
 import { committedRun } from "./support/program";
 
 const FUNCTION = "central-waf-logs-copier-us-east-1";
@@ -192,5 +201,146 @@ describe("copier key handling", () => {
                 IfNoneMatch: "*",
             },
         });
+    });
+});
+
+describe("copier Lambda, as deployed, under injected S3 faults: every object copied once", () => {
+    let run: ProgramRun;
+    let s3: LocalS3;
+    let proxy: FaultProxy;
+    let handler: Handler;
+    let staging: string;
+    let central: string;
+
+    before(async () => {
+        run = await committedRun("resource-us-east-1");
+        staging = run.outputs.stagingBucketName;
+        central = run.outputs.centralBucketName;
+        s3 = await startLocalS3([staging, central]);
+        proxy = await startFaultProxy(s3.endpoint);
+        handler = loadHandler(await deployedSource(run, FUNCTION), {
+            ...deployedEnvironment(run, FUNCTION),
+            ...s3.lambdaEnvironment("us-east-1"),
+            AWS_ENDPOINT_URL_S3: proxy.url,
+        });
+    });
+    after(async () => {
+        await proxy?.close();
+        await s3?.close();
+    });
+    beforeEach(() => proxy.inject([]));
+
+    /** A fault on the copier's write of `file` to the central bucket. */
+    const copyRule = (file: string, count: number, fault: FaultRule["fault"]): FaultRule => ({
+        method: "PUT",
+        path: new RegExp(`/${central}/.*/${file.replace(".", "\\.")}`),
+        count,
+        fault,
+    });
+    const unavailable: FaultRule["fault"] = {
+        kind: "status",
+        status: 503,
+        body: "<Error><Code>ServiceUnavailable</Code><Message>Please reduce your request rate.</Message></Error>",
+        contentType: "application/xml",
+    };
+
+    /** Delivers `files`, runs Lambda's async invocation on each event, replays dead letters without faults. */
+    async function deliverAll(
+        files: string[],
+        context?: () => LambdaContext,
+    ): Promise<{ invocations: AsyncInvocation[]; bodies: Buffer[] }> {
+        const bodies = files.map((f) => gzipSync(`{"file":"${f}","at":${Date.now()}}\n`));
+        for (const [i, file] of files.entries()) {
+            await s3.client.send(new PutObjectCommand({ Bucket: staging, Key: `${HOUR}${file}`, Body: bodies[i] }));
+        }
+        const invocations: AsyncInvocation[] = [];
+        for (const record of s3.takeEvents(staging)) {
+            const event = { Records: [record] };
+            const invocation = await invokeAsync(handler, event, { context });
+            invocations.push(invocation);
+            if (invocation.deadLettered) {
+                proxy.inject([]);
+                assert.strictEqual((await captured(() => handler(event))).error, undefined, "the replay copies it");
+            }
+        }
+        return { invocations, bodies };
+    }
+
+    /** Every delivered object is in the central layout exactly once, byte for byte. */
+    async function assertCopiedOnce(files: string[], bodies: Buffer[]): Promise<void> {
+        const listed = await s3.client.send(
+            new ListObjectsV2Command({ Bucket: central, Prefix: `222222222222/us-east-1/${STREAM}/` }),
+        );
+        const keys = (listed.Contents ?? []).map((o) => o.Key!);
+        for (const [i, file] of files.entries()) {
+            const key = `222222222222/us-east-1/${STREAM}/2026/11/27/10/${file}`;
+            assert.strictEqual(keys.filter((k) => k === key).length, 1, `${file} in ${keys.join(", ")}`);
+            const got = await s3.client.send(new GetObjectCommand({ Bucket: central, Key: key }));
+            assert.deepStrictEqual(Buffer.from(await got.Body!.transformToByteArray()), bodies[i]);
+        }
+    }
+
+    it("a write answered 503 past the copier's own tries: the invocation fails, Lambda's retry copies it", async () => {
+        const files = ["f503-a.gz", "f503-b.gz"];
+        proxy.inject([copyRule("f503-a.gz", 3, unavailable)]);
+        const { invocations, bodies } = await deliverAll(files);
+        assert.deepStrictEqual(
+            invocations.map((i) => i.tries.length),
+            [2, 1],
+        );
+        assert.strictEqual(
+            invocations[0].tries[0].error?.message,
+            `Copied 0 of 1 objects; failed: ${HOUR}f503-a.gz: ServiceUnavailable: Please reduce your request rate.`,
+        );
+        await assertCopiedOnce(files, bodies);
+    });
+
+    it("an outage through all of Lambda's retries: dead-lettered, then replayed without a duplicate", async () => {
+        const files = ["dead-a.gz"];
+        proxy.inject([copyRule("dead-a.gz", 9, unavailable)]);
+        const { invocations, bodies } = await deliverAll(files);
+        assert.deepStrictEqual([invocations[0].tries.length, invocations[0].deadLettered], [3, true]);
+        await assertCopiedOnce(files, bodies);
+    });
+
+    it("a read answered 500 and a write cut before the headers are tried again within the invocation", async () => {
+        const files = ["read-500.gz", "cut.gz"];
+        proxy.inject([
+            {
+                method: "GET",
+                path: /\/read-500\.gz/,
+                count: 1,
+                fault: {
+                    kind: "status",
+                    status: 500,
+                    body: "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>",
+                    contentType: "application/xml",
+                },
+            },
+            copyRule("cut.gz", 1, { kind: "cut-before-headers" }),
+        ]);
+        const { invocations, bodies } = await deliverAll(files);
+        assert.deepStrictEqual(
+            invocations.map((i) => [i.tries.length, i.tries[0].error]),
+            [
+                [1, undefined],
+                [1, undefined],
+            ],
+        );
+        assert.strictEqual(proxy.injected(), 2);
+        await assertCopiedOnce(files, bodies);
+    });
+
+    it("a source whose body stalls is aborted before Lambda's deadline; the retry copies it", async () => {
+        const files = ["stalled.gz"];
+        proxy.inject([{ method: "GET", path: /\/stalled\.gz/, count: 1, fault: { kind: "stall-body", bytes: 0 } }]);
+        // Lambda's clock held at 1 s left: the copier keeps 10% back and aborts after 900 ms.
+        const { invocations, bodies } = await deliverAll(files, () => lambdaContext(() => 1000));
+        assert.strictEqual(invocations[0].tries.length, 2);
+        assert.strictEqual(
+            invocations[0].tries[0].error!.message,
+            `Copied 0 of 1 objects; failed: ${HOUR}stalled.gz: Error: no answer before the invocation's deadline (aborted after 900 ms)`,
+        );
+        await assertCopiedOnce(files, bodies);
     });
 });

@@ -1,12 +1,14 @@
 import * as assert from "assert";
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { gzipSync } from "zlib";
+import { createHash } from "crypto";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { crc32, gzipSync } from "zlib";
 import { documentId } from "../handlers/loader";
 import { parseWafRecord, toDocument } from "../handlers/wafRecord";
 import { SEARCH_LOADER_FUNCTION } from "../names";
 import { Handler, deployedEnvironment, deployedSource, loadHandler } from "../tools/deployedCode";
-import { LocalS3, startLocalS3 } from "../tools/localS3";
-import { SearchServer, startSearchServer } from "../tools/searchServer";
+import { startLocalS3 } from "../tools/localS3";
+import { captured, metricsOf, summariesOf } from "./support/lambdaRuntime";
+import { LoaderStage, startLoaderStage } from "./support/loaderStage";
 import { committedRun } from "./support/program";
 import { sampleLines } from "./support/samples";
 
@@ -75,82 +77,91 @@ describe("WAF record parsing", () => {
     it("rejects lines that are not records, with the reason", () => {
         assert.throws(() => parseWafRecord("{not json"), { message: /^not valid JSON: / });
         assert.throws(() => parseWafRecord('{"action":"ALLOW","httpRequest":{}}'), { message: "no numeric timestamp" });
-        assert.throws(() => parseWafRecord('{"timestamp":1}'), { message: "no httpRequest object" });
+        assert.throws(() => parseWafRecord('{"timestamp":1576280412771}'), { message: "no httpRequest object" });
+        assert.throws(() => parseWafRecord("[1]"), { message: "not a JSON object" });
+    });
+
+    it("refuses timestamps that are negative, in seconds or out of range, and accepts the range's bounds", () => {
+        const record = (timestamp: unknown) => JSON.stringify({ timestamp, httpRequest: { clientIp: "1.1.1.1" } });
+        const refused: [unknown, string][] = [
+            [-1, "timestamp -1 is negative"],
+            [1576280412, "timestamp 1576280412 is in seconds; WAF writes epoch milliseconds"],
+            ["1576280412", "timestamp 1576280412 is in seconds; WAF writes epoch milliseconds"],
+            [
+                1e20,
+                "timestamp 100000000000000000000 is out of range (epoch milliseconds from 2000-01-01 to 2100-01-01)",
+            ],
+            [
+                8.64e15 + 1,
+                "timestamp 8640000000000001 is out of range (epoch milliseconds from 2000-01-01 to 2100-01-01)",
+            ],
+            [
+                Date.UTC(2100, 0, 1),
+                "timestamp 4102444800000 is out of range (epoch milliseconds from 2000-01-01 to 2100-01-01)",
+            ],
+            [12345, "timestamp 12345 is out of range (epoch milliseconds from 2000-01-01 to 2100-01-01)"],
+        ];
+        for (const [timestamp, message] of refused) {
+            assert.throws(() => parseWafRecord(record(timestamp)), { message }, String(timestamp));
+        }
+        for (const timestamp of [Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1) - 1, "1576280412771"]) {
+            assert.strictEqual(toDocument(parseWafRecord(record(timestamp)), source).timestamp, Number(timestamp));
+        }
+    });
+});
+
+describe("document IDs", () => {
+    it("are the first 32 characters of SHA-256 of bucket/key#line, base64url: never to change", () => {
+        assert.strictEqual(documentId("b", "k/x.gz", 7), "sETEJoit3xzojNWhrVPgrWzTF-dH6KbL");
+        assert.strictEqual(
+            documentId("central", `${PREFIX}f.gz`, 12_345),
+            createHash("sha256").update(`central/${PREFIX}f.gz#12345`).digest("base64url").slice(0, 32),
+        );
     });
 });
 
 describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk endpoint", () => {
-    let s3: LocalS3;
-    let search: SearchServer;
-    let central: string;
+    let stage: LoaderStage;
     let handler: Handler;
-    const logs: string[] = [];
 
     before(async () => {
-        const logging = await committedRun("logging");
-        central = logging.outputs.centralBucketName;
-        s3 = await startLocalS3([central]);
-        search = await startSearchServer();
-        const source = await deployedSource(logging, SEARCH_LOADER_FUNCTION);
-        handler = loadHandler(source, {
-            ...deployedEnvironment(logging, SEARCH_LOADER_FUNCTION),
-            ...s3.lambdaEnvironment("us-east-1"),
-            OPENSEARCH_ENDPOINT: search.url,
-            BULK_MAX_DOCUMENTS: "3",
-            BULK_BASE_DELAY_MS: "1",
-        });
+        stage = await startLoaderStage();
+        handler = stage.handler({ BULK_MAX_DOCUMENTS: "3" });
     });
-    after(async () => {
-        await s3?.close();
-        await search?.close();
-    });
+    after(() => stage?.close());
     beforeEach(() => {
-        search.documents.clear();
-        search.requests.length = 0;
-        search.inject({});
-        logs.length = 0;
-        // Events of objects earlier tests wrote (their _errors/ reports) are not this test's.
-        s3.takeEvents();
+        stage.search.documents.clear();
+        stage.search.requests.length = 0;
+        stage.search.inject({});
+        stage.s3Proxy.inject([]);
+        stage.events();
     });
 
-    async function put(key: string, body: string | Buffer): Promise<void> {
-        await s3.client.send(new PutObjectCommand({ Bucket: central, Key: key, Body: body }));
-    }
-    /** Invokes the handler with `records`, capturing the summaries it logs. */
-    async function invoke(records: unknown[]): Promise<any[]> {
-        const originalLog = console.log;
-        console.log = (line: string) => logs.push(line);
-        try {
-            return (await handler({ Records: records })) as any[];
-        } finally {
-            console.log = originalLog;
-        }
-    }
-    const run = () => invoke(s3.takeEvents(central));
-    async function text(key: string): Promise<string> {
-        const got = await s3.client.send(new GetObjectCommand({ Bucket: central, Key: key }));
-        return got.Body!.transformToString();
-    }
+    /** Invokes the handler with the events of objects put since the last call. */
+    const run = () => captured(() => handler({ Records: stage.events() }));
 
     it("indexes every shared sample from a gzip object, in signed, framed bulk requests of at most 3", async () => {
         const samples = sampleLines();
-        await put(`${PREFIX}samples.gz`, gzipSync(`${samples.join("\n")}\n`));
-        const [summary] = await run();
+        await stage.put(`${PREFIX}samples.gz`, gzipSync(`${samples.join("\n")}\n`));
+        const outcome = await run();
+        const [summary] = outcome.result as any[];
         assert.deepStrictEqual(
-            [summary.status, summary.lines, summary.indexed, summary.rejected, summary.retried],
+            [summary.status, summary.lines, summary.indexed, summary.parked, summary.retried],
             ["loaded", samples.length, samples.length, 0, 0],
         );
-        assert.strictEqual(search.documents.size, samples.length);
-        assert.strictEqual(search.requests.length, Math.ceil(samples.length / 3));
-        for (const request of search.requests) {
+        assert.strictEqual(stage.search.documents.size, samples.length);
+        assert.strictEqual(stage.search.requests.length, Math.ceil(samples.length / 3));
+        for (const request of stage.search.requests) {
             assert.strictEqual(request.headers["content-type"], "application/x-ndjson");
             assert.match(
                 String(request.headers.authorization),
                 /^AWS4-HMAC-SHA256 Credential=S3RVER\/\d{8}\/us-east-1\/es\/aws4_request/,
             );
         }
-        const doc = search.documents.get(`waf-logs-2019.12.13/${documentId(central, `${PREFIX}samples.gz`, 1)}`);
-        assert.ok(doc, `no document for line 1 in ${[...search.documents.keys()].join(", ")}`);
+        const doc = stage.search.documents.get(
+            `waf-logs-2019.12.13/${documentId(stage.central, `${PREFIX}samples.gz`, 1)}`,
+        );
+        assert.ok(doc, `no document for line 1 in ${[...stage.search.documents.keys()].join(", ")}`);
         assert.deepStrictEqual(
             [
                 doc.source.clientIp,
@@ -161,37 +172,105 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
             ],
             ["1.1.1.1", "222222222222", "us-east-1", "aws-waf-logs-central-us-east-1", "STMTest"],
         );
-        assert.deepStrictEqual(JSON.parse(logs[0]), JSON.parse(JSON.stringify({ msg: "loader summary", ...summary })));
+        assert.deepStrictEqual(summariesOf(outcome), [
+            JSON.parse(JSON.stringify({ msg: "loader summary", ...summary })),
+        ]);
     });
 
-    it("indexes a plain object and parks malformed lines, with the reason, under _errors/", async () => {
+    it("emits one EMF line per object: namespace, the source account and Region as dimensions, the five metrics", async () => {
+        const samples = sampleLines();
+        await stage.put(`${PREFIX}metrics.json`, `${samples[0]}\n{"broken"\n`);
+        const before = Date.now();
+        const outcome = await run();
+        const [emf] = metricsOf(outcome);
+        assert.strictEqual(metricsOf(outcome).length, 1);
+        const { Timestamp, CloudWatchMetrics } = emf._aws;
+        assert.ok(Timestamp >= before && Timestamp <= Date.now(), `timestamp ${Timestamp}`);
+        assert.deepStrictEqual(CloudWatchMetrics, [
+            {
+                Namespace: "CentralWafLogs",
+                Dimensions: [["SourceAccount", "SourceRegion"]],
+                Metrics: [
+                    { Name: "RecordsIndexed", Unit: "Count" },
+                    { Name: "LinesParked", Unit: "Count" },
+                    { Name: "BulkRetries", Unit: "Count" },
+                    { Name: "UnreadableObjects", Unit: "Count" },
+                    { Name: "DeliveryLagSeconds", Unit: "Seconds" },
+                ],
+            },
+        ]);
+        const newest = JSON.parse(samples[0]).timestamp;
+        assert.deepStrictEqual(
+            { ...emf, _aws: undefined, DeliveryLagSeconds: undefined },
+            {
+                _aws: undefined,
+                ObjectKey: `${PREFIX}metrics.json`,
+                Status: "loaded",
+                SourceAccount: "222222222222",
+                SourceRegion: "us-east-1",
+                RecordsIndexed: 1,
+                LinesParked: 1,
+                BulkRetries: 0,
+                UnreadableObjects: 0,
+                DeliveryLagSeconds: undefined,
+            },
+        );
+        assert.ok(
+            emf.DeliveryLagSeconds >= (before - newest) / 1000 &&
+                emf.DeliveryLagSeconds <= (Date.now() - newest) / 1000,
+            `lag ${emf.DeliveryLagSeconds}`,
+        );
+    });
+
+    it("indexes a plain object and parks malformed lines under _errors/, each with its number, reason and full text", async () => {
         const [first, second] = sampleLines();
-        await put(`${PREFIX}plain.json`, `${first}\n{"truncated":\n\n${second}\n`);
-        const [summary] = await run();
-        assert.deepStrictEqual([summary.lines, summary.blank, summary.indexed, summary.rejected], [4, 1, 2, 1]);
+        await stage.put(`${PREFIX}plain.json`, `${first}\n{"truncated":\n\n${second}\n`);
+        const [summary] = (await run()).result as any[];
+        assert.deepStrictEqual([summary.lines, summary.blank, summary.indexed, summary.parked], [4, 1, 2, 1]);
         assert.strictEqual(summary.errorsKey, `_errors/${PREFIX}plain.json.rejected.ndjson`);
-        const report = await text(summary.errorsKey);
-        const [rejected] = report
-            .trim()
-            .split("\n")
-            .map((l) => JSON.parse(l));
-        assert.strictEqual(rejected.line, 2);
-        assert.strictEqual(rejected.text, '{"truncated":');
-        assert.match(rejected.reason, /^not valid JSON/);
+        const report = await stage.report(summary.errorsKey);
+        assert.strictEqual(report?.length, 1);
+        assert.deepStrictEqual(Object.keys(report[0]), ["source", "line", "reason", "text"]);
+        assert.deepStrictEqual(
+            { ...report[0], reason: undefined },
+            { source: `s3://${stage.central}/${PREFIX}plain.json`, line: 2, reason: undefined, text: '{"truncated":' },
+        );
+        assert.match(report[0].reason, /^not valid JSON: /);
+    });
+
+    it("writes the report with the central key (the bucket policy) and its CRC32 (Object Lock)", async () => {
+        await stage.put(`${PREFIX}sse.json`, "not json\n");
+        await run();
+        const put = stage.s3Proxy.requests.find((r) => r.method === "PUT" && r.path.includes("sse.json.rejected"));
+        assert.ok(put, "the report was not written through S3");
+        const { headers } = put;
+        const report = Buffer.from(
+            `${JSON.stringify({ source: `s3://${stage.central}/${PREFIX}sse.json`, line: 1, reason: (await stage.report(`_errors/${PREFIX}sse.json.rejected.ndjson`))![0].reason, text: "not json" })}\n`,
+        );
+        const crc = Buffer.alloc(4);
+        crc.writeUInt32BE(crc32(report));
+        assert.deepStrictEqual(
+            [
+                headers["x-amz-server-side-encryption"],
+                headers["x-amz-server-side-encryption-aws-kms-key-id"],
+                headers["x-amz-checksum-crc32"],
+            ],
+            ["aws:kms", "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id", crc.toString("base64")],
+        );
     });
 
     it("never creates a duplicate when an object is delivered again", async () => {
-        await put(`${PREFIX}again.gz`, gzipSync(sampleLines().join("\n")));
-        const events = s3.takeEvents(central);
-        await invoke(events);
-        const afterFirst = new Set(search.documents.keys());
-        await invoke(events);
-        assert.deepStrictEqual(new Set(search.documents.keys()), afterFirst);
+        await stage.put(`${PREFIX}again.gz`, gzipSync(sampleLines().join("\n")));
+        const events = stage.events();
+        await captured(() => handler({ Records: events }));
+        const afterFirst = new Set(stage.search.documents.keys());
+        await captured(() => handler({ Records: events }));
+        assert.deepStrictEqual(new Set(stage.search.documents.keys()), afterFirst);
     });
 
-    it("retries whole-request 429s and failed items only, and parks items rejected for good", async () => {
+    it("retries whole-request 429s and failed items only, and parks items refused for good with their source line", async () => {
         const samples = sampleLines();
-        search.inject({
+        stage.search.inject({
             throttleFirstBulkRequests: 2,
             failItem: (doc, attempt) => {
                 if (doc.source.clientIp === "3.3.3.3") return { status: 400, type: "mapper_parsing_exception" };
@@ -200,56 +279,63 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
                 return undefined;
             },
         });
-        await put(`${PREFIX}flaky.gz`, gzipSync(samples.join("\n")));
-        const [summary] = await run();
-        const permanent = samples.filter((l) => JSON.parse(l).httpRequest.clientIp === "3.3.3.3").length;
-        assert.strictEqual(summary.indexed + summary.rejected, samples.length, "every record is indexed or parked");
-        assert.deepStrictEqual([summary.indexed, summary.rejected], [samples.length - permanent, permanent]);
+        await stage.put(`${PREFIX}flaky.gz`, gzipSync(samples.join("\n")));
+        const [summary] = (await run()).result as any[];
+        const permanent = samples.filter((l) => JSON.parse(l).httpRequest.clientIp === "3.3.3.3");
+        assert.strictEqual(summary.indexed + summary.parked, samples.length, "every record is indexed or parked");
+        assert.deepStrictEqual(
+            [summary.indexed, summary.parked],
+            [samples.length - permanent.length, permanent.length],
+        );
         // Batch 1 (3 items) is throttled twice as a whole; each 1.1.1.1 item is then resent alone, twice.
         const throttled = samples.filter((l) => JSON.parse(l).httpRequest.clientIp === "1.1.1.1").length;
         assert.strictEqual(summary.retried, 2 * 3 + 2 * throttled);
-        const sent = search.requests.map((r) => r.body.trim().split("\n").length / 2);
+        const sent = stage.search.requests.map((r) => r.body.trim().split("\n").length / 2);
         assert.deepStrictEqual(sent.slice(0, 5), [3, 3, 3, 1, 1]);
         assert.strictEqual(
             sent.reduce((a, b) => a + b, 0),
             samples.length + 2 * 3 + 2 * throttled,
             "items that succeeded are never sent again",
         );
-        const parked = (await text(summary.errorsKey))
-            .trim()
-            .split("\n")
-            .map((l) => JSON.parse(l));
-        assert.strictEqual(parked.length, permanent);
-        assert.match(parked[0].reason, /^status 400: mapper_parsing_exception/);
+        const parked = (await stage.report(summary.errorsKey))!;
+        assert.deepStrictEqual(
+            parked.map((p) => p.text),
+            permanent,
+            "the report keeps the source line, not the document",
+        );
+        assert.strictEqual(parked[0].reason, "status 400: mapper_parsing_exception: injected");
     });
 
-    it("gives up on an item after the attempt limit and parks it, instead of retrying forever", async () => {
-        search.inject({ failItem: () => ({ status: 503, type: "unavailable_shards_exception" }) });
-        await put(`${PREFIX}down.gz`, gzipSync(sampleLines()[0]));
-        const [summary] = await run();
-        assert.deepStrictEqual([summary.indexed, summary.rejected, summary.retried, summary.requests], [0, 1, 4, 5]);
-        const [parked] = (await text(summary.errorsKey))
-            .trim()
-            .split("\n")
-            .map((l) => JSON.parse(l));
+    it("fails the invocation (Transient) when items keep failing, instead of parking them", async () => {
+        stage.search.inject({ failItem: () => ({ status: 503, type: "unavailable_shards_exception" }) });
+        await stage.put(`${PREFIX}down.gz`, gzipSync(sampleLines()[0]));
+        const outcome = await captured(() => stage.handler({ BULK_MAX_ATTEMPTS: "4" })({ Records: stage.events() }));
         assert.strictEqual(
-            parked.reason,
-            "gave up after 5 attempts: status 503: unavailable_shards_exception: injected",
+            outcome.error?.message,
+            `Transient: _bulk still failing after 4 attempts: status 503: unavailable_shards_exception: injected (s3://${stage.central}/${PREFIX}down.gz: 1 lines read, 0 indexed and 0 parked before failing)`,
         );
+        const [summary] = summariesOf(outcome);
+        assert.deepStrictEqual(
+            [summary.status, summary.indexed, summary.parked, summary.retried, summary.requests, summary.errorsKey],
+            ["failed", 0, 0, 3, 4, undefined],
+        );
+        assert.deepStrictEqual(await stage.keys(`_errors/${PREFIX}down.gz`), [], "nothing parked");
     });
 
     it("skips its own _errors/ objects and objects outside the layout", async () => {
-        await put("_errors/x.rejected.ndjson", "{}\n");
-        await put("stray.txt", "{}\n");
-        const summaries = await run();
+        await stage.put("_errors/x.rejected.ndjson", "{}\n");
+        await stage.put("stray.txt", "{}\n");
+        const records = stage.s3.takeEvents(stage.central);
+        const outcome = await captured(() => handler({ Records: records }));
         assert.deepStrictEqual(
-            summaries.map((s) => [s.key, s.status]),
+            (outcome.result as any[]).map((s) => [s.key, s.status]),
             [
                 ["_errors/x.rejected.ndjson", "skipped"],
                 ["stray.txt", "skipped"],
             ],
         );
-        assert.strictEqual(search.requests.length, 0);
+        assert.strictEqual(stage.search.requests.length, 0);
+        assert.deepStrictEqual(metricsOf(outcome), [], "no metrics for objects not loaded");
     });
 });
 

@@ -176,6 +176,8 @@ describe("logging stack: SearchDomain", () => {
                 "ParkRejectedRecords",
                 "UseCentralKey",
                 "BulkIndex",
+                "FindStaleReports",
+                "RemoveStaleReports",
                 "ParkFailedEvents",
                 "WriteOwnLogs",
                 "DescribeNetwork",

@@ -10,6 +10,7 @@ import * as path from "path";
 import { gzipSync } from "zlib";
 import { BulkResponse } from "../handlers/bulk";
 import { LoaderDependencies, ObjectSummary, loadObject } from "../handlers/loader";
+import { DEFAULT_LOADER_SETTINGS } from "../handlers/loaderLambda";
 import { analyticsSection, measure as measureAnalytics } from "./benchAnalytics";
 import { startSearchServer } from "./searchServer";
 import { backgroundTraffic } from "./traffic";
@@ -51,19 +52,25 @@ function acceptingBulk(counter: { requests: number; bytes: number }) {
     };
 }
 
+/** What a bench run's report store was given: the report's size and where it was held. */
+const reported = { bytes: 0, kind: "" };
+
+/** The loader's dependencies for a local file; reports are written (the spill file too) but not stored. */
 function deps(file: string, bulk: LoaderDependencies["bulk"]): LoaderDependencies {
     return {
-        getObject: async () => fs.createReadStream(file, { highWaterMark: 256 * 1024 }),
-        putObject: async () => undefined,
-        bulk,
-        settings: {
-            indexPrefix: "waf-logs",
-            maxBytes: 5 * 1024 * 1024,
-            maxDocuments: 5000,
-            maxAttempts: 5,
-            baseDelayMs: 200,
+        getObject: async () => ({ body: fs.createReadStream(file, { highWaterMark: 256 * 1024 }) }),
+        reports: {
+            put: async (_bucket, _key, body) => {
+                reported.kind = body.kind;
+                reported.bytes = body.kind === "memory" ? body.data.length : body.bytes;
+            },
+            exists: async () => false,
+            remove: async () => undefined,
         },
+        bulk,
+        settings: DEFAULT_LOADER_SETTINGS,
         log: () => undefined,
+        writeMetrics: () => undefined,
     };
 }
 
@@ -84,8 +91,24 @@ async function measureRss(file: string): Promise<void> {
             heapTotalMiB: heapTotal >> 20,
             externalMiB: external >> 20,
             indexed: summary.indexed,
+            parked: summary.parked,
+            report: reported,
         }),
     );
+}
+
+/** Writes an NDJSON file of at least `bytes` in which no line is JSON (each record loses its first brace). */
+function writeRejected(file: string, bytes: number): { lines: number; bytes: number } {
+    const fd = fs.openSync(file, "w");
+    let written = 0;
+    let lines = 0;
+    for (const line of backgroundTraffic({ ...TRAFFIC, seed: 9 }, Number.MAX_SAFE_INTEGER)) {
+        if (written >= bytes) break;
+        written += fs.writeSync(fd, `${line.slice(1)}\n`);
+        lines++;
+    }
+    fs.closeSync(fd);
+    return { lines, bytes: written };
 }
 
 function httpPost(
@@ -146,7 +169,29 @@ async function loaderSection(dir: string): Promise<string[]> {
     }
     lines.push(`- peak RSS growth from 1 MiB to 100 MiB: ${(rss[100] - rss[1]).toFixed(0)} MiB (target < 64 MiB)`);
 
-    // 3. Requests and time against a one-request-per-line baseline, over loopback HTTP.
+    // 3. Every line rejected: the report streams through a spill file instead of memory.
+    const rejectedFile = path.join(dir, "rejected.ndjson");
+    const rejected = writeRejected(rejectedFile, 200 * 2 ** 20);
+    // Run again with V8's old space capped: finishing at all shows nothing grows with the object.
+    const runRejected = (flags: string[]) => {
+        const started = process.hrtime.bigint();
+        const child = JSON.parse(
+            execFileSync(process.execPath, [...flags, ...process.execArgv, __filename, "--rss", rejectedFile], {
+                encoding: "utf8",
+            }),
+        );
+        return { ...child, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+    };
+    const free = runRejected([]);
+    const capped = runRejected(["--max-old-space-size=64"]);
+    lines.push(
+        `- peak RSS loading a ${(rejected.bytes / 2 ** 20).toFixed(0)} MiB object whose ${rejected.lines.toLocaleString("en-US")} lines are all rejected: ` +
+            `${(free.maxRssKiB / 1024).toFixed(0)} MiB (${free.parked.toLocaleString("en-US")} lines parked; ` +
+            `a ${(free.report.bytes / 2 ** 20).toFixed(0)} MiB report, held in a ${free.report.kind}; ${free.seconds.toFixed(1)} s with process start); ` +
+            `with V8's old space capped at 64 MiB: ${(capped.maxRssKiB / 1024).toFixed(0)} MiB, ${capped.parked.toLocaleString("en-US")} lines parked, ${capped.seconds.toFixed(1)} s`,
+    );
+
+    // 4. Requests and time against a one-request-per-line baseline, over loopback HTTP.
     const server = await startSearchServer();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const sample = path.join(dir, "baseline.ndjson");

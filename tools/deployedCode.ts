@@ -8,7 +8,33 @@ import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT, ProgramRun, RecordedResource } from "./mockEngine";
 
-export type Handler = (event: unknown) => Promise<unknown>;
+/** The part of Lambda's context object the handlers read. */
+export interface LambdaContext {
+    getRemainingTimeInMillis(): number;
+    readonly functionName: string;
+    readonly awsRequestId: string;
+}
+
+/** A handler as Lambda calls it; without a context, it gets one with the default timeout's time left. */
+export type Handler = (event: unknown, context?: LambdaContext) => Promise<unknown>;
+
+/** Remaining time of a context made by `lambdaContext` when none is given: Lambda's 900 s maximum. */
+export const DEFAULT_REMAINING_MS = 900_000;
+
+let requests = 0;
+
+/**
+ * A Lambda context whose remaining time the caller controls: a number of milliseconds counted
+ * down on the wall clock, as Lambda does, or a function the test drives (simulated time).
+ */
+export function lambdaContext(remaining: number | (() => number) = DEFAULT_REMAINING_MS): LambdaContext {
+    const deadline = Date.now() + (typeof remaining === "number" ? remaining : 0);
+    return {
+        getRemainingTimeInMillis: typeof remaining === "number" ? () => deadline - Date.now() : remaining,
+        functionName: "deployed-code",
+        awsRequestId: `local-${++requests}`,
+    };
+}
 
 /** The serialized `__index.js` of the Lambda function named `functionName` in a recorded run. */
 export async function deployedSource(run: ProgramRun, functionName: string): Promise<string> {
@@ -63,10 +89,10 @@ export function loadHandler(source: string, env: Record<string, string>): Handle
     lambdaModule.paths = [path.join(PROJECT_ROOT, "node_modules")];
     const exports = withEnvironment(env, () => {
         (lambdaModule as unknown as { _compile(code: string, file: string): void })._compile(source, file);
-        return lambdaModule.exports as { handler: Handler };
+        return lambdaModule.exports as { handler: (event: unknown, context: LambdaContext) => Promise<unknown> };
     });
     if (typeof exports.handler !== "function") throw new Error("The deployed code exports no handler function.");
-    return (event) => withEnvironment(env, () => exports.handler(event));
+    return (event, context = lambdaContext()) => withEnvironment(env, () => exports.handler(event, context));
 }
 
 function withEnvironment<T>(env: Record<string, string>, run: () => T): T {

@@ -24,9 +24,21 @@ export interface ReceivedRequest {
 export interface FailureInjection {
     /** Answer the first N `_bulk` requests with 429 as a whole. */
     throttleFirstBulkRequests?: number;
+    /** Answer the next `count` `_bulk` requests with `status` as a whole (401, 403, 404, 500...). */
+    failBulkRequests?: { readonly count: number; readonly status: number; readonly body?: unknown };
+    /** Answer `_bulk` bodies larger than this with 413, as a domain's HTTP payload limit does. */
+    maxBodyBytes?: number;
+    /** Cut the next `count` `_bulk` responses after the headers and `bytes` of the body. */
+    cutBulkResponses?: { readonly count: number; readonly bytes?: number };
+    /** Send the headers and `bytes` of the next `count` `_bulk` responses, then nothing more. */
+    stallBulkResponses?: { readonly count: number; readonly bytes?: number };
     /** Per item: a status and error type to answer instead of indexing, or undefined to index. */
     failItem?: (doc: StoredDocument, attempt: number) => { status: number; type: string } | undefined;
+    /** Called for every `_bulk` request as it arrives, with its 1-based number (e.g. to advance a test clock). */
+    onBulkRequest?: (count: number) => void;
 }
+
+export type OutageMode = "refuse" | "503";
 
 export interface SearchServer {
     readonly url: string;
@@ -34,7 +46,14 @@ export interface SearchServer {
     readonly requests: ReceivedRequest[];
     /** Bodies of objects stored by PUT/POST outside `_bulk`, by path without the query. */
     readonly objects: Map<string, { body: any; seqNo: number }>;
+    /** `_bulk` requests received since the last `inject`. */
+    bulkRequests(): number;
     inject(failures: FailureInjection): void;
+    /**
+     * A cluster outage for `ms`: the port refuses connections (`refuse`, open connections are
+     * dropped), or every request is answered 503 (`503`). Resolves when the outage has begun.
+     */
+    outage(ms: number, mode: OutageMode): Promise<void>;
     close(): Promise<void>;
 }
 
@@ -45,6 +64,10 @@ export async function startSearchServer(): Promise<SearchServer> {
     const attempts = new Map<string, number>();
     let failures: FailureInjection = {};
     let bulkRequests = 0;
+    let failed = 0;
+    let cut = 0;
+    let stalled = 0;
+    let unavailableUntil = 0;
     let seqNo = 0;
 
     const server = http.createServer((req, res) => {
@@ -63,13 +86,34 @@ export async function startSearchServer(): Promise<SearchServer> {
                 res.writeHead(status, { "content-type": "application/json" });
                 res.end(JSON.stringify(payload));
             };
+            if (Date.now() < unavailableUntil) {
+                return reply(503, { error: { type: "unavailable", reason: "injected outage" }, status: 503 });
+            }
             if (url.pathname === "/_bulk" && req.method === "POST") {
                 bulkRequests++;
+                failures.onBulkRequest?.(bulkRequests);
                 if (bulkRequests <= (failures.throttleFirstBulkRequests ?? 0)) {
                     return reply(429, {
                         error: { type: "es_rejected_execution_exception", reason: "queue full" },
                         status: 429,
                     });
+                }
+                const failing = failures.failBulkRequests;
+                if (failing && failed < failing.count) {
+                    failed++;
+                    return reply(failing.status, failing.body ?? { error: { type: "injected", reason: "injected" } });
+                }
+                if (failures.maxBodyBytes !== undefined && Buffer.byteLength(body) > failures.maxBodyBytes) {
+                    // The shape of the domain's own answer to an oversized request.
+                    return reply(413, { Message: `Request size exceeded ${failures.maxBodyBytes} bytes` });
+                }
+                if (failures.cutBulkResponses && cut < failures.cutBulkResponses.count) {
+                    cut++;
+                    return bulk(req, body, partial(res, failures.cutBulkResponses.bytes ?? 0, "cut"));
+                }
+                if (failures.stallBulkResponses && stalled < failures.stallBulkResponses.count) {
+                    stalled++;
+                    return bulk(req, body, partial(res, failures.stallBulkResponses.bytes ?? 0, "stall"));
                 }
                 return bulk(req, body, reply);
             }
@@ -96,6 +140,17 @@ export async function startSearchServer(): Promise<SearchServer> {
             return reply(stored ? 200 : 201, { acknowledged: true });
         });
     });
+
+    /** A reply that sends the headers (announcing the whole body) and `bytes` of it, then cuts or stalls. */
+    function partial(res: http.ServerResponse, bytes: number, how: "cut" | "stall") {
+        return (status: number, payload: unknown) => {
+            const data = Buffer.from(JSON.stringify(payload));
+            res.writeHead(status, { "content-type": "application/json", "content-length": data.length });
+            res.write(data.subarray(0, Math.min(bytes, data.length - 1)), () => {
+                if (how === "cut") res.socket?.destroy();
+            });
+        };
+    }
 
     function bulk(req: http.IncomingMessage, body: string, reply: (status: number, payload: unknown) => void): void {
         if (req.headers["content-type"] !== "application/x-ndjson") {
@@ -162,16 +217,39 @@ export async function startSearchServer(): Promise<SearchServer> {
 
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
+    let reopening: Promise<void> = Promise.resolve();
     return {
         url: `http://127.0.0.1:${port}`,
         documents,
         requests,
         objects,
+        bulkRequests: () => bulkRequests,
         inject(next) {
             failures = next;
             bulkRequests = 0;
+            failed = 0;
+            cut = 0;
+            stalled = 0;
             attempts.clear();
         },
-        close: () => new Promise((resolve) => server.close(() => resolve())),
+        async outage(ms, mode) {
+            if (mode === "503") {
+                unavailableUntil = Date.now() + ms;
+                return;
+            }
+            await new Promise<void>((resolve) => {
+                server.close(() => resolve());
+                server.closeAllConnections();
+            });
+            reopening = new Promise((resolve) => setTimeout(() => server.listen(port, "127.0.0.1", resolve), ms));
+        },
+        close: async () => {
+            await reopening;
+            await new Promise<void>((resolve) => {
+                server.close(() => resolve());
+                // Stalled responses and keep-alive connections would hold close() open.
+                server.closeAllConnections();
+            });
+        },
     };
 }
