@@ -71,13 +71,13 @@ describe("CLI shell (tools/cli.ts)", () => {
         );
     });
 
-    it("prints a configuration error as its problem lines, with no stack trace", async () => {
+    it("prints a configuration error as its problem lines, naming the stack file, with no stack trace", async () => {
         const raw = { ...readStackConfig("logging"), "central-waf-logs:accountId": "abc" };
         const result = await run(() => void parseStackConfig("logging", raw));
         assert.deepStrictEqual(result, {
             code: 1,
             out: "",
-            err: 'Invalid config central-waf-logs:accountId: "abc" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".',
+            err: 'Invalid config central-waf-logs:accountId in Pulumi.logging.yaml: "abc" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".',
         });
     });
 
@@ -98,7 +98,7 @@ describe("CLI shell (tools/cli.ts)", () => {
         assert.ok(!STACK_FRAME.test(result.err), result.err);
         assert.strictEqual(
             result.err.split("\n")[0],
-            'Invalid config central-waf-logs:region: "moon-1" is not an AWS Region. Fix: use a Region code such as us-east-1 or eu-west-1.',
+            'Invalid config central-waf-logs:region in Pulumi.resource-eu-west-1.yaml: "moon-1" is not an AWS Region. Fix: use a Region code such as us-east-1 or eu-west-1.',
         );
     });
 

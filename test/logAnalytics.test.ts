@@ -197,8 +197,8 @@ describe("logging stack: LogAnalytics", () => {
                 },
             }),
             [
-                'Invalid config central-waf-logs:analytics.projectionStartHour: "2024-01-01" is not an hour. Fix: write it as yyyy/MM/dd/HH, e.g. 2024/01/01/00.',
-                'Invalid config central-waf-logs:analytics.compactionSchedule: "daily" is not a schedule expression. Fix: use cron(...) or rate(...), e.g. cron(30 1 * * ? *).',
+                'Invalid config central-waf-logs:analytics.projectionStartHour in Pulumi.logging.yaml: "2024-01-01" is not an hour. Fix: write it as yyyy/MM/dd/HH, e.g. 2024/01/01/00.',
+                'Invalid config central-waf-logs:analytics.compactionSchedule in Pulumi.logging.yaml: "daily" is not a schedule expression. Fix: use cron(...) or rate(...), e.g. cron(30 1 * * ? *).',
             ].join("\n"),
         );
     });
