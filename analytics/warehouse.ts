@@ -17,6 +17,9 @@ const TRINO_COMPATIBILITY = [
     "CREATE MACRO from_iso8601_timestamp(text) AS CAST(text AS TIMESTAMPTZ)",
     "CREATE MACRO date_format(ts, fmt) AS strftime(ts, replace(fmt, '%i', '%M'))",
     "CREATE MACRO array_join(list, separator) AS array_to_string(list, separator)",
+    // Trino's approx_percentile answered exactly (nearest rank), so local answers are deterministic:
+    // DuckDB's own approx_quantile can vary with how threads split the rows.
+    "CREATE MACRO approx_percentile(x, percentile) AS quantile_disc(x, percentile)",
 ];
 
 /** `<root>/<account_id>/<region>/<stream>/<yyyy>/<MM>/<dd>/<HH>/<file>`, as layout.ts defines it. */
@@ -135,7 +138,10 @@ function scalar(value: unknown): string | number | null {
     return String(value);
 }
 
-/** Orders named parameters as the query's placeholders; numbers stay numbers. */
+/**
+ * Orders named parameters as the query's placeholders. A value becomes a number where the
+ * parameter's example is a whole number (a threshold), and stays text otherwise (hours, lists).
+ */
 export function bindParameters(
     query: NamedQuery,
     given: Readonly<Record<string, string | number>>,
@@ -148,6 +154,7 @@ export function bindParameters(
     }
     return query.params.map((p) => {
         const value = given[p.name] ?? p.example;
+        if (!/^\d+$/.test(p.example)) return String(value);
         return typeof value === "number" || !/^\d+$/.test(value) ? value : Number(value);
     });
 }

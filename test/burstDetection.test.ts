@@ -137,6 +137,15 @@ describe("named queries stay valid Athena (Trino) SQL", () => {
         }
     });
 
+    it("counts per IP with the same text in burst-detection and threshold-tuning", () => {
+        const perIp = (name: string) => {
+            const sql = namedQueries().find((q) => q.name === name)!.sql;
+            return sql.slice(sql.indexOf("per_ip AS ("), sql.indexOf("\n),") + 3);
+        };
+        assert.match(perIp("burst-detection"), /^per_ip AS \(\n {4}SELECT\n[\s\S]*GROUP BY 1\n\),$/);
+        assert.strictEqual(perIp("threshold-tuning"), perIp("burst-detection"));
+    });
+
     it("reads the logs once in burst-detection: Athena inlines a CTE at each reference, scan included", () => {
         const sql = namedQueries().find((q) => q.name === "burst-detection")!.sql;
         assert.strictEqual(sql.match(/\bFROM waf_logs\b/g)?.length, 1);

@@ -142,7 +142,7 @@ describe("logging stack: LogAnalytics", () => {
                 .map((q) => [q.name, q.sql, "central-waf-logs"])
                 .sort(),
         );
-        assert.strictEqual(registered.length, 7);
+        assert.strictEqual(registered.length, 8);
     });
 
     it("applies the compacted Iceberg table and the view at deploy time", () => {
