@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { NamedQuery, analyticsSql, namedQuery } from "./sql";
+import { parseCentralKey } from "../layout";
 import { PARTITION_COLUMNS, WAF_COLUMNS, duckdbType } from "./schema";
 
 /** Trino functions the queries use, defined in DuckDB terms (formats use MySQL-style %i for minutes). */
@@ -27,6 +28,34 @@ const LAYOUT_GLOB = "[0-9]*/*/aws-waf-logs-*/*/*/*/*/*";
 const PARTITIONS_FROM_PATH = String.raw`/(\d{12})/([a-z0-9-]+)/(aws-waf-logs-[^/]+)/(\d{4}/\d{2}/\d{2}/\d{2})/[^/]+$`;
 
 export type Row = Record<string, string | number | null>;
+
+/**
+ * The hours (`yyyy/MM/dd/HH`, sorted) that hold data in a local copy of the central layout and,
+ * if given, in a compacted Parquet directory (`hour_key=yyyy-MM-dd-HH` folders). Read from the
+ * directory names alone, so it costs a directory walk, not a scan.
+ */
+export function hoursPresent(dataDir: string, compactedDir?: string): string[] {
+    const hours = new Set<string>();
+    const walk = (dir: string, relative: string[], visit: (parts: string[]) => void) => {
+        if (!fs.existsSync(dir)) return;
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const parts = [...relative, entry.name];
+            if (entry.isDirectory()) walk(path.join(dir, entry.name), parts, visit);
+            else if (entry.isFile()) visit(parts);
+        }
+    };
+    walk(dataDir, [], (parts) => {
+        const key = parseCentralKey(parts.join("/"));
+        if (key) hours.add(`${key.year}/${key.month}/${key.day}/${key.hour}`);
+    });
+    if (compactedDir) {
+        walk(compactedDir, [], (parts) => {
+            const m = parts.map((p) => /^hour_key=(\d{4})-(\d{2})-(\d{2})-(\d{2})$/.exec(p)).find(Boolean);
+            if (m && parts[parts.length - 1].endsWith(".parquet")) hours.add(`${m[1]}/${m[2]}/${m[3]}/${m[4]}`);
+        });
+    }
+    return [...hours].sort();
+}
 
 export interface WarehouseOptions {
     /** Root of a local copy of the central bucket (the central layout). */
