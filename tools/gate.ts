@@ -183,7 +183,7 @@ levels and policies/config.json applied as \`pulumi preview --policy-pack polici
 --policy-pack-config policies/config.json\` would. Prints violations as pulumi preview does and
 exits 1 on any mandatory one. Needs no credentials and takes no options (--help: this text).`;
 
-async function main(argv: readonly string[]): Promise<void> {
+export async function main(argv: readonly string[]): Promise<void> {
     if (argv.length > 0) throw usageError(`npm run gate takes no options, got ${argv.join(" ")}.`);
     let blocked = false;
     for (const run of await runAllStacks()) {

@@ -8,10 +8,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runCli, usageError } from "./cli";
-import { blocks, evaluatePolicies, renderViolations } from "./gate";
-import { runLocalPipeline } from "./localRun";
-import { runAllStacks } from "./mockEngine";
-import { renderPlan, renderWiring } from "./plan";
 
 export interface StartOptions {
     records: number;
@@ -74,8 +70,13 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
     return options;
 }
 
-async function main(argv: readonly string[]): Promise<void> {
+export async function main(argv: readonly string[]): Promise<void> {
     const options = parseStartArgs(argv);
+    // Loaded only now, so --help and a mistyped flag answer at once, before the Pulumi SDK loads.
+    const { blocks, evaluatePolicies, renderViolations } = await import("./gate");
+    const { runLocalPipeline } = await import("./localRun");
+    const { runAllStacks } = await import("./mockEngine");
+    const { renderPlan, renderWiring } = await import("./plan");
     const started = Date.now();
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "central-waf-logs-"));
