@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, parseStackConfig } from "../config";
 import { readStackConfig } from "../tools/mockEngine";
 import { failureOf } from "./support/program";
@@ -149,6 +151,17 @@ describe("stack configuration", () => {
             `Invalid config ${P}:centralBucket.infrequentAccessAfterDays in Pulumi.logging.yaml: S3 moves objects to Standard-IA no sooner than 30 days, got 10. Fix: use 30 or more.`,
             `Invalid config ${P}:centralBucket.expireAfterDays in Pulumi.logging.yaml: must come after glacierAfterDays. Fix: use a larger number of days.`,
         ]);
+    });
+
+    it("names the stack file in every problem, as the README's example shows", () => {
+        const search = JSON.parse(readStackConfig("logging")[`${P}:search`]);
+        const problems = problemsOf("logging", {
+            [`${P}:search`]: JSON.stringify({ ...search, instanceType: "r7g.large" }),
+        });
+        const example = `Invalid config ${P}:search.instanceType in Pulumi.logging.yaml: "r7g.large" is not an OpenSearch instance type. Fix: use a type such as r7g.large.search.`;
+        assert.deepStrictEqual(problems, [example]);
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        assert.ok(readme.includes(example), "README shows the exact text");
     });
 
     it("derives the partition from the Region", () => {
