@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { NamedQuery, analyticsSql, namedQuery } from "./sql";
+import { parseCentralKey } from "../layout";
 import { PARTITION_COLUMNS, WAF_COLUMNS, duckdbType } from "./schema";
 
 /** Trino functions the queries use, defined in DuckDB terms (formats use MySQL-style %i for minutes). */
@@ -17,6 +18,9 @@ const TRINO_COMPATIBILITY = [
     "CREATE MACRO from_iso8601_timestamp(text) AS CAST(text AS TIMESTAMPTZ)",
     "CREATE MACRO date_format(ts, fmt) AS strftime(ts, replace(fmt, '%i', '%M'))",
     "CREATE MACRO array_join(list, separator) AS array_to_string(list, separator)",
+    // Trino's approx_percentile answered exactly (nearest rank), so local answers are deterministic:
+    // DuckDB's own approx_quantile can vary with how threads split the rows.
+    "CREATE MACRO approx_percentile(x, percentile) AS quantile_disc(x, percentile)",
 ];
 
 /** `<root>/<account_id>/<region>/<stream>/<yyyy>/<MM>/<dd>/<HH>/<file>`, as layout.ts defines it. */
@@ -24,6 +28,34 @@ const LAYOUT_GLOB = "[0-9]*/*/aws-waf-logs-*/*/*/*/*/*";
 const PARTITIONS_FROM_PATH = String.raw`/(\d{12})/([a-z0-9-]+)/(aws-waf-logs-[^/]+)/(\d{4}/\d{2}/\d{2}/\d{2})/[^/]+$`;
 
 export type Row = Record<string, string | number | null>;
+
+/**
+ * The hours (`yyyy/MM/dd/HH`, sorted) that hold data in a local copy of the central layout and,
+ * if given, in a compacted Parquet directory (`hour_key=yyyy-MM-dd-HH` folders). Read from the
+ * directory names alone, so it costs a directory walk, not a scan.
+ */
+export function hoursPresent(dataDir: string, compactedDir?: string): string[] {
+    const hours = new Set<string>();
+    const walk = (dir: string, relative: string[], visit: (parts: string[]) => void) => {
+        if (!fs.existsSync(dir)) return;
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const parts = [...relative, entry.name];
+            if (entry.isDirectory()) walk(path.join(dir, entry.name), parts, visit);
+            else if (entry.isFile()) visit(parts);
+        }
+    };
+    walk(dataDir, [], (parts) => {
+        const key = parseCentralKey(parts.join("/"));
+        if (key) hours.add(`${key.year}/${key.month}/${key.day}/${key.hour}`);
+    });
+    if (compactedDir) {
+        walk(compactedDir, [], (parts) => {
+            const m = parts.map((p) => /^hour_key=(\d{4})-(\d{2})-(\d{2})-(\d{2})$/.exec(p)).find(Boolean);
+            if (m && parts[parts.length - 1].endsWith(".parquet")) hours.add(`${m[1]}/${m[2]}/${m[3]}/${m[4]}`);
+        });
+    }
+    return [...hours].sort();
+}
 
 export interface WarehouseOptions {
     /** Root of a local copy of the central bucket (the central layout). */
@@ -135,7 +167,10 @@ function scalar(value: unknown): string | number | null {
     return String(value);
 }
 
-/** Orders named parameters as the query's placeholders; numbers stay numbers. */
+/**
+ * Orders named parameters as the query's placeholders. A value becomes a number where the
+ * parameter's example is a whole number (a threshold), and stays text otherwise (hours, lists).
+ */
 export function bindParameters(
     query: NamedQuery,
     given: Readonly<Record<string, string | number>>,
@@ -148,6 +183,7 @@ export function bindParameters(
     }
     return query.params.map((p) => {
         const value = given[p.name] ?? p.example;
+        if (!/^\d+$/.test(p.example)) return String(value);
         return typeof value === "number" || !/^\d+$/.test(value) ? value : Number(value);
     });
 }

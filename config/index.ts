@@ -569,7 +569,7 @@ class StackConfigReader extends ConfigReader {
         // A broken recipient list already has its own problem; only an empty one gets this.
         const recipientProblems = this.problems
             .slice(problemsBefore)
-            .some((p) => /:alerts(\.emails|\.subscriptions)?[:[]/.test(p));
+            .some((p) => /:alerts(\.emails|\.subscriptions)?([:[]| in )/.test(p));
         if (settings.emails.length === 0 && settings.subscriptions.length === 0 && !recipientProblems) {
             this.problem(
                 key,

@@ -17,6 +17,11 @@ export function isRegion(value: unknown): value is string {
     return typeof value === "string" && REGION.test(value);
 }
 
+/** The file a stack's configuration lives in, as Pulumi names it. */
+export function stackFile(stack: string): string {
+    return `Pulumi.${stack}.yaml`;
+}
+
 /** Collects problems instead of stopping at the first, so one preview shows them all. */
 export class ConfigReader {
     readonly problems: string[] = [];
@@ -26,8 +31,13 @@ export class ConfigReader {
         private readonly raw: Readonly<Record<string, string>>,
     ) {}
 
+    /**
+     * Records a problem as one line naming the full key and the stack file it belongs in, e.g.
+     * `Invalid config central-waf-logs:region in Pulumi.logging.yaml: ... Fix: ...`: with several
+     * stacks in one project, the key alone does not say which file to open.
+     */
     problem(key: string, what: string, fix: string): undefined {
-        this.problems.push(`Invalid config ${PROJECT}:${key}: ${what}. Fix: ${fix}.`);
+        this.problems.push(`Invalid config ${PROJECT}:${key} in ${stackFile(this.stack)}: ${what}. Fix: ${fix}.`);
         return undefined;
     }
 

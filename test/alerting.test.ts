@@ -407,7 +407,8 @@ describe("alerting: configuration", () => {
         }
         return assert.fail("configuration was accepted");
     }
-    const invalid = (key: string, what: string, fix: string) => `Invalid config ${P}:${key}: ${what}. Fix: ${fix}.`;
+    const invalid = (key: string, what: string, fix: string, stack = "logging") =>
+        `Invalid config ${P}:${key} in Pulumi.${stack}.yaml: ${what}. Fix: ${fix}.`;
     const NO_ONE = invalid(
         "alerts",
         "names no one to alert (alerts.emails and alerts.subscriptions are both empty), so a silent pipeline would stay unnoticed",
@@ -590,17 +591,33 @@ describe("alerting: configuration", () => {
                 firehoseFreshnessSeconds: 30,
             }),
             [
-                invalid("alerts.emails", "is not a known setting", "use one of firehoseFreshnessSeconds, copierErrors"),
-                invalid("alerts.copierErrors", "0 is not a whole number from 1 to 10000", "use a value in that range"),
+                invalid(
+                    "alerts.emails",
+                    "is not a known setting",
+                    "use one of firehoseFreshnessSeconds, copierErrors",
+                    "resource-eu-west-1",
+                ),
+                invalid(
+                    "alerts.copierErrors",
+                    "0 is not a whole number from 1 to 10000",
+                    "use a value in that range",
+                    "resource-eu-west-1",
+                ),
                 invalid(
                     "alerts.firehoseFreshnessSeconds",
                     "30 is not a whole number from 60 to 86400",
                     "use a value in that range",
+                    "resource-eu-west-1",
                 ),
             ],
         );
         assert.deepStrictEqual(problemsOf("resource-eu-west-1", [600]), [
-            invalid("alerts", "must be an object", "give an object with firehoseFreshnessSeconds, copierErrors"),
+            invalid(
+                "alerts",
+                "must be an object",
+                "give an object with firehoseFreshnessSeconds, copierErrors",
+                "resource-eu-west-1",
+            ),
         ]);
     });
 });

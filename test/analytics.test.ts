@@ -51,7 +51,47 @@ function oracle(objects: readonly DeliveredObject[]) {
                 b.requests - a.requests ||
                 a.country.localeCompare(b.country),
         );
-    return { total: records.length, topClientIps, requestsByCountry };
+    return { total: records.length, topClientIps, requestsByCountry, thresholdTuning: tuning(records) };
+}
+
+/** Nearest-rank percentile of ascending values: the smallest value with at least p of them at or below it. */
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+
+/**
+ * threshold-tuning by its definition: a request is blocked at limit T when its IP's requests in
+ * the 300,000 ms ending with it (ties included) number more than T.
+ */
+function tuning(records: readonly Record<string, any>[], thresholds = [100, 500, 2000]): Row[] {
+    const byIp = new Map<string, number[]>();
+    for (const r of records)
+        byIp.set(r.httpRequest.clientIp, [...(byIp.get(r.httpRequest.clientIp) ?? []), r.timestamp]);
+    // hour -> ip -> trailing counts of the IP's requests in that hour
+    const hours = new Map<string, Map<string, number[]>>();
+    for (const [ip, times] of byIp) {
+        for (const t of times) {
+            const inWindow = times.filter((u) => u >= t - 299_999 && u <= t).length;
+            const hour = `${new Date(t).toISOString().slice(0, 13).replace("T", " ")}:00`;
+            const ips = hours.get(hour) ?? new Map<string, number[]>();
+            ips.set(ip, [...(ips.get(ip) ?? []), inWindow]);
+            hours.set(hour, ips);
+        }
+    }
+    return [...hours.keys()].sort().flatMap((hour) => {
+        const ips = [...hours.get(hour)!.values()];
+        const busiest = ips.map((counts) => Math.max(...counts)).sort((a, b) => a - b);
+        return thresholds.map((threshold) => ({
+            hour_start: hour,
+            threshold,
+            client_ips_blocked: ips.filter((counts) => counts.some((c) => c > threshold)).length,
+            requests_blocked: ips.flat().filter((c) => c > threshold).length,
+            client_ips: ips.length,
+            requests: ips.flat().length,
+            p50_5_minutes: percentile(busiest, 0.5),
+            p95_5_minutes: percentile(busiest, 0.95),
+            p99_5_minutes: percentile(busiest, 0.99),
+            max_5_minutes: busiest[busiest.length - 1],
+        }));
+    });
 }
 
 describe("analytics on DuckDB: the named queries over the central layout", () => {
@@ -132,6 +172,35 @@ describe("analytics on DuckDB: the named queries over the central layout", () =>
         [
             "top-client-ips matches a plain JavaScript count",
             async (w) => assert.deepStrictEqual(await w.run("top-client-ips", DAY), expected.topClientIps),
+        ],
+        [
+            "threshold-tuning reports, per hour and candidate limit, the IPs and requests a rate-based rule would block",
+            async (w) => {
+                const rows = await w.run("threshold-tuning", { ...DAY, thresholds: "2000, 500,100,500" });
+                const hour10 = { hour_start: "2026-11-27 10:00", client_ips: 33, requests: 2982 };
+                const hour11 = { hour_start: "2026-11-27 11:00", client_ips: 31, requests: 718 };
+                const spread10 = { p50_5_minutes: 1, p95_5_minutes: 600, p99_5_minutes: 1600, max_5_minutes: 1600 };
+                const spread11 = { p50_5_minutes: 1, p95_5_minutes: 1, p99_5_minutes: 52, max_5_minutes: 52 };
+                const row = (hour: object, threshold: number, ips: number, blocked: number, spread: object) => ({
+                    ...hour,
+                    threshold,
+                    client_ips_blocked: ips,
+                    requests_blocked: blocked,
+                    ...spread,
+                });
+                // At 500 the flood is blocked after its 500th request in 5 minutes: 1,100 of 1,600 and
+                // 100 of the other burst's 600. Duplicate limits count once; their order does not matter.
+                const expectedRows = [
+                    row(hour10, 100, 2, 2000, spread10),
+                    row(hour10, 500, 2, 1200, spread10),
+                    row(hour10, 2000, 0, 0, spread10),
+                    row(hour11, 100, 0, 0, spread11),
+                    row(hour11, 500, 0, 0, spread11),
+                    row(hour11, 2000, 0, 0, spread11),
+                ];
+                assert.deepStrictEqual(rows, expectedRows);
+                assert.deepStrictEqual(rows, expected.thresholdTuning);
+            },
         ],
         [
             "requests-by-country matches a plain JavaScript count",

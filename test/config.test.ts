@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, parseStackConfig } from "../config";
 import { readStackConfig } from "../tools/mockEngine";
 import { failureOf } from "./support/program";
@@ -99,33 +101,33 @@ describe("stack configuration", () => {
 
     it("rejects an unknown role and says which roles exist", () => {
         assert.deepStrictEqual(problemsOf("logging", { [`${P}:role`]: "collector" }), [
-            `Invalid config ${P}:role: "collector" is not a known role. Fix: set it to "logging" (the central logging account) or "resource" (an application account).`,
+            `Invalid config ${P}:role in Pulumi.logging.yaml: "collector" is not a known role. Fix: set it to "logging" (the central logging account) or "resource" (an application account).`,
         ]);
     });
 
     it("requires a role", () => {
         assert.deepStrictEqual(problemsOf("logging", { [`${P}:role`]: undefined }), [
-            `Invalid config ${P}:role: is required but not set. Fix: run \`pulumi config set role logging -s logging\`.`,
+            `Invalid config ${P}:role in Pulumi.logging.yaml: is required but not set. Fix: run \`pulumi config set role logging -s logging\`.`,
         ]);
     });
 
     it("rejects an account ID that is not 12 digits", () => {
         assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:accountId`]: "33333333333" }), [
-            `Invalid config ${P}:accountId: "33333333333" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
+            `Invalid config ${P}:accountId in Pulumi.resource-eu-west-1.yaml: "33333333333" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
         ]);
     });
 
     it("rejects a malformed Region", () => {
         assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:region`]: "europe-west1" }), [
-            `Invalid config ${P}:region: "europe-west1" is not an AWS Region. Fix: use a Region code such as us-east-1 or eu-west-1.`,
+            `Invalid config ${P}:region in Pulumi.resource-eu-west-1.yaml: "europe-west1" is not an AWS Region. Fix: use a Region code such as us-east-1 or eu-west-1.`,
         ]);
     });
 
     it("rejects a bad account and Region inside resourceAccounts, naming the item", () => {
         const accounts = JSON.stringify([{ accountId: "2222", regions: ["us-east-1", "moon-1"] }]);
         assert.deepStrictEqual(problemsOf("logging", { [`${P}:resourceAccounts`]: accounts }), [
-            `Invalid config ${P}:resourceAccounts[0].accountId: "2222" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
-            `Invalid config ${P}:resourceAccounts[0].regions[1]: "moon-1" is not an AWS Region. Fix: use a Region code such as us-east-1 or eu-west-1.`,
+            `Invalid config ${P}:resourceAccounts[0].accountId in Pulumi.logging.yaml: "2222" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
+            `Invalid config ${P}:resourceAccounts[0].regions[1] in Pulumi.logging.yaml: "moon-1" is not an AWS Region. Fix: use a Region code such as us-east-1 or eu-west-1.`,
         ]);
     });
 
@@ -135,19 +137,19 @@ describe("stack configuration", () => {
             { accountId: "222222222222", regions: ["eu-west-1"] },
         ]);
         assert.deepStrictEqual(problemsOf("logging", { [`${P}:resourceAccounts`]: accounts }), [
-            `Invalid config ${P}:resourceAccounts[1].accountId: account 222222222222 is listed twice. Fix: merge its Regions into one entry.`,
+            `Invalid config ${P}:resourceAccounts[1].accountId in Pulumi.logging.yaml: account 222222222222 is listed twice. Fix: merge its Regions into one entry.`,
         ]);
     });
 
     it("requires resourceAccounts on the logging stack", () => {
         assert.deepStrictEqual(problemsOf("logging", { [`${P}:resourceAccounts`]: undefined }), [
-            `Invalid config ${P}:resourceAccounts: is required on the logging stack. Fix: list each application account with its Regions, e.g. [{accountId: "222222222222", regions: [eu-west-1]}].`,
+            `Invalid config ${P}:resourceAccounts in Pulumi.logging.yaml: is required on the logging stack. Fix: list each application account with its Regions, e.g. [{accountId: "222222222222", regions: [eu-west-1]}].`,
         ]);
     });
 
     it("rejects keys that do not belong to the stack's role (typos included)", () => {
         assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:resourceAcounts`]: "[]" }), [
-            `Invalid config ${P}:resourceAcounts: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays, alerts).`,
+            `Invalid config ${P}:resourceAcounts in Pulumi.resource-eu-west-1.yaml: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays, alerts).`,
         ]);
     });
 
@@ -157,14 +159,14 @@ describe("stack configuration", () => {
                 [`${P}:deploymentRoleArn`]: "arn:aws:iam::999999999999:role/deployer",
             }),
             [
-                `Invalid config ${P}:deploymentRoleArn: the role is in account 999999999999 but this stack deploys to 222222222222. Fix: use a deployment role in the stack's own account.`,
+                `Invalid config ${P}:deploymentRoleArn in Pulumi.resource-us-east-1.yaml: the role is in account 999999999999 but this stack deploys to 222222222222. Fix: use a deployment role in the stack's own account.`,
             ],
         );
     });
 
     it("rejects a logging stack name that is not fully qualified", () => {
         assert.deepStrictEqual(problemsOf("resource-us-east-1", { [`${P}:loggingStack`]: "logging" }), [
-            `Invalid config ${P}:loggingStack: "logging" is not a fully qualified stack name. Fix: use <organization>/<project>/<stack>, e.g. organization/central-waf-logs/logging.`,
+            `Invalid config ${P}:loggingStack in Pulumi.resource-us-east-1.yaml: "logging" is not a fully qualified stack name. Fix: use <organization>/<project>/<stack>, e.g. organization/central-waf-logs/logging.`,
         ]);
     });
 
@@ -181,9 +183,20 @@ describe("stack configuration", () => {
     it("rejects lifecycle days in the wrong order or below the S3 minimum", () => {
         const bucket = JSON.stringify({ infrequentAccessAfterDays: 10, glacierAfterDays: 90, expireAfterDays: 60 });
         assert.deepStrictEqual(problemsOf("logging", { [`${P}:centralBucket`]: bucket }), [
-            `Invalid config ${P}:centralBucket.infrequentAccessAfterDays: S3 moves objects to Standard-IA no sooner than 30 days, got 10. Fix: use 30 or more.`,
-            `Invalid config ${P}:centralBucket.expireAfterDays: must come after glacierAfterDays. Fix: use a larger number of days.`,
+            `Invalid config ${P}:centralBucket.infrequentAccessAfterDays in Pulumi.logging.yaml: S3 moves objects to Standard-IA no sooner than 30 days, got 10. Fix: use 30 or more.`,
+            `Invalid config ${P}:centralBucket.expireAfterDays in Pulumi.logging.yaml: must come after glacierAfterDays. Fix: use a larger number of days.`,
         ]);
+    });
+
+    it("names the stack file in every problem, as the README's example shows", () => {
+        const search = JSON.parse(readStackConfig("logging")[`${P}:search`]);
+        const problems = problemsOf("logging", {
+            [`${P}:search`]: JSON.stringify({ ...search, instanceType: "r7g.large" }),
+        });
+        const example = `Invalid config ${P}:search.instanceType in Pulumi.logging.yaml: "r7g.large" is not an OpenSearch instance type. Fix: use a type such as r7g.large.search.`;
+        assert.deepStrictEqual(problems, [example]);
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        assert.ok(readme.includes(example), "README shows the exact text");
     });
 
     it("derives the partition from the Region", () => {
@@ -199,7 +212,7 @@ describe("stack configuration", () => {
         const message = await failureOf("resource-eu-west-1", { configOverrides: { [`${P}:accountId`]: "abc" } });
         assert.strictEqual(
             message,
-            `Invalid config ${P}:accountId: "abc" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
+            `Invalid config ${P}:accountId in Pulumi.resource-eu-west-1.yaml: "abc" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
         );
     });
 });

@@ -1,11 +1,46 @@
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LocalWarehouse } from "../analytics/warehouse";
-import { formatTable, parseArgs, writeReport } from "../tools/forensics";
-import { ATTACKER_CROSS_ACCOUNT, ATTACKER_SINGLE_REGION, writeScenario } from "./support/scenario";
+import { namedQuery } from "../analytics/sql";
+import { LocalWarehouse, hoursPresent } from "../analytics/warehouse";
+import { firehoseStreamName } from "../names";
+import { describeError } from "../tools/cli";
+import { Options, formatTable, main, noRows, parseArgs, resolveHours, writeReport } from "../tools/forensics";
+import { Flow, deliveredObjects } from "../tools/traffic";
+import {
+    ATTACKER_CROSS_ACCOUNT,
+    ATTACKER_SINGLE_REGION,
+    L1,
+    SAMPLES_HOUR,
+    SLOW_SCANNER,
+    writeObject,
+    writeScenario,
+} from "./support/scenario";
+
+const TOOL = path.join(__dirname, "..", "tools", "forensics.ts");
+
+/** Runs the CLI as `npm run forensics` does, in its own process. */
+function forensics(...args: string[]) {
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", TOOL, ...args], {
+        encoding: "utf8",
+        env: { ...process.env, NODE_NO_WARNINGS: "1" },
+    });
+    return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };
+}
+
+/** The message a CLI user would see for what `run` throws. */
+function userMessage(run: () => unknown): string {
+    try {
+        run();
+    } catch (err) {
+        return describeError(err, "npm run forensics -- --help");
+    }
+    return assert.fail("no error");
+}
+
+const HELP = "\nRun `npm run forensics -- --help` for every option.";
 
 describe("forensics CLI and report", () => {
     let root: string;
@@ -15,24 +50,199 @@ describe("forensics CLI and report", () => {
     });
     after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-    it("refuses bad arguments with the usage and the fix", () => {
-        assert.throws(
-            () => parseArgs(["--query", "burst-detection"]),
-            /^Error: --data is required: the root of a local copy of the central bucket\./,
+    it("takes options as --option value and --option=value", () => {
+        const expected: Options = { data: root, query: "burst-detection", params: { threshold: "100" } };
+        assert.deepStrictEqual(
+            parseArgs(["--data", root, "--query", "burst-detection", "--param", "threshold=100"]),
+            expected,
         );
-        assert.throws(
-            () => parseArgs(["--data", root, "--query", "nope"]),
-            /No named query "nope"; choose one of blocked-by-rule, blocklist-candidates, burst-detection/,
+        assert.deepStrictEqual(
+            parseArgs([`--data=${root}`, "--query=burst-detection", "--param=threshold=100"]),
+            expected,
         );
-        assert.throws(
-            () => parseArgs(["--data", root, "--param", "threshold"]),
-            /--param takes name=value, got "threshold"\./,
+    });
+
+    it("refuses a bad command line with one message that says the fix, and where the usage is", () => {
+        const cases: [string[], string][] = [
+            [["--query", "burst-detection"], "--data is required: the root of a local copy of the central bucket."],
+            [
+                ["--data", root, "--query", "nope"],
+                `No named query "nope"; choose one of blocked-by-rule, blocklist-candidates, burst-detection`,
+            ],
+            [["--data", root], "Give --query, --html, or both."],
+            [["--data", root, "--query"], "--query needs a value."],
+            [["--data", root, "--qeury", "top-client-ips"], "Unknown option --qeury."],
+            [["--data", root, "top-client-ips"], 'Unexpected argument "top-client-ips".'],
+            [
+                ["--data", root, "--query", "burst-detection", "--param", "threshold"],
+                '--param takes name=value, got "threshold".',
+            ],
+            [["--data", root, "--query", "burst-detection", "--param", "=5"], '--param takes name=value, got "=5".'],
+            [
+                ["--data", root, "--query", "burst-detection", "--param", "threshold=5", "--param", "threshold=6"],
+                "--param threshold is given twice (5 and 6); give it once.",
+            ],
+        ];
+        for (const [argv, message] of cases) {
+            const shown = userMessage(() => parseArgs(argv));
+            assert.ok(shown.startsWith(message) && shown.endsWith(HELP), shown);
+        }
+    });
+
+    it("refuses a parameter the query does not take, listing the ones it does", () => {
+        assert.strictEqual(
+            userMessage(() => parseArgs(["--data", root, "--query", "burst-detection", "--param", "thresold=5"])),
+            `Unknown parameter thresold: query burst-detection takes from_hour, to_hour, threshold.${HELP}`,
         );
-        assert.deepStrictEqual(parseArgs(["--data", root, "--query", "burst-detection", "--param", "threshold=100"]), {
-            data: root,
-            query: "burst-detection",
-            params: { threshold: "100" },
+        assert.strictEqual(
+            userMessage(() =>
+                parseArgs(["--data", root, "--query", "top-client-ips", "--html", "r.html", "--param", "limit=5"]),
+            ),
+            `Unknown parameter limit: query top-client-ips takes from_hour, to_hour; the report takes from_hour, to_hour, threshold, thresholds.${HELP}`,
+        );
+        // The report's own parameters are fine next to a query that does not take them.
+        assert.deepStrictEqual(
+            parseArgs(["--data", root, "--query", "top-client-ips", "--html", "r.html", "--param", "threshold=5"])
+                .params,
+            { threshold: "5" },
+        );
+    });
+
+    it("refuses values that do not have the shape of the parameter's example", () => {
+        const cases: [string, string][] = [
+            [
+                "from_hour=2026-11-27",
+                "--param from_hour=2026-11-27 is not an hour as yyyy/MM/dd/HH; e.g. --param from_hour=2026/11/27/00.",
+            ],
+            ["threshold=1e3", "--param threshold=1e3 is not a whole number; e.g. --param threshold=500."],
+            ["threshold=-5", "--param threshold=-5 is not a whole number; e.g. --param threshold=500."],
+        ];
+        for (const [param, message] of cases) {
+            assert.strictEqual(
+                userMessage(() => parseArgs(["--data", root, "--query", "burst-detection", "--param", param])),
+                `${message}${HELP}`,
+            );
+        }
+        assert.strictEqual(
+            userMessage(() =>
+                parseArgs(["--data", root, "--query", "threshold-tuning", "--param", "thresholds=100;500"]),
+            ),
+            `--param thresholds=100;500 is not whole numbers separated by commas; e.g. --param thresholds=100,500,1000,2000,5000,10000.${HELP}`,
+        );
+        assert.deepStrictEqual(
+            parseArgs(["--data", root, "--query", "threshold-tuning", "--param", "thresholds= 100, 500 "]).params,
+            { thresholds: " 100, 500 " },
+        );
+    });
+
+    it("refuses a --data or --compacted that is not a directory, without pointing at the usage", () => {
+        const missing = path.join(root, "nowhere");
+        assert.strictEqual(
+            userMessage(() => parseArgs(["--data", missing, "--query", "top-client-ips"])),
+            `--data ${missing} is not a directory; give the root of a local copy of the central bucket.`,
+        );
+        const file = path.join(root, "file.txt");
+        fs.writeFileSync(file, "x");
+        assert.strictEqual(
+            userMessage(() => parseArgs(["--data", root, "--compacted", file, "--query", "top-client-ips"])),
+            `--compacted ${file} is not a directory; give the root of a local copy of the central bucket.`,
+        );
+    });
+
+    it("lists the hours present in a central layout and in compacted Parquet, from directory names", () => {
+        assert.deepStrictEqual(hoursPresent(root), [SAMPLES_HOUR, "2026/11/26/23", "2026/11/27/10", "2026/11/27/11"]);
+        const parquet = fs.mkdtempSync(path.join(os.tmpdir(), "hours-parquet-"));
+        try {
+            const partition = path.join(parquet, "account_id=1", "region=r", "stream_name=s", "hour_key=2026-12-01-05");
+            fs.mkdirSync(partition, { recursive: true });
+            fs.writeFileSync(path.join(partition, "part-0.parquet"), "");
+            fs.mkdirSync(path.join(parquet, "hour_key=2026-12-01-06"));
+            assert.deepStrictEqual(hoursPresent(path.join(root, "nowhere"), parquet), ["2026/12/01/05"]);
+        } finally {
+            fs.rmSync(parquet, { recursive: true, force: true });
+        }
+    });
+
+    it("searches the hours given, or the hours present in the data for any not given, and says which", () => {
+        const present = ["2026/11/25/00", "2026/11/27/10", "2026/11/27/11"];
+        const options = (params: Record<string, string>): Options => ({ data: "central", params });
+        assert.deepStrictEqual(
+            resolveHours(options({ from_hour: "2026/11/27/00", to_hour: "2026/11/27/23" }), present),
+            { from_hour: "2026/11/27/00", to_hour: "2026/11/27/23" },
+        );
+        const narrow = "Narrow with --param from_hour=yyyy/MM/dd/HH --param to_hour=yyyy/MM/dd/HH.";
+        assert.deepStrictEqual(resolveHours(options({}), present), {
+            from_hour: "2026/11/25/00",
+            to_hour: "2026/11/27/11",
+            note: `Searching hours 2026/11/25/00 to 2026/11/27/11: every hour present in --data (3 hours with data). ${narrow}`,
         });
+        assert.deepStrictEqual(resolveHours(options({ from_hour: "2026/11/27/00" }), present), {
+            from_hour: "2026/11/27/00",
+            to_hour: "2026/11/27/11",
+            note: `Searching hours 2026/11/27/00 to 2026/11/27/11: to_hour is the last hour present in --data. ${narrow}`,
+        });
+        assert.deepStrictEqual(resolveHours({ ...options({ to_hour: "2026/11/26/00" }), compacted: "p" }, present), {
+            from_hour: "2026/11/25/00",
+            to_hour: "2026/11/26/00",
+            note: `Searching hours 2026/11/25/00 to 2026/11/26/00: from_hour is the first hour present in --data and --compacted. ${narrow}`,
+        });
+        assert.strictEqual(
+            userMessage(() => resolveHours(options({ from_hour: "2026/11/27/11", to_hour: "2026/11/27/10" }), present)),
+            "--param from_hour=2026/11/27/11 is after to_hour=2026/11/27/10; swap them.",
+        );
+        assert.strictEqual(
+            userMessage(() => resolveHours(options({}), [])),
+            "--data central holds no WAF log objects in the central layout (<account_id>/<region>/<firehose_name>/<yyyy>/<MM>/<dd>/<HH>/<file>); " +
+                "give the root of a local copy of the central bucket, or give --param from_hour=yyyy/MM/dd/HH and --param to_hour=yyyy/MM/dd/HH.",
+        );
+    });
+
+    it("says which hours and parameters were searched when there are no rows", () => {
+        assert.strictEqual(
+            noRows(namedQuery("burst-detection"), {
+                from_hour: "2026/11/28/00",
+                to_hour: "2026/11/28/23",
+                threshold: 500,
+            }),
+            "(no rows for hours 2026/11/28/00 to 2026/11/28/23, threshold 500)",
+        );
+        assert.strictEqual(
+            noRows(namedQuery("cross-account-attackers"), { from_hour: "a", to_hour: "b", min_requests: 5 }),
+            "(no rows for hours a to b, min_locations 2, min_requests 5)",
+        );
+        assert.strictEqual(
+            noRows(namedQuery("top-client-ips"), { from_hour: "a", to_hour: "b" }),
+            "(no rows for hours a to b)",
+        );
+    });
+
+    it("runs a query over every hour present when none is given, saying so apart from the rows", async () => {
+        const printed: string[] = [];
+        const notes: string[] = [];
+        await main(
+            ["--data", root, "--query", "burst-detection"],
+            (t) => printed.push(t),
+            (t) => notes.push(t),
+        );
+        assert.deepStrictEqual(notes, [
+            `Searching hours ${SAMPLES_HOUR} to 2026/11/27/11: every hour present in --data (4 hours with data). Narrow with --param from_hour=yyyy/MM/dd/HH --param to_hour=yyyy/MM/dd/HH.`,
+        ]);
+        assert.deepStrictEqual(printed, [
+            [
+                "client_ip     requests_in_5_minutes  window_start",
+                "------------  ---------------------  ----------------",
+                "203.0.113.10  1600                   2026-11-27 10:30",
+                "203.0.113.20  600                    2026-11-27 10:45",
+                "(2 rows)",
+            ].join("\n"),
+        ]);
+        printed.length = 0;
+        await main(
+            ["--data", root, "--query", "burst-detection", "--param", "threshold=1600"],
+            (t) => printed.push(t),
+            () => undefined,
+        );
+        assert.deepStrictEqual(printed, [`(no rows for hours ${SAMPLES_HOUR} to 2026/11/27/11, threshold 1600)`]);
     });
 
     it("prints a query's rows as an aligned table", () => {
@@ -51,7 +261,7 @@ describe("forensics CLI and report", () => {
         );
     });
 
-    it("shows the attackers' timeline in requests-per-client-ip", async () => {
+    it("charts the attackers' timeline in requests-per-client-ip, and no quiet IP", async () => {
         const warehouse = await LocalWarehouse.open({ dataDir: root });
         try {
             const rows = await warehouse.run("requests-per-client-ip", {
@@ -63,13 +273,50 @@ describe("forensics CLI and report", () => {
                 attacker.map((r) => [r.window_start, r.requests]),
                 [["2026-11-27 10:30", 1600]],
             );
-            assert.strictEqual(new Set(rows.map((r) => r.client_ip)).size, 10);
+            // Only IPs with at least a tenth of the busiest IP's requests: not the 30 quiet ones.
+            assert.deepStrictEqual([...new Set(rows.map((r) => r.client_ip))].sort(), [
+                SLOW_SCANNER,
+                ATTACKER_CROSS_ACCOUNT,
+                ATTACKER_SINGLE_REGION,
+            ]);
         } finally {
             warehouse.close();
         }
     });
 
-    it("writes a self-contained HTML report with the charts and the attackers", async () => {
+    it("never breaks a tie at the cut of the busiest IPs: the whole tie is in or out", async () => {
+        const chart = async (tied: number) => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ties-"));
+            const flow = (clientIp: string, count: number): Flow => ({
+                clientIp,
+                country: "DE",
+                location: L1,
+                startMs: Date.UTC(2026, 10, 27, 10),
+                spanMs: 600_000,
+                count,
+            });
+            const flows = [
+                flow("203.0.113.1", 100),
+                ...Array.from({ length: tied }, (_, i) => flow(`198.51.100.${i + 1}`, 50)),
+                flow("192.0.2.9", 9), // under a tenth of the busiest
+            ];
+            for (const o of deliveredObjects(flows, (l) => firehoseStreamName(l.region))) writeObject(dir, o);
+            const warehouse = await LocalWarehouse.open({ dataDir: dir });
+            try {
+                const rows = await warehouse.run("requests-per-client-ip", {
+                    from_hour: "2026/11/27/10",
+                    to_hour: "2026/11/27/10",
+                });
+                return new Set(rows.map((r) => r.client_ip)).size;
+            } finally {
+                warehouse.close();
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        };
+        assert.deepStrictEqual([await chart(9), await chart(10), await chart(3)], [10, 1, 4]);
+    });
+
+    it("writes a self-contained HTML report with the charts, the attackers and threshold tuning", async () => {
         const warehouse = await LocalWarehouse.open({ dataDir: root });
         const file = path.join(root, "report", "index.html");
         try {
@@ -85,39 +332,55 @@ describe("forensics CLI and report", () => {
             `${ATTACKER_CROSS_ACCOUNT} @ 2026-11-27 10:30`,
             `${ATTACKER_SINGLE_REGION} @ 2026-11-27 10:45`,
             "222222222222/us-east-1, 333333333333/eu-west-1",
+            "Client IPs with more than 500 requests in some 5 minutes",
+            "<td>2026-11-27 10:00</td><td>33</td><td>2,982</td><td>1</td><td>600</td><td>1,600</td><td>1,600</td><td>2 IPs / 2,000</td><td>2 IPs / 1,200</td><td>1 IP / 600</td><td>0 IPs / 0</td>",
         ]) {
             assert.ok(html.includes(text), `report lacks ${text}`);
         }
+        const charted = [...html.matchAll(/<polyline class="series" data-ip="([^"]+)"/g)].map((m) => m[1]);
+        assert.deepStrictEqual(charted, [ATTACKER_CROSS_ACCOUNT, SLOW_SCANNER, ATTACKER_SINGLE_REGION]);
         assert.ok(!/<script|https?:\/\//.test(html), "the report loads nothing and runs nothing");
     });
 
     it("runs as npm run forensics does", () => {
-        const out = execFileSync(
-            process.execPath,
-            [
-                "-r",
-                "ts-node/register/transpile-only",
-                path.join(__dirname, "..", "tools", "forensics.ts"),
-                "--data",
-                root,
-                "--query",
-                "burst-detection",
-                "--param",
-                "from_hour=2026/11/27/00",
-                "--param",
-                "to_hour=2026/11/27/23",
-            ],
-            { encoding: "utf8", env: { ...process.env, NODE_NO_WARNINGS: "1" } },
+        const run = forensics(
+            "--data",
+            root,
+            "--query",
+            "burst-detection",
+            "--param",
+            "from_hour=2026/11/27/00",
+            "--param=to_hour=2026/11/27/23",
         );
-        assert.strictEqual(
-            out.trim(),
-            [
+        assert.deepStrictEqual(run, {
+            status: 0,
+            stdout: [
                 "client_ip     requests_in_5_minutes  window_start",
                 "------------  ---------------------  ----------------",
                 "203.0.113.10  1600                   2026-11-27 10:30",
                 "203.0.113.20  600                    2026-11-27 10:45",
                 "(2 rows)",
             ].join("\n"),
-        );
+            stderr: "",
+        });
+    });
+
+    it("prints the usage for --help and exits 0; a misspelled parameter exits 1 with one message, no stack", () => {
+        const help = forensics("--help");
+        assert.strictEqual(help.status, 0);
+        assert.ok(help.stdout.startsWith("usage: npm run forensics -- --data <dir> [--query <name>]"), help.stdout);
+        for (const text of [
+            "--compacted <dir>",
+            "burst-detection: ",
+            "    threshold: requests in 5 minutes",
+            "threshold-tuning: ",
+        ]) {
+            assert.ok(help.stdout.includes(text), `usage lacks ${text}`);
+        }
+        assert.deepStrictEqual(forensics("--data", root, "--query", "burst-detection", "--param", "thresold=5"), {
+            status: 1,
+            stdout: "",
+            stderr: `Unknown parameter thresold: query burst-detection takes from_hour, to_hour, threshold.${HELP}`,
+        });
     });
 });

@@ -276,7 +276,7 @@ describe("delivery health: resource stacks' alarms", () => {
             await failureOf("resource-us-east-1", {
                 configOverrides: { [`${P}:alerts`]: JSON.stringify({ firehoseFreshnessSeconds: 120 }) },
             }),
-            `Invalid config ${P}:alerts.firehoseFreshnessSeconds: 120 seconds is not above firehose.bufferIntervalSec (120), so the alarm would fire while records wait for their buffer as designed. Fix: use more than 120, e.g. 1020.`,
+            `Invalid config ${P}:alerts.firehoseFreshnessSeconds in Pulumi.resource-us-east-1.yaml: 120 seconds is not above firehose.bufferIntervalSec (120), so the alarm would fire while records wait for their buffer as designed. Fix: use more than 120, e.g. 1020.`,
         );
     });
 

@@ -145,7 +145,7 @@ describe("logging stack: LogAnalytics", () => {
                 .sort(),
         );
         assert.strictEqual(registered.length, namedQueries().length);
-        assert.ok(registered.length >= 8, "every query file, the detector's included");
+        assert.ok(registered.length >= 9, "every query file, the detector's and threshold tuning included");
     });
 
     it("applies the compacted Iceberg table and the view at deploy time, baked into the DDL function", async () => {
@@ -226,8 +226,8 @@ describe("logging stack: LogAnalytics", () => {
                 },
             }),
             [
-                'Invalid config central-waf-logs:analytics.projectionStartHour: "2024-01-01" is not an hour. Fix: write it as yyyy/MM/dd/HH, e.g. 2024/01/01/00.',
-                'Invalid config central-waf-logs:analytics.compactionSchedule: "daily" is not a schedule expression. Fix: use cron(...) or rate(...), e.g. cron(30 1 * * ? *).',
+                'Invalid config central-waf-logs:analytics.projectionStartHour in Pulumi.logging.yaml: "2024-01-01" is not an hour. Fix: write it as yyyy/MM/dd/HH, e.g. 2024/01/01/00.',
+                'Invalid config central-waf-logs:analytics.compactionSchedule in Pulumi.logging.yaml: "daily" is not a schedule expression. Fix: use cron(...) or rate(...), e.g. cron(30 1 * * ? *).',
             ].join("\n"),
         );
     });

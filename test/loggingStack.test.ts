@@ -97,8 +97,8 @@ describe("logging stack: CentralLogBucket", () => {
                 },
             }),
             [
-                'Invalid config central-waf-logs:centralBucket.objectLockMode: "LEGAL" is not an S3 Object Lock mode. Fix: use GOVERNANCE (deletable by users granted s3:BypassGovernanceRetention) or COMPLIANCE (deletable by no one until the retention ends).',
-                "Invalid config central-waf-logs:centralBucket.objectLockRetentionDays: 500 days is longer than expireAfterDays (400), so expired logs could not be removed. Fix: use at most expireAfterDays.",
+                'Invalid config central-waf-logs:centralBucket.objectLockMode in Pulumi.logging.yaml: "LEGAL" is not an S3 Object Lock mode. Fix: use GOVERNANCE (deletable by users granted s3:BypassGovernanceRetention) or COMPLIANCE (deletable by no one until the retention ends).',
+                "Invalid config central-waf-logs:centralBucket.objectLockRetentionDays in Pulumi.logging.yaml: 500 days is longer than expireAfterDays (400), so expired logs could not be removed. Fix: use at most expireAfterDays.",
             ].join("\n"),
         );
     });

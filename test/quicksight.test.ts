@@ -101,7 +101,7 @@ describe("optional QuickSight dashboard", () => {
             await failureOf("logging", {
                 configOverrides: { "central-waf-logs:analytics": JSON.stringify({ quickSightPrincipalArn: "alice" }) },
             }),
-            'Invalid config central-waf-logs:analytics.quickSightPrincipalArn: "alice" is not a QuickSight user or group ARN. Fix: use arn:aws:quicksight:<region>:<account-id>:user/default/<name>, or remove the key to skip QuickSight.',
+            'Invalid config central-waf-logs:analytics.quickSightPrincipalArn in Pulumi.logging.yaml: "alice" is not a QuickSight user or group ARN. Fix: use arn:aws:quicksight:<region>:<account-id>:user/default/<name>, or remove the key to skip QuickSight.',
         );
     });
 });

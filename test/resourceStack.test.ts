@@ -368,7 +368,7 @@ describe("resource stack configuration", () => {
         const arn = "arn:aws:elasticloadbalancing:eu-west-1:222222222222:loadbalancer/app/shop/0123456789abcdef";
         assert.strictEqual(
             await fails("resource-us-east-1", { [`${P}:loadBalancerArns`]: JSON.stringify([arn]) }),
-            `Invalid config ${P}:loadBalancerArns[0]: the load balancer is in 222222222222/eu-west-1 but this stack deploys to 222222222222/us-east-1. Fix: protect it from the resource stack of its own account and Region.`,
+            `Invalid config ${P}:loadBalancerArns[0] in Pulumi.resource-us-east-1.yaml: the load balancer is in 222222222222/eu-west-1 but this stack deploys to 222222222222/us-east-1. Fix: protect it from the resource stack of its own account and Region.`,
         );
     });
 
@@ -376,21 +376,21 @@ describe("resource stack configuration", () => {
         const arn = "arn:aws:elasticloadbalancing:us-east-1:222222222222:loadbalancer/net/shop/0123456789abcdef";
         assert.strictEqual(
             await fails("resource-us-east-1", { [`${P}:loadBalancerArns`]: JSON.stringify([arn]) }),
-            `Invalid config ${P}:loadBalancerArns[0]: "${arn}" is not an Application Load Balancer ARN. Fix: use arn:aws:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id> (Network Load Balancers cannot have a web ACL).`,
+            `Invalid config ${P}:loadBalancerArns[0] in Pulumi.resource-us-east-1.yaml: "${arn}" is not an Application Load Balancer ARN. Fix: use arn:aws:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id> (Network Load Balancers cannot have a web ACL).`,
         );
     });
 
     it("requires something to protect", async () => {
         assert.strictEqual(
             await fails("resource-eu-west-1", { [`${P}:demoApplication`]: undefined }),
-            `Invalid config ${P}:loadBalancerArns: is required: the web ACL must protect something. Fix: set loadBalancerArns to the ARNs of the Application Load Balancers to protect, or set demoApplication to true.`,
+            `Invalid config ${P}:loadBalancerArns in Pulumi.resource-eu-west-1.yaml: is required: the web ACL must protect something. Fix: set loadBalancerArns to the ARNs of the Application Load Balancers to protect, or set demoApplication to true.`,
         );
     });
 
     it("rejects a demo application next to real load balancers", async () => {
         assert.strictEqual(
             await fails("resource-us-east-1", { [`${P}:demoApplication`]: "true" }),
-            `Invalid config ${P}:loadBalancerArns: is set together with demoApplication: true. Fix: keep only one of the two.`,
+            `Invalid config ${P}:loadBalancerArns in Pulumi.resource-us-east-1.yaml: is set together with demoApplication: true. Fix: keep only one of the two.`,
         );
     });
 
@@ -400,8 +400,8 @@ describe("resource stack configuration", () => {
                 [`${P}:waf`]: JSON.stringify({ rateEvaluationWindowSec: 30, rateLimt: 100 }),
             }),
             [
-                `Invalid config ${P}:waf.rateEvaluationWindowSec: 30 is not a WAF evaluation window. Fix: use 60, 120, 300 or 600.`,
-                `Invalid config ${P}:waf.rateLimt: is not a known setting. Fix: use one of managedRuleGroups, rateLimit, rateEvaluationWindowSec, redactedHeaders, logActions.`,
+                `Invalid config ${P}:waf.rateEvaluationWindowSec in Pulumi.resource-eu-west-1.yaml: 30 is not a WAF evaluation window. Fix: use 60, 120, 300 or 600.`,
+                `Invalid config ${P}:waf.rateLimt in Pulumi.resource-eu-west-1.yaml: is not a known setting. Fix: use one of managedRuleGroups, rateLimit, rateEvaluationWindowSec, redactedHeaders, logActions.`,
             ].join("\n"),
         );
     });
@@ -409,7 +409,7 @@ describe("resource stack configuration", () => {
     it("rejects Firehose buffering outside its limits", async () => {
         assert.strictEqual(
             await fails("resource-eu-west-1", { [`${P}:firehose`]: JSON.stringify({ bufferSizeMiB: 256 }) }),
-            `Invalid config ${P}:firehose.bufferSizeMiB: 256 is not a whole number from 1 to 128. Fix: use a value in that range.`,
+            `Invalid config ${P}:firehose.bufferSizeMiB in Pulumi.resource-eu-west-1.yaml: 256 is not a whole number from 1 to 128. Fix: use a value in that range.`,
         );
     });
 });

@@ -327,13 +327,13 @@ describe("logging stack: the response loop", () => {
                 },
             }),
             [
-                `Invalid config ${P}:response.mode: "enforce" is not a response mode. Fix: use off (nothing deployed), count (a dry run: WAF counts and labels matches) or block.`,
-                `Invalid config ${P}:response.threshold: 5 is not a whole number from 10 to 100000000. Fix: use a value in that range.`,
-                `Invalid config ${P}:response.detectionSchedule: "every 5 minutes" is not a schedule expression. Fix: use rate(...) or cron(...), e.g. rate(5 minutes).`,
-                `Invalid config ${P}:response.allowlist[0]: 10.0.0.1/8 has host bits set; AWS WAF takes the network address: use 10.0.0.0/8. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
-                `Invalid config ${P}:response.allowlist[1]: "not-an-ip" is not an IP address or CIDR range. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
-                `Invalid config ${P}:response.colour: is not a known setting. Fix: use one of mode, threshold, detectionSchedule, lookbackMinutes, syncSchedule, blockMinutes, maxBlockMinutes, repeatWindowDays, allowlist, maxNewEntriesPerRun.`,
-                `Invalid config ${P}:response.maxBlockMinutes: 60 is shorter than blockMinutes (600). Fix: use at least blockMinutes.`,
+                `Invalid config ${P}:response.mode in Pulumi.logging.yaml: "enforce" is not a response mode. Fix: use off (nothing deployed), count (a dry run: WAF counts and labels matches) or block.`,
+                `Invalid config ${P}:response.threshold in Pulumi.logging.yaml: 5 is not a whole number from 10 to 100000000. Fix: use a value in that range.`,
+                `Invalid config ${P}:response.detectionSchedule in Pulumi.logging.yaml: "every 5 minutes" is not a schedule expression. Fix: use rate(...) or cron(...), e.g. rate(5 minutes).`,
+                `Invalid config ${P}:response.allowlist[0] in Pulumi.logging.yaml: 10.0.0.1/8 has host bits set; AWS WAF takes the network address: use 10.0.0.0/8. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
+                `Invalid config ${P}:response.allowlist[1] in Pulumi.logging.yaml: "not-an-ip" is not an IP address or CIDR range. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
+                `Invalid config ${P}:response.colour in Pulumi.logging.yaml: is not a known setting. Fix: use one of mode, threshold, detectionSchedule, lookbackMinutes, syncSchedule, blockMinutes, maxBlockMinutes, repeatWindowDays, allowlist, maxNewEntriesPerRun.`,
+                `Invalid config ${P}:response.maxBlockMinutes in Pulumi.logging.yaml: 60 is shorter than blockMinutes (600). Fix: use at least blockMinutes.`,
             ].join("\n"),
         );
     });

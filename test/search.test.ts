@@ -266,8 +266,8 @@ describe("logging stack: SearchDomain", () => {
                 configOverrides: { [`${P}:search`]: JSON.stringify({ subnetIds: ["subnet-0aaa", "subnet-0bbb"] }) },
             }),
             [
-                `Invalid config ${P}:search.adminRoleArns: is required: someone must be able to administer the search domain. Fix: list the IAM roles of your security operators, e.g. arn:aws:iam::111111111111:role/security-admin.`,
-                `Invalid config ${P}:search.subnetIds: and search.securityGroupIds must be set together. Fix: set both to use an existing VPC, or neither to create one.`,
+                `Invalid config ${P}:search.adminRoleArns in Pulumi.logging.yaml: is required: someone must be able to administer the search domain. Fix: list the IAM roles of your security operators, e.g. arn:aws:iam::111111111111:role/security-admin.`,
+                `Invalid config ${P}:search.subnetIds in Pulumi.logging.yaml: and search.securityGroupIds must be set together. Fix: set both to use an existing VPC, or neither to create one.`,
             ].join("\n"),
         );
     });
@@ -276,7 +276,7 @@ describe("logging stack: SearchDomain", () => {
         const search = { adminRoleArns: [ADMIN], subnetIds: ["subnet-0aaa"], securityGroupIds: ["sg-0ccc"] };
         assert.strictEqual(
             await failureOf("logging", { configOverrides: { [`${P}:search`]: JSON.stringify(search) } }),
-            `Invalid config ${P}:search.subnetIds: must list subnets in at least two zones when instanceCount is above 1 (zone awareness). Fix: add a subnet in another zone, or set instanceCount to 1.`,
+            `Invalid config ${P}:search.subnetIds in Pulumi.logging.yaml: must list subnets in at least two zones when instanceCount is above 1 (zone awareness). Fix: add a subnet in another zone, or set instanceCount to 1.`,
         );
     });
 

@@ -54,7 +54,7 @@ describe("search loader: payload cap, deployment and least privilege", () => {
 
     it("caps search.bulkMaxBytes at the instance type's limit, naming the key, the limit and the fix", () => {
         assert.deepStrictEqual(searchProblems({ adminRoleArns: admins, bulkMaxBytes: 20 * MIB }), [
-            `Invalid config ${P}:search.bulkMaxBytes: 20971520 exceeds 10485760 bytes (10 MiB), the HTTP payload limit of r7g.large.search domains. Fix: use at most 10485760, or an instance type with a larger limit (xlarge and larger: 104857600).`,
+            `Invalid config ${P}:search.bulkMaxBytes in Pulumi.logging.yaml: 20971520 exceeds 10485760 bytes (10 MiB), the HTTP payload limit of r7g.large.search domains. Fix: use at most 10485760, or an instance type with a larger limit (xlarge and larger: 104857600).`,
         ]);
         assert.deepStrictEqual(searchProblems({ adminRoleArns: admins, bulkMaxBytes: 10 * MIB }), []);
         assert.deepStrictEqual(
@@ -64,7 +64,7 @@ describe("search loader: payload cap, deployment and least privilege", () => {
         assert.deepStrictEqual(
             searchProblems({ adminRoleArns: admins, instanceType: "t3.small.search", bulkMaxBytes: 10 * MIB + 1 }),
             [
-                `Invalid config ${P}:search.bulkMaxBytes: 10485761 exceeds 10485760 bytes (10 MiB), the HTTP payload limit of t3.small.search domains. Fix: use at most 10485760, or an instance type with a larger limit (xlarge and larger: 104857600).`,
+                `Invalid config ${P}:search.bulkMaxBytes in Pulumi.logging.yaml: 10485761 exceeds 10485760 bytes (10 MiB), the HTTP payload limit of t3.small.search domains. Fix: use at most 10485760, or an instance type with a larger limit (xlarge and larger: 104857600).`,
             ],
         );
     });

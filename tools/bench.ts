@@ -240,8 +240,7 @@ async function main(): Promise<void> {
     if (rssFlag !== -1) return measureRss(process.argv[rssFlag + 1]);
     const child = process.argv.indexOf("--analytics-child");
     if (child !== -1) {
-        const [mode, root, compacted] = process.argv.slice(child + 1, child + 4);
-        return measureAnalytics(mode, root, compacted);
+        return measureAnalytics(JSON.parse(process.argv[child + 1]));
     }
 
     const only = option("--only");

@@ -1,16 +1,19 @@
 /**
- * `npm run forensics -- --data <dir> --query <name> [--param name=value ...] [--compacted <dir>] [--html <file>]`
+ * `npm run forensics -- --data <dir> [--query <name>] [--param name=value ...] [--compacted <dir>] [--html <file>]`
  *
  * Runs a named query (the same .sql Athena runs) on DuckDB over a local copy of the central
  * layout, prints the rows as a table, and optionally writes an HTML report for the same hours.
+ * Without hours, it searches every hour present in --data (and says so on stderr).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { renderReport } from "../analytics/report";
-import { namedQueries, namedQuery } from "../analytics/sql";
-import { LocalWarehouse, Row } from "../analytics/warehouse";
+import { NamedQuery, namedQueries, namedQuery } from "../analytics/sql";
+import { LocalWarehouse, Row, hoursPresent } from "../analytics/warehouse";
+import { CENTRAL_LAYOUT } from "../layout";
+import { runCli, usageError, userError } from "./cli";
 
-interface Options {
+export interface Options {
     data: string;
     query?: string;
     params: Record<string, string>;
@@ -18,37 +21,166 @@ interface Options {
     html?: string;
 }
 
-const USAGE = `usage: npm run forensics -- --data <dir> --query <name> [--param name=value ...] [--compacted <dir>] [--html <file>]
+/** Parameters the HTML report reads (its hours, the burst threshold, the candidate limits). */
+const REPORT_PARAMS = ["from_hour", "to_hour", "threshold", "thresholds"];
+const HOUR = /^\d{4}\/\d{2}\/\d{2}\/\d{2}$/;
+
+export function usage(): string {
+    return `usage: npm run forensics -- --data <dir> [--query <name>] [--param name=value ...] [--compacted <dir>] [--html <file>]
+
+Runs a named query (queries/<name>.sql, the SQL Athena runs) on DuckDB over a local copy of the
+central bucket, and prints the rows; or writes an HTML report; or both, for the same hours.
+
+  --data <dir>        root of a local copy of the central bucket (required), e.g. from
+                      aws s3 sync s3://<centralBucketName>/ ./central --exclude '_*'
+  --query <name>      the named query to run (below)
+  --param name=value  a query parameter; repeat for each. Without from_hour and to_hour, every
+                      hour present in --data (and --compacted) is searched; other parameters
+                      default to the example shown below
+  --compacted <dir>   compacted Parquet (as the daily compaction writes), read alongside --data
+  --html <file>       write the HTML report: busiest IPs over time, countries, bursts,
+                      cross-account attackers, threshold tuning (takes from_hour, to_hour,
+                      threshold and thresholds)
+  --help              this text
+
+Every option takes its value as "--option value" or "--option=value".
+
 queries:
 ${namedQueries()
     .map(
         (q) =>
-            `  ${q.name}: ${q.description}\n    parameters: ${q.params.map((p) => `${p.name} (${p.help}; e.g. ${p.example})`).join(", ")}`,
+            `  ${q.name}: ${q.description}\n${q.params.map((p) => `    ${p.name}: ${p.help}; e.g. ${p.example}`).join("\n")}`,
     )
     .join("\n")}`;
+}
+
+/** Splits `--flag=value` and `--flag value`; returns the flag, its value and how many arguments it used. */
+function flagAt(argv: readonly string[], i: number): { flag: string; value: string; used: number } {
+    const arg = argv[i];
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq !== -1) return { flag: arg.slice(0, eq), value: arg.slice(eq + 1), used: 1 };
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith("--")) throw usageError(`${arg} needs a value.`);
+    return { flag: arg, value, used: 2 };
+}
+
+/** Checks a parameter's value against the shape of its example (an hour, a number, a list of numbers). */
+function checkValue(name: string, value: string, example: string): void {
+    const shapes: [RegExp, RegExp, string][] = [
+        [HOUR, HOUR, "an hour as yyyy/MM/dd/HH"],
+        [/^\d+$/, /^\d+$/, "a whole number"],
+        [/^\d+(,\d+)+$/, /^\s*\d+(\s*,\s*\d+)*\s*$/, "whole numbers separated by commas"],
+    ];
+    for (const [exampleShape, valueShape, what] of shapes) {
+        if (exampleShape.test(example) && !valueShape.test(value)) {
+            throw usageError(`--param ${name}=${value} is not ${what}; e.g. --param ${name}=${example}.`);
+        }
+    }
+}
 
 export function parseArgs(argv: readonly string[]): Options {
     const options: Options = { data: "", params: {} };
-    for (let i = 0; i < argv.length; i++) {
-        const flag = argv[i];
-        const value = argv[i + 1];
-        if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value.\n${USAGE}`);
-        i++;
+    for (let i = 0; i < argv.length;) {
+        if (!argv[i].startsWith("--")) throw usageError(`Unexpected argument "${argv[i]}".`);
+        const { flag, value, used } = flagAt(argv, i);
+        i += used;
         if (flag === "--data") options.data = value;
         else if (flag === "--query") options.query = value;
         else if (flag === "--compacted") options.compacted = value;
         else if (flag === "--html") options.html = value;
         else if (flag === "--param") {
-            const [name, ...rest] = value.split("=");
-            if (!name || rest.length === 0) throw new Error(`--param takes name=value, got "${value}".`);
-            options.params[name] = rest.join("=");
-        } else throw new Error(`Unknown option ${flag}.\n${USAGE}`);
+            const eq = value.indexOf("=");
+            if (eq <= 0) throw usageError(`--param takes name=value, got "${value}".`);
+            const name = value.slice(0, eq);
+            if (name in options.params) {
+                throw usageError(
+                    `--param ${name} is given twice (${options.params[name]} and ${value.slice(eq + 1)}); give it once.`,
+                );
+            }
+            options.params[name] = value.slice(eq + 1);
+        } else throw usageError(`Unknown option ${flag}.`);
     }
-    if (!options.data) throw new Error(`--data is required: the root of a local copy of the central bucket.\n${USAGE}`);
-    if (!fs.existsSync(options.data)) throw new Error(`--data ${options.data} does not exist.`);
-    if (!options.query && !options.html) throw new Error(`Give --query, --html, or both.\n${USAGE}`);
-    if (options.query) namedQuery(options.query);
+    if (!options.data) throw usageError("--data is required: the root of a local copy of the central bucket.");
+    for (const [flag, dir] of [
+        ["--data", options.data],
+        ["--compacted", options.compacted],
+    ] as const) {
+        if (dir !== undefined && !(fs.existsSync(dir) && fs.statSync(dir).isDirectory())) {
+            throw userError(`${flag} ${dir} is not a directory; give the root of a local copy of the central bucket.`);
+        }
+    }
+    if (!options.query && !options.html) throw usageError("Give --query, --html, or both.");
+    const query = options.query ? knownQuery(options.query) : undefined;
+    checkParams(options, query);
     return options;
+}
+
+function knownQuery(name: string): NamedQuery {
+    if (!namedQueries().some((q) => q.name === name)) {
+        throw usageError(
+            `No named query "${name}"; choose one of ${namedQueries()
+                .map((q) => q.name)
+                .join(", ")}.`,
+        );
+    }
+    return namedQuery(name);
+}
+
+/** Every --param must belong to the query (or to the report, with --html); values must fit their example. */
+function checkParams(options: Options, query: NamedQuery | undefined): void {
+    const examples = new Map<string, string>();
+    for (const p of query?.params ?? []) examples.set(p.name, p.example);
+    if (options.html) {
+        const reportQueries = ["burst-detection", "threshold-tuning"].map(namedQuery).flatMap((q) => q.params);
+        for (const name of REPORT_PARAMS) {
+            examples.set(name, examples.get(name) ?? reportQueries.find((p) => p.name === name)!.example);
+        }
+    }
+    for (const [name, value] of Object.entries(options.params)) {
+        const example = examples.get(name);
+        if (example === undefined) {
+            const takes = [
+                query ? `query ${query.name} takes ${query.params.map((p) => p.name).join(", ")}` : "",
+                options.html ? `the report takes ${REPORT_PARAMS.join(", ")}` : "",
+            ].filter(Boolean);
+            throw usageError(`Unknown parameter ${name}: ${takes.join("; ")}.`);
+        }
+        checkValue(name, value, example);
+    }
+}
+
+/** The hours to search: the ones given, and for any not given, the first or last hour present in the data. */
+export function resolveHours(
+    options: Options,
+    present: readonly string[],
+): { from_hour: string; to_hour: string; note?: string } {
+    const given = { from: options.params.from_hour, to: options.params.to_hour };
+    if (given.from !== undefined && given.to !== undefined) {
+        if (given.from > given.to) {
+            throw userError(`--param from_hour=${given.from} is after to_hour=${given.to}; swap them.`);
+        }
+        return { from_hour: given.from, to_hour: given.to };
+    }
+    if (present.length === 0) {
+        throw userError(
+            `--data ${options.data} holds no WAF log objects in the central layout (${CENTRAL_LAYOUT})${options.compacted ? ", nor --compacted any Parquet" : ""}; ` +
+                "give the root of a local copy of the central bucket, or give --param from_hour=yyyy/MM/dd/HH and --param to_hour=yyyy/MM/dd/HH.",
+        );
+    }
+    const from = given.from ?? present[0];
+    const to = given.to ?? present[present.length - 1];
+    const where = `--data${options.compacted ? " and --compacted" : ""}`;
+    const why =
+        given.from === undefined && given.to === undefined
+            ? `every hour present in ${where} (${present.length} hours with data)`
+            : given.from === undefined
+              ? `from_hour is the first hour present in ${where}`
+              : `to_hour is the last hour present in ${where}`;
+    return {
+        from_hour: from,
+        to_hour: to,
+        note: `Searching hours ${from} to ${to}: ${why}. Narrow with --param from_hour=yyyy/MM/dd/HH --param to_hour=yyyy/MM/dd/HH.`,
+    };
 }
 
 export function formatTable(rows: readonly Row[]): string {
@@ -66,53 +198,67 @@ export function formatTable(rows: readonly Row[]): string {
     );
 }
 
+/** `(no rows)` with what was searched, e.g. `(no rows for hours 2026/11/28/00 to 2026/11/28/23, threshold 500)`. */
+export function noRows(query: NamedQuery, params: Readonly<Record<string, string | number>>): string {
+    const others = query.params
+        .filter((p) => p.name !== "from_hour" && p.name !== "to_hour")
+        .map((p) => `${p.name} ${params[p.name] ?? p.example}`);
+    return `(no rows for hours ${params.from_hour} to ${params.to_hour}${others.map((o) => `, ${o}`).join("")})`;
+}
+
 /** Writes the HTML report for the hours in `params` (or the queries' examples) and returns its path. */
 export async function writeReport(
     warehouse: LocalWarehouse,
     file: string,
-    params: Record<string, string | number>,
+    params: Readonly<Record<string, string | number>>,
 ): Promise<string> {
+    const burst = namedQuery("burst-detection");
     const window = {
-        from_hour: String(params.from_hour ?? namedQuery("burst-detection").params[0].example),
-        to_hour: String(params.to_hour ?? namedQuery("burst-detection").params[1].example),
+        from_hour: String(params.from_hour ?? burst.params[0].example),
+        to_hour: String(params.to_hour ?? burst.params[1].example),
     };
+    const threshold = Number(params.threshold ?? burst.params.find((p) => p.name === "threshold")!.example);
     const html = renderReport({
         title: "WAF forensics report",
         window,
+        threshold,
         timeline: await warehouse.run("requests-per-client-ip", window),
         countries: await warehouse.run("requests-by-country", window),
-        bursts: await warehouse.run("burst-detection", {
-            ...window,
-            ...(params.threshold ? { threshold: params.threshold } : {}),
-        }),
+        bursts: await warehouse.run("burst-detection", { ...window, threshold }),
         crossAccount: await warehouse.run("cross-account-attackers", window),
+        tuning: await warehouse.run("threshold-tuning", {
+            ...window,
+            ...(params.thresholds !== undefined ? { thresholds: params.thresholds } : {}),
+        }),
     });
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, html);
     return path.resolve(file);
 }
 
-async function main(): Promise<void> {
-    const options = parseArgs(process.argv.slice(2));
+export async function main(
+    argv: readonly string[],
+    print: (text: string) => void = console.log,
+    note: (text: string) => void = console.error,
+): Promise<void> {
+    const options = parseArgs(argv);
+    const hours = resolveHours(options, hoursPresent(options.data, options.compacted));
+    if (hours.note) note(hours.note);
+    const params = { ...options.params, from_hour: hours.from_hour, to_hour: hours.to_hour };
     const warehouse = await LocalWarehouse.open({ dataDir: options.data, compactedDir: options.compacted });
     try {
         if (options.query) {
+            const query = namedQuery(options.query);
             const own = Object.fromEntries(
-                Object.entries(options.params).filter(([k]) =>
-                    namedQuery(options.query!).params.some((p) => p.name === k),
-                ),
+                Object.entries(params).filter(([k]) => query.params.some((p) => p.name === k)),
             );
-            console.log(formatTable(await warehouse.run(options.query, own)));
+            const rows = await warehouse.run(query.name, own);
+            print(rows.length === 0 ? noRows(query, own) : formatTable(rows));
         }
-        if (options.html) console.log(`HTML report: ${await writeReport(warehouse, options.html, options.params)}`);
+        if (options.html) print(`HTML report: ${await writeReport(warehouse, options.html, params)}`);
     } finally {
         warehouse.close();
     }
 }
 
-if (require.main === module) {
-    main().catch((err: unknown) => {
-        console.error(err instanceof Error ? err.message : err);
-        process.exit(1);
-    });
-}
+if (require.main === module) runCli((argv) => main(argv), { usage, help: "npm run forensics -- --help" });

@@ -22,6 +22,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { PACK_NAME, POLICIES } from "../policies/pack";
+import { runCli, usageError, userError } from "./cli";
 import { PROJECT_ROOT, ProgramRun, RecordedResource, runAllStacks } from "./mockEngine";
 
 export interface Violation {
@@ -41,7 +42,14 @@ const PACK_DIR = path.join(PROJECT_ROOT, "policies");
 const PACK_VERSION: string = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")).version;
 
 export function readPolicyConfig(file = path.join(PACK_DIR, "config.json")): PolicyConfigFile {
-    return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+    if (!fs.existsSync(file)) return {};
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw userError(
+            `${path.relative(PROJECT_ROOT, file)} is not valid JSON (${(err as Error).message}); fix it: it is the policy config \`pulumi preview --policy-pack-config\` reads.`,
+        );
+    }
 }
 
 /** Thrown by `notApplicable`, as the policy runtime does, and treated as "no violation". */
@@ -175,7 +183,16 @@ export function blocks(violations: readonly Violation[]): boolean {
     return violations.some((v) => v.enforcementLevel === "mandatory");
 }
 
-async function main(): Promise<void> {
+export const GATE_USAGE = `usage: npm run gate
+
+The offline policy gate: runs every committed Pulumi.<stack>.yaml under the mock engine and
+evaluates the CrossGuard pack in policies/ on what each stack registers, with the enforcement
+levels and policies/config.json applied as \`pulumi preview --policy-pack policies
+--policy-pack-config policies/config.json\` would. Prints violations as pulumi preview does and
+exits 1 on any mandatory one. Needs no credentials and takes no options (--help: this text).`;
+
+export async function main(argv: readonly string[]): Promise<void> {
+    if (argv.length > 0) throw usageError(`npm run gate takes no options, got ${argv.join(" ")}.`);
     let blocked = false;
     for (const run of await runAllStacks()) {
         const violations = evaluatePolicies(run);
@@ -186,9 +203,4 @@ async function main(): Promise<void> {
     process.exitCode = blocked ? 1 : 0;
 }
 
-if (require.main === module) {
-    main().catch((err: unknown) => {
-        console.error(err instanceof Error ? err.stack : err);
-        process.exit(1);
-    });
-}
+if (require.main === module) runCli(main, { usage: GATE_USAGE, help: "npm run gate -- --help" });

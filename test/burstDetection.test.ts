@@ -1,0 +1,160 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { namedQueries } from "../analytics/sql";
+import { LocalWarehouse, Row } from "../analytics/warehouse";
+import { firehoseStreamName } from "../names";
+import { DeliveredObject, Flow, deliveredObjects } from "../tools/traffic";
+import { L1, L3, flowRecords, writeObject } from "./support/scenario";
+
+const at = (hour: number, minute = 0, ms = 0) => Date.UTC(2026, 10, 27, hour, minute) + ms;
+const burst = (clientIp: string, startMs: number, count: number, location = L1): Flow => ({
+    clientIp,
+    country: "CN",
+    location,
+    startMs,
+    spanMs: 0,
+    count,
+});
+
+/**
+ * Flows on the edges of the window and of the pre-filter, with threshold 500 (requests must be
+ * above it): every timestamp is chosen, so the expected answers follow from the definitions.
+ */
+const EDGE_FLOWS: Flow[] = [
+    // 501 requests within 299,999 ms: one window holds them all.
+    burst("192.0.2.1", at(10, 0), 500),
+    burst("192.0.2.1", at(10, 0, 299_999), 1),
+    // The 501st is 300,000 ms after the first: no 5-minute window holds more than 500.
+    burst("192.0.2.2", at(10, 0), 500),
+    burst("192.0.2.2", at(10, 5), 1),
+    // Exactly the threshold, all in one millisecond: not above it (and cut by the pre-filter).
+    burst("192.0.2.3", at(10, 0), 500),
+    // A window across an hour boundary, an account boundary and two objects.
+    burst("192.0.2.4", at(10, 58), 300),
+    burst("192.0.2.4", at(11, 2, 59_999), 201, L3),
+    // Two equal peaks: the earlier window is reported.
+    burst("192.0.2.5", at(10, 40), 501),
+    burst("192.0.2.5", at(10, 10), 501),
+    // Above the threshold, but in an hour outside the searched ones.
+    burst("192.0.2.6", at(9, 30), 900),
+    // Many requests in all, never many in 5 minutes: the pre-filter keeps it, the window drops it.
+    { clientIp: "192.0.2.7", country: "NL", location: L1, startMs: at(10, 0), spanMs: 7_000_000, count: 1500 },
+];
+const HOURS = { from_hour: "2026/11/27/10", to_hour: "2026/11/27/11" };
+
+/** The definition, in plain JavaScript: the most requests of an IP in any [t, t + 300,000 ms). */
+function expectedBursts(objects: readonly DeliveredObject[], threshold: number): Row[] {
+    const byIp = new Map<string, number[]>();
+    for (const r of flowRecords(objects)) {
+        if (r.hour < HOURS.from_hour || r.hour > HOURS.to_hour) continue;
+        byIp.set(r.httpRequest.clientIp, [...(byIp.get(r.httpRequest.clientIp) ?? []), r.timestamp]);
+    }
+    const rows: Row[] = [];
+    for (const [ip, times] of byIp) {
+        times.sort((a, b) => a - b);
+        let peak = 0;
+        let start = 0;
+        for (let i = 0, j = 0; i < times.length; i++) {
+            while (j < times.length && times[j] < times[i] + 300_000) j++;
+            if (j - i > peak) [peak, start] = [j - i, times[i]];
+        }
+        const minute = new Date(start).toISOString().slice(0, 16).replace("T", " ");
+        if (peak > threshold) rows.push({ client_ip: ip, requests_in_5_minutes: peak, window_start: minute });
+    }
+    return rows.sort(
+        (a, b) =>
+            Number(b.requests_in_5_minutes) - Number(a.requests_in_5_minutes) ||
+            String(a.client_ip).localeCompare(String(b.client_ip)),
+    );
+}
+
+describe("burst-detection at the edges of its window and of its pre-filter", () => {
+    let root: string;
+    let objects: DeliveredObject[];
+    let warehouse: LocalWarehouse;
+
+    before(async () => {
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "burst-edges-"));
+        objects = deliveredObjects(EDGE_FLOWS, (l) => firehoseStreamName(l.region), { maxRecordsPerObject: 400 });
+        for (const object of objects) writeObject(root, object);
+        warehouse = await LocalWarehouse.open({ dataDir: root });
+    });
+    after(() => {
+        warehouse?.close();
+        fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it("reports exactly the IPs above the threshold in some 300,000 ms, with the earliest peak window", async () => {
+        const rows = await warehouse.run("burst-detection", { ...HOURS, threshold: 500 });
+        assert.deepStrictEqual(rows, [
+            { client_ip: "192.0.2.1", requests_in_5_minutes: 501, window_start: "2026-11-27 10:00" },
+            { client_ip: "192.0.2.4", requests_in_5_minutes: 501, window_start: "2026-11-27 10:58" },
+            { client_ip: "192.0.2.5", requests_in_5_minutes: 501, window_start: "2026-11-27 10:10" },
+        ]);
+        assert.deepStrictEqual(rows, expectedBursts(objects, 500));
+    });
+
+    it("agrees with the definition at every threshold around the edges", async () => {
+        for (const threshold of [0, 1, 499, 500, 501, 1499, 1500]) {
+            assert.deepStrictEqual(
+                await warehouse.run("burst-detection", { ...HOURS, threshold }),
+                expectedBursts(objects, threshold),
+                `threshold ${threshold}`,
+            );
+        }
+    });
+
+    it("finds nothing in hours with no data", async () => {
+        assert.deepStrictEqual(
+            await warehouse.run("burst-detection", { from_hour: "2026/11/28/00", to_hour: "2026/11/28/23" }),
+            [],
+        );
+    });
+});
+
+describe("named queries stay valid Athena (Trino) SQL", () => {
+    /** DuckDB spellings with no Trino equivalent; the warehouse's macros cover the Trino names instead. */
+    const DUCKDB_ONLY: [RegExp, string][] = [
+        [/::/, "the :: cast (use CAST(x AS type))"],
+        [/\/\//, "// integer division"],
+        [/\bQUALIFY\b/i, "QUALIFY"],
+        [/\bEXCLUDE\s*\(/i, "SELECT * EXCLUDE"],
+        [/\b(list|struct|array)_(value|extract|transform|filter|aggregate|to_string)\b/i, "DuckDB list functions"],
+        [
+            /\b(strftime|epoch_ms|to_timestamp|approx_quantile|quantile_(cont|disc)|string_split|regexp_matches)\s*\(/i,
+            "DuckDB functions",
+        ],
+        [/\bILIKE\b/i, "ILIKE"],
+    ];
+
+    it("uses no DuckDB-only syntax in any query", () => {
+        for (const query of namedQueries()) {
+            for (const [pattern, what] of DUCKDB_ONLY) {
+                assert.ok(!pattern.test(query.sql), `${query.name} uses ${what}`);
+            }
+        }
+    });
+
+    it("counts per IP with the same text in burst-detection and threshold-tuning", () => {
+        const perIp = (name: string) => {
+            const sql = namedQueries().find((q) => q.name === name)!.sql;
+            return sql.slice(sql.indexOf("per_ip AS ("), sql.indexOf("\n),") + 3);
+        };
+        assert.match(perIp("burst-detection"), /^per_ip AS \(\n {4}SELECT\n[\s\S]*GROUP BY 1\n\),$/);
+        assert.strictEqual(perIp("threshold-tuning"), perIp("burst-detection"));
+    });
+
+    it("reads the logs once in burst-detection: Athena inlines a CTE at each reference, scan included", () => {
+        const sql = namedQueries().find((q) => q.name === "burst-detection")!.sql;
+        assert.strictEqual(sql.match(/\bFROM waf_logs\b/g)?.length, 1);
+        for (const cte of ["per_ip", "candidates", "per_request", "peaks"]) {
+            assert.strictEqual(
+                sql.match(new RegExp(`\\b${cte}\\b`, "g"))?.length,
+                2,
+                `${cte}: defined once, read once`,
+            );
+        }
+    });
+});

@@ -1,0 +1,207 @@
+import * as assert from "assert";
+import { ReportData, renderReport, timeTicks } from "../analytics/report";
+import { Row } from "../analytics/warehouse";
+
+const WINDOW = { from_hour: "2026/11/27/10", to_hour: "2026/11/27/11" };
+const HOURS = "hours 2026/11/27/10 to 2026/11/27/11 (UTC)";
+
+function report(overrides: Partial<ReportData> = {}): string {
+    return renderReport({
+        title: "WAF forensics report",
+        window: WINDOW,
+        threshold: 500,
+        timeline: [
+            { client_ip: "203.0.113.10", window_start: "2026-11-27 10:30", requests: 1600 },
+            { client_ip: "203.0.113.10", window_start: "2026-11-27 11:55", requests: 800 },
+            { client_ip: "192.0.2.30", window_start: "2026-11-27 10:00", requests: 400 },
+        ],
+        countries: [
+            { hour_start: "2026-11-27 10:00", country: "CN", requests: 1600, blocked: 1600 },
+            { hour_start: "2026-11-27 11:00", country: "NL", requests: 400, blocked: 0 },
+        ],
+        bursts: [{ client_ip: "203.0.113.10", requests_in_5_minutes: 1600, window_start: "2026-11-27 10:30" }],
+        crossAccount: [],
+        tuning: [
+            { hour_start: "2026-11-27 10:00", threshold: 500, client_ips_blocked: 1, requests_blocked: 1100 },
+            { hour_start: "2026-11-27 10:00", threshold: 2000, client_ips_blocked: 0, requests_blocked: 0 },
+        ].map((r) => ({
+            ...r,
+            client_ips: 2,
+            requests: 2000,
+            p50_5_minutes: 400,
+            p95_5_minutes: 1600,
+            p99_5_minutes: 1600,
+            max_5_minutes: 1600,
+        })),
+        ...overrides,
+    });
+}
+
+/** The `points` of each timeline polyline, by the IP it draws. */
+function series(html: string): Map<string, [number, number][]> {
+    const found = new Map<string, [number, number][]>();
+    for (const m of html.matchAll(/<polyline class="series" data-ip="([^"]*)"[^>]* points="([^"]*)"/g)) {
+        found.set(
+            m[1],
+            m[2].split(" ").map((p) => p.split(",").map(Number) as [number, number]),
+        );
+    }
+    return found;
+}
+
+const attribute = (html: string, name: string) =>
+    new RegExp(`<svg class="timeline"[^>]* ${name}="([^"]*)"`).exec(html)?.[1];
+
+describe("HTML report (analytics/report.ts): the SVG's structure", () => {
+    it("draws one series per charted IP, busiest first, on a uniform 5-minute axis over the whole window", () => {
+        const html = report();
+        const drawn = series(html);
+        assert.deepStrictEqual([...drawn.keys()], ["203.0.113.10", "192.0.2.30"]);
+        assert.strictEqual(attribute(html, "data-from"), "2026-11-27T10:00:00.000Z");
+        assert.strictEqual(attribute(html, "data-to"), "2026-11-27T12:00:00.000Z");
+        assert.strictEqual(attribute(html, "data-step-ms"), "300000");
+        for (const points of drawn.values()) {
+            // Two hours of 5-minute windows, every one drawn (empty ones at 0), equally spaced.
+            assert.strictEqual(points.length, 24);
+            assert.strictEqual(points[0][0], 60);
+            const gaps = points.slice(1).map(([x], i) => x - points[i][0]);
+            assert.ok(
+                gaps.every((gap) => Math.abs(gap - 820 / 24) <= 0.1),
+                `uneven: ${gaps.join(", ")}`,
+            );
+        }
+        const flood = drawn.get("203.0.113.10")!;
+        const baseline = 280;
+        const top = 15;
+        // 10:30 is window 6 and at the axis maximum; 11:55 (window 23) at half of it; 10:00 at 0.
+        assert.deepStrictEqual(
+            [flood[6][1], flood[23][1], flood[0][1], flood[22][1]],
+            [top, (top + baseline) / 2, baseline, baseline],
+        );
+        assert.strictEqual(
+            drawn.get("192.0.2.30")![0][1],
+            Number((baseline - (400 / 1600) * (baseline - top)).toFixed(1)),
+        );
+    });
+
+    it("labels the time axis with uniform ticks on round times", () => {
+        const html = report();
+        const labels = [
+            ...html.matchAll(/<text x="([\d.]+)" y="298" font-size="11" text-anchor="middle">([^<]*)<\/text>/g),
+        ];
+        assert.deepStrictEqual(
+            labels.map((m) => m[2]),
+            [
+                "10:00",
+                "10:10",
+                "10:20",
+                "10:30",
+                "10:40",
+                "10:50",
+                "11:00",
+                "11:10",
+                "11:20",
+                "11:30",
+                "11:40",
+                "11:50",
+                "12:00",
+            ],
+        );
+        const xs = labels.map((m) => Number(m[1]));
+        assert.strictEqual(xs[0], 60);
+        assert.strictEqual(xs[xs.length - 1], 880);
+        const gaps = xs.slice(1).map((x, i) => x - xs[i]);
+        assert.ok(
+            gaps.every((gap) => Math.abs(gap - 820 / 12) <= 0.1),
+            `uneven: ${gaps.join(", ")}`,
+        );
+    });
+
+    it("picks tick spacing by the span: minutes for hours, hours for a day, days for a month", () => {
+        const hour = (d: number, h: number) => Date.UTC(2026, 10, d, h);
+        assert.deepStrictEqual(
+            timeTicks(hour(27, 0), hour(28, 0)).map((t) => t.label),
+            [
+                "00:00",
+                "02:00",
+                "04:00",
+                "06:00",
+                "08:00",
+                "10:00",
+                "12:00",
+                "14:00",
+                "16:00",
+                "18:00",
+                "20:00",
+                "22:00",
+                "00:00",
+            ],
+        );
+        // A month: a tick every 7 days (on multiples of 7 days since the epoch), dates only.
+        assert.deepStrictEqual(
+            timeTicks(hour(1, 0), hour(31, 0)).map((t) => t.label),
+            ["11-05", "11-12", "11-19", "11-26"],
+        );
+        assert.deepStrictEqual(
+            timeTicks(hour(27, 10), hour(27, 11)).map((t) => t.label),
+            [
+                "10:00",
+                "10:05",
+                "10:10",
+                "10:15",
+                "10:20",
+                "10:25",
+                "10:30",
+                "10:35",
+                "10:40",
+                "10:45",
+                "10:50",
+                "10:55",
+                "11:00",
+            ],
+        );
+    });
+
+    it("captions every chart and table with what it shows and the hours covered", () => {
+        const html = report();
+        const captions = [...html.matchAll(/<figcaption>([^<]*)<\/figcaption>/g)].map((m) => m[1]);
+        assert.strictEqual(captions.length, 5);
+        assert.strictEqual(html.match(/<figure>/g)?.length, 5);
+        for (const caption of captions) assert.ok(caption.includes(HOURS), caption);
+        assert.ok(captions[0].startsWith("Requests per 5-minute window of the busiest client IPs (up to 10"));
+        assert.ok(captions[2].startsWith("Client IPs with more than 500 requests in some 5 minutes"));
+        assert.ok(captions[4].startsWith("What a per-IP rate-based rule over 5 minutes would have blocked"));
+    });
+
+    it("summarises threshold tuning per limit and per hour", () => {
+        const html = report();
+        assert.ok(html.includes("<td>500</td><td>1</td><td>1</td><td>1,100</td><td>55.00 %</td>"), "per limit");
+        assert.ok(
+            html.includes(
+                "<td>2026-11-27 10:00</td><td>2</td><td>2,000</td><td>400</td><td>1,600</td><td>1,600</td><td>1,600</td><td>1 IP / 1,100</td><td>0 IPs / 0</td>",
+            ),
+            "per hour",
+        );
+    });
+
+    it("escapes whatever the logs carried, and loads or runs nothing", () => {
+        const hostile = '<script>alert(1)</script>"><img src=x onerror=alert(2)>';
+        const rows = (extra: Row): Row[] => [{ window_start: "2026-11-27 10:30", requests: 5, ...extra }];
+        const html = report({
+            timeline: rows({ client_ip: hostile }),
+            countries: [{ country: hostile, requests: 5 }],
+            bursts: [{ client_ip: hostile, requests_in_5_minutes: 900, window_start: "2026-11-27 10:30" }],
+            crossAccount: [{ client_ip: hostile, seen_in: hostile }],
+        });
+        assert.ok(!/<script|<img|onerror=alert\(2\)>/.test(html.replace(/&lt;[^&]*&gt;/g, "")), "nothing unescaped");
+        assert.ok(html.includes("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
+        assert.ok(!/<script|https?:\/\/|<link|<img/.test(html));
+    });
+
+    it("says so when the hours hold no requests, still captioned", () => {
+        const html = report({ timeline: [], countries: [], bursts: [], crossAccount: [], tuning: [] });
+        assert.strictEqual(html.match(/<p>No requests in these hours\.<\/p>/g)?.length, 2);
+        assert.strictEqual(html.match(/<figcaption>/g)?.length, 5);
+        assert.ok(!html.includes("<polyline"));
+    });
+});

@@ -1,0 +1,78 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { describeError } from "../tools/cli";
+import { START_USAGE, parseStartArgs } from "../tools/start";
+
+/** Runs `npm start` with arguments, as npm would, in its own process. */
+function start(...args: string[]) {
+    const run = spawnSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "..", "tools", "start.ts"), ...args],
+        { encoding: "utf8", env: { ...process.env, NODE_NO_WARNINGS: "1" }, timeout: 60_000 },
+    );
+    return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };
+}
+
+const HELP = "\nRun `npm start -- --help` for every option.";
+
+describe("npm start: options, usage and errors (tools/start.ts)", () => {
+    it("takes --records N, --records=N and --keep, with defaults", () => {
+        assert.deepStrictEqual(parseStartArgs([]), { records: 20_000, keep: false });
+        assert.deepStrictEqual(parseStartArgs(["--records", "5000", "--keep"]), { records: 5000, keep: true });
+        assert.deepStrictEqual(parseStartArgs(["--keep", "--records=100"]), { records: 100, keep: true });
+        assert.deepStrictEqual(parseStartArgs(["--records=10000000"]), { records: 10_000_000, keep: false });
+    });
+
+    it("refuses a bad command line with one message naming the flag and the fix", () => {
+        const cases: [string[], string][] = [
+            [["--records", "ten"], '--records takes a whole number from 100 to 10000000, got "ten".'],
+            [["--records=99"], '--records takes a whole number from 100 to 10000000, got "99".'],
+            [["--records", "10000001"], '--records takes a whole number from 100 to 10000000, got "10000001".'],
+            [["--records", "150.5"], '--records takes a whole number from 100 to 10000000, got "150.5".'],
+            [["--records="], '--records takes a whole number from 100 to 10000000, got "".'],
+            [["--records"], "--records needs a value: a whole number from 100 to 10000000."],
+            [["--records", "200", "--records=300"], "--records is given twice; give it once."],
+            [["--fast"], "Unknown option --fast; use --records N and --keep."],
+            [["--keep=yes"], "Unknown option --keep=yes; use --records N and --keep."],
+            [["5000"], "Unknown option 5000; use --records N and --keep."],
+        ];
+        for (const [argv, message] of cases) {
+            let shown = "";
+            try {
+                parseStartArgs(argv);
+            } catch (err) {
+                shown = describeError(err, "npm start -- --help");
+            }
+            assert.strictEqual(shown, `${message}${HELP}`, argv.join(" "));
+        }
+    });
+
+    it("documents every option, its default, the environment and what each step does", () => {
+        for (const text of [
+            "usage: npm start [-- --records N] [-- --keep]",
+            "--records N   background records to generate, 100 to 10,000,000 (default 20,000)",
+            "Also --records=N.",
+            "--keep        keep the working directory",
+            "--help        this text.",
+            "OPENSEARCH_URL",
+            "1. Plan:",
+            "2. Policy gate:",
+            "3. Local AWS:",
+            "4. Traffic and delivery:",
+            "5. Forensics:",
+            "6. Summary: exits 1 if any record is missing",
+        ]) {
+            assert.ok(START_USAGE.includes(text), `usage lacks ${text}`);
+        }
+    });
+
+    it("prints the usage for --help and exits 0 before doing anything; a bad flag exits 1 without a stack trace", () => {
+        assert.deepStrictEqual(start("--records", "500", "--help"), { status: 0, stdout: START_USAGE, stderr: "" });
+        assert.deepStrictEqual(start("--recrods", "500"), {
+            status: 1,
+            stdout: "",
+            stderr: `Unknown option --recrods; use --records N and --keep.${HELP}`,
+        });
+    });
+});
