@@ -103,7 +103,24 @@ type Middleware = (ctx: any, next: () => Promise<void>) => Promise<void>;
 function addMissingS3Semantics(server: S3rver): void {
     const app = server as unknown as {
         middleware: Middleware[];
-        store: { existsObject(bucket: string, key: string): Promise<boolean> };
+        store: {
+            existsObject(bucket: string, key: string): Promise<boolean>;
+            getResourcePath(bucket: string, key: string, type: string): string;
+            putObject(object: { bucket: string; key: string }): Promise<{ size: number; md5: string }>;
+        };
+    };
+    // s3rver answers a PUT once its data has passed a Transform, before the file write stream has
+    // flushed: a GET right after could read a truncated object (seen with multi-megabyte bodies).
+    // S3 answers only once the object is stored, so the PUT waits here until the file is whole.
+    const putObject = app.store.putObject.bind(app.store);
+    app.store.putObject = async (object) => {
+        const stored = await putObject(object);
+        const file = app.store.getResourcePath(object.bucket, object.key, "object");
+        for (let waited = 0; fs.statSync(file).size < stored.size; waited += 5) {
+            if (waited > 10_000) throw new Error(`local S3: ${object.key} was not written within 10 s`);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return stored;
     };
     const semantics: Middleware = async (ctx, next) => {
         const [, bucket, ...key] = decodeURIComponent(ctx.path).split("/");
@@ -118,6 +135,15 @@ function addMissingS3Semantics(server: S3rver): void {
         }
         if (put && String(ctx.headers["content-encoding"] ?? "").includes("aws-chunked")) {
             const decoded = decodeAwsChunked(await readAll(ctx.req));
+            const declared = Number(ctx.headers["x-amz-decoded-content-length"]);
+            if (Number.isInteger(declared) && declared !== decoded.data.length) {
+                return s3Error(
+                    ctx,
+                    400,
+                    "IncompleteBody",
+                    `You did not provide the number of bytes specified by the Content-Length HTTP header (${declared} declared, ${decoded.data.length} sent)`,
+                );
+            }
             const mismatch = checksumMismatch(decoded.data, decoded.trailers);
             if (mismatch) return s3Error(ctx, 400, "BadDigest", mismatch);
             const encodings = String(ctx.headers["content-encoding"])
