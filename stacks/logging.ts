@@ -161,5 +161,7 @@ export async function loggingStack(
         alertBusArn: alerts.busArn,
         alertTopicArn: alerts.topicArn,
         healthDashboardUrl: dashboardUrl(config.region, DELIVERY_DASHBOARD),
+        // For `npm run replay`: the loader's dead-lettered events.
+        loaderFailureQueueUrl: loader.failureQueue.url,
     };
 }

@@ -271,6 +271,7 @@ describe("logging stack: CentralLogBucket", () => {
             alertTopicArn: "arn:aws:sns:us-east-1:111111111111:central-waf-logs-alerts",
             healthDashboardUrl:
                 "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=central-waf-logs-delivery",
+            loaderFailureQueueUrl: "https://sqs.us-east-1.amazonaws.com/111111111111/search-loader-failures-42f7b07",
         });
     });
 

@@ -57,7 +57,17 @@ export interface SearchServer {
     close(): Promise<void>;
 }
 
-export async function startSearchServer(): Promise<SearchServer> {
+export interface SearchServerOptions {
+    /**
+     * Keep what a test inspects: every request with its body, every document's source, each
+     * document's attempt count. Default true. A long local run turns it off, so memory grows only
+     * by one ID per document indexed.
+     */
+    readonly keep?: boolean;
+}
+
+export async function startSearchServer(options: SearchServerOptions = {}): Promise<SearchServer> {
+    const keep = options.keep ?? true;
     const documents = new Map<string, StoredDocument>();
     const objects = new Map<string, { body: any; seqNo: number }>();
     const requests: ReceivedRequest[] = [];
@@ -76,12 +86,14 @@ export async function startSearchServer(): Promise<SearchServer> {
         req.on("end", () => {
             const body = Buffer.concat(chunks).toString("utf8");
             const url = new URL(req.url ?? "/", "http://localhost");
-            requests.push({
-                method: req.method ?? "",
-                path: `${url.pathname}${url.search}`,
-                headers: req.headers,
-                body,
-            });
+            if (keep) {
+                requests.push({
+                    method: req.method ?? "",
+                    path: `${url.pathname}${url.search}`,
+                    headers: req.headers,
+                    body,
+                });
+            }
             const reply = (status: number, payload: unknown) => {
                 res.writeHead(status, { "content-type": "application/json" });
                 res.end(JSON.stringify(payload));
@@ -187,7 +199,7 @@ export async function startSearchServer(): Promise<SearchServer> {
             const doc = { index: action._index, id: action._id, source };
             const key = `${doc.index}/${doc.id}`;
             const attempt = (attempts.get(key) ?? 0) + 1;
-            attempts.set(key, attempt);
+            if (keep || failures.failItem) attempts.set(key, attempt);
             const failure = failures.failItem?.(doc, attempt);
             if (failure) {
                 items.push({
@@ -201,7 +213,7 @@ export async function startSearchServer(): Promise<SearchServer> {
                 continue;
             }
             const created = !documents.has(key);
-            documents.set(key, doc);
+            documents.set(key, keep ? doc : { index: doc.index, id: doc.id, source: undefined });
             items.push({
                 index: {
                     _index: doc.index,

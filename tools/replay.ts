@@ -1,0 +1,262 @@
+/**
+ * `npm run replay -- --queue <url> [--queue <url>...] [--errors <bucket>] [--loader <function>]`
+ *
+ * Re-drives what the pipeline dead-lettered or parked, once its cause is fixed:
+ * - a failure queue (the copier's or the loader's on-failure destination): each message is the
+ *   record Lambda wrote for an event that failed every try; the function it names is invoked again
+ *   with the original event, and the message is deleted only once that invocation succeeded;
+ * - `_errors/` reports in the central bucket: the loader is invoked again for each report's source
+ *   object, so lines parked for a cause since fixed (a mapping, a permission) are indexed, and a
+ *   successful run replaces or removes the stale report.
+ * Idempotent: copies are conditional writes and document IDs are deterministic, so replaying twice
+ * adds nothing. Works against AWS with the caller's credentials, or against local stand-ins through
+ * the SDK's AWS_ENDPOINT_URL_<SERVICE> variables.
+ */
+import { runCli, usageError } from "./cli";
+
+export const REPLAY_USAGE = `usage: npm run replay -- --queue <url> [--queue <url>...] [--errors <bucket>] [options]
+
+Re-drives what was dead-lettered or parked, once its cause is fixed, and prints what it did.
+  --queue <url>      a failure queue to drain: each message's event is sent again to the function
+                     that failed it; the message is deleted only once that succeeds. The stacks
+                     export them: copierFailureQueueUrl (each resource stack) and
+                     loaderFailureQueueUrl (the logging stack).
+  --errors <bucket>  re-index the objects whose lines were parked under _errors/ in this central
+                     bucket (the logging stack's centralBucketName), by invoking the loader again.
+  --loader <name>    the loader function (default central-waf-logs-search-loader).
+  --region <region>  where the queues and functions are (default: AWS_REGION).
+  --max <n>          at most this many messages or reports per source (default 1000).
+  --help             this text.
+
+Credentials are the usual AWS ones; the caller needs sqs:ReceiveMessage and sqs:DeleteMessage on
+the queues, lambda:InvokeFunction on the functions, and s3:ListBucket on the _errors/ prefix.`;
+
+export interface ReplayArgs {
+    readonly queues: readonly string[];
+    readonly errorsBucket?: string;
+    readonly loader: string;
+    readonly region?: string;
+    readonly max: number;
+}
+
+export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
+    const queues: string[] = [];
+    let errorsBucket: string | undefined;
+    let loader = "central-waf-logs-search-loader";
+    let region: string | undefined;
+    let max = 1000;
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, inline] = argv[i].startsWith("--") ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
+        const value = () => {
+            const v = inline ?? argv[++i];
+            if (v === undefined || v.startsWith("--")) throw usageError(`${flag} needs a value.`);
+            return v;
+        };
+        if (flag === "--queue") queues.push(value());
+        else if (flag === "--errors")
+            errorsBucket = value()
+                .replace(/^s3:\/\//, "")
+                .replace(/\/$/, "");
+        else if (flag === "--loader") loader = value();
+        else if (flag === "--region") region = value();
+        else if (flag === "--max") {
+            const text = value();
+            max = Number(text);
+            if (!Number.isInteger(max) || max < 1)
+                throw usageError(`--max takes a whole number from 1, got "${text}".`);
+        } else throw usageError(`Unknown ${flag.startsWith("-") ? "option" : "argument"} ${flag}.`);
+    }
+    if (queues.length === 0 && errorsBucket === undefined) {
+        throw usageError("Give at least one --queue <url> or --errors <bucket>: nothing to replay.");
+    }
+    return { queues, errorsBucket, loader, region, max };
+}
+
+/** The AWS calls replay makes, so the same code runs against AWS and the stand-ins. */
+export interface ReplayCalls {
+    receive(queueUrl: string): Promise<{ body: string; receiptHandle: string }[]>;
+    remove(queueUrl: string, receiptHandle: string): Promise<void>;
+    /** Invokes synchronously; resolves with the function's error message, or undefined on success. */
+    invoke(functionName: string, event: unknown): Promise<string | undefined>;
+    /** Keys under `_errors/` of the bucket. */
+    reports(bucket: string): Promise<string[]>;
+}
+
+export interface ReplayOutcome {
+    readonly source: string;
+    readonly target: string;
+    readonly status: "replayed" | "failed" | "skipped";
+    readonly detail: string;
+}
+
+const REPORT = /^_errors\/(.+)\.rejected\.ndjson$/;
+
+/** What Lambda's on-failure destination records: the function and the original event. */
+function failedInvocation(body: string): { functionName: string; event: unknown } | undefined {
+    try {
+        const record = JSON.parse(body);
+        const arn = String(record?.requestContext?.functionArn ?? "");
+        // `arn:...:function:<name>:$LATEST`: invoke the function, whatever version failed.
+        const name = /:function:([^:]+)/.exec(arn)?.[1];
+        return name && record.requestPayload !== undefined
+            ? { functionName: name, event: record.requestPayload }
+            : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** S3's form-encoding of keys in event notifications, as the handlers expect it. */
+function eventKey(key: string): string {
+    return encodeURIComponent(key)
+        .replace(/%2F/g, "/")
+        .replace(/%20/g, "+")
+        .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export async function replay(
+    args: ReplayArgs,
+    calls: ReplayCalls,
+    log: (line: string) => void,
+): Promise<ReplayOutcome[]> {
+    const outcomes: ReplayOutcome[] = [];
+    const record = (o: ReplayOutcome) => {
+        outcomes.push(o);
+        log(`  ${o.status.padEnd(8)} ${o.source} -> ${o.target}: ${o.detail}`);
+    };
+    for (const queueUrl of args.queues) {
+        let seen = 0;
+        for (
+            let batch = await calls.receive(queueUrl);
+            batch.length > 0 && seen < args.max;
+            batch = await calls.receive(queueUrl)
+        ) {
+            for (const message of batch) {
+                seen++;
+                const failed = failedInvocation(message.body);
+                if (!failed) {
+                    record({
+                        source: queueUrl,
+                        target: "-",
+                        status: "skipped",
+                        detail: "not a Lambda on-failure record; left in the queue",
+                    });
+                    continue;
+                }
+                const error = await calls.invoke(failed.functionName, failed.event);
+                if (error === undefined) {
+                    await calls.remove(queueUrl, message.receiptHandle);
+                    record({
+                        source: queueUrl,
+                        target: failed.functionName,
+                        status: "replayed",
+                        detail: "succeeded; message deleted",
+                    });
+                } else {
+                    record({
+                        source: queueUrl,
+                        target: failed.functionName,
+                        status: "failed",
+                        detail: `${error} (message kept)`,
+                    });
+                }
+            }
+        }
+    }
+    if (args.errorsBucket !== undefined) {
+        const bucket = args.errorsBucket;
+        for (const report of (await calls.reports(bucket)).slice(0, args.max)) {
+            const key = REPORT.exec(report)?.[1];
+            if (!key) continue;
+            const error = await calls.invoke(args.loader, {
+                Records: [
+                    {
+                        eventName: "ObjectCreated:Put",
+                        s3: { bucket: { name: bucket }, object: { key: eventKey(key) } },
+                    },
+                ],
+            });
+            record({
+                source: `s3://${bucket}/${report}`,
+                target: args.loader,
+                status: error === undefined ? "replayed" : "failed",
+                detail: error === undefined ? `re-indexed s3://${bucket}/${key}` : error,
+            });
+        }
+    }
+    return outcomes;
+}
+
+/** ReplayCalls through the AWS SDK (endpoints from the environment, as the SDK reads them). */
+export function sdkReplayCalls(region: string | undefined): ReplayCalls & { close(): void } {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const sqsSdk = require("@aws-sdk/client-sqs");
+    const lambdaSdk = require("@aws-sdk/client-lambda");
+    const s3Sdk = require("@aws-sdk/client-s3");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const config = region ? { region } : {};
+    const sqs = new sqsSdk.SQSClient(config);
+    const lambda = new lambdaSdk.LambdaClient(config);
+    const s3 = new s3Sdk.S3Client({ ...config, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+    return {
+        async receive(QueueUrl) {
+            const { Messages } = await sqs.send(
+                new sqsSdk.ReceiveMessageCommand({
+                    QueueUrl,
+                    MaxNumberOfMessages: 10,
+                    // Long enough for the re-invocation; a failed one comes back after it.
+                    VisibilityTimeout: 900,
+                    WaitTimeSeconds: 0,
+                }),
+            );
+            return (Messages ?? []).map((m: any) => ({ body: m.Body ?? "", receiptHandle: m.ReceiptHandle }));
+        },
+        async remove(QueueUrl, ReceiptHandle) {
+            await sqs.send(new sqsSdk.DeleteMessageCommand({ QueueUrl, ReceiptHandle }));
+        },
+        async invoke(FunctionName, event) {
+            const answer = await lambda.send(
+                new lambdaSdk.InvokeCommand({
+                    FunctionName,
+                    InvocationType: "RequestResponse",
+                    Payload: Buffer.from(JSON.stringify(event)),
+                }),
+            );
+            if (!answer.FunctionError) return undefined;
+            const payload = JSON.parse(Buffer.from(answer.Payload ?? []).toString("utf8") || "{}");
+            return `${payload.errorType ?? answer.FunctionError}: ${payload.errorMessage ?? "no message"}`;
+        },
+        async reports(Bucket) {
+            const keys: string[] = [];
+            let ContinuationToken: string | undefined;
+            do {
+                const page = await s3.send(
+                    new s3Sdk.ListObjectsV2Command({ Bucket, Prefix: "_errors/", ContinuationToken }),
+                );
+                keys.push(...(page.Contents ?? []).map((o: any) => o.Key));
+                ContinuationToken = page.NextContinuationToken;
+            } while (ContinuationToken);
+            return keys;
+        },
+        close() {
+            sqs.destroy();
+            lambda.destroy();
+            s3.destroy();
+        },
+    };
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+    const args = parseReplayArgs(argv);
+    const calls = sdkReplayCalls(args.region);
+    try {
+        const outcomes = await replay(args, calls, (line) => console.log(line));
+        const count = (status: string) => outcomes.filter((o) => o.status === status).length;
+        console.log(`Replayed ${count("replayed")}, failed ${count("failed")}, skipped ${count("skipped")}.`);
+        if (count("failed") > 0) process.exitCode = 1;
+    } finally {
+        calls.close();
+    }
+}
+
+if (require.main === module) runCli(main, { usage: REPLAY_USAGE, help: "npm run replay -- --help" });
