@@ -187,20 +187,50 @@ export async function replay(
     return outcomes;
 }
 
-/** ReplayCalls through the AWS SDK (endpoints from the environment, as the SDK reads them). */
-export function sdkReplayCalls(region: string | undefined): ReplayCalls & { close(): void } {
+/** The Region an SQS queue URL or a Lambda function ARN names, if it names one. */
+export function regionOf(urlOrArn: string): string | undefined {
+    return (
+        /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(urlOrArn)?.[1] ??
+        /^arn:[^:]+:lambda:([a-z0-9-]+):/.exec(urlOrArn)?.[1]
+    );
+}
+
+/**
+ * ReplayCalls through the AWS SDK (endpoints from the environment, as the SDK reads them). Queues
+ * and functions are called in the Region their URL or ARN names, else in `region`.
+ */
+export function sdkReplayCalls(
+    region: string | undefined,
+    local?: {
+        readonly endpoints: { readonly sqs: string; readonly lambda: string; readonly s3: string };
+        readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+    },
+): ReplayCalls & { close(): void } {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const sqsSdk = require("@aws-sdk/client-sqs");
     const lambdaSdk = require("@aws-sdk/client-lambda");
     const s3Sdk = require("@aws-sdk/client-s3");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    const config = region ? { region } : {};
-    const sqs = new sqsSdk.SQSClient(config);
-    const lambda = new lambdaSdk.LambdaClient(config);
-    const s3 = new s3Sdk.S3Client({ ...config, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+    const clients = new Map<string, any>();
+    const client = (kind: "sqs" | "lambda", target: string) => {
+        const where = regionOf(target) ?? region;
+        const key = `${kind}/${where ?? ""}`;
+        if (!clients.has(key)) {
+            const config = {
+                ...(where ? { region: where } : {}),
+                ...(local ? { endpoint: local.endpoints[kind], credentials: local.credentials } : {}),
+            };
+            clients.set(key, kind === "sqs" ? new sqsSdk.SQSClient(config) : new lambdaSdk.LambdaClient(config));
+        }
+        return clients.get(key);
+    };
+    const s3 = new s3Sdk.S3Client({
+        ...(region ? { region } : {}),
+        forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3),
+    });
     return {
         async receive(QueueUrl) {
-            const { Messages } = await sqs.send(
+            const { Messages } = await client("sqs", QueueUrl).send(
                 new sqsSdk.ReceiveMessageCommand({
                     QueueUrl,
                     MaxNumberOfMessages: 10,
@@ -212,10 +242,10 @@ export function sdkReplayCalls(region: string | undefined): ReplayCalls & { clos
             return (Messages ?? []).map((m: any) => ({ body: m.Body ?? "", receiptHandle: m.ReceiptHandle }));
         },
         async remove(QueueUrl, ReceiptHandle) {
-            await sqs.send(new sqsSdk.DeleteMessageCommand({ QueueUrl, ReceiptHandle }));
+            await client("sqs", QueueUrl).send(new sqsSdk.DeleteMessageCommand({ QueueUrl, ReceiptHandle }));
         },
         async invoke(FunctionName, event) {
-            const answer = await lambda.send(
+            const answer = await client("lambda", FunctionName).send(
                 new lambdaSdk.InvokeCommand({
                     FunctionName,
                     InvocationType: "RequestResponse",
@@ -239,8 +269,7 @@ export function sdkReplayCalls(region: string | undefined): ReplayCalls & { clos
             return keys;
         },
         close() {
-            sqs.destroy();
-            lambda.destroy();
+            for (const c of clients.values()) c.destroy();
             s3.destroy();
         },
     };
