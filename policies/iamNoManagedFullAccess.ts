@@ -17,17 +17,24 @@ const LISTS: Record<string, string> = {
     "aws-native:iam:Role": "managedPolicyArns",
     "aws-native:iam:User": "managedPolicyArns",
     "aws-native:iam:Group": "managedPolicyArns",
+    // IAM Identity Center permission sets: every user assigned the set gets the policy in every account.
+    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive": "managedPolicyArns",
+    "aws-native:sso:PermissionSet": "managedPolicies",
 };
 
 export const iamNoManagedFullAccess: ResourceValidationPolicy = {
     name: "iam-no-managed-full-access",
     description:
-        "No AWS-managed FullAccess, AdministratorAccess, PowerUserAccess or SystemAdministrator policy may be attached, by any attachment resource.",
+        "No AWS-managed FullAccess, AdministratorAccess, PowerUserAccess or SystemAdministrator policy may be attached, by any attachment resource, to roles, users, groups or IAM Identity Center permission sets.",
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
-        // policyArn: RolePolicyAttachment, UserPolicyAttachment, GroupPolicyAttachment, PolicyAttachment.
+        // policyArn: RolePolicyAttachment, UserPolicyAttachment, GroupPolicyAttachment, PolicyAttachment;
+        // managedPolicyArn: an IAM Identity Center permission set's ManagedPolicyAttachment.
         const attached = [
             args.props.policyArn,
+            args.type === "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment"
+                ? args.props.managedPolicyArn
+                : undefined,
             ...(LISTS[args.type] ? (listProperty(args.props[LISTS[args.type]]) ?? []) : []),
         ];
         for (const arn of attached.filter(isBroadManagedPolicy)) {

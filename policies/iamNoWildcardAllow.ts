@@ -1,5 +1,6 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { Statement, parsePolicy } from "./lib/document";
+import { Statement, readPolicy } from "./lib/document";
+import { AMBIGUOUS_FIX } from "./lib/findings";
 import { globMatch } from "./lib/glob";
 import { listProperty } from "./lib/props";
 import { coversEveryAction, isEveryResource, isEveryRole } from "./lib/wildcards";
@@ -12,6 +13,10 @@ const POLICY_PROPERTIES: Record<string, string[]> = {
     "aws:iam/groupPolicy:GroupPolicy": ["policy"],
     "aws:kms/key:Key": ["policy"],
     "aws:kms/keyPolicy:KeyPolicy": ["policy"],
+    "aws:kms/replicaKey:ReplicaKey": ["policy"],
+    "aws:kms/externalKey:ExternalKey": ["policy"],
+    "aws:kms/replicaExternalKey:ReplicaExternalKey": ["policy"],
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": ["inlinePolicy"],
     "aws:s3/bucketPolicy:BucketPolicy": ["policy"],
     "aws:sqs/queuePolicy:QueuePolicy": ["policy"],
     "aws-native:iam:ManagedPolicy": ["policyDocument"],
@@ -38,8 +43,9 @@ function violations(s: Statement): string[] {
     const out: string[] = [];
     const broad = everyResource && (wildcards.length > 0 || s.notAction !== undefined);
     if (broad) {
+        const what = wildcards.length > 0 ? wildcards.join(", ") : `every action except ${s.notAction!.join(", ")}`;
         out.push(
-            `${label(s)} allows ${wildcards.length > 0 ? wildcards.join(", ") : "NotAction"} on every resource; list the actions the principal needs and the resources they apply to.`,
+            `${label(s)} allows ${what} on every resource; list the actions the principal needs and the resources they apply to.`,
         );
     }
     // Already reported above when the statement allows everything on every resource.
@@ -64,8 +70,17 @@ export const iamNoWildcardAllow: ResourceValidationPolicy = {
             ...(POLICY_PROPERTIES[args.type] ?? []).map((p) => args.props[p]),
             ...(list ? (listProperty(args.props[list]) ?? []).map((p: any) => p?.[field]) : []),
         ];
-        for (const statement of documents.flatMap((d) => parsePolicy(d) ?? [])) {
-            if (statement.effect === "Allow") violations(statement).forEach((m) => report(m));
+        for (const document of documents) {
+            const reading = readPolicy(document);
+            if (reading.kind === "ambiguous") {
+                // Two readings: the one AWS applies could be the wildcard this policy looks for.
+                report(
+                    `The policy document of ${args.type} ${args.name} is ambiguous: ${reading.reason}; ${AMBIGUOUS_FIX}.`,
+                );
+            }
+            for (const statement of reading.kind === "read" ? reading.statements : []) {
+                if (statement.effect === "Allow") violations(statement).forEach((m) => report(m));
+            }
         }
     },
 };

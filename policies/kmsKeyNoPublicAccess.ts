@@ -1,29 +1,33 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { publicAccess } from "./lib/access";
-import { ALLOWED_CIDRS_SCHEMA, AllowedCidrsConfig, findingSentence, fixFor, UNREADABLE_FIX } from "./lib/findings";
-import { TYPES } from "./lib/resources";
-import { forTypes } from "./lib/validate";
+import { ALLOWED_CIDRS_SCHEMA } from "./lib/findings";
+import { resourcePolicyValidation } from "./lib/resourcePolicy";
 
+/**
+ * Every kind of KMS key carries a key policy: classic keys and their separate KeyPolicy, replica,
+ * external (imported material) and replica external keys, and aws-native keys and replicas. KMS
+ * takes only signed requests, so the outsiders are principals of any account and services acting
+ * for any account; a service is kept to our resources by the encryption context it sets.
+ */
 export const kmsKeyNoPublicAccess: ResourceValidationPolicy = {
     name: "kms-key-no-public-access",
     description:
-        "No KMS key policy may let anyone outside the organization use or manage the key: anonymous callers, principals of any account, or a service acting for any account.",
+        "No KMS key policy may let anyone outside the organization use or manage the key: principals of any account, or a service acting for any account.",
     enforcementLevel: "mandatory",
     configSchema: { properties: { ...ALLOWED_CIDRS_SCHEMA } },
-    validateResource: forTypes(TYPES.kmsKey, (props, args, report) => {
-        // aws.kms.Key and aws.kms.KeyPolicy carry `policy`; aws-native's Key carries `keyPolicy`.
-        const policy = props.policy ?? props.keyPolicy;
-        // No policy on a Key means AWS's default: the key's own account only.
-        if (policy === undefined || policy === null || policy === "") return;
-        const subject = `KMS key policy ${args.name}`;
-        const { allowedCidrs } = args.getConfig<AllowedCidrsConfig>();
-        const result = publicAccess(policy, { allowedCidrs, actionScope: "kms:*" });
-        if (!result.readable) {
-            report(
-                `${subject} cannot be read as a policy document, so it cannot be shown to be private; ${UNREADABLE_FIX}.`,
-            );
-            return;
-        }
-        for (const f of result.findings) report(`${subject}: ${findingSentence(f)}; ${fixFor(f)}.`);
+    validateResource: resourcePolicyValidation({
+        noun: "KMS key policy",
+        documents: {
+            "aws:kms/key:Key": ["policy"],
+            "aws:kms/keyPolicy:KeyPolicy": ["policy"],
+            "aws:kms/replicaKey:ReplicaKey": ["policy"],
+            "aws:kms/externalKey:ExternalKey": ["policy"],
+            "aws:kms/replicaExternalKey:ReplicaExternalKey": ["policy"],
+            "aws-native:kms:Key": ["keyPolicy"],
+            "aws-native:kms:ReplicaKey": ["keyPolicy"],
+        },
+        actionScope: "kms:*",
+        signedOnly: true,
+        serviceFix:
+            "limit it to your own resources with the encryption context the service sets (kms:EncryptionContext:aws:<service>:arn naming your own resources), or with aws:SourceAccount naming your own account",
     }),
 };

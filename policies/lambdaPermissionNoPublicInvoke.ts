@@ -1,7 +1,7 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { isServicePrincipal, publicAccess } from "./lib/access";
 import { ALLOWED_CIDRS_SCHEMA, AllowedCidrsConfig } from "./lib/findings";
-import { hasWildcard } from "./lib/glob";
+import { globMatch, hasWildcard } from "./lib/glob";
 import { TYPES } from "./lib/resources";
 import { forTypes } from "./lib/validate";
 
@@ -31,6 +31,22 @@ export function permissionStatement(props: Record<string, any>): Record<string, 
     };
 }
 
+const SERVICE_FIX = "set sourceAccount to your own account, and sourceArn to the exact source";
+const PRINCIPAL_FIX = "name the principal, or set sourceAccount, sourceArn or principalOrgId";
+const URL_PRINCIPAL_FIX = "name the principal, or set principalOrgId";
+const URL_NONE_FIX =
+    "a function URL without authentication is open to anyone; set functionUrlAuthType to AWS_IAM (with the URL's authorizationType AWS_IAM) and name the principal";
+
+/**
+ * Lambda's API takes only signed requests; the one anonymous way in is a function URL whose
+ * auth type is NONE, which a permission for lambda:InvokeFunctionUrl opens unless it pins
+ * functionUrlAuthType to AWS_IAM.
+ */
+function opensUnauthenticatedUrl(props: Record<string, any>): boolean {
+    const action = String(props.action ?? "lambda:InvokeFunction");
+    return globMatch(action, "lambda:InvokeFunctionUrl", true) && props.functionUrlAuthType !== "AWS_IAM";
+}
+
 export const lambdaPermissionNoPublicInvoke: ResourceValidationPolicy = {
     name: "lambda-permission-no-public-invoke",
     description:
@@ -41,12 +57,19 @@ export const lambdaPermissionNoPublicInvoke: ResourceValidationPolicy = {
         const principal = String(props.principal ?? "");
         const statement = permissionStatement(props);
         const { allowedCidrs } = args.getConfig<AllowedCidrsConfig>();
-        const result = publicAccess({ Statement: [statement] }, { allowedCidrs });
+        const url = opensUnauthenticatedUrl(props);
+        const result = publicAccess({ Statement: [statement] }, { allowedCidrs, signedOnly: !url });
+        const invokesUrl = globMatch(String(props.action ?? ""), "lambda:InvokeFunctionUrl", true);
         for (const f of result.readable ? result.findings : []) {
+            const kind = f.adversary.principal.kind;
             const fix =
-                f.adversary.principal.kind === "service"
-                    ? "set sourceAccount to your own account, and sourceArn to the exact source"
-                    : "name the principal, or set sourceAccount, sourceArn or principalOrgId";
+                kind === "service"
+                    ? SERVICE_FIX
+                    : kind === "anonymous"
+                      ? URL_NONE_FIX
+                      : invokesUrl
+                        ? URL_PRINCIPAL_FIX
+                        : PRINCIPAL_FIX;
             report(
                 `Lambda permission ${args.name} lets ${f.adversary.description} call ${f.action} on the function; ${fix}.`,
             );

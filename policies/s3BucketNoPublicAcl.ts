@@ -36,7 +36,7 @@ function publicGrants(props: Record<string, any>): string[] {
 export const s3BucketNoPublicAcl: ResourceValidationPolicy = {
     name: "s3-bucket-no-public-acl",
     description:
-        "No S3 bucket or object ACL may grant access to AllUsers or AuthenticatedUsers, by a canned ACL or an explicit grant.",
+        "No S3 bucket or object ACL (objects uploaded or copied) may grant access to AllUsers or AuthenticatedUsers, by a canned ACL or an explicit grant.",
     enforcementLevel: "mandatory",
     validateResource: forTypes([...TYPES.bucket, ...TYPES.bucketAcl, ...TYPES.bucketObject], (props, args, report) => {
         const canned = props.acl ?? props.accessControl;

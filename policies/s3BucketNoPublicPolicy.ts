@@ -1,6 +1,6 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { publicAccess } from "./lib/access";
-import { ALLOWED_CIDRS_SCHEMA, AllowedCidrsConfig, findingSentence, fixFor, UNREADABLE_FIX } from "./lib/findings";
+import { ALLOWED_CIDRS_SCHEMA, AllowedCidrsConfig, findingSentence, fixFor, unreadableMessage } from "./lib/findings";
 import { parsePolicy } from "./lib/document";
 import { TYPES, bucketNameOf } from "./lib/resources";
 import { forTypes } from "./lib/validate";
@@ -33,9 +33,7 @@ export const s3BucketNoPublicPolicy: ResourceValidationPolicy = {
                 scope: bucket ? bucketScope(policy, bucket) : undefined,
             });
             if (!result.readable) {
-                report(
-                    `${subject} cannot be read as a policy document, so it cannot be shown to be private; ${UNREADABLE_FIX}.`,
-                );
+                report(unreadableMessage(subject, result));
                 return;
             }
             for (const f of result.findings) report(`${subject}: ${findingSentence(f)}; ${fixFor(f)}.`);

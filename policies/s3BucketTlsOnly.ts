@@ -9,16 +9,22 @@ import { coversEveryAction } from "./lib/wildcards";
 const PARTITIONS = ["aws", "aws-cn", "aws-us-gov"];
 
 /** Bucket names a policy's resources name outright (used when the bucket's own name is not known yet). */
-const namesIn = (s: Statement) => (s.resource ?? []).flatMap((r) => /^arn:[^:]+:s3:::([^/*?$]+)$/.exec(r)?.[1] ?? []);
+const namesIn = (statements: readonly Statement[]) =>
+    statements.flatMap((s) => (s.resource ?? []).flatMap((r) => /^arn:[^:]+:s3:::([^/*?$]+)$/.exec(r)?.[1] ?? []));
 
-/** Does the statement's Resource cover the bucket and every object in it, in some partition? */
-function coversBucketAndObjects(s: Statement, bucketName: string | undefined): boolean {
-    const names = bucketName !== undefined ? [bucketName] : namesIn(s);
-    if (names.length === 0 && (s.resource ?? []).some((r) => globCovers(r, "arn:*:s3:::*"))) return true;
+/**
+ * Do the statements' Resources, together, cover the bucket and every object in it, in some
+ * partition? A Deny split in two statements (one for the bucket, one for its objects) counts:
+ * AWS applies both.
+ */
+function coverBucketAndObjects(statements: readonly Statement[], bucketName: string | undefined): boolean {
+    const resources = statements.flatMap((s) => s.resource ?? []);
+    const names = bucketName !== undefined ? [bucketName] : namesIn(statements);
+    if (names.length === 0 && resources.some((r) => globCovers(r, "arn:*:s3:::*"))) return true;
     return names.some((name) =>
         PARTITIONS.some((partition) =>
             [`arn:${partition}:s3:::${name}`, `arn:${partition}:s3:::${name}/*`].every((target) =>
-                (s.resource ?? []).some((r) => globCovers(r, target)),
+                resources.some((r) => globCovers(r, target)),
             ),
         ),
     );
@@ -39,19 +45,19 @@ function onlyWhenInsecure(s: Statement): boolean {
 }
 
 /**
- * A Deny, to everyone ("*" or {"AWS": "*"}), of every S3 action (s3:*) on the bucket and its
- * objects, whenever aws:SecureTransport is false.
+ * Denies, to everyone ("*" or {"AWS": "*"}), of every S3 action (s3:*) whenever
+ * aws:SecureTransport is false, that together cover the bucket and its objects.
  */
 export function deniesInsecureTransport(policy: unknown, bucketName?: string): boolean {
-    return (parsePolicy(policy) ?? []).some(
+    const denies = (parsePolicy(policy) ?? []).filter(
         (s) =>
             s.effect === "Deny" &&
             !s.notPrincipal &&
             (s.principal ?? []).some((e) => e.value === "*" && (e.key === "*" || e.key.toLowerCase() === "aws")) &&
             (s.action ?? []).some((a) => coversEveryAction(a, "s3")) &&
-            coversBucketAndObjects(s, bucketName) &&
             onlyWhenInsecure(s),
     );
+    return coverBucketAndObjects(denies, bucketName);
 }
 
 /** Every policy document that applies to the bucket: inline on the bucket, or a bucket-policy resource. */

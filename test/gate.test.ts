@@ -73,6 +73,46 @@ describe("offline policy gate", () => {
         );
     });
 
+    it("judges the resource policies the program writes besides buckets, keys and domains (alert topic and bus, log delivery)", async () => {
+        const run = await committedRun("logging");
+        const open = (action: string) =>
+            JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Sid: "Open", Effect: "Allow", Principal: "*", Action: action, Resource: "*" }],
+            });
+        const opened: Record<string, [string, string]> = {
+            "alerts-topic-policy": ["policy", open("sns:Publish")],
+            "alerts-bus-policy": ["policy", open("events:PutEvents")],
+            "search-log-delivery": ["policyDocument", open("logs:PutLogEvents")],
+        };
+        const changed = {
+            ...run,
+            resources: run.resources.map((r) =>
+                opened[r.name] ? { ...r, state: { ...r.state, [opened[r.name][0]]: opened[r.name][1] } } : r,
+            ),
+        };
+        assert.deepStrictEqual(
+            evaluatePolicies(changed).map((v) => [v.policy, v.resource?.name, v.message.split(";")[0]]),
+            [
+                [
+                    "sns-topic-no-public-access",
+                    "alerts-topic-policy",
+                    "SNS topic policy alerts-topic-policy: statement Open allows sns:Publish to principals of any AWS account",
+                ],
+                [
+                    "eventbridge-bus-no-public-access",
+                    "alerts-bus-policy",
+                    "EventBridge bus policy alerts-bus-policy: statement Open allows events:PutEvents to principals of any AWS account",
+                ],
+                [
+                    "logs-resource-policy-no-public-access",
+                    "search-log-delivery",
+                    "CloudWatch Logs resource policy search-log-delivery: statement Open allows logs:PutLogEvents to principals of any AWS account",
+                ],
+            ],
+        );
+    });
+
     it("applies policy config as the CLI would: an advisory level reports without blocking", () => {
         const advisory = Object.fromEntries(POLICIES.map((p) => [p.name, "advisory" as const]));
         const violations = evaluatePolicies(unsafe, undefined, advisory);
@@ -90,7 +130,7 @@ describe("offline policy gate", () => {
             text,
             [
                 "Policies for stack logging:",
-                "    ❌ central-waf-logs@v0.2.0 (local: policies)",
+                "    ❌ central-waf-logs@v0.3.0 (local: policies)",
                 "        - [mandatory]  opensearch-no-public-access  (aws:opensearch/domain:Domain: quick-search)",
                 "          OpenSearch domains must never be reachable from the internet: they run in a VPC, without anonymous access, and no access policy opens them to callers outside the organization.",
                 "          The OpenSearch domain is not in a VPC. This product runs search domains in a VPC only, whatever their access policy says (a public endpoint is one policy edit away from the internet); set vpcOptions.subnetIds and vpcOptions.securityGroupIds.",

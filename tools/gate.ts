@@ -10,6 +10,11 @@
  * default provider); they reach validateResource too. Their props are the inputs the engine
  * registered, where a provider's list and object settings are JSON text (allowedAccountIds:
  * '["111111111111"]'): the recorded state keeps that shape, and the policies read both.
+ * Every custom resource carries its provider ({type, name, urn, props}); stack policies read the
+ * provider's region and pinned account from those props (opensearch-no-public-access pairs a
+ * DomainPolicy with the domain of the same account and Region). A custom resource the program
+ * gave no provider is presented with the default one, as the engine does; components, providers
+ * and the stack have none.
  * A policy may carry both validateResource and validateStack; each runs in its own phase.
  */
 import * as fs from "fs";

@@ -18,11 +18,13 @@ import {
     Adversary,
     anonymousCallers,
     foreignAccounts,
-    isPublicIdentityProvider,
+    namedAccount,
+    principalArns,
     serviceForAnyAccount,
     webIdentity,
 } from "./adversaries";
-import { ConditionEntry, PrincipalEntry, Statement, parsePolicy } from "./document";
+import { ConditionEntry, PrincipalEntry, Statement, readPolicy } from "./document";
+import { isSharedIdentityProvider } from "./identityProviders";
 import { globCovers, globMatch, patternMatchesTemplate, patternsIntersect, template, templateAsPattern } from "./glob";
 import { Operator, parseOperator } from "./operators";
 import { Requirement, cartesian, satisfiable } from "./solver";
@@ -44,6 +46,18 @@ export interface AccessOptions {
      * NotAction then means those, and a Deny of `s3:*` covers it.
      */
     readonly actionScope?: string;
+    /**
+     * The service takes only signed requests (KMS, SNS, EventBridge, Lambda's API...): there are
+     * no anonymous callers, and `"*"` means principals of any AWS account.
+     */
+    readonly signedOnly?: boolean;
+    /**
+     * When given, accounts the policy names (12-digit IDs anywhere in it) that are not in this
+     * list are adversaries too: a grant to them is not deliberate but outside the allowed set.
+     */
+    readonly trustedAccounts?: readonly string[];
+    /** Judge only the named accounts outside `trustedAccounts` (e.g. a domain already in a VPC). */
+    readonly namedAccountsOnly?: boolean;
 }
 
 export interface Finding {
@@ -54,19 +68,21 @@ export interface Finding {
     readonly resource: string;
 }
 
-export type AccessResult = { readonly readable: false } | { readonly readable: true; readonly findings: Finding[] };
+export type AccessResult =
+    /** `ambiguity` says why a document that parses could be read two ways; absent when it is not a policy at all. */
+    | { readonly readable: false; readonly ambiguity?: string }
+    | { readonly readable: true; readonly findings: Finding[] };
 
 /** A principal is a service principal only as a bare `<name>.amazonaws.com` string under `Service`. */
 export const isServicePrincipal = (value: string) => /^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$/i.test(value);
 
 const keyIs = (entry: PrincipalEntry, key: string) => entry.key.toLowerCase() === key.toLowerCase();
 
-/** Principal templates of "an IAM principal of some account that is not named" (plus a bare account ID). */
-const ACCOUNT_PRINCIPALS = [
-    template("arn:{any^:}:iam::{owned^:}:{any}"),
-    template("arn:{any^:}:sts::{owned^:}:{any}"),
-    template("{owned^:}"),
-];
+/** Principal templates of an account: its IAM and STS ARNs and its bare ID. */
+const accountPrincipals = (account: string) => [...principalArns(account), account].map(template);
+/** "An IAM principal of some account that is not named." */
+const ACCOUNT_PRINCIPALS = accountPrincipals("{account}");
+const principalsOf = (p: { account?: string }) => (p.account ? accountPrincipals(p.account) : ACCOUNT_PRINCIPALS);
 
 /** Entries read as account principals: AWS, unknown keys, and Service values that are not bare service names. */
 const asAccountPrincipal = (entry: PrincipalEntry) =>
@@ -82,7 +98,7 @@ function entryMayMatch(entry: PrincipalEntry, adversary: Adversary): boolean {
         case "anonymous":
             return false;
         case "account":
-            return asAccountPrincipal(entry) && ACCOUNT_PRINCIPALS.some((t) => patternMatchesTemplate(entry.value, t));
+            return asAccountPrincipal(entry) && principalsOf(p).some((t) => patternMatchesTemplate(entry.value, t));
         case "service":
             return keyIs(entry, "Service") && globMatch(entry.value, p.name, true);
         case "federated":
@@ -99,8 +115,7 @@ function entryCovers(entry: PrincipalEntry, adversary: Adversary): boolean {
     switch (p.kind) {
         case "account":
             return (
-                asAccountPrincipal(entry) &&
-                ACCOUNT_PRINCIPALS.every((t) => globCovers(entry.value, templateAsPattern(t)))
+                asAccountPrincipal(entry) && principalsOf(p).every((t) => globCovers(entry.value, templateAsPattern(t)))
             );
         case "service":
             return keyIs(entry, "Service") && entry.value.toLowerCase() === p.name.toLowerCase();
@@ -170,25 +185,36 @@ interface ParsedEntry {
     readonly key: string;
     readonly operator: Operator;
     readonly values: readonly string[];
+    readonly variables: Statement["variables"];
 }
 
 /** Parsed conditions; entries with an operator AWS does not define restrict nothing and are dropped. */
-function parsedEntries(conditions: readonly ConditionEntry[]): ParsedEntry[] {
+function parsedEntries(conditions: readonly ConditionEntry[], s: Statement): ParsedEntry[] {
     return conditions.flatMap((c) => {
         const operator = parseOperator(c.operator);
-        return operator ? [{ key: c.key.toLowerCase(), operator, values: c.values }] : [];
+        return operator ? [{ key: c.key.toLowerCase(), operator, values: c.values, variables: s.variables }] : [];
     });
+}
+
+/** Account IDs a document names anywhere (principals, conditions), outside `trusted`. */
+function namedAccounts(statements: readonly Statement[], trusted: readonly string[]): string[] {
+    const texts = statements.flatMap((s) => [
+        ...[...(s.principal ?? []), ...(s.notPrincipal ?? [])].map((e) => e.value),
+        ...(s.conditions === "unreadable" ? [] : s.conditions.flatMap((c) => c.values)),
+    ]);
+    const ids = texts.flatMap((t) => t.match(/(?<!\d)\d{12}(?!\d)/g) ?? []);
+    return [...new Set(ids)].filter((id) => !trusted.includes(id)).sort();
 }
 
 /** Can the adversary satisfy the Allow's conditions while escaping every one of the Denies? */
 function reachable(allow: Statement, denies: readonly Statement[], adversary: Adversary): boolean {
-    const allowEntries = allow.conditions === "unreadable" ? [] : parsedEntries(allow.conditions);
+    const allowEntries = allow.conditions === "unreadable" ? [] : parsedEntries(allow.conditions, allow);
     const escapes: ParsedEntry[][] = [];
     for (const d of denies) {
         if (d.conditions === "unreadable") continue; // cannot be shown to apply
         // An operator AWS does not define can always be made false: the Deny can be escaped.
         if (d.conditions.some((c) => parseOperator(c.operator) === undefined)) continue;
-        const entries = parsedEntries(d.conditions);
+        const entries = parsedEntries(d.conditions, d);
         if (entries.length === 0) return false; // unconditional Deny
         escapes.push(entries);
     }
@@ -197,7 +223,10 @@ function reachable(allow: Statement, denies: readonly Statement[], adversary: Ad
     return combos.some((combo) => {
         const byKey = new Map<string, Requirement[]>();
         const add = (e: ParsedEntry, required: boolean) =>
-            byKey.set(e.key, [...(byKey.get(e.key) ?? []), { operator: e.operator, values: e.values, required }]);
+            byKey.set(e.key, [
+                ...(byKey.get(e.key) ?? []),
+                { operator: e.operator, values: e.values, required, variables: e.variables },
+            ]);
         allowEntries.forEach((e) => add(e, true));
         combo.forEach((e) => add(e, false));
         return [...byKey].every(([key, requirements]) => satisfiable(adversary.domain(key), requirements));
@@ -214,16 +243,21 @@ function adversariesFor(statements: readonly Statement[], options: AccessOptions
         );
     }
     const adversaryOptions = { allowedCidrs: allowed };
+    const named = options.trustedAccounts
+        ? namedAccounts(statements, options.trustedAccounts).map((a) => namedAccount(a, adversaryOptions))
+        : [];
+    if (options.namedAccountsOnly) return named;
     const entries = statements.filter((s) => s.effect === "Allow").flatMap((s) => s.principal ?? []);
     const distinct = (values: string[]) => [...new Set(values)];
     if (options.kind === "trust") {
         const providers = distinct(
-            entries.filter((e) => keyIs(e, "Federated") && isPublicIdentityProvider(e.value)).map((e) => e.value),
+            entries.filter((e) => keyIs(e, "Federated") && isSharedIdentityProvider(e.value)).map((e) => e.value),
         );
         return [
             foreignAccounts("internet", adversaryOptions),
             foreignAccounts("vpce", adversaryOptions),
             ...providers.map((p) => webIdentity(p, adversaryOptions)),
+            ...named,
         ];
     }
     const services = distinct(entries.filter((e) => keyIs(e, "Service")).map((e) => e.value.toLowerCase()));
@@ -233,11 +267,13 @@ function adversariesFor(statements: readonly Statement[], options: AccessOptions
     );
     if (wildcard && !services.includes("*")) services.push("*");
     return [
-        anonymousCallers("internet", adversaryOptions),
-        anonymousCallers("vpce", adversaryOptions),
+        ...(options.signedOnly
+            ? []
+            : [anonymousCallers("internet", adversaryOptions), anonymousCallers("vpce", adversaryOptions)]),
         foreignAccounts("internet", adversaryOptions),
         foreignAccounts("vpce", adversaryOptions),
         ...services.map((s) => serviceForAnyAccount(s, adversaryOptions)),
+        ...named,
     ];
 }
 
@@ -247,8 +283,10 @@ function adversariesFor(statements: readonly Statement[], options: AccessOptions
  * action and resource). `readable: false` when the document cannot be read at all.
  */
 export function publicAccess(policy: unknown, options: AccessOptions = {}): AccessResult {
-    const statements = parsePolicy(policy);
-    if (statements === undefined) return { readable: false };
+    const reading = readPolicy(policy);
+    if (reading.kind === "unreadable") return { readable: false };
+    if (reading.kind === "ambiguous") return { readable: false, ambiguity: reading.reason };
+    const statements = reading.statements;
     const adversaries = adversariesFor(statements, options);
     const findings: Finding[] = [];
     for (const allow of statements.filter((s) => s.effect === "Allow")) {

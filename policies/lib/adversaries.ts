@@ -15,6 +15,7 @@
  */
 import { AddressSet, PUBLIC_ADDRESSES } from "./cidr";
 import { Template, template } from "./glob";
+import { identityProvider, identityProviderHost } from "./identityProviders";
 
 export type ValueDomain =
     | { readonly kind: "string"; readonly templates: readonly Template[] }
@@ -34,7 +35,8 @@ export interface KeyDomain {
 
 export type AdversaryPrincipal =
     | { readonly kind: "anonymous" }
-    | { readonly kind: "account" }
+    /** Any account we do not know (its ID owned), or one account a policy names (`account`). */
+    | { readonly kind: "account"; readonly account?: string }
     | { readonly kind: "service"; readonly name: string }
     | { readonly kind: "federated"; readonly provider: string };
 
@@ -56,11 +58,16 @@ const present = (values: ValueDomain): KeyDomain => ({ absent: false, values });
 const maybe = (values: ValueDomain): KeyDomain => ({ absent: true, values });
 const bools = (...values: boolean[]): ValueDomain => ({ kind: "bool", values });
 
-/** An ARN of the adversary's own account (IAM, STS or any regional service). */
-const ACCOUNT_ARNS = ["arn:{any^:}:{any^:}:{any^:}:{owned^:}:{any}"];
+/** An ARN of the adversary's own account (IAM, STS or any regional service); accounts are 12 digits. */
+const ACCOUNT_ARNS = ["arn:{any^:}:{any^:}:{any^:}:{account}:{any}"];
 /** S3 ARNs carry no account; a bucket name is the adversary's (or can be claimed once freed). */
 const BUCKET_ARNS = ["arn:{any^:}:s3:::{owned^/:}", "arn:{any^:}:s3:::{owned^/:}/{any}"];
-const PRINCIPAL_ARNS = ["arn:{any^:}:iam::{owned^:}:{any}", "arn:{any^:}:sts::{owned^:}:{any}"];
+/** The principals of an account: its IAM and STS ARNs. `account` is a template part ("{account}") or an ID. */
+export const principalArns = (account: string) => [
+    `arn:{any^:}:iam::${account}:{any}`,
+    `arn:{any^:}:sts::${account}:{any}`,
+];
+const PRINCIPAL_ARNS = principalArns("{account}");
 const ORG_ID = "o-{owned^/}";
 const ORG_PATH = "o-{owned^/}/{any}";
 
@@ -108,8 +115,8 @@ const NO_PRINCIPAL_KEYS: Record<string, KeyDomain> = {
 
 const ACCOUNT_KEYS: Record<string, KeyDomain> = {
     ...NO_PRINCIPAL_KEYS,
-    "aws:principalaccount": present(strings("{owned}")),
-    "kms:calleraccount": present(strings("{owned}")),
+    "aws:principalaccount": present(strings("{account}")),
+    "kms:calleraccount": present(strings("{account}")),
     "aws:principalarn": present(strings(...PRINCIPAL_ARNS)),
     // Outside our organization: in none, or in one of their own.
     "aws:principalorgid": maybe(strings(ORG_ID)),
@@ -141,7 +148,7 @@ function serviceKeys(name: string, sourceIps: AddressSet): Record<string, KeyDom
         "aws:principalisawsservice": present(bools(true)),
         "aws:principalservicename": present(strings(name)),
         // The confused deputy: the service acts for a resource of another account.
-        "aws:sourceaccount": present(strings("{owned}")),
+        "aws:sourceaccount": present(strings("{account}")),
         "aws:sourcearn": present(strings(...ACCOUNT_ARNS, "arn:{any^:}:s3:::{any}")),
         "aws:sourceorgid": maybe(strings(ORG_ID)),
         "aws:sourceorgpaths": { absent: true, values: strings(ORG_PATH), multi: true },
@@ -179,26 +186,6 @@ function adversary(
     return { id, description, principal, domain: (key) => commonDomain(key, keys) };
 }
 
-/** Web identity providers anyone can get a token from, and the claims that tell tokens apart. */
-export const PUBLIC_IDENTITY_PROVIDERS: Readonly<Record<string, Readonly<Record<string, string[]>>>> = {
-    "cognito-identity.amazonaws.com": { aud: ["{owned}"], sub: ["{owned}"] },
-    "accounts.google.com": { aud: ["{owned}"], azp: ["{owned}"], sub: ["{owned}"] },
-    "graph.facebook.com": { app_id: ["{owned}"], id: ["{owned}"] },
-    "www.amazon.com": { app_id: ["{owned}"], user_id: ["{owned}"] },
-    "token.actions.githubusercontent.com": { sub: ["repo:{owned^/:}/{any}"] },
-    "gitlab.com": { sub: ["project_path:{owned^/:}/{any}"] },
-    "app.terraform.io": { sub: ["organization:{owned^:}:{any}"] },
-};
-
-/** The host a Federated principal names: itself, or the host of an IAM OIDC provider ARN. */
-export function identityProviderHost(federated: string): string {
-    const m = /^arn:[^:]*:iam::[^:]*:oidc-provider\/(.+)$/.exec(federated);
-    return (m ? m[1] : federated).toLowerCase();
-}
-
-export const isPublicIdentityProvider = (federated: string) =>
-    identityProviderHost(federated) in PUBLIC_IDENTITY_PROVIDERS;
-
 export interface AdversaryOptions {
     /** Public ranges the organization owns (its egress): callers from there are not adversaries. */
     readonly allowedCidrs?: AddressSet;
@@ -213,6 +200,29 @@ export function anonymousCallers(network: Network, options: AdversaryOptions = {
             : "anonymous callers through a VPC endpoint of their own",
         { kind: "anonymous" },
         { ...ANONYMOUS_KEYS, ...networkKeys(network, ips) },
+    );
+}
+
+/**
+ * The principals of one account a policy names, when that account is not among the trusted ones
+ * (opensearch-no-public-access's allowedPrincipalAccounts). Its organization is unknown: it may
+ * even be ours, so an organization condition does not keep it out.
+ */
+export function namedAccount(account: string, options: AdversaryOptions = {}): Adversary {
+    const ips = PUBLIC_ADDRESSES.subtract(options.allowedCidrs ?? AddressSet.EMPTY);
+    return adversary(
+        `account:${account}`,
+        `principals of account ${account}`,
+        { kind: "account", account },
+        {
+            ...ACCOUNT_KEYS,
+            "aws:principalaccount": present(strings(account)),
+            "kms:calleraccount": present(strings(account)),
+            "aws:principalarn": present(strings(...principalArns(account))),
+            "aws:principalorgid": CHOSEN,
+            "aws:principalorgpaths": { absent: true, values: ANY_STRING, multi: true },
+            ...networkKeys("internet", ips),
+        },
     );
 }
 
@@ -243,7 +253,7 @@ export function serviceForAnyAccount(name: string, options: AdversaryOptions = {
 export function webIdentity(provider: string, options: AdversaryOptions = {}): Adversary {
     const host = identityProviderHost(provider);
     const claims = Object.fromEntries(
-        Object.entries(PUBLIC_IDENTITY_PROVIDERS[host] ?? {}).map(([claim, templates]) => [
+        Object.entries(identityProvider(host).claims).map(([claim, templates]) => [
             `${host}:${claim}`,
             present(strings(...templates)),
         ]),

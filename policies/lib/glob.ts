@@ -6,7 +6,12 @@
  * Policy variables (`${aws:username}`) are not known here. Where a variable could widen what a
  * pattern admits, callers choose: "wide" reads it as `*` (the safe reading of an Allow), "narrow"
  * reads it as matching nothing (the safe reading of a Deny). `${*}`, `${?}` and `${$}` are the
- * escaped literal characters.
+ * escaped literal characters. Two exceptions:
+ * - the resource's own identity (`${aws:ResourceAccount}`, `${aws:ResourceOrgID}`,
+ *   `${aws:ResourceOrgPaths}`) is one value, ours: it reads as a literal no adversary's own account,
+ *   organization or path can equal (AWS's data-perimeter pattern relies on exactly that);
+ * - under `"Version": "2008-10-17"` (or no Version) AWS does not substitute variables at all:
+ *   "literal" reads `${...}` as the plain text it is.
  */
 
 export type GlobToken =
@@ -15,8 +20,19 @@ export type GlobToken =
     | { readonly kind: "char"; readonly ch: string }
     | { readonly kind: "never" };
 
-/** How unknown policy variables read: as `*` ("wide") or as nothing ("narrow"). */
-export type VariableReading = "wide" | "narrow";
+/** How unknown policy variables read: as `*` ("wide"), as nothing ("narrow"), or not at all ("literal"). */
+export type VariableReading = "wide" | "narrow" | "literal";
+
+/**
+ * Variables that name the resource's own account, organization or organization path, and the
+ * literal text each reads as: control characters, so no value an adversary owns (an account ID,
+ * an `o-` organization ID) can equal it, while a value the adversary chooses freely still can.
+ */
+const RESOURCE_OWN: Record<string, string> = {
+    "aws:resourceaccount": "\u0002ResourceAccount\u0003",
+    "aws:resourceorgid": "\u0002ResourceOrgID\u0003",
+    "aws:resourceorgpaths": "\u0002ResourceOrgPaths\u0003",
+};
 
 export interface PatternOptions {
     /** `*` and `?` are wildcards (StringLike, ArnLike, Action, Resource) or plain characters (StringEquals). */
@@ -30,11 +46,13 @@ export function parsePattern(pattern: string, options: PatternOptions = GLOB): G
     const tokens: GlobToken[] = [];
     for (let i = 0; i < pattern.length; i++) {
         const ch = pattern[i];
-        if (ch === "$" && pattern[i + 1] === "{") {
+        if (ch === "$" && pattern[i + 1] === "{" && options.variables !== "literal") {
             const end = pattern.indexOf("}", i + 2);
             if (end > 0) {
                 const name = pattern.slice(i + 2, end);
+                const own = RESOURCE_OWN[name.toLowerCase()];
                 if (name === "*" || name === "?" || name === "$") tokens.push({ kind: "char", ch: name });
+                else if (own) tokens.push(...[...own].map((c) => ({ kind: "char", ch: c }) as const));
                 else tokens.push(options.variables === "wide" ? { kind: "star" } : { kind: "never" });
                 i = end;
                 continue;
@@ -80,14 +98,21 @@ export function globMatch(pattern: string, value: string, ignoreCase = false, op
 /**
  * Does `outer` match every value `inner` matches? Sound but not complete: a "true" is always
  * right, a "false" may miss an exotic equivalence (e.g. `a*` covers `a**`, which is found; `?*`
- * covering `*` minus the empty string is not). Inner variables read wide, outer ones narrow.
+ * covering `*` minus the empty string is not). Inner variables read wide, outer ones narrow
+ * unless `outerOptions` says otherwise (a StringEquals value has no wildcards; a 2008-10-17
+ * document no variables).
  */
-export function globCovers(outer: string, inner: string, ignoreCase = false): boolean {
+export function globCovers(
+    outer: string,
+    inner: string,
+    ignoreCase = false,
+    outerOptions: PatternOptions = { wildcards: true, variables: "narrow" },
+): boolean {
     const innerTokens = parsePattern(inner, { wildcards: true, variables: "wide" });
     const sample = innerTokens
         .map((t) => (t.kind === "star" ? RUN_MARK : t.kind === "one" ? ONE_MARK : t.kind === "char" ? t.ch : ""))
         .join("");
-    return toRegExp(parsePattern(outer, { wildcards: true, variables: "narrow" }), ignoreCase).test(sample);
+    return toRegExp(parsePattern(outer, outerOptions), ignoreCase).test(sample);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -98,26 +123,33 @@ export function globCovers(outer: string, inner: string, ignoreCase = false): bo
  * empty); `one` (one character the adversary chooses); `owned` (a non-empty run that is the
  * adversary's own, e.g. their account ID or bucket name: it can differ from every value a policy
  * names, so only a wildcard can match it). `exclude` lists characters the run cannot contain.
+ * `account` is an owned run of exactly 12 digits (an AWS account ID): a pattern that spells all
+ * twelve (`arn:aws:iam::111111111111*`) names one account, whatever follows.
  */
 export type TemplateToken =
     | { readonly kind: "char"; readonly ch: string }
     | { readonly kind: "any"; readonly exclude: string }
     | { readonly kind: "one"; readonly exclude: string }
-    | { readonly kind: "owned"; readonly exclude: string };
+    | { readonly kind: "owned"; readonly exclude: string }
+    | { readonly kind: "account" };
 
 export type Template = readonly TemplateToken[];
 
 /**
  * Parses a template written as text: `{any}`, `{one}`, `{owned}`, each optionally with excluded
- * characters after `^` (`{owned^:}`: a run without colons). Everything else is literal.
+ * characters after `^` (`{owned^:}`: a run without colons), and `{account}`. Everything else is
+ * literal.
  */
 export function template(text: string): Template {
     const tokens: TemplateToken[] = [];
-    const re = /\{(any|one|owned)(?:\^([^}]*))?\}/y;
+    const re = /\{(any|one|owned|account)(?:\^([^}]*))?\}/y;
     for (let i = 0; i < text.length;) {
         re.lastIndex = i;
         const m = re.exec(text);
-        if (m) {
+        if (m?.[1] === "account") {
+            tokens.push({ kind: "account" });
+            i = re.lastIndex;
+        } else if (m) {
             tokens.push({ kind: m[1] as "any" | "one" | "owned", exclude: m[2] ?? "" });
             i = re.lastIndex;
         } else {
@@ -158,24 +190,34 @@ export const matcher = (pattern: string, ignoreCase = false, options: PatternOpt
     ignoreCase,
 });
 
-/** Internal template token: `owned` splits into its first character and the rest. */
+/**
+ * Internal template token: `owned` splits into its first character and the rest; `account` into
+ * twelve owned digits.
+ */
 type Step =
     | { kind: "char"; ch: string }
     | { kind: "any"; exclude: string }
     | { kind: "one"; exclude: string }
     | { kind: "owned1"; exclude: string }
-    | { kind: "ownedRun"; exclude: string };
+    | { kind: "ownedRun"; exclude: string }
+    | { kind: "ownedDigit" };
+
+const ACCOUNT_DIGITS = 12;
 
 function steps(t: Template): Step[] {
-    return t.flatMap((token): Step[] =>
-        token.kind === "owned"
-            ? [
-                  { kind: "owned1", exclude: token.exclude },
-                  { kind: "ownedRun", exclude: token.exclude },
-              ]
-            : [token],
-    );
+    return t.flatMap((token): Step[] => {
+        if (token.kind === "owned") {
+            return [
+                { kind: "owned1", exclude: token.exclude },
+                { kind: "ownedRun", exclude: token.exclude },
+            ];
+        }
+        if (token.kind === "account") return Array.from({ length: ACCOUNT_DIGITS }, () => ({ kind: "ownedDigit" }));
+        return [token];
+    });
 }
+
+const isDigit = (ch: string) => ch >= "0" && ch <= "9";
 
 const same = (a: string, b: string, ignoreCase: boolean) =>
     ignoreCase ? a.toLowerCase() === b.toLowerCase() : a === b;
@@ -188,7 +230,7 @@ const same = (a: string, b: string, ignoreCase: boolean) =>
 export function jointlyMatchable(t: Template, matchers: readonly Matcher[]): boolean {
     if (matchers.length === 0) return true;
     const tt = steps(t);
-    const owned = tt.some((s) => s.kind === "owned1");
+    const owned = tt.some((s) => s.kind === "owned1" || s.kind === "ownedDigit");
     const allFlags = (1 << matchers.length) - 1;
     const start = { j: 0, is: matchers.map(() => 0), flags: 0 };
     const seen = new Set<string>();
@@ -227,12 +269,12 @@ export function jointlyMatchable(t: Template, matchers: readonly Matcher[]): boo
         if (here.kind === "char") {
             possible = accepts(here.ch);
         } else {
+            const allowed = (ch: string) => (here.kind === "ownedDigit" ? isDigit(ch) : !here.exclude.includes(ch));
             const candidates = literals.flatMap((l) => [l.ch, l.ch.toLowerCase(), l.ch.toUpperCase()]);
-            possible =
-                literals.length === 0 ? true : candidates.some((ch) => !here.exclude.includes(ch) && accepts(ch));
+            possible = literals.length === 0 ? true : candidates.some((ch) => allowed(ch) && accepts(ch));
         }
         if (!possible) continue;
-        const ownedChar = here.kind === "owned1" || here.kind === "ownedRun";
+        const ownedChar = here.kind === "owned1" || here.kind === "ownedRun" || here.kind === "ownedDigit";
         let flags = state.flags;
         const is = tokens.map((g, index) => {
             if (ownedChar && g!.kind !== "char") flags |= 1 << index;
@@ -256,4 +298,14 @@ export function patternsIntersect(a: string, b: string, ignoreCase = false): boo
 
 /** The pattern read back as a wildcard pattern (templates' runs as `*`), to test coverage. */
 export const templateAsPattern = (t: Template) =>
-    t.map((token) => (token.kind === "char" ? token.ch : token.kind === "one" ? "?" : "*")).join("");
+    t
+        .map((token) =>
+            token.kind === "char"
+                ? token.ch
+                : token.kind === "one"
+                  ? "?"
+                  : token.kind === "account"
+                    ? "?".repeat(ACCOUNT_DIGITS)
+                    : "*",
+        )
+        .join("");

@@ -6,6 +6,7 @@ export const TYPES = {
         "aws-native:opensearchservice:Domain",
     ],
     openSearchDomainPolicy: ["aws:opensearch/domainPolicy:DomainPolicy", "aws:elasticsearch/domainPolicy:DomainPolicy"],
+    openSearchEndpointAccess: "aws:opensearch/authorizeVpcEndpointAccess:AuthorizeVpcEndpointAccess",
     serverlessSecurityPolicy: [
         "aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy",
         "aws-native:opensearchserverless:SecurityPolicy",
@@ -23,8 +24,11 @@ export const TYPES = {
     ],
     bucketPolicy: ["aws:s3/bucketPolicy:BucketPolicy", "aws-native:s3:BucketPolicy"],
     bucketAcl: ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"],
-    bucketObject: ["aws:s3/bucketObject:BucketObject", "aws:s3/bucketObjectv2:BucketObjectv2"],
-    kmsKey: ["aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy", "aws-native:kms:Key"],
+    bucketObject: [
+        "aws:s3/bucketObject:BucketObject",
+        "aws:s3/bucketObjectv2:BucketObjectv2",
+        "aws:s3/objectCopy:ObjectCopy",
+    ],
     role: ["aws:iam/role:Role", "aws-native:iam:Role"],
     wafLogging: "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
     firehose: "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",

@@ -11,12 +11,14 @@ import { AddressSet, parseCidrs } from "./cidr";
 import { KeyDomain, ValueDomain } from "./adversaries";
 import {
     Matcher,
+    PatternOptions,
     Template,
+    VariableReading,
     globCovers,
     globMatch,
-    hasWildcard,
     jointlyMatchable,
     matcher,
+    parsePattern,
     templateAsPattern,
 } from "./glob";
 import { Operator, nullTruthWhenPresent, truthWhenAbsent } from "./operators";
@@ -26,6 +28,8 @@ export interface Requirement {
     readonly values: readonly string[];
     /** The value the entry must take: true for an Allow's conditions, false to escape a Deny. */
     readonly required: boolean;
+    /** How policy variables in the values read: "wide" (2012-10-17) or "literal" (2008-10-17). */
+    readonly variables?: VariableReading;
 }
 
 /** A constraint on one present value: it must (or must not) match one of `values`. */
@@ -34,11 +38,17 @@ interface ValueConstraint {
     readonly values: readonly string[];
     /** True: the value must match one of the values; false: it must match none. */
     readonly match: boolean;
+    readonly variables: VariableReading;
 }
 
 function valueConstraint(r: Requirement): ValueConstraint {
     // For a negated operator the entry is true when the value matches none of the values.
-    return { operator: r.operator, values: r.values, match: r.required !== r.operator.negated };
+    return {
+        operator: r.operator,
+        values: r.values,
+        match: r.required !== r.operator.negated,
+        variables: r.variables ?? "wide",
+    };
 }
 
 /** Whether the key's presence alone decides a Null requirement, for a present key. */
@@ -113,10 +123,17 @@ function stringValueExists(t: Template, constraints: readonly ValueConstraint[])
     const positives = judged.filter((c) => c.match);
     const negatives = judged.filter((c) => !c.match);
     const ignoreCase = (c: ValueConstraint) => c.operator.ignoreCase || c.operator.kind === "bool";
-    const options = (c: ValueConstraint, variables: "wide" | "narrow") => ({
+    /** A value as the operator reads it: with or without wildcards; variables wide, or as plain text. */
+    const options = (c: ValueConstraint): PatternOptions => ({
         wildcards: c.operator.wildcards,
-        variables,
+        variables: c.variables,
     });
+    const isLiteral = (value: string, c: ValueConstraint) =>
+        parsePattern(value, options(c)).every((t) => t.kind === "char");
+    const text = (value: string, c: ValueConstraint) =>
+        parsePattern(value, options(c))
+            .map((t) => (t.kind === "char" ? t.ch : ""))
+            .join("");
     // One value per positive constraint (they are ORed); try every combination (usually one).
     const choices = positives.map((c) => c.values);
     if (choices.some((values) => values.length === 0)) return false;
@@ -124,37 +141,38 @@ function stringValueExists(t: Template, constraints: readonly ValueConstraint[])
     if (combos === undefined) return true; // too many to try: cannot show it is impossible
     return combos.some((combo) => {
         const matchers: Matcher[] = combo.map((value, i) =>
-            matcher(value, ignoreCase(positives[i]), options(positives[i], "wide")),
+            matcher(value, ignoreCase(positives[i]), options(positives[i])),
         );
         if (!jointlyMatchable(t, matchers)) return false;
-        const literal = combo.findIndex((value, i) => !hasWildcard(value, options(positives[i], "wide")));
+        const literal = combo.findIndex((value, i) => isLiteral(value, positives[i]));
         if (literal >= 0) {
             // The value is that literal: check every other constraint on it exactly.
-            const value = combo[literal];
+            const value = text(combo[literal], positives[literal]);
+            // A variable may match (a "must match" holds) and may not (a "must not match" holds too).
+            const reading = (c: ValueConstraint): PatternOptions =>
+                c.match || c.variables === "literal" ? options(c) : { ...options(c), variables: "narrow" };
             const ok = (c: ValueConstraint) =>
-                c.values.some((v) =>
-                    c.operator.wildcards ? globMatch(v, value, ignoreCase(c)) : same(v, value, ignoreCase(c)),
-                ) === c.match;
+                c.values.some((v) => globMatch(v, value, ignoreCase(c), reading(c))) === c.match;
             return judged.every(ok);
         }
         // Excluded entirely when a negated value covers the template or one of the chosen patterns.
-        const wholeSets = [templateAsPattern(t), ...combo.filter((_, i) => positives[i].operator.wildcards)];
+        const wholeSets = [
+            templateAsPattern(t),
+            ...combo.filter((_, i) => positives[i].operator.wildcards && positives[i].variables !== "literal"),
+        ];
         return !negatives.some((c) => c.values.some((v) => wholeSets.some((s) => coversAsPattern(c, v, s))));
     });
 }
 
 function coversAsPattern(c: ValueConstraint, value: string, set: string): boolean {
     const ignoreCase = c.operator.ignoreCase || c.operator.kind === "bool";
-    // A literal (StringEquals) covers a set only if the set is that one value.
-    const outer = c.operator.wildcards ? value : escapeWildcards(value);
-    return globCovers(outer, set, ignoreCase);
+    // A literal (StringEquals) covers a set only if the set is that one value; variables read
+    // narrow here (the value must surely cover the set), or as plain text under 2008-10-17.
+    return globCovers(value, set, ignoreCase, {
+        wildcards: c.operator.wildcards,
+        variables: c.variables === "literal" ? "literal" : "narrow",
+    });
 }
-
-/** A StringEquals value read as a pattern: its `*` and `?` are plain characters. */
-const escapeWildcards = (value: string) => value.replace(/[*?]/g, (ch) => `\${${ch}}`);
-
-const same = (a: string, b: string, ignoreCase: boolean) =>
-    ignoreCase ? a.toLowerCase() === b.toLowerCase() : a === b;
 
 /** Every way to pick one element of each list, or undefined if there are more than `limit`. */
 export function cartesian<T>(lists: readonly (readonly T[])[], limit: number): T[][] | undefined {

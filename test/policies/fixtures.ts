@@ -16,3 +16,4 @@ export const ANY_ACCOUNT = "principals of any AWS account";
 export const ANY_SERVICE = "any AWS service acting for any account";
 
 export const UNREADABLE = "give it as JSON text or an object with a Statement list";
+export const AMBIGUOUS_FIX = "write each key once, spelled as AWS spells it (Access Analyzer reports this as an error)";

@@ -2,13 +2,22 @@ import { iamNoManagedFullAccess } from "../../policies/iamNoManagedFullAccess";
 import { iamNoWildcardAllow } from "../../policies/iamNoWildcardAllow";
 import { iamRoleTrustNoPublicAssume } from "../../policies/iamRoleTrustNoPublicAssume";
 import { Case, resourceViolations, table } from "../support/policyArgs";
-import { ANY_ACCOUNT, UNREADABLE, doc, text } from "./fixtures";
+import { AMBIGUOUS_FIX, ANY_ACCOUNT, UNREADABLE, doc, text } from "./fixtures";
 
-const FIX_TRUST =
-    "name the trusted principals, or limit them with aws:PrincipalOrgID or aws:PrincipalArn (sts:ExternalId is chosen by the caller and keeps no one out)";
-const FIX_FEDERATED =
-    "require the provider's sub claim to name your own repositories or identities exactly (and aud to be yours)";
-const GITHUB = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
+const FIX_TRUST = "name the trusted principals, or limit them with aws:PrincipalOrgID or aws:PrincipalArn";
+/** Added only where the statement relies on sts:ExternalId. */
+const FIX_TRUST_EXTERNAL_ID = `${FIX_TRUST} (sts:ExternalId is chosen by the caller and keeps no one out)`;
+const FIX_GITHUB =
+    "require token.actions.githubusercontent.com:sub to name your own organization (repo:<org>/<repo>:...; a wildcard may follow the organization, never cover it)";
+const FIX_COGNITO = "require cognito-identity.amazonaws.com:aud to name your own identity pool";
+const FIX_BUILDKITE =
+    "require agent.buildkite.com:sub to name your own organization (organization:<org-slug>:pipeline:...; a wildcard may follow the organization, never cover it)";
+const FIX_PULUMI =
+    "require api.pulumi.com/oidc:aud to name your own Pulumi organization (or sub pulumi:<service>:org:<org>:...)";
+const FIX_CODEFRESH =
+    "require oidc.codefresh.io:sub to name your own identities exactly (the pack does not know this issuer's claim format, so a wildcard in sub may cover other customers)";
+const oidc = (issuer: string) => `arn:aws:iam::111111111111:oidc-provider/${issuer}`;
+const GITHUB = oidc("token.actions.githubusercontent.com");
 
 describe("policy iam-role-trust-no-public-assume", () => {
     /** As committed: Lambda for our own account. Each case changes the one statement. */
@@ -44,9 +53,9 @@ describe("policy iam-role-trust-no-public-assume", () => {
             expected: [message(ANY_ACCOUNT)],
         },
         {
-            name: "rejects any principal behind an external ID (the caller chooses it)",
+            name: "rejects any principal behind an external ID (the caller chooses it), and says so",
             input: { Principal: { AWS: "*" }, Condition: { StringEquals: { "sts:ExternalId": "s3cr3t" } } },
-            expected: [message(ANY_ACCOUNT)],
+            expected: [message(ANY_ACCOUNT, FIX_TRUST_EXTERNAL_ID)],
         },
         {
             name: "rejects the root of any account (arn:aws:iam::*:root)",
@@ -76,7 +85,7 @@ describe("policy iam-role-trust-no-public-assume", () => {
             expected: [
                 message(
                     "any identity of token.actions.githubusercontent.com",
-                    FIX_FEDERATED,
+                    FIX_GITHUB,
                     "sts:AssumeRoleWithWebIdentity",
                 ),
             ],
@@ -91,7 +100,7 @@ describe("policy iam-role-trust-no-public-assume", () => {
             expected: [
                 message(
                     "any identity of token.actions.githubusercontent.com",
-                    FIX_FEDERATED,
+                    FIX_GITHUB,
                     "sts:AssumeRoleWithWebIdentity",
                 ),
             ],
@@ -113,11 +122,7 @@ describe("policy iam-role-trust-no-public-assume", () => {
                 Condition: { "ForAnyValue:StringLike": { "cognito-identity.amazonaws.com:amr": "authenticated" } },
             },
             expected: [
-                message(
-                    "any identity of cognito-identity.amazonaws.com",
-                    FIX_FEDERATED,
-                    "sts:AssumeRoleWithWebIdentity",
-                ),
+                message("any identity of cognito-identity.amazonaws.com", FIX_COGNITO, "sts:AssumeRoleWithWebIdentity"),
             ],
         },
         {
@@ -132,6 +137,148 @@ describe("policy iam-role-trust-no-public-assume", () => {
                 },
             },
             expected: [],
+        },
+        {
+            name: "rejects Buildkite's issuer with only an audience (every Buildkite organization shares it)",
+            input: {
+                Principal: { Federated: oidc("agent.buildkite.com") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringEquals: { "agent.buildkite.com:aud": "sts.amazonaws.com" } },
+            },
+            expected: [message("any identity of agent.buildkite.com", FIX_BUILDKITE, "sts:AssumeRoleWithWebIdentity")],
+        },
+        {
+            name: "rejects Buildkite's issuer with a sub wildcard over the organization (organization:acme* admits acme-evil)",
+            input: {
+                Principal: { Federated: oidc("agent.buildkite.com") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringLike: { "agent.buildkite.com:sub": "organization:acme*" } },
+            },
+            expected: [message("any identity of agent.buildkite.com", FIX_BUILDKITE, "sts:AssumeRoleWithWebIdentity")],
+        },
+        {
+            name: "accepts Buildkite's issuer with sub pinned to one organization's pipelines",
+            input: {
+                Principal: { Federated: oidc("agent.buildkite.com") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringLike: { "agent.buildkite.com:sub": "organization:acme:pipeline:deploy:*" } },
+            },
+            expected: [],
+        },
+        {
+            name: "rejects Pulumi Cloud's issuer without conditions (every Pulumi organization shares it)",
+            input: {
+                Principal: { Federated: oidc("api.pulumi.com/oidc") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: undefined,
+            },
+            expected: [message("any identity of api.pulumi.com/oidc", FIX_PULUMI, "sts:AssumeRoleWithWebIdentity")],
+        },
+        {
+            name: "accepts Pulumi Cloud's issuer with the audience of one organization (aws:<org>)",
+            input: {
+                Principal: { Federated: oidc("api.pulumi.com/oidc") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringEquals: { "api.pulumi.com/oidc:aud": "aws:acme" } },
+            },
+            expected: [],
+        },
+        {
+            name: "rejects Pulumi Cloud's issuer with a wildcard audience",
+            input: {
+                Principal: { Federated: oidc("api.pulumi.com/oidc") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringLike: { "api.pulumi.com/oidc:aud": "aws:*" } },
+            },
+            expected: [message("any identity of api.pulumi.com/oidc", FIX_PULUMI, "sts:AssumeRoleWithWebIdentity")],
+        },
+        {
+            name: "rejects Codefresh's shared issuer without conditions (an issuer the pack does not know is public)",
+            input: {
+                Principal: { Federated: oidc("oidc.codefresh.io") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: undefined,
+            },
+            expected: [message("any identity of oidc.codefresh.io", FIX_CODEFRESH, "sts:AssumeRoleWithWebIdentity")],
+        },
+        {
+            name: "rejects an unknown issuer whose sub has a wildcard (its format is not known)",
+            input: {
+                Principal: { Federated: oidc("oidc.codefresh.io") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringLike: { "oidc.codefresh.io:sub": "account:0123abc:*" } },
+            },
+            expected: [message("any identity of oidc.codefresh.io", FIX_CODEFRESH, "sts:AssumeRoleWithWebIdentity")],
+        },
+        {
+            name: "accepts an unknown issuer whose sub is exact",
+            input: {
+                Principal: { Federated: oidc("oidc.codefresh.io") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringEquals: { "oidc.codefresh.io:sub": "account:0123abc:pipeline:deploy" } },
+            },
+            expected: [],
+        },
+        {
+            name: "accepts CircleCI's issuer of one organization (its URL names the organization)",
+            input: {
+                Principal: { Federated: oidc("oidc.circleci.com/org/8f9c1a2b-0000-4000-8000-000000000000") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: undefined,
+            },
+            expected: [],
+        },
+        {
+            name: "accepts GitHub Enterprise Cloud's issuer of one enterprise",
+            input: {
+                Principal: { Federated: oidc("token.actions.githubusercontent.com/acme") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringLike: { "token.actions.githubusercontent.com/acme:sub": "repo:acme/*" } },
+            },
+            expected: [],
+        },
+        {
+            name: "accepts an EKS cluster's issuer with a service account subject",
+            input: {
+                Principal: { Federated: oidc("oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789") },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: {
+                    StringEquals: {
+                        "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789:sub": "system:serviceaccount:ns:sa",
+                    },
+                },
+            },
+            expected: [],
+        },
+        {
+            name: "rejects Google identities without an audience, with Google's fix",
+            input: {
+                Principal: { Federated: "accounts.google.com" },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: undefined,
+            },
+            expected: [
+                message(
+                    "any identity of accounts.google.com",
+                    "require accounts.google.com:aud to name your own OAuth client (and sub your own users)",
+                    "sts:AssumeRoleWithWebIdentity",
+                ),
+            ],
+        },
+        {
+            name: "rejects Facebook identities without an app, with Facebook's fix",
+            input: {
+                Principal: { Federated: "graph.facebook.com" },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: undefined,
+            },
+            expected: [
+                message(
+                    "any identity of graph.facebook.com",
+                    "require graph.facebook.com:app_id to name your own app",
+                    "sts:AssumeRoleWithWebIdentity",
+                ),
+            ],
         },
         {
             name: "accepts a SAML provider of our own (a private identity provider)",
@@ -222,9 +369,9 @@ describe("policy iam-no-wildcard-allow", () => {
                 expected: [every("sqs:*")],
             },
             {
-                name: "rejects NotAction on every resource",
+                name: "rejects NotAction on every resource, naming what it allows",
                 input: { Action: undefined, NotAction: "iam:*" },
-                expected: [every("NotAction")],
+                expected: [every("every action except iam:*")],
             },
             {
                 name: "rejects a service wildcard with NotResource",
@@ -276,6 +423,26 @@ describe("policy iam-no-wildcard-allow", () => {
                     },
                 ],
                 expected: [every("*:*")],
+            },
+            {
+                name: "reads IAM Identity Center permission set inline policies",
+                input: [
+                    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy",
+                    { inlinePolicy: rolePolicy({ Action: "*" }).policy },
+                ],
+                expected: [every("*")],
+            },
+            {
+                name: "rejects a document with Action written twice (AWS may keep the wildcard JSON.parse drops)",
+                input: [
+                    "aws:iam/policy:Policy",
+                    {
+                        policy: '{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Action":"*","Action":"s3:GetObject","Resource":"*"}]}',
+                    },
+                ],
+                expected: [
+                    `The policy document of aws:iam/policy:Policy r is ambiguous: statement #1 has the key Action twice; ${AMBIGUOUS_FIX}.`,
+                ],
             },
             {
                 name: "reads key policies",
@@ -360,6 +527,51 @@ describe("policy iam-no-managed-full-access", () => {
                         "arn:aws:iam::aws:policy/job-function/SystemAdministrator",
                     ),
                 ],
+            },
+            {
+                name: "rejects AdministratorAccess attached to an IAM Identity Center permission set",
+                input: [
+                    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+                    {
+                        instanceArn: "arn:aws:sso:::instance/ssoins-1",
+                        permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-1/ps-1",
+                        managedPolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+                    },
+                ],
+                expected: [
+                    message(
+                        "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+                        "arn:aws:iam::aws:policy/AdministratorAccess",
+                    ),
+                ],
+            },
+            {
+                name: "rejects AdministratorAccess in a permission set's exclusive attachments",
+                input: [
+                    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive",
+                    {
+                        instanceArn: "arn:aws:sso:::instance/ssoins-1",
+                        permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-1/ps-1",
+                        managedPolicyArns: [
+                            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                            "arn:aws:iam::aws:policy/AdministratorAccess",
+                        ],
+                    },
+                ],
+                expected: [
+                    message(
+                        "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive",
+                        "arn:aws:iam::aws:policy/AdministratorAccess",
+                    ),
+                ],
+            },
+            {
+                name: "accepts ReadOnlyAccess on a permission set",
+                input: [
+                    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+                    { managedPolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" },
+                ],
+                expected: [],
             },
             {
                 name: "rejects a FullAccess policy on an aws-native user",

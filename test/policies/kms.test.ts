@@ -1,6 +1,10 @@
 import { kmsKeyNoPublicAccess } from "../../policies/kmsKeyNoPublicAccess";
 import { Case, resourceViolations, table } from "../support/policyArgs";
-import { ANONYMOUS, ANY_ACCOUNT, FIX_PRINCIPALS, FIX_SERVICE, UNREADABLE, doc, text } from "./fixtures";
+import { AMBIGUOUS_FIX, ANY_ACCOUNT, FIX_PRINCIPALS, UNREADABLE, doc, text } from "./fixtures";
+
+/** KMS keeps a service to our resources through the encryption context it sets, not aws:SourceAccount alone. */
+const FIX_KMS_SERVICE =
+    "limit it to your own resources with the encryption context the service sets (kms:EncryptionContext:aws:<service>:arn naming your own resources), or with aws:SourceAccount naming your own account";
 
 /** As committed: the key's account administers it; a copier role of another account encrypts through S3. */
 const OWNER = {
@@ -30,12 +34,12 @@ describe("policy kms-key-no-public-access", () => {
         {
             name: "rejects the use statement opened to every principal",
             input: { Principal: { AWS: "*" }, Condition: undefined },
-            expected: [message(ANONYMOUS)],
+            expected: [message(ANY_ACCOUNT)],
         },
         {
             name: "rejects kms:ViaService as the only restriction (any account can call through S3)",
             input: { Principal: "*", Condition: { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } } },
-            expected: [message(ANONYMOUS)],
+            expected: [message(ANY_ACCOUNT)],
         },
         {
             name: "rejects kms:CallerAccount matched with a wildcard",
@@ -48,7 +52,7 @@ describe("policy kms-key-no-public-access", () => {
                 Principal: "*",
                 Condition: { StringLike: { "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::*" } },
             },
-            expected: [message(ANONYMOUS)],
+            expected: [message(ANY_ACCOUNT)],
         },
         {
             name: "rejects a service principal without a source condition",
@@ -57,9 +61,32 @@ describe("policy kms-key-no-public-access", () => {
                 message(
                     "the service logs.us-east-1.amazonaws.com acting for any account",
                     "kms:GenerateDataKey",
-                    FIX_SERVICE,
+                    FIX_KMS_SERVICE,
                 ),
             ],
+        },
+        {
+            name: "rejects a service principal whose encryption context names log groups of any account",
+            input: {
+                Principal: { Service: "logs.us-east-1.amazonaws.com" },
+                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:*:*" } },
+            },
+            expected: [
+                message(
+                    "the service logs.us-east-1.amazonaws.com acting for any account",
+                    "kms:GenerateDataKey",
+                    FIX_KMS_SERVICE,
+                ),
+            ],
+        },
+        {
+            name: "rejects CreateGrant for any account when the grant is for an AWS resource (any account's resource)",
+            input: {
+                Principal: "*",
+                Action: "kms:CreateGrant",
+                Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+            },
+            expected: [message(ANY_ACCOUNT, "kms:CreateGrant")],
         },
         {
             name: "accepts kms:CallerAccount naming the account",
@@ -96,8 +123,49 @@ describe("policy kms-key-no-public-access", () => {
         resourceViolations(kmsKeyNoPublicAccess, "aws:kms/key:Key", { policy: text(OWNER, { ...USE, ...use }) }),
     );
 
+    const open = (keyPolicy: "policy" | "keyPolicy" = "policy") => ({
+        [keyPolicy]: text(OWNER, { ...USE, Principal: "*", Condition: undefined }),
+        primaryKeyArn: "arn:aws:kms:us-east-1:111111111111:key/mrk-1",
+    });
     table<[string, Record<string, unknown>]>(
         [
+            {
+                name: "reads replica keys",
+                input: ["aws:kms/replicaKey:ReplicaKey", open()],
+                expected: [message(ANY_ACCOUNT)],
+            },
+            {
+                name: "reads external keys (imported key material)",
+                input: ["aws:kms/externalKey:ExternalKey", open()],
+                expected: [message(ANY_ACCOUNT)],
+            },
+            {
+                name: "reads replica external keys",
+                input: ["aws:kms/replicaExternalKey:ReplicaExternalKey", open()],
+                expected: [message(ANY_ACCOUNT)],
+            },
+            {
+                name: "reads aws-native replica keys (keyPolicy)",
+                input: ["aws-native:kms:ReplicaKey", open("keyPolicy")],
+                expected: [message(ANY_ACCOUNT)],
+            },
+            {
+                name: "accepts a replica key with the baseline policy",
+                input: ["aws:kms/replicaKey:ReplicaKey", { ...open(), policy: text(OWNER, USE) }],
+                expected: [],
+            },
+            {
+                name: "rejects a key policy that is ambiguous (Effect written twice)",
+                input: [
+                    "aws:kms/key:Key",
+                    {
+                        policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]}',
+                    },
+                ],
+                expected: [
+                    `KMS key policy r is ambiguous: statement #1 has the key Effect twice. AWS and this pack could read it differently, so it cannot be shown to be private; ${AMBIGUOUS_FIX}.`,
+                ],
+            },
             {
                 name: "accepts a key with AWS's default policy (none given)",
                 input: ["aws:kms/key:Key", {}],
@@ -109,7 +177,7 @@ describe("policy kms-key-no-public-access", () => {
                     "aws:kms/keyPolicy:KeyPolicy",
                     { keyId: "k", policy: text(OWNER, { ...USE, Principal: "*", Condition: undefined }) },
                 ],
-                expected: [message(ANONYMOUS)],
+                expected: [message(ANY_ACCOUNT)],
             },
             {
                 name: "reads aws-native keyPolicy given as an object",
@@ -117,7 +185,7 @@ describe("policy kms-key-no-public-access", () => {
                     "aws-native:kms:Key",
                     { keyPolicy: doc(OWNER, { ...USE, Principal: { AWS: ["*"] }, Condition: undefined }) },
                 ],
-                expected: [message(ANONYMOUS)],
+                expected: [message(ANY_ACCOUNT)],
             },
             {
                 name: "rejects a key policy that is not a policy document",

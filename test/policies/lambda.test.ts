@@ -13,6 +13,8 @@ const BASELINE = {
 };
 const FIX_SERVICE = "set sourceAccount to your own account, and sourceArn to the exact source";
 const FIX_PRINCIPAL = "name the principal, or set sourceAccount, sourceArn or principalOrgId";
+const FIX_URL_NONE =
+    "a function URL without authentication is open to anyone; set functionUrlAuthType to AWS_IAM (with the URL's authorizationType AWS_IAM) and name the principal";
 
 describe("policy lambda-permission-no-public-invoke", () => {
     const cases: Case<Record<string, unknown>>[] = [
@@ -67,14 +69,14 @@ describe("policy lambda-permission-no-public-invoke", () => {
             ],
         },
         {
-            name: "rejects a wildcard principal",
+            name: "rejects a wildcard principal (Lambda's API takes only signed requests: any account)",
             input: { principal: "*", sourceArn: undefined, sourceAccount: undefined },
             expected: [
-                `Lambda permission r lets anonymous callers from the internet call lambda:InvokeFunction on the function; ${FIX_PRINCIPAL}.`,
+                `Lambda permission r lets principals of any AWS account call lambda:InvokeFunction on the function; ${FIX_PRINCIPAL}.`,
             ],
         },
         {
-            name: "rejects a wildcard principal for a function URL without auth",
+            name: "rejects a wildcard principal for a function URL without auth, advising AWS_IAM",
             input: {
                 principal: "*",
                 action: "lambda:InvokeFunctionUrl",
@@ -83,8 +85,33 @@ describe("policy lambda-permission-no-public-invoke", () => {
                 sourceAccount: undefined,
             },
             expected: [
-                `Lambda permission r lets anonymous callers from the internet call lambda:InvokeFunctionUrl on the function; ${FIX_PRINCIPAL}.`,
+                `Lambda permission r lets anonymous callers from the internet call lambda:InvokeFunctionUrl on the function; ${FIX_URL_NONE}.`,
             ],
+        },
+        {
+            name: "rejects a wildcard principal for a function URL with IAM auth as any account (callers sign)",
+            input: {
+                principal: "*",
+                action: "lambda:InvokeFunctionUrl",
+                functionUrlAuthType: "AWS_IAM",
+                sourceArn: undefined,
+                sourceAccount: undefined,
+            },
+            expected: [
+                "Lambda permission r lets principals of any AWS account call lambda:InvokeFunctionUrl on the function; name the principal, or set principalOrgId.",
+            ],
+        },
+        {
+            name: "accepts a function URL permission with IAM auth for the organization",
+            input: {
+                principal: "*",
+                action: "lambda:InvokeFunctionUrl",
+                functionUrlAuthType: "AWS_IAM",
+                principalOrgId: "o-abc123",
+                sourceArn: undefined,
+                sourceAccount: undefined,
+            },
+            expected: [],
         },
         {
             name: "accepts a wildcard principal limited to the organization",

@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import { publicAccess } from "../../policies/lib/access";
 import { PUBLIC_ADDRESSES, parseCidr, parseCidrs } from "../../policies/lib/cidr";
-import { parsePolicy } from "../../policies/lib/document";
+import { parsePolicy, readPolicy } from "../../policies/lib/document";
+import { readJson } from "../../policies/lib/json";
 import { globCovers, globMatch, patternMatchesTemplate, patternsIntersect, template } from "../../policies/lib/glob";
 import { parseOperator, truthWhenAbsent } from "../../policies/lib/operators";
 import { coversEveryAction, isEveryResource } from "../../policies/lib/wildcards";
@@ -47,6 +48,43 @@ describe("IAM globs", () => {
         assert.strictEqual(patternMatchesTemplate("arn:aws:iam::11111111111?:role/a", principal), true);
         assert.strictEqual(patternMatchesTemplate("arn:aws:iam::111111111111:*", principal), false);
         assert.strictEqual(patternMatchesTemplate("*", principal), true);
+    });
+
+    it("reads an account as exactly twelve owned digits: spelling all twelve names one account", () => {
+        const principal = template("arn:{any^:}:iam::{account}:{any}");
+        assert.deepStrictEqual(
+            [
+                "arn:aws:iam::111111111111*",
+                "arn:aws:iam::111111111111:*",
+                "arn:aws:iam::11111111111?*",
+                "arn:aws:iam::1111111111*",
+                "arn:aws:iam::1111111111111*",
+                "arn:aws:iam::*",
+            ].map((p) => patternMatchesTemplate(p, principal)),
+            [false, false, true, true, false, true],
+        );
+    });
+
+    it("reads the resource's own account, organization and path variables as ours: no adversary owns them", () => {
+        const account = template("{account}");
+        const chosen = template("{any}");
+        assert.deepStrictEqual(
+            ["${aws:ResourceAccount}", "${aws:resourceaccount}", "${aws:ResourceOrgID}", "${aws:username}"].map((p) =>
+                patternMatchesTemplate(p, account),
+            ),
+            [false, false, false, true],
+        );
+        // A value the caller chooses can be anything, ours included.
+        assert.strictEqual(patternMatchesTemplate("${aws:ResourceAccount}", chosen), true);
+        // Under 2008-10-17 there are no variables: the text is literal.
+        assert.strictEqual(
+            globMatch("${aws:username}", "${aws:username}", false, { wildcards: true, variables: "literal" }),
+            true,
+        );
+        assert.strictEqual(
+            globMatch("${aws:username}", "bob", false, { wildcards: true, variables: "literal" }),
+            false,
+        );
     });
 
     it("intersects two patterns", () => {
@@ -155,6 +193,7 @@ describe("policy documents", () => {
         })!;
         assert.deepStrictEqual(s, {
             index: 0,
+            variables: "literal",
             sid: "A",
             effect: "Allow",
             principal: [
@@ -169,6 +208,112 @@ describe("policy documents", () => {
             notResource: undefined,
             conditions: [{ operator: "Bool", key: "aws:SecureTransport", values: ["true"] }],
         });
+    });
+
+    it("reads variables only under Version 2012-10-17 (AWS's default, 2008-10-17, has none)", () => {
+        const statement = { Effect: "Allow", Principal: "*", Action: "s3:GetObject" };
+        assert.deepStrictEqual(
+            [{ Version: "2012-10-17" }, { Version: "2008-10-17" }, {}].map(
+                (v) => parsePolicy({ ...v, Statement: [statement] })![0].variables,
+            ),
+            ["wide", "literal", "literal"],
+        );
+    });
+
+    table<unknown>(
+        [
+            {
+                name: "refuses a key written twice in a statement (JSON.parse would keep the last)",
+                input: '{"Statement":[{"Effect":"Allow","Condition":{"A":{}},"Condition":{"B":{}}}]}',
+                expected: ["statement #1 has the key Condition twice"],
+            },
+            {
+                name: "names the place of a key written twice deeper down, in a single statement",
+                input: '{"Statement":{"Effect":"Allow","Condition":{"StringLike":{"k":"a","k":"b"}}}}',
+                expected: ["statement #1's Condition.StringLike has the key k twice"],
+            },
+            {
+                name: "refuses a document with two Statement keys",
+                input: '{"Statement":[],"Statement":[{"Effect":"Allow"}]}',
+                expected: ["the document has the key Statement twice"],
+            },
+            {
+                name: "refuses element names that differ only in case",
+                input: { Statement: [{ Effect: "Deny", effect: "Allow" }] },
+                expected: ["statement #1 has the keys Effect and effect, which AWS reads as one"],
+            },
+            {
+                name: "refuses an element name spelled in lower case",
+                input: { Statement: [{ effect: "Allow", principal: "*" }] },
+                expected: ["statement #1 spells Effect as effect"],
+            },
+            {
+                name: "refuses a Statement element spelled in lower case (it would hide every statement)",
+                input: { statement: [{ Effect: "Allow", Principal: "*" }] },
+                expected: ["the document spells Statement as statement"],
+            },
+            {
+                name: "refuses principal types that differ only in case",
+                input: { Statement: [{ Effect: "Allow", Principal: { AWS: "111111111111", aws: "*" } }] },
+                expected: ["statement #1's Principal has the keys AWS and aws, which AWS reads as one"],
+            },
+            {
+                name: "refuses condition operators that differ only in case",
+                input: { Statement: [{ Effect: "Allow", Condition: { StringEquals: {}, stringequals: {} } }] },
+                expected: [
+                    "statement #1's Condition has the operators StringEquals and stringequals, which AWS reads as one",
+                ],
+            },
+            {
+                name: "refuses condition keys equal ignoring case with different values",
+                input: {
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Condition: { StringLike: { "aws:PrincipalOrgID": "o-*", "aws:principalorgid": "o-abc" } },
+                        },
+                    ],
+                },
+                expected: [
+                    "statement #1's Condition.StringLike has the keys aws:PrincipalOrgID and aws:principalorgid with different values, which AWS reads as one key",
+                ],
+            },
+            {
+                name: "reads condition keys equal ignoring case with the same values (one reading)",
+                input: {
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Condition: {
+                                StringEquals: { "aws:PrincipalOrgID": "o-abc", "aws:principalorgid": "o-abc" },
+                            },
+                        },
+                    ],
+                },
+                expected: ["read"],
+            },
+        ],
+        (policy) => {
+            const reading = readPolicy(policy);
+            return [reading.kind === "ambiguous" ? reading.reason : reading.kind];
+        },
+    );
+
+    it("reads JSON as JSON.parse does, listing duplicate keys and keeping __proto__ an ordinary key", () => {
+        const text = '{"a":[1,2.5e1,true,null,"\\u00e9\\n"],"__proto__":{"x":1},"b":{"c":1,"c":2}}';
+        const reading = readJson(text)!;
+        assert.deepStrictEqual(JSON.stringify(reading.value), JSON.stringify(JSON.parse(text)));
+        assert.deepStrictEqual(Object.getPrototypeOf(reading.value), Object.prototype);
+        assert.deepStrictEqual(reading.duplicates, [{ key: "c", path: ["b"] }]);
+        assert.deepStrictEqual(["{", '{"a":1,}', "[1 2]", '"\\x"', "01", '{"a":1} x', ""].map(readJson), [
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+        ]);
     });
 
     it("refuses documents it cannot read, and marks conditions it cannot read", () => {

@@ -35,6 +35,10 @@ const NOT_IN_VPC =
     "The OpenSearch domain is not in a VPC. This product runs search domains in a VPC only, whatever their access policy says (a public endpoint is one policy edit away from the internet); set vpcOptions.subnetIds and vpcOptions.securityGroupIds.";
 const ANONYMOUS_AUTH =
     "The OpenSearch domain lets anonymous users in (advancedSecurityOptions.anonymousAuthEnabled is true); set it to false.";
+const ONLY_ALLOWED = "name only roles of the accounts in allowedPrincipalAccounts";
+const ALLOWED = { allowedPrincipalAccounts: ["111111111111"] };
+const outside = (subject: string, statement: string, action: string, account: string) =>
+    `${subject}: statement ${statement} allows ${action} to principals of account ${account}, an account outside allowedPrincipalAccounts; ${ONLY_ALLOWED}.`;
 
 describe("policy opensearch-no-public-access: domains", () => {
     const check = ([type, props, config]: [string, Record<string, unknown>, Record<string, unknown>?]) =>
@@ -95,6 +99,102 @@ describe("policy opensearch-no-public-access: domains", () => {
                 ],
             },
             {
+                name: "rejects a wildcard principal that aws:PrincipalAccount limits to an account outside allowedPrincipalAccounts",
+                input: [
+                    DOMAIN,
+                    {
+                        ...compliantDomain,
+                        accessPolicies: policyWith({
+                            Principal: "*",
+                            Condition: { StringEquals: { "aws:PrincipalAccount": "222222222222" } },
+                        }),
+                    },
+                    ALLOWED,
+                ],
+                expected: [outside("The OpenSearch access policy", "Search", "es:ESHttpGet", "222222222222")],
+            },
+            {
+                name: "rejects a wildcard principal that aws:PrincipalArn limits to a role of an account outside allowedPrincipalAccounts",
+                input: [
+                    DOMAIN,
+                    {
+                        ...compliantDomain,
+                        accessPolicies: policyWith({
+                            Principal: "*",
+                            Condition: {
+                                ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::222222222222:role/contractor" },
+                            },
+                        }),
+                    },
+                    ALLOWED,
+                ],
+                expected: [outside("The OpenSearch access policy", "Search", "es:ESHttpGet", "222222222222")],
+            },
+            {
+                name: "accepts a wildcard principal that aws:PrincipalAccount limits to an allowed account",
+                input: [
+                    DOMAIN,
+                    {
+                        ...compliantDomain,
+                        accessPolicies: policyWith({
+                            Principal: "*",
+                            Condition: { StringEquals: { "aws:PrincipalAccount": "111111111111" } },
+                        }),
+                    },
+                    ALLOWED,
+                ],
+                expected: [],
+            },
+            {
+                name: "rejects a master user of an account outside allowedPrincipalAccounts",
+                input: [
+                    DOMAIN,
+                    {
+                        ...compliantDomain,
+                        advancedSecurityOptions: {
+                            enabled: true,
+                            masterUserOptions: { masterUserArn: "arn:aws:iam::222222222222:role/contractor" },
+                        },
+                    },
+                    ALLOWED,
+                ],
+                expected: [
+                    "The OpenSearch domain's master user arn:aws:iam::222222222222:role/contractor is outside the allowed accounts; make a role of an account in allowedPrincipalAccounts the master user.",
+                ],
+            },
+            {
+                name: "accepts a master user of an allowed account",
+                input: [
+                    DOMAIN,
+                    {
+                        ...compliantDomain,
+                        advancedSecurityOptions: { enabled: true, masterUserOptions: { masterUserArn: ADMIN } },
+                    },
+                    ALLOWED,
+                ],
+                expected: [],
+            },
+            {
+                name: "rejects an ambiguous access policy when allowedPrincipalAccounts must be checked",
+                input: [
+                    DOMAIN,
+                    {
+                        ...compliantDomain,
+                        accessPolicies:
+                            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Principal":"*","Action":"es:*"}]}',
+                    },
+                    ALLOWED,
+                ],
+                expected: [
+                    "The OpenSearch access policy is ambiguous: statement #1 has the key Principal twice. AWS and this pack could read it differently, so it cannot be shown to be private; write each key once, spelled as AWS spells it (Access Analyzer reports this as an error).",
+                ],
+            },
+            {
+                name: "rejects a subnet ID that is empty (no subnet, no VPC)",
+                input: [DOMAIN, { ...compliantDomain, vpcOptions: { subnetIds: [""], securityGroupIds: ["sg-1"] } }],
+                expected: [NOT_IN_VPC],
+            },
+            {
                 name: "accepts any named account when allowedPrincipalAccounts is empty",
                 input: [
                     DOMAIN,
@@ -133,6 +233,147 @@ describe("policy opensearch-no-public-access: domains", () => {
         ],
         check,
     );
+});
+
+describe("policy opensearch-no-public-access: VPC endpoint access for other accounts", () => {
+    const ENDPOINT = "aws:opensearch/authorizeVpcEndpointAccess:AuthorizeVpcEndpointAccess";
+    table<[Record<string, unknown>, Record<string, unknown>]>(
+        [
+            {
+                name: "rejects an account outside allowedPrincipalAccounts (its endpoint into a VPC domain is its way in)",
+                input: [{ domainName: "logs", account: "222222222222" }, ALLOWED],
+                expected: [
+                    "OpenSearch VPC endpoint access r (domain logs) lets account 222222222222 create VPC endpoints into the domain, and it is outside the allowed accounts; authorize only accounts in allowedPrincipalAccounts.",
+                ],
+            },
+            {
+                name: "accepts an allowed account",
+                input: [{ domainName: "logs", account: "111111111111" }, ALLOWED],
+                expected: [],
+            },
+            {
+                name: "accepts a named account when allowedPrincipalAccounts is empty (a deliberate grant)",
+                input: [{ domainName: "logs", account: "222222222222" }, {}],
+                expected: [],
+            },
+            {
+                name: "rejects a value that is not one account ID",
+                input: [{ domainName: "logs", account: "*" }, {}],
+                expected: [
+                    'OpenSearch VPC endpoint access r (domain logs) authorizes "*", which is not one account ID; authorize one account of allowedPrincipalAccounts.',
+                ],
+            },
+        ],
+        ([props, config]) => resourceViolations(opensearchNoPublicAccess, ENDPOINT, props, config),
+    );
+});
+
+describe("policy opensearch-no-public-access: a domain policy pairs with the domain of its account and Region", () => {
+    const provider = (name: string, region: string, accounts?: string): FixtureResource => ({
+        type: "pulumi:providers:aws",
+        name,
+        props: { region, ...(accounts ? { allowedAccountIds: accounts } : {}) },
+    });
+    const on = (name: string) => ({ type: "pulumi:providers:aws", name });
+    const US = provider("aws-us", "us-east-1", '["111111111111"]');
+    const EU = provider("aws-eu", "eu-west-1", '["111111111111"]');
+    const domain = (name: string, via: string, props: Record<string, unknown> = {}): FixtureResource => ({
+        type: DOMAIN,
+        name,
+        props: { ...compliantDomain, accessPolicies: undefined, ...props },
+        provider: on(via),
+    });
+    const open = policyWith({ Principal: "*" });
+    const domainPolicy = (via: string, props: Record<string, unknown> = {}): FixtureResource => ({
+        type: DOMAIN_POLICY,
+        name: "dp",
+        props: { domainName: "logs", accessPolicies: open, ...props },
+        provider: on(via),
+    });
+    const notInStack = `The OpenSearch domain policy dp: statement Search allows es:ESHttpGet to ${ANONYMOUS}, and its domain is not in this stack (in the same account and Region), so it cannot be shown to be in a VPC; ${FIX_PRINCIPALS}.`;
+    const publicOne = (name: string) =>
+        `The OpenSearch domain policy dp: statement Search allows es:ESHttpGet to ${ANONYMOUS}, and the domain ${name} is not in a VPC; ${FIX_PRINCIPALS}.`;
+    table<FixtureResource[]>(
+        [
+            {
+                name: "accepts a wildcard policy on the VPC domain of its own provider",
+                input: [US, domain("logs", "aws-us"), domainPolicy("aws-us")],
+                expected: [],
+            },
+            {
+                name: "rejects a wildcard policy through another Region's provider, where no domain of that name is in the stack",
+                input: [US, EU, domain("logs", "aws-us"), domainPolicy("aws-eu")],
+                expected: [notInStack],
+            },
+            {
+                name: "rejects a wildcard policy whose own region input points at another Region",
+                input: [US, domain("logs", "aws-us"), domainPolicy("aws-us", { region: "eu-west-1" })],
+                expected: [notInStack],
+            },
+            {
+                name: "rejects a wildcard policy on the public domain of the same name in the other Region",
+                input: [
+                    US,
+                    EU,
+                    domain("logs", "aws-us"),
+                    domain("logs-eu", "aws-eu", { vpcOptions: undefined }),
+                    domainPolicy("aws-eu"),
+                ],
+                expected: [publicOne("logs-eu")],
+            },
+            {
+                name: "rejects a wildcard policy on a public domain whose own region input matches the policy's",
+                input: [
+                    US,
+                    domain("logs", "aws-us"),
+                    domain("logs-eu", "aws-us", { vpcOptions: undefined, region: "eu-west-1" }),
+                    domainPolicy("aws-us", { region: "eu-west-1" }),
+                ],
+                expected: [publicOne("logs-eu")],
+            },
+            {
+                name: "pairs through two providers of the same Region and pinned account (one domain in AWS)",
+                input: [US, { ...US, name: "aws-us-2" }, domain("logs", "aws-us"), domainPolicy("aws-us-2")],
+                expected: [],
+            },
+            {
+                name: "does not pair through two providers whose account is not pinned (they may be two accounts)",
+                input: [provider("a", "us-east-1"), provider("b", "us-east-1"), domain("logs", "a"), domainPolicy("b")],
+                expected: [notInStack],
+            },
+            {
+                name: "accepts an account a condition names on a VPC domain while allowedPrincipalAccounts is empty (a deliberate grant)",
+                input: [
+                    US,
+                    domain("logs", "aws-us"),
+                    domainPolicy("aws-us", {
+                        accessPolicies: policyWith({
+                            Principal: "*",
+                            Condition: { StringEquals: { "aws:PrincipalAccount": "222222222222" } },
+                        }),
+                    }),
+                ],
+                expected: [],
+            },
+        ],
+        (fixtures) => stackViolations(opensearchNoPublicAccess, fixtures),
+    );
+
+    it("refuses the same condition-named account once allowedPrincipalAccounts is set", () => {
+        const fixtures = [
+            US,
+            domain("logs", "aws-us"),
+            domainPolicy("aws-us", {
+                accessPolicies: policyWith({
+                    Principal: "*",
+                    Condition: { StringEquals: { "aws:PrincipalAccount": "222222222222" } },
+                }),
+            }),
+        ];
+        assert.deepStrictEqual(stackViolations(opensearchNoPublicAccess, fixtures, ALLOWED), [
+            outside("The OpenSearch domain policy dp", "Search", "es:ESHttpGet", "222222222222"),
+        ]);
+    });
 });
 
 describe("policy opensearch-no-public-access: domain policies, judged with their domain", () => {
@@ -226,7 +467,7 @@ describe("policy opensearch-no-public-access: domain policies, judged with their
                     ],
                 },
                 expected: [
-                    `The OpenSearch domain policy search-policy: statement Search allows es:ESHttpGet to ${ANY_ACCOUNT}, and its domain is not in this stack, so it cannot be shown to be in a VPC; ${FIX_PRINCIPALS}.`,
+                    `The OpenSearch domain policy search-policy: statement Search allows es:ESHttpGet to ${ANY_ACCOUNT}, and its domain is not in this stack (in the same account and Region), so it cannot be shown to be in a VPC; ${FIX_PRINCIPALS}.`,
                 ],
             },
             {
@@ -395,6 +636,28 @@ describe("policy opensearch-serverless-no-public-access", () => {
             input: ["aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy", network("[{")],
             expected: [
                 "OpenSearch Serverless network policy r cannot be read as a list of rules, so it cannot be shown to be private; give a JSON list of rules with AllowFromPublic false.",
+            ],
+        },
+        {
+            name: "rejects allowFromPublic spelled in lower case as ambiguous (AWS may read it, the pack would not)",
+            input: [
+                "aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy",
+                network([{ Rules: [collection], allowFromPublic: true }]),
+            ],
+            expected: [
+                "OpenSearch Serverless network policy r is ambiguous: rule #1 spells AllowFromPublic as allowFromPublic. AWS and this pack could read it differently, so it cannot be shown to be private; write each key once, spelled as AWS spells it.",
+            ],
+        },
+        {
+            name: "rejects AllowFromPublic written twice as ambiguous",
+            input: [
+                "aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy",
+                network(
+                    '[{"Rules":[{"ResourceType":"collection","Resource":["collection/logs"]}],"AllowFromPublic":true,"AllowFromPublic":false}]',
+                ),
+            ],
+            expected: [
+                "OpenSearch Serverless network policy r is ambiguous: a rule has the key AllowFromPublic twice. AWS and this pack could read it differently, so it cannot be shown to be private; write each key once, spelled as AWS spells it.",
             ],
         },
         {

@@ -10,7 +10,10 @@ describe("the policy pack", () => {
         const names = POLICIES.map((p) => p.name);
         assert.strictEqual(new Set(names).size, names.length);
         for (const name of names) {
-            assert.match(name, /^(opensearch|s3|kms|waf|iam|lambda|pulumi)-[a-z0-9]+(-[a-z0-9]+)*$/);
+            assert.match(
+                name,
+                /^(opensearch|s3|kms|waf|iam|lambda|pulumi|sns|eventbridge|logs|sqs|secretsmanager)-[a-z0-9]+(-[a-z0-9]+)*$/,
+            );
         }
     });
 
@@ -23,12 +26,15 @@ describe("the policy pack", () => {
 
     it("covers every rule the pack promises", () => {
         assert.deepStrictEqual(POLICIES.map((p) => p.name).sort(), [
+            "eventbridge-bus-no-public-access",
             "iam-no-managed-full-access",
             "iam-no-wildcard-allow",
             "iam-role-trust-no-public-assume",
             "kms-key-no-public-access",
             "lambda-function-url-auth",
+            "lambda-layer-no-public-access",
             "lambda-permission-no-public-invoke",
+            "logs-resource-policy-no-public-access",
             "opensearch-encryption-at-rest",
             "opensearch-fine-grained-access-control",
             "opensearch-https-tls12",
@@ -37,11 +43,15 @@ describe("the policy pack", () => {
             "opensearch-serverless-no-public-access",
             "pulumi-explicit-provider",
             "pulumi-provider-allowed-account-ids",
+            "s3-access-point-no-public-policy",
             "s3-bucket-no-public-acl",
             "s3-bucket-no-public-policy",
             "s3-bucket-public-access-block",
             "s3-bucket-server-side-encryption",
             "s3-bucket-tls-only",
+            "secretsmanager-secret-no-public-access",
+            "sns-topic-no-public-access",
+            "sqs-queue-no-public-access",
             "waf-logging-destination-prefix",
         ]);
     });

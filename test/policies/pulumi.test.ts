@@ -17,6 +17,21 @@ describe("policy pulumi-explicit-provider", () => {
                 expected: [],
             },
             {
+                name: "accepts a component resource, which has no provider of its own",
+                input: [
+                    bucket("a", "central-waf-logs-logging"),
+                    { type: "central-waf-logs:index:CentralLogBucket", name: "c", props: {}, component: true },
+                ],
+                expected: [],
+            },
+            {
+                name: "rejects a custom resource the program gave no provider (the engine presents it with default_<version>)",
+                input: [{ type: "aws:s3/bucket:Bucket", name: "x", props: {} }],
+                expected: [
+                    "aws:s3/bucket:Bucket x uses the default aws provider; pass the stack's provider (opts.provider or a parent's providers).",
+                ],
+            },
+            {
                 name: "rejects a resource created through a default provider",
                 input: [bucket("a", "central-waf-logs-logging"), bucket("b", "default_7_12_0")],
                 expected: [

@@ -6,6 +6,7 @@ import { s3BucketPublicAccessBlock } from "../../policies/s3BucketPublicAccessBl
 import { s3BucketTlsOnly } from "../../policies/s3BucketTlsOnly";
 import { Case, FixtureResource, resourceViolations, stackViolations, table } from "../support/policyArgs";
 import {
+    AMBIGUOUS_FIX,
     ANONYMOUS,
     ANONYMOUS_VPCE,
     ANY_ACCOUNT,
@@ -18,6 +19,9 @@ import {
 } from "./fixtures";
 
 const BUCKET = "logs-123";
+/** The message of an ambiguous bucket policy. */
+const AMB = (reason: string) =>
+    `Bucket policy r (bucket ${BUCKET}) is ambiguous: ${reason}. AWS and this pack could read it differently, so it cannot be shown to be private; ${AMBIGUOUS_FIX}.`;
 const TLS_DENY = {
     Sid: "DenyInsecureTransport",
     Effect: "Deny",
@@ -183,6 +187,47 @@ describe("policy s3-bucket-no-public-policy", () => {
             expected: [message(ANONYMOUS)],
         },
         {
+            name: "accepts aws:PrincipalOrgID equal to ${aws:ResourceOrgID} (AWS's data-perimeter pattern)",
+            input: { Principal: "*", Condition: { StringEquals: { "aws:PrincipalOrgID": "${aws:ResourceOrgID}" } } },
+            expected: [],
+        },
+        {
+            name: "accepts aws:PrincipalAccount equal to ${aws:ResourceAccount} (the bucket's own account)",
+            input: {
+                Principal: "*",
+                Condition: { StringEquals: { "aws:PrincipalAccount": "${aws:ResourceAccount}" } },
+            },
+            expected: [],
+        },
+        {
+            name: "accepts aws:PrincipalOrgPaths under ${aws:ResourceOrgPaths}",
+            input: {
+                Principal: "*",
+                Condition: { "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": "${aws:ResourceOrgPaths}*" } },
+            },
+            expected: [],
+        },
+        {
+            name: "rejects ${aws:ResourceAccount} in a key the caller writes (aws:Referer can carry any text)",
+            input: { Principal: "*", Condition: { StringEquals: { "aws:Referer": "${aws:ResourceAccount}" } } },
+            expected: [message(ANONYMOUS)],
+        },
+        {
+            name: "rejects a variable that is not the resource's own in aws:PrincipalAccount (it may equal anyone's)",
+            input: { Principal: "*", Condition: { StringEquals: { "aws:PrincipalAccount": "${aws:username}" } } },
+            expected: [message(ANY_ACCOUNT)],
+        },
+        {
+            name: "accepts aws:PrincipalArn arn:aws:iam::111111111111* (all twelve digits fix the account)",
+            input: { Principal: "*", Condition: { StringLike: { "aws:PrincipalArn": "arn:aws:iam::111111111111*" } } },
+            expected: [],
+        },
+        {
+            name: "rejects aws:PrincipalArn arn:aws:iam::11111111111* (eleven digits: ten accounts)",
+            input: { Principal: "*", Condition: { StringLike: { "aws:PrincipalArn": "arn:aws:iam::11111111111*" } } },
+            expected: [message(ANY_ACCOUNT)],
+        },
+        {
             name: "accepts a wildcard principal limited to the organization",
             input: { Principal: "*", Condition: { StringEquals: { "aws:PrincipalOrgID": "o-abc123" } } },
             expected: [],
@@ -314,6 +359,86 @@ describe("policy s3-bucket-no-public-policy", () => {
                 expected: [],
             },
             {
+                name: "accepts Allow * with a Deny to every account but the bucket's own (StringNotEquals ${aws:ResourceAccount})",
+                input: doc(
+                    { Sid: "Open", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" },
+                    {
+                        Effect: "Deny",
+                        Principal: "*",
+                        Action: "s3:*",
+                        Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+                        Condition: { StringNotEquals: { "aws:PrincipalAccount": "${aws:ResourceAccount}" } },
+                    },
+                ),
+                expected: [],
+            },
+            {
+                name: "accepts Allow * with a Deny outside the bucket's own organization (StringNotEqualsIfExists ${aws:ResourceOrgID})",
+                input: doc(
+                    { Sid: "Open", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" },
+                    {
+                        Effect: "Deny",
+                        Principal: "*",
+                        Action: "s3:*",
+                        Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+                        Condition: { StringNotEqualsIfExists: { "aws:PrincipalOrgID": "${aws:ResourceOrgID}" } },
+                    },
+                ),
+                expected: [],
+            },
+            {
+                name: "rejects Allow * when the Deny compares with a variable the caller may match (${aws:username})",
+                input: doc(
+                    { Sid: "Open", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" },
+                    {
+                        Effect: "Deny",
+                        Principal: "*",
+                        Action: "s3:*",
+                        Resource: "*",
+                        Condition: { StringNotEquals: { "aws:PrincipalAccount": "${aws:username}" } },
+                    },
+                ),
+                expected: [
+                    `Bucket policy r (bucket ${BUCKET}): statement Open allows s3:GetObject to ${ANY_ACCOUNT}; ${FIX_PRINCIPALS}.`,
+                ],
+            },
+            {
+                name: "accepts under Version 2008-10-17 a literal ${aws:ResourceAccount} (no variables: no account has that ID)",
+                input: {
+                    Version: "2008-10-17",
+                    Statement: [
+                        {
+                            Sid: "Open",
+                            Effect: "Allow",
+                            Principal: "*",
+                            Action: "s3:GetObject",
+                            Resource: `arn:aws:s3:::${BUCKET}/*`,
+                            Condition: { StringEquals: { "aws:PrincipalAccount": "${aws:ResourceAccount}" } },
+                        },
+                    ],
+                },
+                expected: [],
+            },
+            {
+                name: "rejects under Version 2008-10-17 a ${aws:username} that is plain text in a StringLike (the * after it still matches)",
+                input: {
+                    Version: "2008-10-17",
+                    Statement: [
+                        {
+                            Sid: "Open",
+                            Effect: "Allow",
+                            Principal: "*",
+                            Action: "s3:GetObject",
+                            Resource: `arn:aws:s3:::${BUCKET}/*`,
+                            Condition: { StringLike: { "aws:Referer": "${aws:username}*" } },
+                        },
+                    ],
+                },
+                expected: [
+                    `Bucket policy r (bucket ${BUCKET}): statement Open allows s3:GetObject to ${ANONYMOUS}; ${FIX_PRINCIPALS}.`,
+                ],
+            },
+            {
                 name: "rejects Allow * when the Deny of other addresses covers another bucket only",
                 input: doc(
                     { Sid: "Open", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" },
@@ -379,6 +504,69 @@ describe("policy s3-bucket-no-public-policy", () => {
                 expected: [
                     `Bucket policy r (bucket ${BUCKET}) cannot be read as a policy document, so it cannot be shown to be private; ${UNREADABLE}.`,
                 ],
+            },
+            {
+                name: "rejects a statement with two Condition keys (JSON.parse keeps the last; AWS may not)",
+                input: [
+                    "aws:s3/bucketPolicy:BucketPolicy",
+                    {
+                        bucket: BUCKET,
+                        policy: `{"Version":"2012-10-17","Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::${BUCKET}/*","Condition":{"StringLike":{"aws:UserAgent":"*"}},"Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123def4"}}}]}`,
+                    },
+                ],
+                expected: [AMB("statement #1 has the key Condition twice")],
+            },
+            {
+                name: "rejects condition keys equal ignoring case with different values (o-* and an exact organization)",
+                input: [
+                    "aws:s3/bucketPolicy:BucketPolicy",
+                    {
+                        bucket: BUCKET,
+                        policy: text({
+                            ...OPEN,
+                            Principal: "*",
+                            Condition: {
+                                StringLike: { "aws:PrincipalOrgID": "o-*", "aws:principalorgid": "o-abc123def4" },
+                            },
+                        }),
+                    },
+                ],
+                expected: [
+                    AMB(
+                        "statement #1's Condition.StringLike has the keys aws:PrincipalOrgID and aws:principalorgid with different values, which AWS reads as one key",
+                    ),
+                ],
+            },
+            {
+                name: "rejects a principal given as AWS and aws",
+                input: [
+                    "aws:s3/bucketPolicy:BucketPolicy",
+                    {
+                        bucket: BUCKET,
+                        policy: text({
+                            ...OPEN,
+                            Principal: { AWS: "arn:aws:iam::222222222222:root", aws: "*" },
+                            Condition: undefined,
+                        }),
+                    },
+                ],
+                expected: [AMB("statement #1's Principal has the keys AWS and aws, which AWS reads as one")],
+            },
+            {
+                name: "rejects lower-case element names instead of skipping the statement",
+                input: [
+                    "aws:s3/bucketPolicy:BucketPolicy",
+                    {
+                        bucket: BUCKET,
+                        policy: doc({
+                            effect: "Allow",
+                            principal: "*",
+                            action: "s3:GetObject",
+                            resource: `arn:aws:s3:::${BUCKET}/*`,
+                        }),
+                    },
+                ],
+                expected: [AMB("statement #1 spells Effect as effect")],
             },
             {
                 name: "names the statement by position when it has no Sid",
@@ -478,6 +666,43 @@ describe("policy s3-bucket-no-public-acl", () => {
                 expected: [
                     "aws-native:s3:Bucket r uses the canned ACL PublicReadWrite, which grants access to AllUsers; drop the ACL (object ownership BucketOwnerEnforced disables ACLs).",
                 ],
+            },
+            {
+                name: "rejects an object copy with the canned ACL public-read",
+                input: [
+                    "aws:s3/objectCopy:ObjectCopy",
+                    { bucket: BUCKET, key: "k", source: "src/k", acl: "public-read" },
+                ],
+                expected: [
+                    "aws:s3/objectCopy:ObjectCopy r uses the canned ACL public-read, which grants access to AllUsers; drop the ACL (object ownership BucketOwnerEnforced disables ACLs).",
+                ],
+            },
+            {
+                name: "rejects an object copy granting READ to AllUsers",
+                input: [
+                    "aws:s3/objectCopy:ObjectCopy",
+                    {
+                        bucket: BUCKET,
+                        key: "k",
+                        source: "src/k",
+                        grants: [
+                            {
+                                type: "Group",
+                                uri: "http://acs.amazonaws.com/groups/global/AllUsers",
+                                permissions: ["READ"],
+                            },
+                        ],
+                    },
+                ],
+                expected: ["aws:s3/objectCopy:ObjectCopy r grants READ to AllUsers; remove the grant."],
+            },
+            {
+                name: "accepts an object copy with bucket-owner-full-control",
+                input: [
+                    "aws:s3/objectCopy:ObjectCopy",
+                    { bucket: BUCKET, key: "k", source: "src/k", acl: "bucket-owner-full-control" },
+                ],
+                expected: [],
             },
             {
                 name: "rejects a public-read object",
@@ -689,6 +914,38 @@ describe("S3 bucket stack policies", () => {
                 input: [
                     bucket("logs"),
                     ...changed("logs-policy", { policy: tlsPolicy("logs", { Resource: "arn:aws:s3:::logs-123/*" }) }),
+                ],
+                expected: [
+                    'Bucket logs (logs-123) has bucket policy logs-policy without a Deny of s3:* to "*" on the bucket and its objects when aws:SecureTransport is false; add that statement.',
+                ],
+            },
+            {
+                name: "accept a TLS Deny split in two statements, one for the bucket and one for its objects (AWS applies both)",
+                input: [
+                    bucket("logs"),
+                    ...changed("logs-policy", {
+                        policy: text(
+                            { ...JSON.parse(tlsPolicy("logs")).Statement[0], Resource: "arn:aws:s3:::logs-123" },
+                            { ...JSON.parse(tlsPolicy("logs")).Statement[0], Resource: "arn:aws:s3:::logs-123/*" },
+                        ),
+                    }),
+                ],
+                expected: [],
+            },
+            {
+                name: "reject a TLS Deny split in two statements when the objects' half denies s3:GetObject only",
+                input: [
+                    bucket("logs"),
+                    ...changed("logs-policy", {
+                        policy: text(
+                            { ...JSON.parse(tlsPolicy("logs")).Statement[0], Resource: "arn:aws:s3:::logs-123" },
+                            {
+                                ...JSON.parse(tlsPolicy("logs")).Statement[0],
+                                Resource: "arn:aws:s3:::logs-123/*",
+                                Action: "s3:GetObject",
+                            },
+                        ),
+                    }),
                 ],
                 expected: [
                     'Bucket logs (logs-123) has bucket policy logs-policy without a Deny of s3:* to "*" on the bucket and its objects when aws:SecureTransport is false; add that statement.',

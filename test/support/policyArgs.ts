@@ -46,11 +46,29 @@ export interface FixtureResource {
     name: string;
     props: Record<string, any>;
     provider?: { type: string; name: string };
+    /** A component resource (no provider of its own); otherwise a resource without a provider uses the default one. */
+    component?: boolean;
     dependencies?: string[];
     propertyDependencies?: Record<string, string[]>;
 }
 
-/** Runs a stack policy on fixture resources (dependencies by name); returns the violation messages. */
+/**
+ * The provider CrossGuard hands a resource: every custom resource has one (the engine creates
+ * `default` / `default_<version>` when the program names none, see pulumi/pulumi-policy's
+ * provider integration test), with the provider's inputs as props. Providers, the stack and
+ * components have none.
+ */
+function providerOf(f: FixtureResource, fixtures: readonly FixtureResource[]) {
+    if (f.component || f.type.startsWith("pulumi:")) return undefined;
+    const reference = f.provider ?? { type: `pulumi:providers:${f.type.split(":")[0]}`, name: "default" };
+    const registered = fixtures.find((p) => p.type === reference.type && p.name === reference.name);
+    return { ...reference, urn: `urn:${reference.type}::${reference.name}`, props: registered?.props ?? {} };
+}
+
+/**
+ * Runs a stack policy on fixture resources (dependencies by name, providers as the engine
+ * presents them); returns the violation messages.
+ */
 export function stackViolations(
     policy: StackValidationPolicy,
     fixtures: FixtureResource[],
@@ -69,7 +87,7 @@ export function stackViolations(
         r.propertyDependencies = Object.fromEntries(
             Object.entries(f.propertyDependencies ?? {}).map(([k, ns]) => [k, ns.map((n) => byName.get(n))]),
         );
-        r.provider = f.provider ? { ...f.provider, urn: "", props: {} } : undefined;
+        r.provider = providerOf(f, fixtures);
     });
     const messages: string[] = [];
     policy.validateStack!({ ...common(policy, config), resources } as any, (m) => messages.push(m));
