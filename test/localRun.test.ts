@@ -1,65 +1,131 @@
+/**
+ * `npm start`'s pipeline, run as the command runs it on the committed plan: with faults, everything
+ * generated ends delivered once and indexed or parked, the attackers found and blocked everywhere
+ * and no one else; and a record lost on purpose fails the run.
+ */
+import { DeleteObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ATTACKERS, accountRecords, runLocalPipeline } from "../tools/localRun";
+import { ATTACKERS, HEALTH_CHECKER, attackedLocations, runLocalPipeline } from "../tools/localRun";
 import { parseStartArgs } from "../tools/start";
 import { committedRuns } from "./support/program";
 
+const LOCATIONS = ["222222222222/ap-southeast-2", "222222222222/us-east-1", "333333333333/eu-west-1"];
+
+async function inWorkDir<T>(f: (workDir: string) => Promise<T>): Promise<T> {
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-run-"));
+    try {
+        return await f(workDir);
+    } finally {
+        fs.rmSync(workDir, { recursive: true, force: true });
+    }
+}
+
 describe("npm start: the whole platform on local stand-ins", () => {
-    it("delivers every generated record to the central layout exactly once and finds every injected attacker", async () => {
-        const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-run-"));
+    it("under injected faults, delivers every record once, indexes or parks each, replays what failed, and blocks the attackers everywhere", async () => {
         const lines: string[] = [];
-        try {
-            const summary = await runLocalPipeline(await committedRuns(), {
+        const summary = await inWorkDir(async (workDir) =>
+            runLocalPipeline(await committedRuns(), {
                 records: 2000,
                 workDir,
+                faults: true,
                 log: (l) => lines.push(l),
-            });
-            assert.deepStrictEqual(
-                [summary.missing, summary.duplicated, summary.deliveryFailures, summary.recordsInCentral],
-                [0, 0, [], summary.recordsGenerated],
-            );
-            assert.ok(summary.recordsGenerated >= 2000 + ATTACKERS.length * 2 * 600);
-            assert.deepStrictEqual(summary.attackersFound, ATTACKERS);
-            assert.deepStrictEqual(
-                summary.crossAccount.map((r) => [r.client_ip, r.seen_in]),
-                ATTACKERS.map((ip) => [ip, "222222222222/ap-southeast-2, 333333333333/eu-west-1"]),
-            );
-            assert.ok(summary.ok);
-            assert.ok(fs.readFileSync(summary.reportPath, "utf8").includes(ATTACKERS[0]));
-            assert.ok(lines.some((l) => l.includes("Indexing into OpenSearch skipped: OPENSEARCH_URL is not set")));
-            assert.ok(
-                lines.some((l) => /copier-us-east-1 \(deployed __index\.js\)/.test(l)),
-                "the copier runs its deployed code",
-            );
-        } finally {
-            fs.rmSync(workDir, { recursive: true, force: true });
-        }
+            }),
+        );
+        // Faults were met: S3 503s, failed tries retried by Lambda, two events dead-lettered.
+        assert.ok(summary.faultsMet.s3Faults >= 12, JSON.stringify(summary.faultsMet));
+        assert.ok(summary.faultsMet.failedTries >= 7, JSON.stringify(summary.faultsMet));
+        assert.strictEqual(summary.faultsMet.deadLettered, 2);
+        const replayedQueues = summary.replayed.filter((r) => r.source.includes("-failures-"));
+        assert.deepStrictEqual(replayedQueues.map((r) => [r.status, r.target.split(":function:")[1]]).sort(), [
+            ["replayed", "central-waf-logs-copier-ap-southeast-2"],
+            ["replayed", "central-waf-logs-search-loader"],
+        ]);
+        assert.deepStrictEqual(summary.deliveryFailures, []);
+        // Every record: in the central layout once, and indexed, parked or in the damaged tail.
+        assert.deepStrictEqual(
+            [summary.missing, summary.duplicated, summary.recordsInCentral],
+            [0, 0, summary.recordsGenerated],
+        );
+        const { indexing } = summary;
+        assert.deepStrictEqual([indexing.lost, indexing.duplicated, indexing.parked], [0, 0, 2]);
+        assert.ok(indexing.unreadable > 0, "the truncated object's tail");
+        assert.strictEqual(indexing.indexed + indexing.parked + indexing.unreadable, summary.recordsGenerated);
+        const reasons = indexing.examples.map((e) => e.replace(/^\S+\.gz /, "")).sort();
+        assert.strictEqual(reasons.length, 3, reasons.join("\n"));
+        assert.match(reasons[0], /^from byte \d+: unreadable gzip data: unexpected end of file$/);
+        assert.match(reasons[1], /^line 1: timestamp \d{10} is in seconds; WAF writes epoch milliseconds$/);
+        assert.match(reasons[2], /^line 2: not valid JSON: /);
+        assert.ok(summary.ok);
+        // Found, and blocked at every location, including the one no attacker reached.
+        assert.deepStrictEqual(summary.attackersFound, ATTACKERS);
+        assert.deepStrictEqual(
+            summary.crossAccount.map((r) => [r.client_ip, r.seen_in]),
+            ATTACKERS.map((ip) => [ip, "222222222222/us-east-1, 333333333333/eu-west-1"]),
+        );
+        assert.deepStrictEqual(Object.keys(summary.response.blocked).sort(), LOCATIONS);
+        for (const ips of Object.values(summary.response.blocked)) assert.deepStrictEqual(ips, ATTACKERS);
+        assert.deepStrictEqual(
+            [
+                summary.response.attackersNotBlocked,
+                summary.response.quietClientsBlocked,
+                summary.response.allowlistedBlocked,
+                summary.response.stillBlockedAfterExpiry,
+            ],
+            [[], [], [], []],
+        );
+        assert.ok(
+            summary.bursts.some((r) => r.client_ip === HEALTH_CHECKER),
+            "the health checker bursts too",
+        );
+        assert.ok(lines.some((l) => /loopback stand-in of OpenSearch's _bulk contract/.test(l)));
+        assert.ok(lines.some((l) => /copier-us-east-1 \(deployed __index\.js/.test(l)));
     });
 
-    it("counts a missing record and a duplicated one", () => {
-        assert.deepStrictEqual(accountRecords(["a", "b", "b"], new Map([["b", 1]])), { missing: 2, duplicated: 0 });
+    it("fails the run when a delivered record goes missing", async () => {
+        let lost = "";
+        const summary = await inWorkDir(async (workDir) =>
+            runLocalPipeline(await committedRuns(), {
+                records: 2000,
+                workDir,
+                log: () => undefined,
+                afterDelivery: async (platform) => {
+                    const bucket = (await committedRuns())[0].outputs.centralBucketName;
+                    const listed = await platform.s3.client.send(
+                        new ListObjectsV2Command({ Bucket: bucket, Prefix: "333333333333/" }),
+                    );
+                    lost = listed.Contents![0].Key!;
+                    await platform.s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: lost }));
+                },
+            }),
+        );
+        assert.ok(lost !== "");
+        assert.ok(summary.missing > 0, "the records of the deleted object are missing");
+        assert.strictEqual(summary.ok, false);
+    });
+
+    it("attacks one Region of each of two accounts, so a Region of an attacked account stays unhit", () => {
+        const locations = LOCATIONS.map((l) => ({ accountId: l.split("/")[0], region: l.split("/")[1] }));
         assert.deepStrictEqual(
-            accountRecords(
-                ["a"],
-                new Map([
-                    ["a", 2],
-                    ["x", 1],
-                ]),
-            ),
-            { missing: 0, duplicated: 2 },
+            attackedLocations(locations).map((l) => `${l.accountId}/${l.region}`),
+            ["222222222222/us-east-1", "333333333333/eu-west-1"],
         );
     });
 
-    it("takes --records and --keep, and refuses anything else", () => {
-        assert.deepStrictEqual(parseStartArgs([]), { records: 20000, keep: false });
-        assert.deepStrictEqual(parseStartArgs(["--records", "5000", "--keep"]), { records: 5000, keep: true });
+    it("takes --records, --faults and --keep, and refuses anything else", () => {
+        assert.deepStrictEqual(parseStartArgs([]), { records: 20000, keep: false, faults: false });
+        assert.deepStrictEqual(parseStartArgs(["--records", "5000", "--keep", "--faults"]), {
+            records: 5000,
+            keep: true,
+            faults: true,
+        });
         assert.throws(() => parseStartArgs(["--records", "ten"]), {
-            message: '--records takes a whole number from 100 to 10000000, got "ten".',
+            message: '--records takes a whole number from 100 to 2000000, got "ten".',
         });
         assert.throws(() => parseStartArgs(["--fast"]), {
-            message: "Unknown option --fast; use --records N and --keep.",
+            message: "Unknown option --fast; use --records N, --faults and --keep.",
         });
     });
 });

@@ -104,12 +104,22 @@ export async function startLocalPlatform(
     const sqs = await startSqsServer();
     const subs = planned(runs);
     const queues = new Map<string, string>();
+    const queueRegions: Record<string, string> = {};
     for (const sub of subs) {
         if (!sub.queue || queues.has(sub.functionName)) continue;
         const [, , , region, account, name] = sub.queue.state.arn.split(":");
-        queues.set(sub.functionName, sqs.createQueue(account, region, name).url);
+        const { url } = sqs.createQueue(account, region, name);
+        queues.set(sub.functionName, url);
+        queueRegions[url] = region;
     }
-    const lambda = await startLambdaServer({ sqs, onFailure: (name) => queues.get(name) });
+    const logging = runs.find((r) => r.config["central-waf-logs:role"] === "logging")!;
+    // Functions named without an ARN (the replay's loader) are the logging account's.
+    const lambda = await startLambdaServer({
+        sqs,
+        onFailure: (name) => queues.get(name),
+        accountId: logging.config["central-waf-logs:accountId"],
+        region: logging.config["central-waf-logs:region"],
+    });
     const registered = new Set<string>();
     for (const sub of subs) {
         if (registered.has(sub.functionArn)) continue;
@@ -119,7 +129,12 @@ export async function startLocalPlatform(
             ...s3.lambdaEnvironment(sub.region),
             ...(s3Proxy ? { AWS_ENDPOINT_URL_S3: s3Proxy.url } : {}),
         };
-        if ("OPENSEARCH_ENDPOINT" in environment) environment.OPENSEARCH_ENDPOINT = searchUrl;
+        if ("OPENSEARCH_ENDPOINT" in environment) {
+            environment.OPENSEARCH_ENDPOINT = searchUrl;
+            // The same backoff, started from 50 ms instead of 200: a local outage of seconds is
+            // ridden out in seconds rather than tens of them.
+            environment.BULK_BASE_DELAY_MS = "50";
+        }
         const handler = loadHandler(await functionSource(sub.fn), environment);
         lambda.register(sub.functionArn, (event, context) => handler(event, context), {
             timeoutSeconds: sub.fn.inputs.timeout,
@@ -181,6 +196,7 @@ export async function startLocalPlatform(
                 endpoints: { sqs: sqs.url, lambda: lambda.url, s3: s3.endpoint },
                 // s3rver accepts only its own credentials; the other stand-ins take any.
                 credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+                queueRegions,
             });
         },
         async close() {

@@ -91,15 +91,17 @@ export interface ReplayOutcome {
 
 const REPORT = /^_errors\/(.+)\.rejected\.ndjson$/;
 
-/** What Lambda's on-failure destination records: the function and the original event. */
+/** What Lambda's on-failure destination records: the function that failed and the original event. */
 function failedInvocation(body: string): { functionName: string; event: unknown } | undefined {
     try {
         const record = JSON.parse(body);
-        const arn = String(record?.requestContext?.functionArn ?? "");
-        // `arn:...:function:<name>:$LATEST`: invoke the function, whatever version failed.
-        const name = /:function:([^:]+)/.exec(arn)?.[1];
-        return name && record.requestPayload !== undefined
-            ? { functionName: name, event: record.requestPayload }
+        // `arn:...:function:<name>:$LATEST`: the function's unqualified ARN (its Region and account
+        // included), so the replay invokes the function that failed, whatever version it was.
+        const arn = /^arn:[^:]+:lambda:[^:]+:\d{12}:function:[^:]+/.exec(
+            String(record?.requestContext?.functionArn),
+        )?.[0];
+        return arn && record.requestPayload !== undefined
+            ? { functionName: arn, event: record.requestPayload }
             : undefined;
     } catch {
         return undefined;
@@ -120,6 +122,14 @@ export async function replay(
     log: (line: string) => void,
 ): Promise<ReplayOutcome[]> {
     const outcomes: ReplayOutcome[] = [];
+    // A function that cannot be invoked (not found, denied) is this item's failure, not the run's.
+    const invoke = async (functionName: string, event: unknown) => {
+        try {
+            return await calls.invoke(functionName, event);
+        } catch (err) {
+            return `${(err as Error).name}: ${(err as Error).message}`;
+        }
+    };
     const record = (o: ReplayOutcome) => {
         outcomes.push(o);
         log(`  ${o.status.padEnd(8)} ${o.source} -> ${o.target}: ${o.detail}`);
@@ -143,7 +153,7 @@ export async function replay(
                     });
                     continue;
                 }
-                const error = await calls.invoke(failed.functionName, failed.event);
+                const error = await invoke(failed.functionName, failed.event);
                 if (error === undefined) {
                     await calls.remove(queueUrl, message.receiptHandle);
                     record({
@@ -168,7 +178,7 @@ export async function replay(
         for (const report of (await calls.reports(bucket)).slice(0, args.max)) {
             const key = REPORT.exec(report)?.[1];
             if (!key) continue;
-            const error = await calls.invoke(args.loader, {
+            const error = await invoke(args.loader, {
                 Records: [
                     {
                         eventName: "ObjectCreated:Put",
@@ -204,6 +214,8 @@ export function sdkReplayCalls(
     local?: {
         readonly endpoints: { readonly sqs: string; readonly lambda: string; readonly s3: string };
         readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+        /** Regions of local queue URLs, which do not name one. */
+        readonly queueRegions: Readonly<Record<string, string>>;
     },
 ): ReplayCalls & { close(): void } {
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -213,7 +225,7 @@ export function sdkReplayCalls(
     /* eslint-enable @typescript-eslint/no-require-imports */
     const clients = new Map<string, any>();
     const client = (kind: "sqs" | "lambda", target: string) => {
-        const where = regionOf(target) ?? region;
+        const where = regionOf(target) ?? local?.queueRegions[target] ?? region;
         const key = `${kind}/${where ?? ""}`;
         if (!clients.has(key)) {
             const config = {
@@ -226,7 +238,8 @@ export function sdkReplayCalls(
     };
     const s3 = new s3Sdk.S3Client({
         ...(region ? { region } : {}),
-        forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3),
+        ...(local ? { endpoint: local.endpoints.s3, credentials: local.credentials } : {}),
+        forcePathStyle: Boolean(local ?? process.env.AWS_ENDPOINT_URL_S3),
     });
     return {
         async receive(QueueUrl) {

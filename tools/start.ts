@@ -1,8 +1,9 @@
 /**
- * `npm start [-- --records N] [-- --keep] [-- --help]`: the main job on a machine with no AWS.
- *  1. Plan every committed stack under the mock engine;  2. the policy gate on each plan;
- *  3-5. the local data path (local S3, deployed Lambda code, generated traffic with a DDoS,
- *  delivery, forensics);  6. the accounting, which fails the run if anything was lost.
+ * `npm start [-- --records N] [-- --faults] [-- --keep] [-- --help]`: the main job on a machine
+ * with no AWS. 1. Plan every committed stack under the mock engine; 2. the policy gate on each
+ * plan; 3-4. the local data path (deployed Lambda code on local S3, a search stand-in, traffic
+ * with a DDoS, delivery, with faults and replay if asked); 5. the accounting; 6. forensics;
+ * 7. the response loop; 8. the summary, which fails the run if anything was lost or left open.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -12,45 +13,61 @@ import { runCli, usageError } from "./cli";
 export interface StartOptions {
     records: number;
     keep: boolean;
+    faults: boolean;
 }
 
 const DEFAULT_RECORDS = 20_000;
 const MIN_RECORDS = 100;
-const MAX_RECORDS = 10_000_000;
+/** The largest run measured on this 2-core, 24 GiB machine (README, "The local run"). */
+const MAX_RECORDS = 2_000_000;
 
-export const START_USAGE = `usage: npm start [-- --records N] [-- --keep]
+export const START_USAGE = `usage: npm start [-- --records N] [-- --faults] [-- --keep]
 
-Runs the whole platform on this machine, with no AWS account and no Pulumi CLI, in six steps:
+Runs the whole platform on this machine, with no AWS account and no Pulumi CLI:
   1. Plan: every committed Pulumi.<stack>.yaml through the real program under Pulumi's mock
      engine; prints each stack's resources as a tree, its outputs, and how the stacks are wired.
   2. Policy gate: the CrossGuard pack in policies/ on each plan, as
      \`pulumi preview --policy-pack policies\` would; mandatory violations fail the run.
-  3. Local AWS: a local S3 (s3rver, loopback only) with every bucket the plan declares, each
-     bucket notification wired to the exact __index.js the program would deploy.
+  3. Local AWS: a local S3 (s3rver, loopback only) with every bucket the plan declares; every
+     S3-triggered function of the plan (copiers, loader) run from the exact __index.js the program
+     would deploy, by a Lambda stand-in with Lambda's retries and the planned failure queues; the
+     loader indexes into a loopback stand-in of OpenSearch's _bulk contract, or OPENSEARCH_URL.
   4. Traffic and delivery: generated WAF records for each planned account and Region, with a
-     DDoS from three IPs, written as Firehose writes them; the deployed copier moves them into
-     the central layout; the loader indexes them when OPENSEARCH_URL is set.
-  5. Forensics: burst detection and cross-account queries (queries/*.sql, the Athena SQL) on
+     DDoS from three IPs on two accounts and a busy allowlisted health checker, written as
+     Firehose writes them; with --faults, S3 and the cluster fail on the way, and what was
+     dead-lettered or parked is then replayed (npm run replay's code).
+  5. Accounting: every generated record is in the central layout exactly once (object digests),
+     and is indexed or parked with its reason; nothing lost, nothing duplicated.
+  6. Forensics: burst detection and cross-account queries (queries/*.sql, the Athena SQL) on
      DuckDB over the central copy, and the HTML report.
-  6. Summary: exits 1 if any record is missing from the central layout or duplicated, or an
-     injected attacker is not found.
+  7. Response: the deployed detector finds the attackers through a local Athena (DuckDB), the
+     blocklist lands in a local DynamoDB (dynalite), the deployed publisher writes it into every
+     account's and Region's WAF IP sets (a local WAFV2) through the planned roles; a second wave
+     shows who is blocked where; on a simulated clock the blocks expire.
+  8. Summary: exits 1 if any record is lost or duplicated, a dead-lettered event stays unreplayed,
+     an attacker is not found or not blocked everywhere, anyone else is blocked, or a block does
+     not expire.
 
 Options:
   --records N   background records to generate, ${MIN_RECORDS} to ${MAX_RECORDS.toLocaleString("en-US")} (default ${DEFAULT_RECORDS.toLocaleString("en-US")});
-                the attack comes on top. Also --records=N.
+                the attack comes on top. Also --records=N. About 20 s for the default here;
+                the largest took about ... (README, "The local run").
+  --faults      inject S3 503s, a truncated object, bad lines, bulk 429s and 503s, 413s, a
+                cluster outage and a 403 on the way, then replay what was dead-lettered.
   --keep        keep the working directory (local S3 data, the central copy, report.html);
                 by default it is removed at the end, and on Ctrl-C.
   --help        this text.
 
 Environment:
-  OPENSEARCH_URL  an OpenSearch cluster for the loader (default: indexing is skipped, and said so).`;
+  OPENSEARCH_URL  an OpenSearch cluster for the loader (default: the loopback stand-in).`;
 
 export function parseStartArgs(argv: readonly string[]): StartOptions {
-    const options: StartOptions = { records: DEFAULT_RECORDS, keep: false };
+    const options: StartOptions = { records: DEFAULT_RECORDS, keep: false, faults: false };
     let recordsGiven = false;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].startsWith("--records=") ? ["--records", argv[i].slice(10)] : [argv[i]];
         if (flag === "--keep") options.keep = true;
+        else if (flag === "--faults") options.faults = true;
         else if (flag === "--records") {
             const text = inline ?? argv[++i];
             if (text === undefined) {
@@ -65,7 +82,7 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
                 );
             }
             options.records = n;
-        } else throw usageError(`Unknown option ${argv[i]}; use --records N and --keep.`);
+        } else throw usageError(`Unknown option ${argv[i]}; use --records N, --faults and --keep.`);
     }
     return options;
 }
@@ -109,31 +126,39 @@ export async function main(argv: readonly string[]): Promise<void> {
             blocked ? "\nPolicy gate: FAILED; pulumi up would be refused." : "\nPolicy gate: passed for every stack.",
         );
 
-        console.log(`\n== 3-5. The data path on local stand-ins (${elapsed()} so far)\n`);
+        console.log(`\n== 3-7. The data path and the response loop on local stand-ins (${elapsed()} so far)\n`);
         const summary = await runLocalPipeline(runs, {
             records: options.records,
             workDir,
             openSearchUrl: process.env.OPENSEARCH_URL,
+            faults: options.faults,
             log: (line) => console.log(line),
         });
 
-        console.log(`\n== 6. Summary (${elapsed()})\n`);
+        const n = (value: number) => value.toLocaleString("en-US");
+        const r = summary.response;
+        console.log(`\n== 8. Summary (${elapsed()})\n`);
+        console.log(`  generated:  ${n(summary.objectsGenerated)} objects, ${n(summary.recordsGenerated)} records`);
         console.log(
-            `  generated:  ${summary.objectsGenerated} objects, ${summary.recordsGenerated.toLocaleString("en-US")} records`,
+            `  delivered:  ${n(summary.objectsCopied)} objects, ${n(summary.recordsInCentral)} records in the central layout; missing ${summary.missing}, duplicated ${summary.duplicated}`,
         );
         console.log(
-            `  copied:     ${summary.objectsCopied} objects, ${summary.recordsInCentral.toLocaleString("en-US")} records in the central layout`,
+            `  indexed:    ${n(summary.indexing.indexed)} + parked ${summary.indexing.parked} + unreadable tail ${summary.indexing.unreadable}; lost ${summary.indexing.lost}, duplicated ${summary.indexing.duplicated} (${summary.indexing.target})`,
         );
-        console.log(
-            `  missing:    ${summary.missing}; duplicated: ${summary.duplicated}; failed deliveries: ${summary.deliveryFailures.length}`,
-        );
-        for (const failure of summary.deliveryFailures.slice(0, 10)) console.log(`    ${failure}`);
-        console.log(
-            `  indexed:    ${process.env.OPENSEARCH_URL ? "see the loader above" : "skipped (OPENSEARCH_URL not set)"}`,
-        );
+        if (summary.replayed.length > 0) {
+            const replayed = summary.replayed.filter((o) => o.status === "replayed").length;
+            console.log(
+                `  replayed:   ${replayed} of ${summary.replayed.length} dead-lettered events and parked objects`,
+            );
+        }
+        for (const failure of summary.deliveryFailures.slice(0, 10)) console.log(`  FAILED:     ${failure}`);
         console.log(
             `  attackers:  ${summary.attackersInjected.length} injected, ${summary.attackersFound.length} found (${summary.attackersFound.join(", ")})`,
         );
+        console.log(
+            `  response:   mode ${r.mode}; attackers not blocked everywhere: ${r.attackersNotBlocked.length}, quiet clients blocked: ${r.quietClientsBlocked.length}, allowlisted blocked: ${r.allowlistedBlocked.length}, still blocked after expiry: ${r.stillBlockedAfterExpiry.length}`,
+        );
+        for (const entry of r.blocklist) console.log(`              ${entry}`);
         console.log(
             options.keep
                 ? `  kept:       ${workDir}`
@@ -142,7 +167,11 @@ export async function main(argv: readonly string[]): Promise<void> {
         if (!summary.ok || blocked) {
             console.log("\nFAILED: see the counts above.");
             process.exitCode = 1;
-        } else console.log("\nOK: every record delivered exactly once, every attacker found.");
+        } else {
+            console.log(
+                "\nOK: every record delivered once and indexed or parked, every attacker found and blocked everywhere, no one else, and every block expired.",
+            );
+        }
     } finally {
         cleanup();
     }
