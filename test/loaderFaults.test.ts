@@ -48,11 +48,14 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
     async function deliverAndInvoke(
         file: string,
         body: string | Buffer,
-        options: Parameters<typeof invokeAsync>[2] & { handler?: Handler } = {},
+        options: Parameters<typeof invokeAsync>[2] & { handler?: Handler; beforeInvoke?: () => Promise<void> } = {},
     ): Promise<{ key: string; invocation: AsyncInvocation; replay?: Awaited<ReturnType<typeof captured>> }> {
         const key = `${HOUR_PREFIX}${file}`;
         await stage.put(key, typeof body === "string" ? gzipSync(body) : body);
         const event = { Records: stage.events() };
+        // Faults that last a while start here, once the object is in place, so a slow machine
+        // cannot spend the fault's whole duration before the loader's first request.
+        await options.beforeInvoke?.();
         const invocation = await invokeAsync(options.handler ?? handler, event, options);
         if (!invocation.deadLettered) return { key, invocation };
         // An operator replays the parked event once the fault is gone.
@@ -73,8 +76,8 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
 
     it("a cluster refusing connections for a moment: retried within the invocation, every record indexed", async () => {
         const generated = numberedRecords(200);
-        await stage.search.outage(300, "refuse");
         const { key, invocation } = await deliverAndInvoke("refused.gz", ndjson(generated), {
+            beforeInvoke: () => stage.search.outage(1000, "refuse"),
             handler: stage.handler({ BULK_MAX_DOCUMENTS: "50", BULK_BASE_DELAY_MS: "50", BULK_MAX_ATTEMPTS: "40" }),
         });
         assert.deepStrictEqual([invocation.tries.length, invocation.deadLettered], [1, false]);
@@ -90,8 +93,8 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
 
     it("a cluster answering every request with 503 for a moment: retried within the invocation, every record indexed", async () => {
         const generated = numberedRecords(120);
-        await stage.search.outage(300, "503");
         const { key, invocation } = await deliverAndInvoke("outage-503.gz", ndjson(generated), {
+            beforeInvoke: () => stage.search.outage(1000, "503"),
             handler: stage.handler({ BULK_MAX_DOCUMENTS: "50", BULK_BASE_DELAY_MS: "50", BULK_MAX_ATTEMPTS: "40" }),
         });
         assert.deepStrictEqual([invocation.tries.length, invocation.deadLettered], [1, false]);

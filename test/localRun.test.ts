@@ -9,7 +9,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ATTACKERS, HEALTH_CHECKER, attackedLocations, runLocalPipeline } from "../tools/localRun";
-import { parseStartArgs } from "../tools/start";
 import { committedRuns } from "./support/program";
 
 const LOCATIONS = ["222222222222/ap-southeast-2", "222222222222/us-east-1", "333333333333/eu-west-1"];
@@ -112,20 +111,5 @@ describe("npm start: the whole platform on local stand-ins", () => {
             attackedLocations(locations).map((l) => `${l.accountId}/${l.region}`),
             ["222222222222/us-east-1", "333333333333/eu-west-1"],
         );
-    });
-
-    it("takes --records, --faults and --keep, and refuses anything else", () => {
-        assert.deepStrictEqual(parseStartArgs([]), { records: 20000, keep: false, faults: false });
-        assert.deepStrictEqual(parseStartArgs(["--records", "5000", "--keep", "--faults"]), {
-            records: 5000,
-            keep: true,
-            faults: true,
-        });
-        assert.throws(() => parseStartArgs(["--records", "ten"]), {
-            message: '--records takes a whole number from 100 to 2000000, got "ten".',
-        });
-        assert.throws(() => parseStartArgs(["--fast"]), {
-            message: "Unknown option --fast; use --records N, --faults and --keep.",
-        });
     });
 });

@@ -17,25 +17,37 @@ function start(...args: string[]) {
 const HELP = "\nRun `npm start -- --help` for every option.";
 
 describe("npm start: options, usage and errors (tools/start.ts)", () => {
-    it("takes --records N, --records=N and --keep, with defaults", () => {
-        assert.deepStrictEqual(parseStartArgs([]), { records: 20_000, keep: false });
-        assert.deepStrictEqual(parseStartArgs(["--records", "5000", "--keep"]), { records: 5000, keep: true });
-        assert.deepStrictEqual(parseStartArgs(["--keep", "--records=100"]), { records: 100, keep: true });
-        assert.deepStrictEqual(parseStartArgs(["--records=10000000"]), { records: 10_000_000, keep: false });
+    it("takes --records N, --records=N, --faults and --keep, with defaults", () => {
+        assert.deepStrictEqual(parseStartArgs([]), { records: 20_000, keep: false, faults: false });
+        assert.deepStrictEqual(parseStartArgs(["--records", "5000", "--keep", "--faults"]), {
+            records: 5000,
+            keep: true,
+            faults: true,
+        });
+        assert.deepStrictEqual(parseStartArgs(["--keep", "--records=100"]), {
+            records: 100,
+            keep: true,
+            faults: false,
+        });
+        assert.deepStrictEqual(parseStartArgs(["--records=5000000"]), {
+            records: 5_000_000,
+            keep: false,
+            faults: false,
+        });
     });
 
     it("refuses a bad command line with one message naming the flag and the fix", () => {
         const cases: [string[], string][] = [
-            [["--records", "ten"], '--records takes a whole number from 100 to 10000000, got "ten".'],
-            [["--records=99"], '--records takes a whole number from 100 to 10000000, got "99".'],
-            [["--records", "10000001"], '--records takes a whole number from 100 to 10000000, got "10000001".'],
-            [["--records", "150.5"], '--records takes a whole number from 100 to 10000000, got "150.5".'],
-            [["--records="], '--records takes a whole number from 100 to 10000000, got "".'],
-            [["--records"], "--records needs a value: a whole number from 100 to 10000000."],
+            [["--records", "ten"], '--records takes a whole number from 100 to 5000000, got "ten".'],
+            [["--records=99"], '--records takes a whole number from 100 to 5000000, got "99".'],
+            [["--records", "5000001"], '--records takes a whole number from 100 to 5000000, got "5000001".'],
+            [["--records", "150.5"], '--records takes a whole number from 100 to 5000000, got "150.5".'],
+            [["--records="], '--records takes a whole number from 100 to 5000000, got "".'],
+            [["--records"], "--records needs a value: a whole number from 100 to 5000000."],
             [["--records", "200", "--records=300"], "--records is given twice; give it once."],
-            [["--fast"], "Unknown option --fast; use --records N and --keep."],
-            [["--keep=yes"], "Unknown option --keep=yes; use --records N and --keep."],
-            [["5000"], "Unknown option 5000; use --records N and --keep."],
+            [["--fast"], "Unknown option --fast; use --records N, --faults and --keep."],
+            [["--keep=yes"], "Unknown option --keep=yes; use --records N, --faults and --keep."],
+            [["5000"], "Unknown option 5000; use --records N, --faults and --keep."],
         ];
         for (const [argv, message] of cases) {
             let shown = "";
@@ -50,9 +62,10 @@ describe("npm start: options, usage and errors (tools/start.ts)", () => {
 
     it("documents every option, its default, the environment and what each step does", () => {
         for (const text of [
-            "usage: npm start [-- --records N] [-- --keep]",
-            "--records N   background records to generate, 100 to 10,000,000 (default 20,000)",
+            "usage: npm start [-- --records N] [-- --faults] [-- --keep]",
+            "--records N   background records to generate, 100 to 5,000,000 (default 20,000)",
             "Also --records=N.",
+            "--faults      inject S3 503s",
             "--keep        keep the working directory",
             "--help        this text.",
             "OPENSEARCH_URL",
@@ -60,8 +73,10 @@ describe("npm start: options, usage and errors (tools/start.ts)", () => {
             "2. Policy gate:",
             "3. Local AWS:",
             "4. Traffic and delivery:",
-            "5. Forensics:",
-            "6. Summary: exits 1 if any record is missing",
+            "5. Accounting:",
+            "6. Forensics:",
+            "7. Response:",
+            "8. Summary: exits 1 if any record is lost or duplicated",
         ]) {
             assert.ok(START_USAGE.includes(text), `usage lacks ${text}`);
         }
@@ -72,7 +87,7 @@ describe("npm start: options, usage and errors (tools/start.ts)", () => {
         assert.deepStrictEqual(start("--recrods", "500"), {
             status: 1,
             stdout: "",
-            stderr: `Unknown option --recrods; use --records N and --keep.${HELP}`,
+            stderr: `Unknown option --recrods; use --records N, --faults and --keep.${HELP}`,
         });
     });
 });

@@ -34,8 +34,13 @@ export function* streamDeliveredObjects(
     if (flows.length === 0) return;
     const random = prng(options.seed ?? 42);
     const slice = options.sliceMs ?? 60_000;
-    const start = Math.min(...flows.map((f) => f.startMs));
-    const end = Math.max(...flows.map((f) => f.startMs + f.spanMs)) + 1;
+    // A loop, not Math.min(...): a large run has more flows than a call can take arguments.
+    let start = Infinity;
+    let end = -Infinity;
+    for (const f of flows) {
+        start = Math.min(start, f.startMs);
+        end = Math.max(end, f.startMs + f.spanMs + 1);
+    }
     const pending = new Map<string, { location: Location; hour: string; lines: string[]; first: number }>();
     const objectOf = (p: { location: Location; hour: string; lines: string[]; first: number }, part: number) => {
         const streamName = streamNameOf(p.location);
