@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PARTITION_COLUMNS, WAF_COLUMNS, hiveType } from "../analytics/schema";
 import { analyticsSql, namedQueries } from "../analytics/sql";
-import { AnalyticsSettings, ResourceAccount } from "../config";
+import { AnalyticsSettings, PROJECT, ResourceAccount } from "../config";
 import { definitionsDigest } from "../handlers/bakedDefinitions";
 import {
     COMPACTED_LOCATION_PLACEHOLDER,
@@ -33,6 +33,8 @@ export interface LogAnalyticsArgs {
     /** Accounts and Regions whose logs the table projects. */
     readonly writers: readonly ResourceAccount[];
     readonly settings: AnalyticsSettings;
+    /** Told when a scheduled compaction could not be started (the alert topic). Default: no one. */
+    readonly alarmActions?: pulumi.Input<string>[];
 }
 
 /** Partition projection: every account, Region, stream and hour, with no crawler and no lag. */
@@ -72,6 +74,8 @@ export function athenaUserStatements(p: {
     resultsBucketArn: string;
     keyArn: string;
     access: "query" | "compaction" | "ddl";
+    /** The workgroup the queries run in. Default: the analytics workgroup. */
+    workgroup?: string;
 }): PolicyStatement[] {
     const glue = (path: string) => `arn:${p.partition}:glue:${p.region}:${p.accountId}:${path}`;
     const writes = p.access !== "query";
@@ -83,8 +87,10 @@ export function athenaUserStatements(p: {
                 "athena:GetQueryExecution",
                 ...(writes ? [] : ["athena:GetQueryResults"]),
                 "athena:StartQueryExecution",
+                // A reader stops its query when it runs out of time, rather than leave it scanning.
+                ...(writes ? [] : ["athena:StopQueryExecution"]),
             ],
-            Resource: `arn:${p.partition}:athena:${p.region}:${p.accountId}:workgroup/${ATHENA_WORKGROUP}`,
+            Resource: `arn:${p.partition}:athena:${p.region}:${p.accountId}:workgroup/${p.workgroup ?? ATHENA_WORKGROUP}`,
         },
         {
             Sid: "UseCatalog",
@@ -300,6 +306,28 @@ export class LogAnalytics extends pulumi.ComponentResource {
         const deadLetters = new aws.sqs.Queue(
             `${name}-compaction-failures`,
             { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
+            parent,
+        );
+        // A compaction that never started leaves the day in raw JSON (the view still answers it),
+        // but someone should know: the scan cost of that day stays high until it is re-run.
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-compaction-failures-alarm`,
+            {
+                name: `${PROJECT}-compaction-failures`,
+                alarmDescription:
+                    "EventBridge Scheduler could not start the daily compaction after retries; the day stays in raw JSON until the MERGE is run again (see the failure queue for the scheduled time).",
+                namespace: "AWS/SQS",
+                metricName: "ApproximateNumberOfMessagesVisible",
+                dimensions: { QueueName: deadLetters.name },
+                statistic: "Maximum",
+                period: 300,
+                evaluationPeriods: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: 1,
+                treatMissingData: "notBreaching",
+                alarmActions: args.alarmActions,
+                okActions: args.alarmActions,
+            },
             parent,
         );
         // A group of its own, so the role can trust this group's schedules and nothing else.

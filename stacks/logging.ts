@@ -113,28 +113,27 @@ export async function loggingStack(
             keyArn: central.keyArn,
             writers: config.resourceAccounts,
             settings: config.analytics,
+            alarmActions: [alerts.topicArn],
         },
         { provider },
     );
 
-    const response =
-        config.response.mode === "off"
-            ? undefined
-            : new ResponseLoop(
-                  "response",
-                  {
-                      accountId: config.accountId,
-                      region: config.region,
-                      partition: config.partition,
-                      settings: config.response,
-                      targets: config.resourceAccounts,
-                      bucketArn: central.bucketArn,
-                      keyArn: central.keyArn,
-                      resultsBucketArn: analytics.resultsBucket.arn,
-                      alarmActions: [alerts.topicArn],
-                  },
-                  { provider },
-              );
+    const response = new ResponseLoop(
+        "response",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            settings: config.response,
+            targets: config.resourceAccounts,
+            bucketArn: central.bucketArn,
+            keyArn: central.keyArn,
+            resultsBucketArn: analytics.resultsBucket.arn,
+            resultsBucketName: analytics.resultsBucket.bucket,
+            alarmActions: [alerts.topicArn],
+        },
+        { provider },
+    );
 
     return {
         loggingAccountId: config.accountId,
@@ -151,13 +150,9 @@ export async function loggingStack(
         allowedAccounts: Object.fromEntries(config.resourceAccounts.map((a) => [a.accountId, [...a.regions]])),
         responseMode: config.response.mode,
         blocklistPublisherRoleArn: blocklistPublisherRoleArn(config.partition, config.accountId),
-        ...(response
-            ? {
-                  blocklistTableName: response.table.name,
-                  blocklistAuditTableName: response.auditTable.name,
-                  blocklistOperatorPolicyArn: response.operatorPolicy.arn,
-              }
-            : {}),
+        blocklistTableName: response.table.name,
+        blocklistAuditTableName: response.auditTable.name,
+        blocklistOperatorPolicyArn: response.operatorPolicy.arn,
         alertBusArn: alerts.busArn,
         alertTopicArn: alerts.topicArn,
         healthDashboardUrl: dashboardUrl(config.region, DELIVERY_DASHBOARD),

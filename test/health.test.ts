@@ -125,12 +125,30 @@ describe("delivery health: the logging stack's alarms", () => {
     it("sends every alarm of the logging stack straight to the alert topic, into ALARM and back to OK", () => {
         const alarms = ofType(run, ALARM);
         // Per source: silence, parked lines, unreadable objects; loader errors and failures; the
-        // response loop's nine (see responsePlan.test.ts).
-        assert.strictEqual(alarms.length, 3 * SOURCES.length + 2 + 9);
+        // response loop's nine (see responsePlan.test.ts); compaction failures.
+        assert.strictEqual(alarms.length, 3 * SOURCES.length + 2 + 9 + 1);
         for (const { inputs } of alarms) {
             assert.ok(inputs.name.startsWith("central-waf-logs-"), inputs.name);
             assert.deepStrictEqual([inputs.alarmActions, inputs.okActions], [[TOPIC], [TOPIC]], inputs.name);
         }
+    });
+
+    it("raises an alarm when the daily compaction could not be started, from its failure queue", () => {
+        const alarm = only(run, ALARM, "analytics-compaction-failures-alarm").inputs;
+        assert.deepStrictEqual(
+            [alarm.name, alarm.namespace, alarm.metricName, alarm.statistic, alarm.threshold, alarm.treatMissingData],
+            [
+                "central-waf-logs-compaction-failures",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                "Maximum",
+                1,
+                "notBreaching",
+            ],
+        );
+        assert.deepStrictEqual(alarm.dimensions, {
+            QueueName: only(run, "aws:sqs/queue:Queue", "analytics-compaction-failures").state.name,
+        });
     });
 
     it("follows resourceAccounts, and takes N and the thresholds from config (hourly periods past a day)", async () => {
