@@ -4,59 +4,70 @@
 -- param: to_hour = 2026/11/27/11 (last hour partition searched, yyyy/MM/dd/HH; the current hour)
 -- param: since_ms = 1795775400000 (epoch milliseconds; only 5-minute windows starting at or after this count)
 -- param: threshold = 1000 (requests in 5 minutes above which a client IP is blocked)
-WITH requests AS (
-    SELECT httprequest.clientip AS client_ip, "timestamp" AS ts, account_id || '/' || region AS location
+--
+-- burst-detection's shape and window, so the detector blocks exactly what forensics reports: one
+-- scan grouped by client IP (Athena inlines a CTE at each reference, so every CTE is read once and
+-- what later steps need rides along), then only IPs with more requests in all than the threshold
+-- are windowed. A window is the 300,000 ms starting at one of the IP's requests, both ends in.
+WITH per_ip AS (
+    SELECT
+        httprequest.clientip AS client_ip,
+        count(*) AS requests,
+        min("timestamp") AS first_seen_ms,
+        max("timestamp") AS last_seen_ms,
+        array_agg("timestamp") AS times,
+        array_join(array_sort(array_agg(DISTINCT account_id || '/' || region)), ',') AS seen_in
     FROM waf_logs
     WHERE hour BETWEEN ? AND ?
+    GROUP BY 1
 ),
--- Counting per client IP and second first keeps the window below cheap: it slides over counts, not rows.
-per_second AS (
-    SELECT client_ip, CAST(floor(ts / 1000e0) AS BIGINT) AS second, count(*) AS requests
-    FROM requests
-    GROUP BY 1, 2
+candidates AS (
+    SELECT p.client_ip, p.requests, p.first_seen_ms, p.last_seen_ms, p.times, p.seen_in, given.since_ms, given.threshold
+    FROM per_ip p
+    CROSS JOIN (SELECT CAST(? AS bigint) AS since_ms, CAST(? AS bigint) AS threshold) AS given
+    WHERE p.requests > given.threshold
 ),
-windows AS (
+per_request AS (
     SELECT
-        client_ip,
-        second,
-        sum(requests) OVER (PARTITION BY client_ip ORDER BY second RANGE BETWEEN CURRENT ROW AND 299 FOLLOWING) AS in_window
-    FROM per_second
+        c.client_ip,
+        c.requests,
+        c.first_seen_ms,
+        c.last_seen_ms,
+        c.seen_in,
+        c.since_ms,
+        c.threshold,
+        t.ts,
+        count(*) OVER (
+            PARTITION BY c.client_ip
+            ORDER BY t.ts
+            RANGE BETWEEN CURRENT ROW AND 299999 FOLLOWING
+        ) AS in_window
+    FROM candidates c
+    CROSS JOIN UNNEST(c.times) AS t (ts)
 ),
 recent AS (
-    SELECT * FROM windows WHERE second * 1000 >= ?
-),
-peaks AS (
-    SELECT client_ip, max(in_window) AS peak
-    FROM recent
-    GROUP BY client_ip
-    HAVING max(in_window) > ?
-),
-starts AS (
-    SELECT r.client_ip, min(r.second) * 1000 AS window_start_ms
-    FROM recent r
-    JOIN peaks p ON r.client_ip = p.client_ip AND r.in_window = p.peak
-    GROUP BY r.client_ip
-),
-per_client AS (
     SELECT
         client_ip,
-        min(ts) AS first_seen_ms,
-        max(ts) AS last_seen_ms,
-        count(*) AS requests,
-        array_join(array_sort(array_agg(DISTINCT location)), ',') AS seen_in
-    FROM requests
-    WHERE client_ip IN (SELECT client_ip FROM peaks)
-    GROUP BY client_ip
+        requests,
+        first_seen_ms,
+        last_seen_ms,
+        seen_in,
+        threshold,
+        ts,
+        in_window,
+        max(in_window) OVER (PARTITION BY client_ip) AS peak
+    FROM per_request
+    WHERE ts >= since_ms
 )
 SELECT
-    p.client_ip,
-    p.peak AS requests_in_5_minutes,
-    s.window_start_ms,
-    c.first_seen_ms,
-    c.last_seen_ms,
-    c.requests,
-    c.seen_in
-FROM peaks p
-JOIN starts s ON s.client_ip = p.client_ip
-JOIN per_client c ON c.client_ip = p.client_ip
-ORDER BY requests_in_5_minutes DESC, p.client_ip
+    client_ip,
+    peak AS requests_in_5_minutes,
+    min(ts) AS window_start_ms,
+    first_seen_ms,
+    last_seen_ms,
+    requests,
+    seen_in
+FROM recent
+WHERE in_window = peak AND peak > threshold
+GROUP BY client_ip, peak, first_seen_ms, last_seen_ms, requests, seen_in
+ORDER BY requests_in_5_minutes DESC, client_ip

@@ -114,6 +114,107 @@ describe("burst-detection at the edges of its window and of its pre-filter", () 
     });
 });
 
+/** The detector's definition: burst-detection's window, counted only for windows starting at or after `sinceMs`. */
+function expectedCandidates(objects: readonly DeliveredObject[], threshold: number, sinceMs: number): Row[] {
+    const byIp = new Map<string, { times: number[]; seenIn: Set<string> }>();
+    for (const r of flowRecords(objects)) {
+        if (r.hour < HOURS.from_hour || r.hour > HOURS.to_hour) continue;
+        const ip = byIp.get(r.httpRequest.clientIp) ?? { times: [], seenIn: new Set<string>() };
+        ip.times.push(r.timestamp);
+        ip.seenIn.add(`${r.location.accountId}/${r.location.region}`);
+        byIp.set(r.httpRequest.clientIp, ip);
+    }
+    const rows: Row[] = [];
+    for (const [ip, { times, seenIn }] of byIp) {
+        times.sort((a, b) => a - b);
+        let peak = 0;
+        let start = 0;
+        for (let i = 0, j = 0; i < times.length; i++) {
+            while (j < times.length && times[j] < times[i] + 300_000) j++;
+            if (times[i] >= sinceMs && j - i > peak) [peak, start] = [j - i, times[i]];
+        }
+        if (peak > threshold) {
+            rows.push({
+                client_ip: ip,
+                requests_in_5_minutes: peak,
+                window_start_ms: start,
+                first_seen_ms: times[0],
+                last_seen_ms: times[times.length - 1],
+                requests: times.length,
+                seen_in: [...seenIn].sort().join(","),
+            });
+        }
+    }
+    return rows.sort(
+        (a, b) =>
+            Number(b.requests_in_5_minutes) - Number(a.requests_in_5_minutes) ||
+            String(a.client_ip).localeCompare(String(b.client_ip)),
+    );
+}
+
+describe("blocklist-candidates (the detector's query) at the same edges", () => {
+    let root: string;
+    let objects: DeliveredObject[];
+    let warehouse: LocalWarehouse;
+
+    before(async () => {
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "candidates-edges-"));
+        objects = deliveredObjects(EDGE_FLOWS, (l) => firehoseStreamName(l.region), { maxRecordsPerObject: 400 });
+        for (const object of objects) writeObject(root, object);
+        warehouse = await LocalWarehouse.open({ dataDir: root });
+    });
+    after(() => {
+        warehouse?.close();
+        fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    const numbers = (rows: Row[]) =>
+        rows.map((r) =>
+            Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v])),
+        );
+
+    it("blocks what burst-detection reports, with the same peaks and window starts, when every window is recent", async () => {
+        const since = at(10, 0);
+        for (const threshold of [0, 499, 500, 501, 1499]) {
+            const rows = numbers(await warehouse.run("blocklist-candidates", { ...HOURS, since_ms: since, threshold }));
+            assert.deepStrictEqual(rows, expectedCandidates(objects, threshold, since), `threshold ${threshold}`);
+            const bursts = await warehouse.run("burst-detection", { ...HOURS, threshold });
+            assert.deepStrictEqual(
+                rows.map((r) => [r.client_ip, r.requests_in_5_minutes]),
+                bursts.map((r) => [r.client_ip, r.requests_in_5_minutes]),
+                `threshold ${threshold}`,
+            );
+        }
+    });
+
+    it("counts only windows starting at or after since_ms, and still reports every account and Region hit", async () => {
+        const since = at(10, 30);
+        const rows = numbers(
+            await warehouse.run("blocklist-candidates", { ...HOURS, since_ms: since, threshold: 500 }),
+        );
+        assert.deepStrictEqual(
+            rows.map((r) => [r.client_ip, r.requests_in_5_minutes, r.window_start_ms, r.seen_in]),
+            [
+                ["192.0.2.4", 501, at(10, 58), "222222222222/us-east-1,333333333333/eu-west-1"],
+                ["192.0.2.5", 501, at(10, 40), "222222222222/us-east-1"],
+            ],
+        );
+        assert.deepStrictEqual(rows, expectedCandidates(objects, 500, since));
+    });
+
+    it("reads the logs once, and every CTE once", () => {
+        const sql = namedQueries().find((q) => q.name === "blocklist-candidates")!.sql;
+        assert.strictEqual(sql.match(/\bFROM waf_logs\b/g)?.length, 1);
+        for (const cte of ["per_ip", "candidates", "per_request", "recent"]) {
+            assert.strictEqual(
+                sql.match(new RegExp(`\\b${cte}\\b`, "g"))?.length,
+                2,
+                `${cte}: defined once, read once`,
+            );
+        }
+    });
+});
+
 describe("named queries stay valid Athena (Trino) SQL", () => {
     /** DuckDB spellings with no Trino equivalent; the warehouse's macros cover the Trino names instead. */
     const DUCKDB_ONLY: [RegExp, string][] = [
