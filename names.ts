@@ -40,6 +40,8 @@ export const SEARCH_BOOTSTRAP_FUNCTION = `${PROJECT}-search-bootstrap`;
 /** Glue database and Athena workgroup of the analytics path. */
 export const ATHENA_DATABASE = "central_waf_logs";
 export const ATHENA_WORKGROUP = `${PROJECT}`;
+/** The blocklist detector's own workgroup, with a scan cutoff sized for detection runs. */
+export const DETECTION_WORKGROUP = `${PROJECT}-detection`;
 export const RAW_TABLE = "waf_logs_raw";
 /** EventBridge Scheduler group of the analytics schedules; their role trusts this group only. */
 export const ANALYTICS_SCHEDULE_GROUP = `${PROJECT}-analytics`;

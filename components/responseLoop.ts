@@ -9,13 +9,13 @@ import { PublisherSettings, SyncTarget } from "../handlers/publisher";
 import { PUBLISHER_ENVIRONMENT, publisherCallbackFactory } from "../handlers/publisherLambda";
 import {
     ATHENA_DATABASE,
-    ATHENA_WORKGROUP,
     BLOCKLIST_AUDIT_TABLE,
     BLOCKLIST_DETECTOR_FUNCTION,
     BLOCKLIST_IP_SETS,
     BLOCKLIST_OPERATOR_POLICY,
     BLOCKLIST_PUBLISHER_FUNCTION,
     BLOCKLIST_TABLE,
+    DETECTION_WORKGROUP,
     RESPONSE_SCHEDULE_GROUP,
     blocklistSyncRoleArn,
 } from "../names";
@@ -34,6 +34,8 @@ export interface ResponseLoopArgs {
     readonly bucketArn: pulumi.Input<string>;
     readonly keyArn: pulumi.Input<string>;
     readonly resultsBucketArn: pulumi.Input<string>;
+    /** The Athena results bucket's name: the detection workgroup writes its results there too. */
+    readonly resultsBucketName: pulumi.Input<string>;
     /** Where the loop's alarms notify. Default: nowhere (the alarms still show in CloudWatch). */
     readonly alarmActions?: pulumi.Input<string>[];
 }
@@ -87,14 +89,12 @@ export function syncTargets(partition: string, accounts: readonly ResourceAccoun
 export class ResponseLoop extends pulumi.ComponentResource {
     readonly table: aws.dynamodb.Table;
     readonly auditTable: aws.dynamodb.Table;
-    readonly publisherRole: aws.iam.Role;
+    /** The publisher's role; absent in mode off. */
+    readonly publisherRole?: aws.iam.Role;
     readonly operatorPolicy: aws.iam.Policy;
 
     constructor(name: string, args: ResponseLoopArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:ResponseLoop", name, {}, opts);
-        if (args.settings.mode === "off") {
-            throw new Error(`ResponseLoop ${name}: args.settings.mode is "off"; create no ResponseLoop then.`);
-        }
         if (args.targets.length === 0) {
             throw new Error(`ResponseLoop ${name}: args.targets is empty; list the admitted accounts and Regions.`);
         }
@@ -102,56 +102,30 @@ export class ResponseLoop extends pulumi.ComponentResource {
         const arn = (service: string, resource: string) =>
             `arn:${args.partition}:${service}:${args.region}:${args.accountId}:${resource}`;
 
-        const common = {
-            billingMode: "PAY_PER_REQUEST",
-            // Expired entries are deleted by DynamoDB eventually; the code treats them as absent itself.
-            ttl: { attributeName: "ttl", enabled: true },
-            pointInTimeRecovery: { enabled: true },
-            serverSideEncryption: { enabled: true },
-            deletionProtectionEnabled: true,
-        };
-        this.table = new aws.dynamodb.Table(
-            `${name}-blocklist`,
-            {
-                ...common,
-                name: BLOCKLIST_TABLE,
-                hashKey: "cidr",
-                attributes: [{ name: "cidr", type: "S" }],
-                // Every change starts a sync; the publisher reads the whole table, so keys suffice.
-                streamEnabled: true,
-                streamViewType: "KEYS_ONLY",
-            },
-            parent,
-        );
-        this.auditTable = new aws.dynamodb.Table(
-            `${name}-audit`,
-            {
-                ...common,
-                name: BLOCKLIST_AUDIT_TABLE,
-                hashKey: "cidr",
-                rangeKey: "sk",
-                attributes: [
-                    { name: "cidr", type: "S" },
-                    { name: "sk", type: "S" },
-                ],
-            },
-            parent,
-        );
+        // The store exists in every mode: switching to `off` must not need the tables' deletion
+        // protection lifted, and the audit trail outlives any mode.
+        [this.table, this.auditTable] = this.store(name);
         const tableArn = arn("dynamodb", `table/${BLOCKLIST_TABLE}`);
         const auditArn = arn("dynamodb", `table/${BLOCKLIST_AUDIT_TABLE}`);
+        this.operatorPolicy = this.operator(name, tableArn, auditArn);
+        if (args.settings.mode === "off") {
+            this.registerOutputs({ tableName: this.table.name, auditTableName: this.auditTable.name });
+            return;
+        }
 
-        const detector = this.detector(name, args, tableArn, auditArn);
+        // Runs that fail every try (detector, publisher, their schedules) are parked here.
+        const failures = new aws.sqs.Queue(
+            `${name}-publisher-failures`,
+            { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
+            parent,
+        );
+        const detector = this.detector(name, args, tableArn, auditArn, failures);
         const targets = syncTargets(args.partition, args.targets);
         this.publisherRole = lambdaRole(`${name}-publisher-role`, args.accountId, this, {
             // Fixed: every resource stack's sync role trusts exactly this ARN.
             name: BLOCKLIST_PUBLISHER_FUNCTION,
             description: "Writes the central blocklist into the WAF IP sets of every admitted account and Region",
         });
-        const failures = new aws.sqs.Queue(
-            `${name}-publisher-failures`,
-            { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
-            parent,
-        );
         const publisher = inlineFunction(
             `${name}-publisher`,
             {
@@ -228,7 +202,59 @@ export class ResponseLoop extends pulumi.ComponentResource {
         }
         this.schedules(name, args, { detector, publisher }, failures);
 
-        this.operatorPolicy = new aws.iam.Policy(
+        this.alarms(name, args, { detector, publisher }, failures);
+        this.registerOutputs({
+            tableName: this.table.name,
+            auditTableName: this.auditTable.name,
+            publisherRoleArn: this.publisherRole.arn,
+            operatorPolicyArn: this.operatorPolicy.arn,
+        });
+    }
+
+    /** The blocklist (one item per range, expiring by TTL) and its append-only audit trail. */
+    private store(name: string): [aws.dynamodb.Table, aws.dynamodb.Table] {
+        const parent = { parent: this };
+        const common = {
+            billingMode: "PAY_PER_REQUEST",
+            // Expired entries are deleted by DynamoDB eventually; the code treats them as absent itself.
+            ttl: { attributeName: "ttl", enabled: true },
+            pointInTimeRecovery: { enabled: true },
+            serverSideEncryption: { enabled: true },
+            deletionProtectionEnabled: true,
+        };
+        const table = new aws.dynamodb.Table(
+            `${name}-blocklist`,
+            {
+                ...common,
+                name: BLOCKLIST_TABLE,
+                hashKey: "cidr",
+                attributes: [{ name: "cidr", type: "S" }],
+                // Every change starts a sync; the publisher reads the whole table, so keys suffice.
+                streamEnabled: true,
+                streamViewType: "KEYS_ONLY",
+            },
+            parent,
+        );
+        const audit = new aws.dynamodb.Table(
+            `${name}-audit`,
+            {
+                ...common,
+                name: BLOCKLIST_AUDIT_TABLE,
+                hashKey: "cidr",
+                rangeKey: "sk",
+                attributes: [
+                    { name: "cidr", type: "S" },
+                    { name: "sk", type: "S" },
+                ],
+            },
+            parent,
+        );
+        return [table, audit];
+    }
+
+    /** What `npm run blocklist` needs, for operators' roles to attach. */
+    private operator(name: string, tableArn: string, auditArn: string): aws.iam.Policy {
+        return new aws.iam.Policy(
             `${name}-operator`,
             {
                 name: BLOCKLIST_OPERATOR_POLICY,
@@ -251,18 +277,37 @@ export class ResponseLoop extends pulumi.ComponentResource {
                     ]),
                 ),
             },
-            parent,
+            { parent: this },
         );
-        this.alarms(name, args, { detector, publisher }, failures);
-        this.registerOutputs({
-            tableName: this.table.name,
-            auditTableName: this.auditTable.name,
-            publisherRoleArn: this.publisherRole.arn,
-            operatorPolicyArn: this.operatorPolicy.arn,
-        });
     }
 
-    private detector(name: string, args: ResponseLoopArgs, tableArn: string, auditArn: string) {
+    private detector(
+        name: string,
+        args: ResponseLoopArgs,
+        tableArn: string,
+        auditArn: string,
+        failures: aws.sqs.Queue,
+    ) {
+        // A workgroup of its own: its scan cutoff is sized for detection runs (up to two hours of
+        // every account's logs), without raising the cutoff of people's ad-hoc queries.
+        const workgroup = new aws.athena.Workgroup(
+            `${name}-detection-workgroup`,
+            {
+                name: DETECTION_WORKGROUP,
+                description: "The blocklist detector's scheduled burst query",
+                configuration: {
+                    enforceWorkgroupConfiguration: true,
+                    publishCloudwatchMetricsEnabled: true,
+                    bytesScannedCutoffPerQuery: args.settings.bytesScannedCutoffMiB * 1024 * 1024,
+                    engineVersion: { selectedEngineVersion: "Athena engine version 3" },
+                    resultConfiguration: {
+                        outputLocation: pulumi.interpolate`s3://${args.resultsBucketName}/detection/`,
+                        encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: args.keyArn },
+                    },
+                },
+            },
+            { parent: this },
+        );
         const role = lambdaRole(`${name}-detector-role`, args.accountId, this, {
             description: "Finds bursts through Athena and writes them to the central blocklist",
         });
@@ -274,9 +319,16 @@ export class ResponseLoop extends pulumi.ComponentResource {
                 role,
                 statements: () =>
                     pulumi
-                        .all([args.bucketArn, args.resultsBucketArn, args.keyArn])
-                        .apply(([bucketArn, resultsBucketArn, keyArn]): PolicyStatement[] => [
-                            ...athenaUserStatements({ ...args, bucketArn, resultsBucketArn, keyArn, access: "query" }),
+                        .all([args.bucketArn, args.resultsBucketArn, args.keyArn, failures.arn])
+                        .apply(([bucketArn, resultsBucketArn, keyArn, failuresArn]): PolicyStatement[] => [
+                            ...athenaUserStatements({
+                                ...args,
+                                bucketArn,
+                                resultsBucketArn,
+                                keyArn,
+                                access: "query",
+                                workgroup: DETECTION_WORKGROUP,
+                            }),
                             {
                                 Sid: "ReadWriteBlocklist",
                                 Effect: "Allow",
@@ -284,6 +336,13 @@ export class ResponseLoop extends pulumi.ComponentResource {
                                 Resource: tableArn,
                             },
                             { Sid: "AuditChanges", Effect: "Allow", Action: "dynamodb:PutItem", Resource: auditArn },
+                            // Lambda's on-failure destination sends as the function's role.
+                            {
+                                Sid: "ParkFailedRuns",
+                                Effect: "Allow",
+                                Action: "sqs:SendMessage",
+                                Resource: failuresArn,
+                            },
                         ]),
                 callbackFactory: detectorCallbackFactory(
                     detectorSettings(args.settings),
@@ -293,7 +352,7 @@ export class ResponseLoop extends pulumi.ComponentResource {
                 environment: {
                     [DETECTOR_ENVIRONMENT.blocklistTable]: BLOCKLIST_TABLE,
                     [DETECTOR_ENVIRONMENT.auditTable]: BLOCKLIST_AUDIT_TABLE,
-                    [DETECTOR_ENVIRONMENT.workgroup]: ATHENA_WORKGROUP,
+                    [DETECTOR_ENVIRONMENT.workgroup]: workgroup.name,
                     [DETECTOR_ENVIRONMENT.database]: ATHENA_DATABASE,
                 },
                 timeoutSec: 300,

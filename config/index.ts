@@ -7,6 +7,7 @@
  */
 import { parseRange } from "../handlers/blocklist";
 import { ConfigReader, isAccountId, isRegion } from "./reader";
+import { rateMinutes, scheduleProblem } from "./schedule";
 import {
     AlertSubscription,
     AnalyticsSettings,
@@ -478,14 +479,12 @@ class StackConfigReader extends ConfigReader {
                           `${JSON.stringify(v)} is not an hour`,
                           "write it as yyyy/MM/dd/HH, e.g. 2024/01/01/00",
                       ),
-            compactionSchedule: (v, at) =>
-                typeof v === "string" && /^(cron|rate)\(.+\)$/.test(v)
-                    ? v
-                    : this.problem(
-                          at,
-                          `${JSON.stringify(v)} is not a schedule expression`,
-                          "use cron(...) or rate(...), e.g. cron(30 1 * * ? *)",
-                      ),
+            compactionSchedule: (v, at) => {
+                const problem = typeof v === "string" ? scheduleProblem(v) : `${JSON.stringify(v)} is not text`;
+                return problem === undefined
+                    ? (v as string)
+                    : this.problem(at, problem, "use cron(...) or rate(...), e.g. cron(30 1 * * ? *)");
+            },
             quickSightPrincipalArn: (v, at) =>
                 typeof v === "string" &&
                 /^arn:aws[\w-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/[\w+=,.@/-]+$/.test(v)
@@ -500,14 +499,12 @@ class StackConfigReader extends ConfigReader {
 
     response(): ResponseSettings {
         const key = "response";
-        const schedule = (v: unknown, at: string) =>
-            typeof v === "string" && /^(cron|rate)\(.+\)$/.test(v)
-                ? v
-                : this.problem(
-                      at,
-                      `${JSON.stringify(v)} is not a schedule expression`,
-                      "use rate(...) or cron(...), e.g. rate(5 minutes)",
-                  );
+        const schedule = (v: unknown, at: string) => {
+            const problem = typeof v === "string" ? scheduleProblem(v) : `${JSON.stringify(v)} is not text`;
+            return problem === undefined
+                ? (v as string)
+                : this.problem(at, problem, "use rate(...) or cron(...), e.g. rate(5 minutes)");
+        };
         const settings = this.settings(key, DEFAULT_RESPONSE, {
             mode: (v, at) =>
                 v === "off" || v === "count" || v === "block"
@@ -544,7 +541,18 @@ class StackConfigReader extends ConfigReader {
                 return ranges.every((r) => r !== undefined) ? (ranges as string[]) : undefined;
             },
             maxNewEntriesPerRun: (v, at) => this.checkInteger(at, v, 1, 10_000),
+            bytesScannedCutoffMiB: (v, at) => this.checkInteger(at, v, 10, 1_048_576),
         });
+        // A window is searched by every run whose lookback reaches its start; it must be complete
+        // (5 minutes) and delivered (Firehose's buffer, the copier: 5 minutes allowed) by the last one.
+        const interval = rateMinutes(settings.detectionSchedule);
+        if (interval !== undefined && settings.lookbackMinutes < interval + 10) {
+            this.problem(
+                `${key}.lookbackMinutes`,
+                `${settings.lookbackMinutes} minutes leaves bursts unexamined between runs every ${interval} minutes (a window needs 5 minutes to complete and up to 5 to arrive)`,
+                `use at least ${interval + 10}, or run detection more often`,
+            );
+        }
         if (settings.maxBlockMinutes < settings.blockMinutes) {
             this.problem(
                 `${key}.maxBlockMinutes`,

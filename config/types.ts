@@ -109,6 +109,12 @@ export interface ResponseSettings {
     readonly allowlist: readonly string[];
     /** More new entries than this in one detection run trips the circuit breaker. Default 50. */
     readonly maxNewEntriesPerRun: number;
+    /**
+     * Athena refuses a detection query past this many MiB scanned (the detection workgroup's
+     * cutoff). A run reads the current hour of every account and Region, and the previous hour
+     * too while the lookback reaches into it. Default 51200 (50 GiB).
+     */
+    readonly bytesScannedCutoffMiB: number;
 }
 
 /** An alert-topic subscription other than e-mail. */
@@ -254,6 +260,7 @@ export const DEFAULT_RESPONSE: ResponseSettings = {
     repeatWindowDays: 30,
     allowlist: [],
     maxNewEntriesPerRun: 50,
+    bytesScannedCutoffMiB: 51_200,
 };
 
 export const DEFAULT_ANALYTICS: AnalyticsSettings = {

@@ -72,6 +72,7 @@ describe("stack configuration", () => {
                 repeatWindowDays: 30,
                 allowlist: ["192.0.2.0/24"],
                 maxNewEntriesPerRun: 50,
+                bytesScannedCutoffMiB: 51_200,
             },
             alerts: {
                 emails: ["waf-oncall@example.com"],

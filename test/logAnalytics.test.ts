@@ -104,7 +104,7 @@ describe("logging stack: LogAnalytics", () => {
     });
 
     it("enforces an encrypted, bounded Athena workgroup writing to a private, expiring results bucket", () => {
-        const workgroup = only(run, "aws:athena/workgroup:Workgroup").inputs.configuration;
+        const workgroup = only(run, "aws:athena/workgroup:Workgroup", "analytics-workgroup").inputs.configuration;
         const results = ofType(run, "aws:s3/bucket:Bucket").find((b) => b.name === "analytics-results-bucket")!.state
             .bucket;
         assert.deepStrictEqual(

@@ -6,6 +6,7 @@
  */
 import * as assert from "assert";
 import { namedQuery } from "../analytics/sql";
+import { rateMinutes, scheduleProblem } from "../config/schedule";
 import { ProgramRun } from "../tools/mockEngine";
 import { deployedEnvironment, deployedSource } from "../tools/deployedCode";
 import { committedRun, failureOf, ofType, only, policyDocument, runWith } from "./support/program";
@@ -67,21 +68,48 @@ describe("logging stack: the response loop", () => {
         assert.deepStrictEqual(deployedEnvironment(run, "central-waf-logs-blocklist-detector"), {
             BLOCKLIST_TABLE: "central-waf-logs-blocklist",
             BLOCKLIST_AUDIT_TABLE: "central-waf-logs-blocklist-audit",
-            ATHENA_WORKGROUP: "central-waf-logs",
+            ATHENA_WORKGROUP: "central-waf-logs-detection",
             ATHENA_DATABASE: "central_waf_logs",
         });
     });
 
-    it("lets the detector query through the workgroup and write only blocklist entries and audit records", () => {
+    it("runs detection in a workgroup of its own, whose scan cutoff fits two hours of every account's logs", () => {
+        const workgroup = only(run, "aws:athena/workgroup:Workgroup", "response-detection-workgroup").inputs;
+        const results = only(run, "aws:s3/bucket:Bucket", "analytics-results-bucket").state.bucket;
+        assert.deepStrictEqual(workgroup, {
+            name: "central-waf-logs-detection",
+            description: "The blocklist detector's scheduled burst query",
+            configuration: {
+                enforceWorkgroupConfiguration: true,
+                publishCloudwatchMetricsEnabled: true,
+                bytesScannedCutoffPerQuery: 51_200 * 1024 * 1024,
+                engineVersion: { selectedEngineVersion: "Athena engine version 3" },
+                resultConfiguration: {
+                    outputLocation: `s3://${results}/detection/`,
+                    encryptionConfiguration: {
+                        encryptionOption: "SSE_KMS",
+                        kmsKeyArn: `arn:aws:kms:us-east-1:${LOGGING}:key/central-waf-logs-key-key-id`,
+                    },
+                },
+            },
+        });
+    });
+
+    it("lets the detector query (and stop its query) in its workgroup, write only blocklist entries and audit records, and park failed runs", () => {
         const statements = rolePolicy(run, "response-detector-policy");
         const bucket = `arn:aws:s3:::${run.outputs.centralBucketName}`;
         const results = only(run, "aws:s3/bucket:Bucket", "analytics-results-bucket").state.arn;
-        assert.deepStrictEqual(statements.slice(0, 7), [
+        assert.deepStrictEqual(statements.slice(0, 8), [
             {
                 Sid: "RunInWorkgroup",
                 Effect: "Allow",
-                Action: ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:StartQueryExecution"],
-                Resource: `arn:aws:athena:us-east-1:${LOGGING}:workgroup/central-waf-logs`,
+                Action: [
+                    "athena:GetQueryExecution",
+                    "athena:GetQueryResults",
+                    "athena:StartQueryExecution",
+                    "athena:StopQueryExecution",
+                ],
+                Resource: `arn:aws:athena:us-east-1:${LOGGING}:workgroup/central-waf-logs-detection`,
             },
             {
                 Sid: "UseCatalog",
@@ -118,6 +146,12 @@ describe("logging stack: the response loop", () => {
                 Resource: TABLE_ARN,
             },
             { Sid: "AuditChanges", Effect: "Allow", Action: "dynamodb:PutItem", Resource: AUDIT_ARN },
+            {
+                Sid: "ParkFailedRuns",
+                Effect: "Allow",
+                Action: "sqs:SendMessage",
+                Resource: only(run, "aws:sqs/queue:Queue", "response-publisher-failures").state.arn,
+            },
         ]);
         assert.deepStrictEqual(
             statements.map((s) => s.Sid),
@@ -129,6 +163,7 @@ describe("logging stack: the response loop", () => {
                 "UseCentralKey",
                 "ReadWriteBlocklist",
                 "AuditChanges",
+                "ParkFailedRuns",
                 "WriteOwnLogs",
             ],
         );
@@ -302,13 +337,33 @@ describe("logging stack: the response loop", () => {
         ]);
     });
 
-    it("deploys nothing of the loop in mode off, and says so to the resource stacks", async () => {
+    it("keeps only the blocklist, its audit trail and the operator policy in mode off, and says so to the resource stacks", async () => {
         const off = await runWith("logging", {
             configOverrides: { [`${P}:response`]: JSON.stringify({ mode: "off" }) },
         });
-        assert.strictEqual(ofType(off, "aws:dynamodb/table:Table").length, 0);
-        assert.ok(!off.resources.some((r) => r.name.startsWith("response-")));
-        assert.strictEqual(off.outputs.responseMode, "off");
+        // Switching to off must not need the tables' deletion protection lifted.
+        assert.deepStrictEqual(
+            off.resources
+                .filter((r) => r.name.startsWith("response-"))
+                .map((r) => `${r.type} ${r.name}`)
+                .sort(),
+            [
+                "aws:dynamodb/table:Table response-audit",
+                "aws:dynamodb/table:Table response-blocklist",
+                "aws:iam/policy:Policy response-operator",
+            ],
+        );
+        const resources = (r: ProgramRun) =>
+            r.resources.filter((x) => x.name.startsWith("response-") && x.type.startsWith("aws:dynamodb"));
+        assert.deepStrictEqual(
+            resources(off).map((r) => [r.urn, r.inputs]),
+            resources(run).map((r) => [r.urn, r.inputs]),
+            "the same tables, with the same URNs, as in the other modes",
+        );
+        assert.deepStrictEqual(
+            [off.outputs.responseMode, off.outputs.blocklistTableName],
+            ["off", "central-waf-logs-blocklist"],
+        );
     });
 
     it("rejects bad response settings, naming each key and the fix", async () => {
@@ -332,9 +387,64 @@ describe("logging stack: the response loop", () => {
                 `Invalid config ${P}:response.detectionSchedule in Pulumi.logging.yaml: "every 5 minutes" is not a schedule expression. Fix: use rate(...) or cron(...), e.g. rate(5 minutes).`,
                 `Invalid config ${P}:response.allowlist[0] in Pulumi.logging.yaml: 10.0.0.1/8 has host bits set; AWS WAF takes the network address: use 10.0.0.0/8. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
                 `Invalid config ${P}:response.allowlist[1] in Pulumi.logging.yaml: "not-an-ip" is not an IP address or CIDR range. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
-                `Invalid config ${P}:response.colour in Pulumi.logging.yaml: is not a known setting. Fix: use one of mode, threshold, detectionSchedule, lookbackMinutes, syncSchedule, blockMinutes, maxBlockMinutes, repeatWindowDays, allowlist, maxNewEntriesPerRun.`,
+                `Invalid config ${P}:response.colour in Pulumi.logging.yaml: is not a known setting. Fix: use one of mode, threshold, detectionSchedule, lookbackMinutes, syncSchedule, blockMinutes, maxBlockMinutes, repeatWindowDays, allowlist, maxNewEntriesPerRun, bytesScannedCutoffMiB.`,
                 `Invalid config ${P}:response.maxBlockMinutes in Pulumi.logging.yaml: 60 is shorter than blockMinutes (600). Fix: use at least blockMinutes.`,
             ].join("\n"),
+        );
+    });
+});
+
+describe("schedule expressions and the detection lookback (config/schedule.ts)", () => {
+    it("accepts what EventBridge Scheduler accepts, and says what is wrong with the rest", () => {
+        const cases: [string, string | undefined][] = [
+            ["rate(5 minutes)", undefined],
+            ["rate(1 minute)", undefined],
+            ["rate(2 hours)", undefined],
+            ["rate(1 day)", undefined],
+            ["cron(30 1 * * ? *)", undefined],
+            ["rate(0 minutes)", '"rate(0 minutes)" never runs: the value must be 1 or more'],
+            ["rate(1 minutes)", '"rate(1 minutes)" must use the singular unit: rate(1 minute)'],
+            ["rate(5 minute)", '"rate(5 minute)" must use the plural unit: rate(5 minutes)'],
+            ["rate(-5 minutes)", '"rate(-5 minutes)" is not a rate: write rate(<whole number> <unit>)'],
+            ["rate(1.5 hours)", '"rate(1.5 hours)" is not a rate: write rate(<whole number> <unit>)'],
+            ["rate(5 seconds)", '"rate(5 seconds)" is not a rate: write rate(<whole number> <unit>)'],
+            [
+                "cron(30 1 * * ?)",
+                '"cron(30 1 * * ?)" has 5 cron fields, not 6 (minutes hours day-of-month month day-of-week year)',
+            ],
+            ["every 5 minutes", '"every 5 minutes" is not a schedule expression'],
+        ];
+        for (const [expression, problem] of cases) assert.strictEqual(scheduleProblem(expression), problem, expression);
+        assert.deepStrictEqual(
+            ["rate(5 minutes)", "rate(1 hour)", "rate(2 days)", "cron(0/5 * * * ? *)"].map(rateMinutes),
+            [5, 60, 2880, undefined],
+        );
+    });
+
+    it("refuses a lookback that leaves bursts between two detection runs unexamined, and a bad cutoff", async () => {
+        assert.strictEqual(
+            await failureOf("logging", {
+                configOverrides: {
+                    [`${P}:response`]: JSON.stringify({
+                        mode: "count",
+                        detectionSchedule: "rate(1 hour)",
+                        lookbackMinutes: 15,
+                        syncSchedule: "rate(1 minutes)",
+                        bytesScannedCutoffMiB: 5,
+                    }),
+                },
+            }),
+            [
+                `Invalid config ${P}:response.syncSchedule in Pulumi.logging.yaml: "rate(1 minutes)" must use the singular unit: rate(1 minute). Fix: use rate(...) or cron(...), e.g. rate(5 minutes).`,
+                `Invalid config ${P}:response.bytesScannedCutoffMiB in Pulumi.logging.yaml: 5 is not a whole number from 10 to 1048576. Fix: use a value in that range.`,
+                `Invalid config ${P}:response.lookbackMinutes in Pulumi.logging.yaml: 15 minutes leaves bursts unexamined between runs every 60 minutes (a window needs 5 minutes to complete and up to 5 to arrive). Fix: use at least 70, or run detection more often.`,
+            ].join("\n"),
+        );
+        // The defaults fit: runs every 5 minutes, each looking 15 minutes back.
+        assert.deepStrictEqual(
+            (await runWith("logging", { configOverrides: { [`${P}:response`]: JSON.stringify({ mode: "count" }) } }))
+                .outputs.responseMode,
+            "count",
         );
     });
 });
