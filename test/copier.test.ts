@@ -13,7 +13,7 @@ import {
     loadHandler,
 } from "../tools/deployedCode";
 import { FaultProxy, FaultRule, startFaultProxy } from "../tools/faultProxy";
-import { LocalS3, encodeKeyAsS3Does, startLocalS3 } from "../tools/localS3";
+import { LocalS3, encodeKeyAsS3Does, listAllKeys, startLocalS3 } from "../tools/localS3";
 import { ProgramRun } from "../tools/mockEngine";
 import { AsyncInvocation, captured, invokeAsync } from "./support/lambdaRuntime";
 import { committedRun } from "./support/program";
@@ -342,5 +342,25 @@ describe("copier Lambda, as deployed, under injected S3 faults: every object cop
             `Copied 0 of 1 objects; failed: ${HOUR}stalled.gz: Error: no answer before the invocation's deadline (aborted after 900 ms)`,
         );
         await assertCopiedOnce(files, bodies);
+    });
+});
+
+describe("local S3 (tools/localS3.ts)", () => {
+    it("lists every key of a bucket holding more than one page (1,000 keys)", async () => {
+        const s3 = await startLocalS3(["many"]);
+        try {
+            const keys = Array.from({ length: 1003 }, (_, i) => `logs/${String(i).padStart(4, "0")}.gz`);
+            for (let i = 0; i < keys.length; i += 100) {
+                await Promise.all(
+                    keys
+                        .slice(i, i + 100)
+                        .map((Key) => s3.client.send(new PutObjectCommand({ Bucket: "many", Key, Body: "x" }))),
+                );
+            }
+            assert.deepStrictEqual(await listAllKeys(s3.client, "many"), keys);
+            assert.deepStrictEqual(await listAllKeys(s3.client, "many", "logs/100"), keys.slice(1000));
+        } finally {
+            await s3.close();
+        }
     });
 });

@@ -13,7 +13,7 @@
  * Memory stays bounded: objects are generated, delivered and checked one at a time.
  */
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -24,6 +24,7 @@ import { BLOCKLIST_IP_SETS } from "../names";
 import { centralKey, parseCentralKey } from "../layout";
 import { writeReport } from "./forensics";
 import { LocalPlatform, startLocalPlatform } from "./localPlatform";
+import { listAllKeys } from "./localS3";
 import { startLocalResponse } from "./localResponse";
 import { ProgramRun } from "./mockEngine";
 import { ReplayOutcome, replay } from "./replay";
@@ -512,17 +513,8 @@ async function injectFor(
     }
 }
 
-async function listKeys(platform: LocalPlatform, bucket: string, prefix = ""): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-        const page = await platform.s3.client.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-        );
-        keys.push(...(page.Contents ?? []).map((o) => o.Key!));
-        token = page.NextContinuationToken;
-    } while (token);
-    return keys;
+function listKeys(platform: LocalPlatform, bucket: string, prefix = ""): Promise<string[]> {
+    return listAllKeys(platform.s3.client, bucket, prefix);
 }
 
 async function getBody(platform: LocalPlatform, bucket: string, key: string): Promise<Buffer> {
