@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { failureAlarmName } from "./deliveryMetrics";
 import { InlineFunctionArgs, inlineFunction } from "./inlineFunction";
 import { PolicyStatement } from "./policyDocuments";
+import { queueDepthAlarm } from "./queueAlarm";
 
 export interface BucketTriggeredFunctionArgs extends Omit<InlineFunctionArgs, "statements"> {
     /** What the function may do besides logging and parking failed events. */
@@ -44,23 +45,14 @@ export function bucketTriggeredFunction(
         { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
         opts,
     );
-    const failureAlarm = new aws.cloudwatch.MetricAlarm(
+    const failureAlarm = queueDepthAlarm(
         `${name}-failures-alarm`,
         {
             // Named after the function, with the project prefix EventBridge rules match alarms by.
             name: failureAlarmName(args.functionName),
-            alarmDescription: `Events ${args.functionName} could not process after retries; replay them from the queue.`,
-            namespace: "AWS/SQS",
-            metricName: "ApproximateNumberOfMessagesVisible",
-            dimensions: { QueueName: failureQueue.name },
-            statistic: "Maximum",
-            period: 300,
-            evaluationPeriods: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            threshold: 1,
-            treatMissingData: "notBreaching",
-            alarmActions: args.alarmActions,
-            okActions: args.alarmActions,
+            description: `Events ${args.functionName} could not process after retries; replay them from the queue.`,
+            queueName: failureQueue.name,
+            actions: args.alarmActions,
         },
         opts,
     );

@@ -22,6 +22,7 @@ import { inlineFunction, lambdaRole } from "./inlineFunction";
 import { QuickSightDashboard } from "./quickSightDashboard";
 import { PolicyStatement, serviceTrustPolicy } from "./policyDocuments";
 import { privateBucket } from "./privateBucket";
+import { queueDepthAlarm } from "./queueAlarm";
 
 export interface LogAnalyticsArgs {
     readonly accountId: string;
@@ -59,6 +60,27 @@ export function projectionParameters(p: {
         "projection.hour.interval": "1",
         "projection.hour.interval.unit": "HOURS",
         "storage.location.template": projectionLocationTemplate(p.bucketName),
+    };
+}
+
+/**
+ * An Athena workgroup's enforced settings: engine 3, a per-query scan cutoff, results encrypted
+ * with the central key, CloudWatch metrics on.
+ */
+export function workgroupConfiguration(p: {
+    bytesScannedCutoffMiB: number;
+    outputLocation: pulumi.Input<string>;
+    keyArn: pulumi.Input<string>;
+}): aws.types.input.athena.WorkgroupConfiguration {
+    return {
+        enforceWorkgroupConfiguration: true,
+        publishCloudwatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: p.bytesScannedCutoffMiB * 1024 * 1024,
+        engineVersion: { selectedEngineVersion: "Athena engine version 3" },
+        resultConfiguration: {
+            outputLocation: p.outputLocation,
+            encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: p.keyArn },
+        },
     };
 }
 
@@ -205,16 +227,11 @@ export class LogAnalytics extends pulumi.ComponentResource {
             {
                 name: ATHENA_WORKGROUP,
                 description: "Forensic SQL over the central WAF logs",
-                configuration: {
-                    enforceWorkgroupConfiguration: true,
-                    publishCloudwatchMetricsEnabled: true,
-                    bytesScannedCutoffPerQuery: args.settings.bytesScannedCutoffMiB * 1024 * 1024,
-                    engineVersion: { selectedEngineVersion: "Athena engine version 3" },
-                    resultConfiguration: {
-                        outputLocation: pulumi.interpolate`s3://${this.resultsBucket.bucket}/`,
-                        encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: args.keyArn },
-                    },
-                },
+                configuration: workgroupConfiguration({
+                    bytesScannedCutoffMiB: args.settings.bytesScannedCutoffMiB,
+                    outputLocation: pulumi.interpolate`s3://${this.resultsBucket.bucket}/`,
+                    keyArn: args.keyArn,
+                }),
             },
             parent,
         );
@@ -310,23 +327,14 @@ export class LogAnalytics extends pulumi.ComponentResource {
         );
         // A compaction that never started leaves the day in raw JSON (the view still answers it),
         // but someone should know: the scan cost of that day stays high until it is re-run.
-        new aws.cloudwatch.MetricAlarm(
+        queueDepthAlarm(
             `${name}-compaction-failures-alarm`,
             {
                 name: `${PROJECT}-compaction-failures`,
-                alarmDescription:
+                description:
                     "EventBridge Scheduler could not start the daily compaction after retries; the day stays in raw JSON until the MERGE is run again (see the failure queue for the scheduled time).",
-                namespace: "AWS/SQS",
-                metricName: "ApproximateNumberOfMessagesVisible",
-                dimensions: { QueueName: deadLetters.name },
-                statistic: "Maximum",
-                period: 300,
-                evaluationPeriods: 1,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                threshold: 1,
-                treatMissingData: "notBreaching",
-                alarmActions: args.alarmActions,
-                okActions: args.alarmActions,
+                queueName: deadLetters.name,
+                actions: args.alarmActions,
             },
             parent,
         );

@@ -20,8 +20,9 @@ import {
     blocklistSyncRoleArn,
 } from "../names";
 import { inlineFunction, lambdaRole } from "./inlineFunction";
-import { athenaUserStatements } from "./logAnalytics";
+import { athenaUserStatements, workgroupConfiguration } from "./logAnalytics";
 import { PolicyStatement, policyDocument, serviceTrustPolicy } from "./policyDocuments";
+import { queueDepthAlarm } from "./queueAlarm";
 
 export interface ResponseLoopArgs {
     readonly accountId: string;
@@ -295,16 +296,11 @@ export class ResponseLoop extends pulumi.ComponentResource {
             {
                 name: DETECTION_WORKGROUP,
                 description: "The blocklist detector's scheduled burst query",
-                configuration: {
-                    enforceWorkgroupConfiguration: true,
-                    publishCloudwatchMetricsEnabled: true,
-                    bytesScannedCutoffPerQuery: args.settings.bytesScannedCutoffMiB * 1024 * 1024,
-                    engineVersion: { selectedEngineVersion: "Athena engine version 3" },
-                    resultConfiguration: {
-                        outputLocation: pulumi.interpolate`s3://${args.resultsBucketName}/detection/`,
-                        encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: args.keyArn },
-                    },
-                },
+                configuration: workgroupConfiguration({
+                    bytesScannedCutoffMiB: args.settings.bytesScannedCutoffMiB,
+                    outputLocation: pulumi.interpolate`s3://${args.resultsBucketName}/detection/`,
+                    keyArn: args.keyArn,
+                }),
             },
             { parent: this },
         );
@@ -539,18 +535,16 @@ export class ResponseLoop extends pulumi.ComponentResource {
                 treatMissingData: "notBreaching",
             });
         }
-        alarm(
-            "blocklist-failures",
-            "Runs of the blocklist detector or publisher failed or could not start; see the failure queue.",
+        queueDepthAlarm(
+            `${name}-blocklist-failures-alarm`,
             {
-                namespace: "AWS/SQS",
-                metricName: "ApproximateNumberOfMessagesVisible",
-                dimensions: { QueueName: failures.name },
-                statistic: "Maximum",
-                period: 300,
-                threshold: 1,
-                treatMissingData: "notBreaching",
+                name: "central-waf-logs-blocklist-failures",
+                description:
+                    "Runs of the blocklist detector or publisher failed or could not start; see the failure queue.",
+                queueName: failures.name,
+                actions,
             },
+            parent,
         );
     }
 }

@@ -44,6 +44,26 @@ const EDGE_FLOWS: Flow[] = [
 ];
 const HOURS = { from_hour: "2026/11/27/10", to_hour: "2026/11/27/11" };
 
+/**
+ * The most requests in any [t, t + 300,000 ms) with t one of `times` at or after `sinceMs`, and
+ * the earliest such t. Sorts `times`.
+ */
+function peakWindow(times: number[], sinceMs = -Infinity): { peak: number; start: number } {
+    times.sort((a, b) => a - b);
+    let peak = 0;
+    let start = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+        while (j < times.length && times[j] < times[i] + 300_000) j++;
+        if (times[i] >= sinceMs && j - i > peak) [peak, start] = [j - i, times[i]];
+    }
+    return { peak, start };
+}
+
+/** The queries' order: busiest first, then by client IP. */
+const byPeak = (a: Row, b: Row) =>
+    Number(b.requests_in_5_minutes) - Number(a.requests_in_5_minutes) ||
+    String(a.client_ip).localeCompare(String(b.client_ip));
+
 /** The definition, in plain JavaScript: the most requests of an IP in any [t, t + 300,000 ms). */
 function expectedBursts(objects: readonly DeliveredObject[], threshold: number): Row[] {
     const byIp = new Map<string, number[]>();
@@ -53,24 +73,14 @@ function expectedBursts(objects: readonly DeliveredObject[], threshold: number):
     }
     const rows: Row[] = [];
     for (const [ip, times] of byIp) {
-        times.sort((a, b) => a - b);
-        let peak = 0;
-        let start = 0;
-        for (let i = 0, j = 0; i < times.length; i++) {
-            while (j < times.length && times[j] < times[i] + 300_000) j++;
-            if (j - i > peak) [peak, start] = [j - i, times[i]];
-        }
+        const { peak, start } = peakWindow(times);
         const minute = new Date(start).toISOString().slice(0, 16).replace("T", " ");
         if (peak > threshold) rows.push({ client_ip: ip, requests_in_5_minutes: peak, window_start: minute });
     }
-    return rows.sort(
-        (a, b) =>
-            Number(b.requests_in_5_minutes) - Number(a.requests_in_5_minutes) ||
-            String(a.client_ip).localeCompare(String(b.client_ip)),
-    );
+    return rows.sort(byPeak);
 }
 
-describe("burst-detection at the edges of its window and of its pre-filter", () => {
+describe("burst-detection and blocklist-candidates (the detector's query) at the edges of the window and of the pre-filter", () => {
     let root: string;
     let objects: DeliveredObject[];
     let warehouse: LocalWarehouse;
@@ -111,61 +121,6 @@ describe("burst-detection at the edges of its window and of its pre-filter", () 
             await warehouse.run("burst-detection", { from_hour: "2026/11/28/00", to_hour: "2026/11/28/23" }),
             [],
         );
-    });
-});
-
-/** The detector's definition: burst-detection's window, counted only for windows starting at or after `sinceMs`. */
-function expectedCandidates(objects: readonly DeliveredObject[], threshold: number, sinceMs: number): Row[] {
-    const byIp = new Map<string, { times: number[]; seenIn: Set<string> }>();
-    for (const r of flowRecords(objects)) {
-        if (r.hour < HOURS.from_hour || r.hour > HOURS.to_hour) continue;
-        const ip = byIp.get(r.httpRequest.clientIp) ?? { times: [], seenIn: new Set<string>() };
-        ip.times.push(r.timestamp);
-        ip.seenIn.add(`${r.location.accountId}/${r.location.region}`);
-        byIp.set(r.httpRequest.clientIp, ip);
-    }
-    const rows: Row[] = [];
-    for (const [ip, { times, seenIn }] of byIp) {
-        times.sort((a, b) => a - b);
-        let peak = 0;
-        let start = 0;
-        for (let i = 0, j = 0; i < times.length; i++) {
-            while (j < times.length && times[j] < times[i] + 300_000) j++;
-            if (times[i] >= sinceMs && j - i > peak) [peak, start] = [j - i, times[i]];
-        }
-        if (peak > threshold) {
-            rows.push({
-                client_ip: ip,
-                requests_in_5_minutes: peak,
-                window_start_ms: start,
-                first_seen_ms: times[0],
-                last_seen_ms: times[times.length - 1],
-                requests: times.length,
-                seen_in: [...seenIn].sort().join(","),
-            });
-        }
-    }
-    return rows.sort(
-        (a, b) =>
-            Number(b.requests_in_5_minutes) - Number(a.requests_in_5_minutes) ||
-            String(a.client_ip).localeCompare(String(b.client_ip)),
-    );
-}
-
-describe("blocklist-candidates (the detector's query) at the same edges", () => {
-    let root: string;
-    let objects: DeliveredObject[];
-    let warehouse: LocalWarehouse;
-
-    before(async () => {
-        root = fs.mkdtempSync(path.join(os.tmpdir(), "candidates-edges-"));
-        objects = deliveredObjects(EDGE_FLOWS, (l) => firehoseStreamName(l.region), { maxRecordsPerObject: 400 });
-        for (const object of objects) writeObject(root, object);
-        warehouse = await LocalWarehouse.open({ dataDir: root });
-    });
-    after(() => {
-        warehouse?.close();
-        fs.rmSync(root, { recursive: true, force: true });
     });
 
     const numbers = (rows: Row[]) =>
@@ -214,6 +169,34 @@ describe("blocklist-candidates (the detector's query) at the same edges", () => 
         }
     });
 });
+
+/** The detector's definition: burst-detection's window, counted only for windows starting at or after `sinceMs`. */
+function expectedCandidates(objects: readonly DeliveredObject[], threshold: number, sinceMs: number): Row[] {
+    const byIp = new Map<string, { times: number[]; seenIn: Set<string> }>();
+    for (const r of flowRecords(objects)) {
+        if (r.hour < HOURS.from_hour || r.hour > HOURS.to_hour) continue;
+        const ip = byIp.get(r.httpRequest.clientIp) ?? { times: [], seenIn: new Set<string>() };
+        ip.times.push(r.timestamp);
+        ip.seenIn.add(`${r.location.accountId}/${r.location.region}`);
+        byIp.set(r.httpRequest.clientIp, ip);
+    }
+    const rows: Row[] = [];
+    for (const [ip, { times, seenIn }] of byIp) {
+        const { peak, start } = peakWindow(times, sinceMs);
+        if (peak > threshold) {
+            rows.push({
+                client_ip: ip,
+                requests_in_5_minutes: peak,
+                window_start_ms: start,
+                first_seen_ms: times[0],
+                last_seen_ms: times[times.length - 1],
+                requests: times.length,
+                seen_in: [...seenIn].sort().join(","),
+            });
+        }
+    }
+    return rows.sort(byPeak);
+}
 
 describe("named queries stay valid Athena (Trino) SQL", () => {
     /** DuckDB spellings with no Trino equivalent; the warehouse's macros cover the Trino names instead. */

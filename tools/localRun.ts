@@ -21,14 +21,14 @@ import * as zlib from "zlib";
 import { LocalWarehouse, Row } from "../analytics/warehouse";
 import { parseStackConfig } from "../config";
 import { BLOCKLIST_IP_SETS } from "../names";
-import { centralKey, parseCentralKey } from "../layout";
+import { parseCentralKey } from "../layout";
 import { writeReport } from "./forensics";
 import { LocalPlatform, startLocalPlatform } from "./localPlatform";
 import { listAllKeys } from "./localS3";
 import { startLocalResponse } from "./localResponse";
 import { ProgramRun } from "./mockEngine";
 import { ReplayOutcome, replay } from "./replay";
-import { DeliveredObject, Flow, Location, hourOf } from "./traffic";
+import { DeliveredObject, Flow, Location, centralKeyOf, hourOf } from "./traffic";
 import { streamDeliveredObjects } from "./trafficStream";
 import { ipSetMatcher } from "./wafServer";
 
@@ -313,16 +313,7 @@ export async function runLocalPipeline(
                 if (fault) pendingFaults.splice(pendingFaults.indexOf(fault), 1);
                 const { body, expected: counts } = bodyOf(object, fault);
                 const run = staging.get(`${object.location.accountId}/${object.location.region}`)!;
-                const [year, month, day, hour] = object.hour.split("/");
-                const key = centralKey({
-                    ...object.location,
-                    streamName: object.streamName,
-                    year,
-                    month,
-                    day,
-                    hour,
-                    file: object.fileName,
-                });
+                const key = centralKeyOf(object);
                 expected.set(key, { digest: sha256(body), ...counts });
                 generated += counts.lines;
                 objectsGenerated++;

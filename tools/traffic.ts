@@ -3,6 +3,7 @@
  * rate-based blocks, labels, managed rule group matches and the newer optional fields. Seeded,
  * so a run is reproducible.
  */
+import { centralKey } from "../layout";
 
 export interface TrafficOptions {
     readonly accountId: string;
@@ -164,6 +165,20 @@ export interface DeliveredObject {
     /** Firehose-style name: `<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<id>.gz`. */
     readonly fileName: string;
     readonly lines: string[];
+}
+
+/** Where the copier puts `object` in the central bucket. */
+export function centralKeyOf(object: DeliveredObject): string {
+    const [year, month, day, hour] = object.hour.split("/");
+    return centralKey({
+        ...object.location,
+        streamName: object.streamName,
+        year,
+        month,
+        day,
+        hour,
+        file: object.fileName,
+    });
 }
 
 const pad = (n: number) => String(n).padStart(2, "0");

@@ -5,9 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { gzipSync } from "zlib";
-import { centralKey } from "../../layout";
 import { firehoseStreamName } from "../../names";
-import { DeliveredObject, Flow, Location, deliveredObjects } from "../../tools/traffic";
+import { DeliveredObject, Flow, Location, centralKeyOf, deliveredObjects } from "../../tools/traffic";
 import { sampleLines } from "./samples";
 
 export const L1: Location = { accountId: "222222222222", region: "us-east-1" };
@@ -78,16 +77,7 @@ export const FLOWS: Flow[] = [
 export const SAMPLES_HOUR = "2026/11/25/00";
 
 export function writeObject(root: string, object: DeliveredObject): string {
-    const [year, month, day, hour] = object.hour.split("/");
-    const key = centralKey({
-        ...object.location,
-        streamName: object.streamName,
-        year,
-        month,
-        day,
-        hour,
-        file: object.fileName,
-    });
+    const key = centralKeyOf(object);
     const file = path.join(root, key);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, gzipSync(`${object.lines.join("\n")}\n`));
