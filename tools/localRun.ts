@@ -374,7 +374,7 @@ export async function runLocalPipeline(
             `Delivery: ${delivered.objectsCopied} objects, ${delivered.recordsInCentral.toLocaleString("en-US")} records in the central layout; missing ${delivered.missing}, duplicated ${delivered.duplicated}`,
         );
         log(
-            `Indexing into ${indexing.target}: ${indexing.indexed.toLocaleString("en-US")} indexed + ${indexing.parked} parked + ${indexing.unreadable} in an unreadable tail = ${(indexing.indexed + indexing.parked + indexing.unreadable).toLocaleString("en-US")} of ${generated.toLocaleString("en-US")}; lost ${indexing.lost}, duplicated ${indexing.duplicated}`,
+            `Indexing into ${indexing.target}: ${indexing.indexed.toLocaleString("en-US")} indexed + ${indexing.parked.toLocaleString("en-US")} parked + ${indexing.unreadable.toLocaleString("en-US")} in an unreadable tail = ${(indexing.indexed + indexing.parked + indexing.unreadable).toLocaleString("en-US")} of ${generated.toLocaleString("en-US")}; lost ${indexing.lost.toLocaleString("en-US")}, duplicated ${indexing.duplicated.toLocaleString("en-US")}`,
         );
         for (const example of indexing.examples) log(`  parked: ${example}`);
         const remaining = platform.failureQueues.flatMap((q) =>

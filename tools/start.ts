@@ -143,7 +143,7 @@ export async function main(argv: readonly string[]): Promise<void> {
             `  delivered:  ${n(summary.objectsCopied)} objects, ${n(summary.recordsInCentral)} records in the central layout; missing ${summary.missing}, duplicated ${summary.duplicated}`,
         );
         console.log(
-            `  indexed:    ${n(summary.indexing.indexed)} + parked ${summary.indexing.parked} + unreadable tail ${summary.indexing.unreadable}; lost ${summary.indexing.lost}, duplicated ${summary.indexing.duplicated} (${summary.indexing.target})`,
+            `  indexed:    ${n(summary.indexing.indexed)} + parked ${n(summary.indexing.parked)} + unreadable tail ${n(summary.indexing.unreadable)}; lost ${n(summary.indexing.lost)}, duplicated ${n(summary.indexing.duplicated)} (${summary.indexing.target})`,
         );
         if (summary.replayed.length > 0) {
             const replayed = summary.replayed.filter((o) => o.status === "replayed").length;
