@@ -8,17 +8,9 @@
  * block durations are the logging stack's own configuration.
  */
 import * as os from "os";
-import {
-    BlockEntry,
-    BlockPolicy,
-    allowlisted,
-    auditOf,
-    isActive,
-    operatorBlock,
-    operatorRelease,
-    parseRange,
-} from "../handlers/blocklist";
+import { BlockEntry, BlockPolicy, auditOf, isActive, operatorBlock, operatorRelease } from "../handlers/blocklist";
 import { BlocklistStore, dynamoBlocklistStore } from "../handlers/blocklistStore";
+import { allowlisted, parseRange } from "../handlers/ipRange";
 import { BLOCKLIST_AUDIT_TABLE, BLOCKLIST_TABLE } from "../names";
 import { runCli, usageError, userError } from "./cli";
 
