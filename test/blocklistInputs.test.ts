@@ -308,6 +308,35 @@ describe("response loop inputs: the detector's rows", () => {
             ],
         );
     });
+
+    it("lists a range an operator released while the run was writing as suppressed", async () => {
+        const released = { suppressedUntil: NOW + 60 * MINUTE, version: 1 } as BlockEntry;
+        const reads = [undefined, released];
+        const summary = await detect(
+            {
+                runQuery: async () => ({
+                    queryExecutionId: "q-1",
+                    rows: [row("203.0.113.9")],
+                    columns: Object.keys(row("")),
+                    scannedBytes: 5,
+                }),
+                store: {
+                    get: async () => reads.shift(),
+                    // The operator's release landed between the detector's read and its write.
+                    put: async () => false,
+                    audit: async () => assert.fail("nothing is audited"),
+                    all: async () => [],
+                    history: async () => [],
+                },
+                now: () => NOW,
+                actor: "test",
+                log: () => undefined,
+                metrics: () => undefined,
+            },
+            SETTINGS,
+        );
+        assert.deepStrictEqual([summary.added, summary.suppressed], [[], ["203.0.113.9/32"]]);
+    });
 });
 
 const entry = (fields: Partial<BlockEntry>): BlockEntry => ({
