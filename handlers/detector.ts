@@ -145,7 +145,7 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
     if (result.rows.length > 0 && missing.length > 0) {
         // A query and detector of different versions: every row would be unusable, say why once.
         throw new Error(
-            `Query ${settings.queryName} (execution ${result.queryExecutionId}) returned no column ${missing.join(", ")}; ` +
+            `Query ${settings.queryName} (execution ${result.queryExecutionId}) returned no column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; ` +
                 `its columns are ${result.columns.join(", ") || "none"}, and the detector reads ${DETECTOR_COLUMNS.join(", ")}. ` +
                 `Fix: deploy the named query and the detector from the same version; nothing was written.`,
         );

@@ -309,6 +309,38 @@ describe("response loop inputs: the detector's rows", () => {
         );
     });
 
+    it("fails naming every column the query did not return, before reading the blocklist", async () => {
+        const rows = [{ client_ip: "203.0.113.9", requests: "1500" }];
+        await assert.rejects(
+            detect(
+                {
+                    runQuery: async () => ({
+                        queryExecutionId: "q-2",
+                        rows,
+                        columns: ["client_ip", "requests"],
+                        scannedBytes: 1,
+                    }),
+                    store: {
+                        get: async () => assert.fail("nothing is read"),
+                        put: async () => assert.fail("nothing is written"),
+                        audit: async () => assert.fail("nothing is audited"),
+                        all: async () => [],
+                        history: async () => [],
+                    },
+                    now: () => NOW,
+                    actor: "test",
+                    log: () => undefined,
+                    metrics: () => undefined,
+                },
+                SETTINGS,
+            ),
+            {
+                message:
+                    "Query blocklist-candidates (execution q-2) returned no columns requests_in_5_minutes, first_seen_ms, last_seen_ms, seen_in; its columns are client_ip, requests, and the detector reads client_ip, requests_in_5_minutes, first_seen_ms, last_seen_ms, seen_in. Fix: deploy the named query and the detector from the same version; nothing was written.",
+            },
+        );
+    });
+
     it("lists a range an operator released while the run was writing as suppressed", async () => {
         const released = { suppressedUntil: NOW + 60 * MINUTE, version: 1 } as BlockEntry;
         const reads = [undefined, released];
