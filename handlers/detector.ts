@@ -74,7 +74,9 @@ function wholeNumber(text: string | null): number | undefined {
     return Number.isSafeInteger(value) ? value : undefined;
 }
 
-const shown = (text: string | null) => (text === null ? "is empty" : quoted(text));
+/** What a column held and why it cannot be used: `first_seen_ms "later" is not ...`, or `... is empty`. */
+const unusableValue = (column: string, text: string | null, expected: string) =>
+    text === null ? `${column} is empty` : `${column} ${quoted(text)} is not ${expected}`;
 
 /**
  * The detections in the query's rows, or why each row cannot be used. Pure: nothing is written.
@@ -96,14 +98,14 @@ export function readDetections(
         else if ("problem" in range) problems.push(`client_ip: ${range.problem}`);
         const requests = wholeNumber(row.requests_in_5_minutes ?? null);
         if (requests === undefined) {
-            problems.push(`requests_in_5_minutes ${shown(row.requests_in_5_minutes ?? null)} is not a whole number`);
+            problems.push(unusableValue("requests_in_5_minutes", row.requests_in_5_minutes ?? null, "a whole number"));
         } else if (requests <= settings.threshold) {
             problems.push(`requests_in_5_minutes ${requests} is not above the threshold ${settings.threshold}`);
         }
         const times = (["first_seen_ms", "last_seen_ms"] as const).map((column) => {
             const value = wholeNumber(row[column] ?? null);
             if (value === undefined || value > MAX_EPOCH_MS) {
-                problems.push(`${column} ${shown(row[column] ?? null)} is not a time in epoch milliseconds`);
+                problems.push(unusableValue(column, row[column] ?? null, "a time in epoch milliseconds"));
             }
             return value ?? 0;
         });

@@ -225,7 +225,7 @@ describe("response loop inputs: the detector's rows", () => {
         assert.deepStrictEqual(unusable, [
             'row 1 (client_ip "203.0.113.1"): requests_in_5_minutes 1000 is not above the threshold 1000',
             'row 3 (client_ip "203.0.113.3"): requests_in_5_minutes "-5" is not a whole number',
-            'row 4 (client_ip "203.0.113.4"): requests_in_5_minutes is empty is not a whole number',
+            'row 4 (client_ip "203.0.113.4"): requests_in_5_minutes is empty',
             'row 5 (client_ip "203.0.113.5"): requests_in_5_minutes "1500.7" is not a whole number',
             'row 6 (client_ip "203.0.113.6"): requests_in_5_minutes "99999999999999999" is not a whole number',
             'row 7 (client_ip "203.0.113.7"): first_seen_ms "9000000000000000" is not a time in epoch milliseconds',

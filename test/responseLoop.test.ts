@@ -526,7 +526,7 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
             'row 4 (client_ip "fe80::1%eth0"): client_ip: "fe80::1%eth0" has a zone ID ("%eth0"), which only means something on one host; write the address without it (fe80::1)',
             'row 5 (client_ip "198.051.100.007"): client_ip: "198.051.100.007" is not an IP address or CIDR range: write IPv4 as four decimal numbers from 0 to 255 separated by dots, without leading zeros (e.g. 203.0.113.7)',
             'row 6 (client_ip "203.0.113.42"): requests_in_5_minutes 10 is not above the threshold 500',
-            'row 7 (client_ip "203.0.113.43"): first_seen_ms is empty is not a time in epoch milliseconds; last_seen_ms "later" is not a time in epoch milliseconds',
+            'row 7 (client_ip "203.0.113.43"): first_seen_ms is empty; last_seen_ms "later" is not a time in epoch milliseconds',
             'row 9 (client_ip "203.0.113.45"): requests_in_5_minutes "1e+300" is not a whole number',
             "row 11: client_ip is empty",
         ]);
