@@ -5,7 +5,7 @@
  * Every error names the full config key and says how to fix it, so a typo in a stack file fails
  * `pulumi preview` with a sentence a platform engineer can act on.
  */
-import { parseRange } from "../handlers/blocklist";
+import { ALLOWLIST_NARROWEST_PREFIX, parseRange } from "../handlers/ipRange";
 import { ConfigReader, isAccountId, isRegion } from "./reader";
 import { rateMinutes, scheduleProblem } from "./schedule";
 import {
@@ -526,9 +526,14 @@ class StackConfigReader extends ConfigReader {
                     return this.problem(at, "must be a list of CIDR ranges", 'list ranges such as ["203.0.113.0/24"]');
                 }
                 const ranges = v.map((item: unknown, i) => {
+                    // The same strict reader as the detector and the operator CLI; IPv4-mapped
+                    // ranges become IPv4, so they protect what the detector sees.
                     const parsed =
                         typeof item === "string"
-                            ? parseRange(item, false)
+                            ? parseRange(item, {
+                                  narrowest: ALLOWLIST_NARROWEST_PREFIX,
+                                  breadthFix: `an allowlist entry that broad exempts so much of the internet that it disables the response loop for it; list your own NATs, partners and health checkers, no broader than /${ALLOWLIST_NARROWEST_PREFIX.ipv4} (IPv4) or /${ALLOWLIST_NARROWEST_PREFIX.ipv6} (IPv6)`,
+                              })
                             : { problem: `${JSON.stringify(item)} is not text` };
                     return "problem" in parsed
                         ? this.problem(

@@ -5,9 +5,9 @@
  *
  * Serialized into Lambdas: keep it free of Pulumi and AWS SDK imports.
  */
-import ipaddr from "ipaddr.js";
+import { AddressFamily, IpRange, allowlisted, parseRange } from "./ipRange";
 
-export type AddressFamily = "ipv4" | "ipv6";
+export type { AddressFamily } from "./ipRange";
 
 /** One blocked client IP or CIDR range, as stored (one item per range). */
 export interface BlockEntry {
@@ -18,7 +18,10 @@ export interface BlockEntry {
     readonly blockedUntil: number;
     /** Epoch ms; an operator released the range and the detector leaves it alone until then. */
     readonly suppressedUntil?: number;
-    /** Blocks started for this range within the repeat window, this one included. */
+    /**
+     * Blocks started for this range within the repeat window, this one included. An operator's
+     * release (a false positive) sets it to 0: a range that returns starts over at offense 1.
+     */
     readonly offenses: number;
     readonly reason: string;
     readonly source: "detector" | "operator";
@@ -50,7 +53,7 @@ export interface BlockPolicy {
     readonly maxBlockMinutes: number;
     /** Days a range's history is kept, so a return within them counts as a repeat. Default 30. */
     readonly repeatWindowDays: number;
-    /** Ranges never blocked: own NATs, partners, health checkers. */
+    /** Ranges never blocked: own NATs, partners, health checkers (parsed by `parseRange`). */
     readonly allowlist: readonly string[];
 }
 
@@ -59,62 +62,6 @@ export const MAX_ADDRESSES_PER_IP_SET = 10_000;
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-/** Broader ranges are refused: one typo must not block a continent. */
-const NARROWEST_PREFIX: Record<AddressFamily, number> = { ipv4: 8, ipv6: 32 };
-
-/**
- * A client IP or CIDR range in the form AWS WAF accepts (network address, explicit prefix), or
- * a sentence saying why it cannot be used. Ranges to block must be no broader than /8 (IPv4) or
- * /32 (IPv6); `guardBreadth: false` lifts that for ranges that protect (the allowlist).
- */
-export function parseRange(
-    text: string,
-    guardBreadth = true,
-): { cidr: string; family: AddressFamily } | { problem: string } {
-    const value = text.trim();
-    try {
-        if (!value.includes("/")) {
-            const address = ipaddr.process(value);
-            const family: AddressFamily = address.kind() === "ipv4" ? "ipv4" : "ipv6";
-            return { cidr: `${address.toString()}/${family === "ipv4" ? 32 : 128}`, family };
-        }
-        const [address, prefix] = ipaddr.parseCIDR(value);
-        const family: AddressFamily = address.kind() === "ipv4" ? "ipv4" : "ipv6";
-        const network =
-            family === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(value) : ipaddr.IPv6.networkAddressFromCIDR(value);
-        if (guardBreadth && prefix < NARROWEST_PREFIX[family]) {
-            return {
-                problem: `${value} is broader than /${NARROWEST_PREFIX[family]}; block narrower ranges (this guard keeps one typo from blocking a continent)`,
-            };
-        }
-        if (network.toString() !== address.toString()) {
-            return {
-                problem: `${value} has host bits set; AWS WAF takes the network address: use ${network.toString()}/${prefix}`,
-            };
-        }
-        return { cidr: `${network.toString()}/${prefix}`, family };
-    } catch {
-        return { problem: `"${value}" is not an IP address or CIDR range` };
-    }
-}
-
-function rangeOf(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
-    return ipaddr.parseCIDR(cidr);
-}
-
-/** Whether two ranges share an address (one contains the other, as CIDR blocks cannot partly overlap). */
-export function overlaps(a: string, b: string): boolean {
-    const [aAddress, aPrefix] = rangeOf(a);
-    const [bAddress, bPrefix] = rangeOf(b);
-    if (aAddress.kind() !== bAddress.kind()) return false;
-    const prefix = Math.min(aPrefix, bPrefix);
-    return aAddress.match(bAddress as never, prefix);
-}
-
-/** The allowlisted range a CIDR overlaps, if any. */
-export function allowlisted(cidr: string, allowlist: readonly string[]): string | undefined {
-    return allowlist.find((allowed) => overlaps(cidr, allowed));
-}
 
 export function isActive(entry: Pick<BlockEntry, "blockedUntil">, now: number): boolean {
     return entry.blockedUntil > now;
@@ -143,9 +90,16 @@ export interface Detection {
 
 export type DetectionOutcome = "added" | "extended" | "suppressed";
 
+/** What a detection says, for the reason of a new block and the audit record of an extension. */
+export function evidenceOf(found: Pick<Detection, "peakRequests" | "threshold">): string {
+    return `${found.peakRequests} requests in 5 minutes (threshold ${found.threshold})`;
+}
+
 /**
  * The entry after a detection: a new block (longer for a repeat offender), an extension of an
- * active one, or nothing when an operator suppressed the range.
+ * active one, or nothing when an operator suppressed the range. `why` is the reason the audit
+ * trail records for this change: the new evidence (this run's peak and window), also when an
+ * extension keeps the entry's older reason (an operator's text, or the first peak).
  */
 export function applyDetection(
     existing: BlockEntry | undefined,
@@ -153,7 +107,7 @@ export function applyDetection(
     now: number,
     policy: BlockPolicy,
     actor: string,
-): { outcome: DetectionOutcome; entry?: BlockEntry } {
+): { outcome: DetectionOutcome; entry?: BlockEntry; why?: string } {
     if (existing?.suppressedUntil !== undefined && existing.suppressedUntil > now) return { outcome: "suppressed" };
     const seen = {
         peakRequests: Math.max(found.peakRequests, existing?.peakRequests ?? 0),
@@ -171,11 +125,15 @@ export function applyDetection(
         return {
             outcome: "extended",
             entry: { ...existing, ...seen, blockedUntil, ttl: ttlFor(blockedUntil, policy) },
+            why: `${evidenceOf(found)} in ${found.window}; blocked until ${new Date(blockedUntil).toISOString()}`,
         };
     }
-    const repeat = existing !== undefined && existing.blockedUntil + policy.repeatWindowDays * DAY > now;
+    // A released range has 0 offenses: an operator called it a false positive, so it starts over.
+    const repeat =
+        existing !== undefined && existing.offenses >= 1 && existing.blockedUntil + policy.repeatWindowDays * DAY > now;
     const offenses = repeat ? existing.offenses + 1 : 1;
     const blockedUntil = now + blockMinutesFor(offenses, policy) * MINUTE;
+    const reason = `${evidenceOf(found)}${repeat ? `, offense ${offenses} within ${policy.repeatWindowDays} days` : ""}`;
     return {
         outcome: "added",
         entry: {
@@ -184,28 +142,37 @@ export function applyDetection(
             ...seen,
             blockedUntil,
             offenses,
-            reason: `${found.peakRequests} requests in 5 minutes (threshold ${found.threshold})${repeat ? `, offense ${offenses} within ${policy.repeatWindowDays} days` : ""}`,
+            reason,
             source: "detector",
             ttl: ttlFor(blockedUntil, policy),
         },
+        why: reason,
     };
 }
 
-/** An operator's block of a range for `minutes`, with the reason they gave. */
+/**
+ * An operator's block of a range for `minutes`, with the reason they gave. It never shortens an
+ * active block: when the range is already blocked for longer, the later expiry is kept (to
+ * shorten a block, remove it, then add it again). A repeat within the repeat window counts as
+ * the next offense, unless an operator released the range since (a false positive starts over).
+ */
 export function operatorBlock(
     existing: BlockEntry | undefined,
-    range: { cidr: string; family: AddressFamily },
+    range: IpRange,
     minutes: number,
     reason: string,
     now: number,
     policy: BlockPolicy,
     actor: string,
 ): BlockEntry {
-    const blockedUntil = now + minutes * MINUTE;
+    const active = existing !== undefined && isActive(existing, now);
+    const blockedUntil = Math.max(now + minutes * MINUTE, active ? existing.blockedUntil : 0);
+    const repeat = existing !== undefined && existing.blockedUntil + policy.repeatWindowDays * DAY > now;
+    const offenses = active ? Math.max(1, existing.offenses) : repeat ? existing.offenses + 1 : 1;
     return {
         cidr: range.cidr,
         family: range.family,
-        offenses: existing && isActive(existing, now) ? existing.offenses : (existing?.offenses ?? 0) + 1,
+        offenses,
         seenIn: existing?.seenIn ?? [],
         firstSeen: existing?.firstSeen ?? now,
         lastSeen: existing?.lastSeen ?? now,
@@ -222,7 +189,11 @@ export function operatorBlock(
     };
 }
 
-/** An operator's release of a range: unblocked now, and left alone by the detector for `minutes`. */
+/**
+ * An operator's release of a range: unblocked now, and left alone by the detector for `minutes`.
+ * A release says the block was a false positive, so the repeat count is reset (offenses 0): if
+ * the range returns, it is blocked as a first offense, for blockMinutes.
+ */
 export function operatorRelease(
     existing: BlockEntry,
     minutes: number,
@@ -236,6 +207,7 @@ export function operatorRelease(
         ...existing,
         blockedUntil: Math.min(existing.blockedUntil, now),
         suppressedUntil,
+        offenses: 0,
         reason,
         source: "operator",
         updatedBy: actor,
@@ -253,6 +225,22 @@ export interface DesiredAddresses {
     readonly overflow: { readonly ipv4: number; readonly ipv6: number };
     /** Active ranges left out because they overlap the allowlist. */
     readonly allowlisted: string[];
+    /**
+     * Active entries left out because their range is not one AWS WAF would take as written (not
+     * in the form `parseRange` gives, of the wrong family, or broader than the block guard):
+     * written by hand or by an older version. One such entry would fail every update of its IP
+     * set everywhere; left out, it cannot.
+     */
+    readonly skipped: { readonly cidr: string; readonly problem: string }[];
+}
+
+/** Why an entry's range cannot go into an IP set as it is stored, or undefined when it can. */
+export function entryProblem(entry: Pick<BlockEntry, "cidr" | "family">): string | undefined {
+    const parsed = parseRange(String(entry.cidr));
+    if ("problem" in parsed) return parsed.problem;
+    if (parsed.cidr !== entry.cidr) return `${entry.cidr} is not in the form AWS WAF takes; it reads as ${parsed.cidr}`;
+    if (parsed.family !== entry.family) return `${entry.cidr} is ${parsed.family}, but the entry says ${entry.family}`;
+    return undefined;
 }
 
 export function desiredAddresses(
@@ -261,7 +249,13 @@ export function desiredAddresses(
     allowlist: readonly string[],
     limit = MAX_ADDRESSES_PER_IP_SET,
 ): DesiredAddresses {
-    const active = entries.filter((e) => isActive(e, now));
+    const skipped: { cidr: string; problem: string }[] = [];
+    const active = entries.filter((e) => {
+        if (!isActive(e, now)) return false;
+        const problem = entryProblem(e);
+        if (problem !== undefined) skipped.push({ cidr: String(e.cidr), problem });
+        return problem === undefined;
+    });
     const protectedRanges = active.filter((e) => allowlisted(e.cidr, allowlist)).map((e) => e.cidr);
     const family = (f: AddressFamily) => {
         const ranked = active
@@ -276,6 +270,7 @@ export function desiredAddresses(
         ipv6: ipv6.kept.sort(),
         overflow: { ipv4: ipv4.dropped, ipv6: ipv6.dropped },
         allowlisted: protectedRanges.sort(),
+        skipped: skipped.sort((a, b) => a.cidr.localeCompare(b.cidr)),
     };
 }
 

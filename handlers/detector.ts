@@ -3,27 +3,26 @@
  * 5-minute window of the last minutes, across every account and Region, and turns each into a
  * block (or extends one) in the central blocklist. A circuit breaker refuses a run that would add
  * more new entries than configured: a bad query or threshold must not block the world.
+ *
+ * Every row is checked before anything is written: a row the detector cannot trust (a client IP
+ * that is not one address, a count that is not over the threshold it ran with, a time that is not
+ * epoch milliseconds) is counted as unusable, with its reason, and skipped; the rest are written.
  */
 import { hourPartition } from "../layout";
-import {
-    AuditRecord,
-    BlockEntry,
-    BlockPolicy,
-    Detection,
-    allowlisted,
-    applyDetection,
-    auditOf,
-    parseRange,
-} from "./blocklist";
+import { AuditRecord, BlockEntry, BlockPolicy, Detection, applyDetection, auditOf } from "./blocklist";
 import { BlocklistStore } from "./blocklistStore";
 import { QueryResult } from "./athenaQuery";
+import { allowlisted, parseRange, quoted } from "./ipRange";
 
 export interface DetectorSettings extends BlockPolicy {
     /** Requests in 5 minutes above which a client IP is blocked. */
     readonly threshold: number;
     /** Each run looks at 5-minute windows starting this many minutes ago or later. */
     readonly lookbackMinutes: number;
-    /** More new entries than this in one run trips the circuit breaker: nothing is written. */
+    /**
+     * More new entries than this in one run trips the circuit breaker: no new entry is written
+     * (active blocks seen again are still extended, as they do not grow the blocked set).
+     */
     readonly maxNewEntriesPerRun: number;
     /** The named query run (its parameters: from_hour, to_hour, since_ms, threshold). */
     readonly queryName: string;
@@ -44,17 +43,99 @@ export interface DetectionSummary {
     readonly queryExecutionId: string;
     readonly scannedBytes: number;
     readonly candidates: number;
-    /** Rows whose client IP cannot be blocked (masked `X.X.X.X`, malformed). */
+    /** Rows that cannot be used (masked `X.X.X.X`, malformed IP, a range, bad counts or times). */
     readonly unusable: number;
+    /** Why, for the first `MAX_REASONS` unusable rows: `row 3 (client_ip "..."): <column> ...`. */
+    readonly unusableReasons: string[];
     readonly allowlisted: string[];
+    /** Ranges an operator released: left alone (also when the release landed during this run). */
     readonly suppressed: string[];
     readonly added: string[];
     readonly extended: string[];
     readonly circuitBreakerTripped: boolean;
+    /** New entries the circuit breaker refused (0 unless it tripped). */
+    readonly refusedNew: number;
 }
+
+/** The columns of the named query the detector reads. */
+export const DETECTOR_COLUMNS = ["client_ip", "requests_in_5_minutes", "first_seen_ms", "last_seen_ms", "seen_in"];
 
 const MINUTE = 60_000;
 const WRITE_ATTEMPTS = 3;
+/** Reasons kept per run (the count is exact): one log line must stay well under CloudWatch's 256 KB. */
+const MAX_REASONS = 50;
+/** Largest epoch millisecond a JavaScript Date holds. */
+const MAX_EPOCH_MS = 8.64e15;
+
+/** A whole number written in plain decimal digits (as Athena writes a bigint), or undefined. */
+function wholeNumber(text: string | null): number | undefined {
+    if (text === null || !/^[0-9]{1,16}$/.test(text)) return undefined;
+    const value = Number(text);
+    return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** What a column held and why it cannot be used: `first_seen_ms "later" is not ...`, or `... is empty`. */
+const unusableValue = (column: string, text: string | null, expected: string) =>
+    text === null ? `${column} is empty` : `${column} ${quoted(text)} is not ${expected}`;
+
+/**
+ * The detections in the query's rows, or why each row cannot be used. Pure: nothing is written.
+ * Rows for the same range (an IPv4 client seen in IPv4-mapped form too) are merged.
+ */
+export function readDetections(
+    rows: readonly Record<string, string | null>[],
+    settings: DetectorSettings,
+    window: string,
+): { found: Detection[]; unusable: string[]; allowlisted: string[] } {
+    const byRange = new Map<string, Detection>();
+    const unusable: string[] = [];
+    const skipped = new Set<string>();
+    rows.forEach((row, i) => {
+        const clientIp = row.client_ip ?? null;
+        const problems: string[] = [];
+        const range = clientIp === null ? undefined : parseRange(clientIp, { singleAddress: true });
+        if (range === undefined) problems.push("client_ip is empty");
+        else if ("problem" in range) problems.push(`client_ip: ${range.problem}`);
+        const requests = wholeNumber(row.requests_in_5_minutes ?? null);
+        if (requests === undefined) {
+            problems.push(unusableValue("requests_in_5_minutes", row.requests_in_5_minutes ?? null, "a whole number"));
+        } else if (requests <= settings.threshold) {
+            problems.push(`requests_in_5_minutes ${requests} is not above the threshold ${settings.threshold}`);
+        }
+        const times = (["first_seen_ms", "last_seen_ms"] as const).map((column) => {
+            const value = wholeNumber(row[column] ?? null);
+            if (value === undefined || value > MAX_EPOCH_MS) {
+                problems.push(unusableValue(column, row[column] ?? null, "a time in epoch milliseconds"));
+            }
+            return value ?? 0;
+        });
+        if (problems.length > 0 || range === undefined || "problem" in range) {
+            unusable.push(
+                `row ${i + 1}${clientIp === null ? "" : ` (client_ip ${quoted(clientIp)})`}: ${problems.join("; ")}`,
+            );
+            return;
+        }
+        if (allowlisted(range.cidr, settings.allowlist)) {
+            skipped.add(range.cidr);
+            return;
+        }
+        const seenIn = String(row.seen_in ?? "")
+            .split(",")
+            .filter((l) => l !== "");
+        const before = byRange.get(range.cidr);
+        byRange.set(range.cidr, {
+            ...range,
+            peakRequests: Math.max(requests!, before?.peakRequests ?? 0),
+            seenIn: [...new Set([...(before?.seenIn ?? []), ...seenIn])].sort(),
+            firstSeen: Math.min(times[0], before?.firstSeen ?? times[0]),
+            lastSeen: Math.max(times[1], before?.lastSeen ?? times[1]),
+            query: settings.queryName,
+            window,
+            threshold: settings.threshold,
+        });
+    });
+    return { found: [...byRange.values()], unusable, allowlisted: [...skipped] };
+}
 
 export async function detect(deps: DetectorDependencies, settings: DetectorSettings): Promise<DetectionSummary> {
     const now = deps.now();
@@ -62,105 +143,92 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
     const window = `${new Date(since).toISOString()}..${new Date(now).toISOString()}`;
     // Firehose files a record under the hour it arrived, never earlier than the record's own time.
     const result = await deps.runQuery([hourPartition(since), hourPartition(now), since, settings.threshold]);
-
-    const found: Detection[] = [];
-    let unusable = 0;
-    const skipped: string[] = [];
-    for (const row of result.rows) {
-        const range = parseRange(String(row.client_ip ?? ""));
-        if ("problem" in range) {
-            unusable++;
-            continue;
-        }
-        if (allowlisted(range.cidr, settings.allowlist)) {
-            skipped.push(range.cidr);
-            continue;
-        }
-        found.push({
-            ...range,
-            peakRequests: Number(row.requests_in_5_minutes),
-            seenIn: String(row.seen_in ?? "")
-                .split(",")
-                .filter((l) => l !== ""),
-            firstSeen: Number(row.first_seen_ms),
-            lastSeen: Number(row.last_seen_ms),
-            query: settings.queryName,
-            window,
-            threshold: settings.threshold,
-        });
+    const missing = DETECTOR_COLUMNS.filter((c) => !result.columns.includes(c));
+    if (result.rows.length > 0 && missing.length > 0) {
+        // A query and detector of different versions: every row would be unusable, say why once.
+        throw new Error(
+            `Query ${settings.queryName} (execution ${result.queryExecutionId}) returned no column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; ` +
+                `its columns are ${result.columns.join(", ") || "none"}, and the detector reads ${DETECTOR_COLUMNS.join(", ")}. ` +
+                `Fix: deploy the named query and the detector from the same version; nothing was written.`,
+        );
     }
 
+    const rows = readDetections(result.rows, settings, window);
     const planned = await Promise.all(
-        found.map(async (f) => ({
+        rows.found.map(async (f) => ({
             found: f,
             ...applyDetection(await deps.store.get(f.cidr), f, now, settings, deps.actor),
         })),
     );
     const added = planned.filter((p) => p.outcome === "added");
-    const summary = {
+    const tripped = added.length > settings.maxNewEntriesPerRun;
+    const toWrite = planned.filter((p) => p.entry && (!tripped || p.outcome === "extended"));
+
+    const outcomes: { cidr: string; outcome: string }[] = [];
+    for (const plan of toWrite) {
+        outcomes.push({ cidr: plan.found.cidr, outcome: await write(deps, plan, now, settings, !tripped) });
+    }
+    const cidrsOf = (outcome: string) => outcomes.filter((o) => o.outcome === outcome).map((o) => o.cidr);
+    const summary: DetectionSummary = {
         window,
         queryExecutionId: result.queryExecutionId,
         scannedBytes: result.scannedBytes,
         candidates: result.rows.length,
-        unusable,
-        allowlisted: skipped,
-        suppressed: planned.filter((p) => p.outcome === "suppressed").map((p) => p.found.cidr),
+        unusable: rows.unusable.length,
+        unusableReasons: rows.unusable.slice(0, MAX_REASONS),
+        allowlisted: rows.allowlisted,
+        suppressed: [
+            ...planned.filter((p) => p.outcome === "suppressed").map((p) => p.found.cidr),
+            ...cidrsOf("suppressed"),
+        ],
+        added: cidrsOf("added"),
+        extended: cidrsOf("extended"),
+        circuitBreakerTripped: tripped,
+        refusedNew: tripped ? added.length : 0,
     };
-    if (added.length > settings.maxNewEntriesPerRun) {
+    if (tripped) {
         deps.log(
             JSON.stringify({
-                msg: "detector circuit breaker tripped: nothing written",
+                msg: "detector circuit breaker tripped: no new entry written, active blocks extended",
                 newEntries: added.length,
                 maxNewEntriesPerRun: settings.maxNewEntriesPerRun,
                 sample: added.slice(0, 20).map((p) => p.found.cidr),
                 ...summary,
             }),
         );
-        deps.metrics({
-            CircuitBreakerTripped: 1,
-            BurstCandidates: result.rows.length,
-            BytesScanned: result.scannedBytes,
-        });
-        return { ...summary, added: [], extended: [], circuitBreakerTripped: true };
+    } else {
+        deps.log(JSON.stringify({ msg: "detector summary", ...summary }));
     }
-
-    const written: { cidr: string; outcome: "added" | "extended" }[] = [];
-    for (const plan of planned.filter((p) => p.entry)) {
-        const outcome = await write(deps, plan.found, plan.entry!, plan.outcome, now, settings);
-        if (outcome === "added" || outcome === "extended") written.push({ cidr: plan.found.cidr, outcome });
-    }
-    const final: DetectionSummary = {
-        ...summary,
-        added: written.filter((w) => w.outcome === "added").map((w) => w.cidr),
-        extended: written.filter((w) => w.outcome === "extended").map((w) => w.cidr),
-        circuitBreakerTripped: false,
-    };
-    deps.log(JSON.stringify({ msg: "detector summary", ...final }));
     deps.metrics({
-        CircuitBreakerTripped: 0,
+        CircuitBreakerTripped: tripped ? 1 : 0,
         BurstCandidates: result.rows.length,
-        BlocklistAdded: final.added.length,
-        BlocklistExtended: final.extended.length,
+        BurstRowsUnusable: summary.unusable,
+        BlocklistAdded: summary.added.length,
+        BlocklistExtended: summary.extended.length,
         BytesScanned: result.scannedBytes,
     });
-    return final;
+    return summary;
 }
 
-/** Writes one planned change; when someone else wrote first, re-reads and plans it again. */
+/**
+ * Writes one planned change; when someone else wrote first, re-reads and plans it again. With
+ * `mayAdd` false (the circuit breaker tripped), a change that turns out to be a new block is not
+ * written: it returns "refused".
+ */
 async function write(
     deps: DetectorDependencies,
-    found: Detection,
-    entry: BlockEntry,
-    outcome: string,
+    plan: { found: Detection; outcome: string; entry?: BlockEntry; why?: string },
     now: number,
     settings: DetectorSettings,
+    mayAdd: boolean,
 ): Promise<string> {
-    let next: { outcome: string; entry?: BlockEntry } = { outcome, entry };
+    let next: { outcome: string; entry?: BlockEntry; why?: string } = plan;
     for (let attempt = 1; next.entry; attempt++) {
+        if (next.outcome === "added" && !mayAdd) return "refused";
         if (await deps.store.put(next.entry)) {
             const record: AuditRecord = auditOf(
                 next.outcome === "added" ? "add" : "extend",
-                next.entry,
+                { cidr: next.entry.cidr, reason: next.why ?? next.entry.reason },
                 deps.actor,
                 now,
                 next.entry,
@@ -170,10 +238,10 @@ async function write(
         }
         if (attempt >= WRITE_ATTEMPTS) {
             throw new Error(
-                `Blocklist entry ${found.cidr} kept changing under the detector; ${attempt} writes refused.`,
+                `Blocklist entry ${plan.found.cidr} kept changing under the detector; ${attempt} writes refused.`,
             );
         }
-        next = applyDetection(await deps.store.get(found.cidr), found, now, settings, deps.actor);
+        next = applyDetection(await deps.store.get(plan.found.cidr), plan.found, now, settings, deps.actor);
     }
     return next.outcome;
 }

@@ -64,8 +64,11 @@ export function detectorCallbackFactory(
             audit: env.auditTable!,
         });
         return async (_event, context) => {
-            // A slow query fails with a message before Lambda's own timeout, not a kill.
-            const deadline = Date.now() + (invocationBudget(context)?.() ?? DEFAULT_BUDGET_MS);
+            // A slow query is stopped and fails with a message before Lambda's own timeout, not a
+            // kill. Time is read from the context (or a monotonic clock), never from Date.now.
+            const budget = invocationBudget(context);
+            const started = performance.now();
+            const remainingMs = budget ?? (() => DEFAULT_BUDGET_MS - (performance.now() - started));
             return detect(
                 {
                     runQuery: (params) =>
@@ -109,9 +112,12 @@ export function detectorCallbackFactory(
                                         nextToken: page.NextToken,
                                     };
                                 },
+                                stop: async (QueryExecutionId) => {
+                                    await athena.send(new athenaSdk.StopQueryExecutionCommand({ QueryExecutionId }));
+                                },
                                 sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
                             },
-                            deadline,
+                            remainingMs,
                         ),
                     store,
                     now: Date.now,

@@ -68,6 +68,8 @@ export interface PublishSummary {
     readonly ipv6: number;
     readonly overflow: DesiredAddresses["overflow"];
     readonly allowlisted: string[];
+    /** Active entries left out of every IP set because their range is malformed (see `desiredAddresses`). */
+    readonly skipped: DesiredAddresses["skipped"];
     readonly targets: TargetOutcome[];
 }
 
@@ -84,6 +86,17 @@ export async function publish(deps: PublisherDependencies, settings: PublisherSe
     const entries = await deps.entries();
     const now = deps.now();
     const desired = desiredAddresses(entries, now, settings.allowlist);
+    // One malformed entry would fail its family's update in every target: leave it out, loudly.
+    for (const { cidr, problem } of desired.skipped) {
+        deps.log(
+            JSON.stringify({
+                msg: "publisher skipped a blocklist entry AWS WAF would refuse",
+                cidr,
+                problem,
+                fix: "it stays out of every IP set; delete the item from the blocklist table, or let it expire",
+            }),
+        );
+    }
     const outcomes: TargetOutcome[] = [];
     const queue = [...deps.targets];
     const worker = async () => {
@@ -100,6 +113,7 @@ export async function publish(deps: PublisherDependencies, settings: PublisherSe
         ipv6: desired.ipv6.length,
         overflow: desired.overflow,
         allowlisted: desired.allowlisted,
+        skipped: desired.skipped,
         targets: outcomes,
     };
     deps.log(JSON.stringify({ msg: "publisher summary", ...summary }));
@@ -107,6 +121,7 @@ export async function publish(deps: PublisherDependencies, settings: PublisherSe
         BlocklistSyncRuns: 1,
         BlocklistActiveEntries: summary.active,
         BlocklistOverflow: desired.overflow.ipv4 + desired.overflow.ipv6,
+        BlocklistEntriesSkipped: desired.skipped.length,
         BlocklistSyncFailedTargets: outcomes.filter((o) => o.status === "failed").length,
     });
     return summary;

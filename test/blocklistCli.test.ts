@@ -5,12 +5,14 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import * as assert from "assert";
 import { execFile } from "child_process";
+import * as net from "net";
 import * as path from "path";
 import * as dynamoSdk from "@aws-sdk/client-dynamodb";
 import { BlockPolicy } from "../handlers/blocklist";
-import { dynamoBlocklistStore } from "../handlers/blocklistStore";
+import { BlocklistStore, dynamoBlocklistStore } from "../handlers/blocklistStore";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "../tools/localDynamo";
-import { BlocklistArgs, parseBlocklistArgs, runBlocklistCommand } from "../tools/blocklist";
+import { BlocklistArgs, blocklistMain, parseBlocklistArgs, printable, runBlocklistCommand } from "../tools/blocklist";
+import { runCliMain } from "../tools/cli";
 import { PROJECT_ROOT } from "../tools/mockEngine";
 import { committedRun } from "./support/program";
 
@@ -23,13 +25,19 @@ const POLICY: BlockPolicy = {
 };
 const OPERATOR = "arn:aws:sts::111111111111:assumed-role/security-admin/alice";
 
+function restore(name: string, value: string | undefined): void {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+}
+
 describe("npm run blocklist", () => {
     let dynamo: LocalDynamo;
     let run: (argv: string[], now?: number) => Promise<string[]>;
+    let store: BlocklistStore;
 
     before(async () => {
         dynamo = await startLocalDynamo(recordedTables(await committedRun("logging")));
-        const store = dynamoBlocklistStore(dynamoSdk, dynamo.client as DynamoDBClient, {
+        store = dynamoBlocklistStore(dynamoSdk, dynamo.client as DynamoDBClient, {
             blocklist: "central-waf-logs-blocklist",
             audit: "central-waf-logs-blocklist-audit",
         });
@@ -67,14 +75,14 @@ describe("npm run blocklist", () => {
         assert.deepStrictEqual(
             await run(["remove", "203.0.113.9", "--reason=partner's crawler", "--minutes", "120"], NOW + 60_000),
             [
-                "Released 203.0.113.9/32; the detector leaves it alone until 2026-11-27T14:01:00Z. The publisher removes it from every IP set within minutes.",
+                "Released 203.0.113.9/32; the detector leaves it alone until 2026-11-27T14:01:00Z, and its repeat count starts over (if it returns, it is blocked as a first offense). The publisher removes it from every IP set within minutes.",
             ],
         );
         assert.deepStrictEqual(await run(["list"], NOW + 120_000), [
             "No active entries (--all shows expired and released ones).",
         ]);
         assert.deepStrictEqual(await run(["list", "--all"], NOW + 120_000), [
-            `203.0.113.9/32  released; not re-blocked before 2026-11-27T14:01:00Z  operator, offense 1  "partner's crawler"  (${OPERATOR}, 2026-11-27T12:01:00Z)`,
+            `203.0.113.9/32  released; not re-blocked before 2026-11-27T14:01:00Z  operator, repeat count reset  "partner's crawler"  (${OPERATOR}, 2026-11-27T12:01:00Z)`,
             "1 entries.",
         ]);
         assert.deepStrictEqual(
@@ -121,8 +129,21 @@ describe("npm run blocklist", () => {
         fails(["add", "--reason", "x"], "add needs an IP address or CIDR range.");
         fails(
             ["add", "1.2.3.4", "--reason", "x", "--minutes", "0"],
-            '--minutes takes a whole number from 1 to 43200 (30 days), got "0".',
+            '--minutes takes a whole number from 1 to 43200 (30 days) in plain digits, got "0".',
         );
+        // Plain digits only: Number() would read these as 1000, 16 and 5.
+        for (const minutes of ["1e3", "0x10", " 5", "5 ", "+5", "43201", ""]) {
+            fails(
+                ["add", "1.2.3.4", "--reason", "x", `--minutes=${minutes}`],
+                `--minutes takes a whole number from 1 to 43200 (30 days) in plain digits, got ${JSON.stringify(minutes)}.`,
+            );
+        }
+        for (const endpoint of ["notaurl", "127.0.0.1:8000", "ftp://127.0.0.1/", "http://"]) {
+            fails(
+                ["list", "--endpoint", endpoint],
+                `--endpoint takes the URL of a local DynamoDB, such as http://127.0.0.1:8000, got ${JSON.stringify(endpoint)}.`,
+            );
+        }
         fails(["list", "--colour"], "Unknown option --colour.");
         fails(
             ["remove", "1.2.3.4", "5.6.7.8", "--reason", "x"],
@@ -139,6 +160,169 @@ describe("npm run blocklist", () => {
             [args.table, args.auditTable, args.stack, args.endpoint],
             ["central-waf-logs-blocklist", "central-waf-logs-blocklist-audit", "logging", "http://127.0.0.1:9"],
         );
+    });
+
+    it("refuses reasons that would reach a terminal or the audit trail as control characters, or at any length", () => {
+        const refused = (reason: string, message: string) =>
+            assert.throws(() => parseBlocklistArgs(["add", "1.2.3.4", "--reason", reason]), { message });
+        refused(
+            "ok\u001b[2J\u001b[31mALL CLEAR",
+            "--reason contains a control character (U+001B at character 3); write the reason as one line of plain text.",
+        );
+        refused(
+            'x\r\n2026-11-27T12:00:00Z  remove  by alice: "forged"',
+            "--reason contains a control character (U+000D at character 2); write the reason as one line of plain text.",
+        );
+        refused(
+            "bell\u0007",
+            "--reason contains a control character (U+0007 at character 5); write the reason as one line of plain text.",
+        );
+        refused(
+            "del\u007f",
+            "--reason contains a control character (U+007F at character 4); write the reason as one line of plain text.",
+        );
+        refused(
+            "c1\u0085",
+            "--reason contains a control character (U+0085 at character 3); write the reason as one line of plain text.",
+        );
+        refused(
+            "\u202eevil",
+            "--reason contains a control character (U+202E at character 1); write the reason as one line of plain text.",
+        );
+        refused(
+            "é".repeat(501),
+            "--reason is 501 characters long; keep it to 500 (the entry, the audit trail and list print it whole).",
+        );
+        assert.strictEqual(
+            parseBlocklistArgs(["add", "1.2.3.4", "--reason", `${"é".repeat(500)}  `]).reason?.length,
+            500,
+        );
+        assert.strictEqual(printable('a\u001b[31mb\nc "d"'), 'a\\u{1b}[31mb\\u{a}c "d"');
+    });
+
+    it("reads addresses strictly: legacy IPv4 spellings and zone IDs are refused, IPv4-mapped IPv6 is IPv4", async () => {
+        const legacy = (text: string) =>
+            `Cannot use ${text}: "${text}" is not an IP address or CIDR range: write IPv4 as four decimal numbers from 0 to 255 separated by dots, without leading zeros (e.g. 203.0.113.7).`;
+        for (const text of ["198.051.100.007", "1.2.3", "0x7f.1", "3232235777"]) {
+            await assert.rejects(run(["add", text, "--reason", "x"]), { message: legacy(text) });
+        }
+        await assert.rejects(run(["add", "fe80::1%eth0", "--reason", "x"]), {
+            message:
+                'Cannot use fe80::1%eth0: "fe80::1%eth0" has a zone ID ("%eth0"), which only means something on one host; write the address without it (fe80::1).',
+        });
+        await assert.rejects(run(["add", "::ffff:0:0/96", "--reason", "x"]), {
+            message:
+                "Cannot use ::ffff:0:0/96: ::ffff:0:0/96 (0.0.0.0/0 as IPv4) is broader than /8; block narrower ranges (this guard keeps one typo from blocking a continent).",
+        });
+        await assert.rejects(run(["add", "::/80", "--reason", "x"]), {
+            message:
+                "Cannot use ::/80: ::/80 contains every IPv4-mapped address (::ffff:0:0/96), that is all of IPv4 in another form; write IPv4 ranges as IPv4, and IPv6 ranges outside ::ffff:0:0/96.",
+        });
+        // The allowlist protects a range however it is written.
+        for (const text of ["::ffff:192.0.2.10", "::FFFF:c000:20a", "::ffff:192.0.2.0/120"]) {
+            await assert.rejects(run(["add", text, "--reason", "x"]), {
+                message: new RegExp(
+                    `^Refused: 192\\.0\\.2\\.${text.endsWith("/120") ? "0/24" : "10/32"} overlaps the allowlisted range 192\\.0\\.2\\.0/24 `,
+                ),
+            });
+        }
+        assert.deepStrictEqual(await run(["add", "::ffff:203.0.113.77", "--reason", "x", "--minutes", "5"]), [
+            "Blocked 203.0.113.77/32 until 2026-11-27T12:05:00Z (offense 1). The publisher writes it to every IP set within minutes.",
+        ]);
+    });
+
+    it("says so when a range is not public address space", async () => {
+        assert.deepStrictEqual(await run(["add", "10.1.0.0/16", "--reason", "x", "--minutes", "5"]), [
+            "Note: 10.1.0.0/16 overlaps 10.0.0.0/8 (private-use, RFC 1918): no client on the internet has such an address, so WAF sees it only from inside your own networks.",
+            "Blocked 10.1.0.0/16 until 2026-11-27T12:05:00Z (offense 1). The publisher writes it to every IP set within minutes.",
+        ]);
+        assert.deepStrictEqual(
+            (await run(["add", "169.254.169.254", "--reason", "x", "--minutes", "5"]))[0],
+            "Note: 169.254.169.254/32 overlaps 169.254.0.0/16 (link-local (and the instance metadata service)): no client on the internet has such an address, so WAF sees it only from inside your own networks.",
+        );
+    });
+
+    it("never shortens an active block with add, and starts a released range over at offense 1", async () => {
+        const at = (minutes: number) => NOW + minutes * 60_000;
+        assert.deepStrictEqual(await run(["add", "198.51.100.50", "--reason", "scanner", "--minutes", "600"]), [
+            "Blocked 198.51.100.50/32 until 2026-11-27T22:00:00Z (offense 1). The publisher writes it to every IP set within minutes.",
+        ]);
+        assert.deepStrictEqual(
+            await run(["add", "198.51.100.50", "--reason", "still a scanner", "--minutes", "90"], at(1)),
+            [
+                "Blocked 198.51.100.50/32 until 2026-11-27T22:00:00Z (offense 1): it was already blocked until then, later than the 90 minutes asked for, and add never shortens a block (to shorten it, remove it, then add it again). The publisher writes it to every IP set within minutes.",
+            ],
+        );
+        await run(["remove", "198.51.100.50", "--reason", "a partner after all", "--minutes", "1"], at(2));
+        // Blocked again within the repeat window: a first offense, for the asked 60 minutes.
+        assert.deepStrictEqual(
+            await run(["add", "198.51.100.50", "--reason", "scanner again", "--minutes", "60"], at(10)),
+            [
+                "Blocked 198.51.100.50/32 until 2026-11-27T13:10:00Z (offense 1). The publisher writes it to every IP set within minutes.",
+            ],
+        );
+    });
+
+    it("prints text stored by other writers with control characters escaped", async () => {
+        await store.put({
+            cidr: "198.51.100.60/32",
+            family: "ipv4",
+            blockedUntil: NOW + 3_600_000,
+            offenses: 1,
+            reason: "x\u001b[2J\n2026  remove  by alice",
+            source: "operator",
+            seenIn: [],
+            firstSeen: NOW,
+            lastSeen: NOW,
+            updatedBy: "hand\u0007",
+            updatedAt: NOW,
+            version: 1,
+            ttl: 0,
+        });
+        const listed = (await run(["list"])).find((l) => l.startsWith("198.51.100.60/32"));
+        assert.strictEqual(
+            listed,
+            '198.51.100.60/32  blocked until 2026-11-27T13:00:00Z  operator, offense 1  "x\\u{1b}[2J\\u{a}2026  remove  by alice"  (hand\\u{7}, 2026-11-27T12:00:00Z)',
+        );
+    });
+
+    it("answers an unknown --stack, a bad --endpoint and an unreachable DynamoDB with one line and no stack trace", async () => {
+        const cli = async (...argv: string[]) => {
+            const lines: string[] = [];
+            const code = await runCliMain(blocklistMain, {
+                usage: "usage",
+                help: "npm run blocklist -- --help",
+                argv,
+                out: (text) => lines.push(text),
+                err: (text) => lines.push(text),
+            });
+            return [code, lines.join("\n")];
+        };
+        assert.deepStrictEqual(await cli("list", "--stack", "nope"), [
+            1,
+            `--stack nope: there is no Pulumi.nope.yaml in ${PROJECT_ROOT}. Fix: give the logging stack's name (stacks here: logging, resource-ap-southeast-2, resource-eu-west-1, resource-us-east-1).`,
+        ]);
+        assert.deepStrictEqual(await cli("list", "--endpoint", "notaurl"), [
+            1,
+            '--endpoint takes the URL of a local DynamoDB, such as http://127.0.0.1:8000, got "notaurl".\nRun `npm run blocklist -- --help` for every option.',
+        ]);
+        // A loopback port nothing listens on: take one, then close it.
+        const server = net.createServer();
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const port = (server.address() as net.AddressInfo).port;
+        await new Promise((resolve) => server.close(resolve));
+        const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+        process.env.AWS_ACCESS_KEY_ID = "local";
+        process.env.AWS_SECRET_ACCESS_KEY = "local";
+        try {
+            assert.deepStrictEqual(await cli("list", "--endpoint", `http://127.0.0.1:${port}`), [
+                1,
+                `Cannot reach DynamoDB at http://127.0.0.1:${port} (ECONNREFUSED). Fix: start the local DynamoDB there, or leave out --endpoint to use the table in AWS.`,
+            ]);
+        } finally {
+            restore("AWS_ACCESS_KEY_ID", saved.id);
+            restore("AWS_SECRET_ACCESS_KEY", saved.secret);
+        }
     });
 
     it("runs as a command: help, one-line user errors without a stack, and a real change through --endpoint", async () => {

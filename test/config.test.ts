@@ -209,6 +209,62 @@ describe("stack configuration", () => {
         assert.strictEqual(config.partition, "aws-cn");
     });
 
+    it("reads response.allowlist with the detector's strict parser, IPv4-mapped ranges as IPv4", () => {
+        const response = JSON.parse(readStackConfig("logging")[`${P}:response`]);
+        const allowlistOf = (allowlist: unknown) => {
+            const config = parseStackConfig("logging", {
+                ...readStackConfig("logging"),
+                [`${P}:response`]: JSON.stringify({ ...response, allowlist }),
+            });
+            return config.role === "logging" ? config.response.allowlist : assert.fail("not a logging stack");
+        };
+        assert.deepStrictEqual(
+            allowlistOf([
+                "::ffff:198.51.100.128/121",
+                "::FFFF:C000:0202",
+                "10.0.0.0/8",
+                "2001:DB8::/32",
+                "203.0.113.9",
+            ]),
+            ["198.51.100.128/25", "192.0.2.2/32", "10.0.0.0/8", "2001:db8::/32", "203.0.113.9/32"],
+        );
+    });
+
+    it("refuses allowlist entries that are read two ways or so broad they disable the loop", () => {
+        const response = JSON.parse(readStackConfig("logging")[`${P}:response`]);
+        const problems = problemsOf("logging", {
+            [`${P}:response`]: JSON.stringify({
+                ...response,
+                allowlist: [
+                    "198.051.100.007/32",
+                    "fe80::1%eth0",
+                    "0.0.0.0/0",
+                    "::/0",
+                    "11.0.0.0/7",
+                    "2000::/3",
+                    "::ffff:0:0/96",
+                    "::/80",
+                    "10.0.0.0/08",
+                ],
+            }),
+        });
+        const at = (i: number) => `Invalid config ${P}:response.allowlist[${i}] in Pulumi.logging.yaml:`;
+        const fix = "Fix: write an IP address or a CIDR range such as 203.0.113.0/24.";
+        const broad = (limit: number) =>
+            `is broader than /${limit}; an allowlist entry that broad exempts so much of the internet that it disables the response loop for it; list your own NATs, partners and health checkers, no broader than /8 (IPv4) or /16 (IPv6). ${fix}`;
+        assert.deepStrictEqual(problems, [
+            `${at(0)} "198.051.100.007/32" is not an IP address or CIDR range: write IPv4 as four decimal numbers from 0 to 255 separated by dots, without leading zeros (e.g. 203.0.113.7). ${fix}`,
+            `${at(1)} "fe80::1%eth0" has a zone ID ("%eth0"), which only means something on one host; write the address without it (fe80::1). ${fix}`,
+            `${at(2)} 0.0.0.0/0 ${broad(8)}`,
+            `${at(3)} ::/0 ${broad(16)}`,
+            `${at(4)} 11.0.0.0/7 ${broad(8)}`,
+            `${at(5)} 2000::/3 ${broad(16)}`,
+            `${at(6)} ::ffff:0:0/96 (0.0.0.0/0 as IPv4) ${broad(8)}`,
+            `${at(7)} ::/80 contains every IPv4-mapped address (::ffff:0:0/96), that is all of IPv4 in another form; write IPv4 ranges as IPv4, and IPv6 ranges outside ::ffff:0:0/96. ${fix}`,
+            `${at(8)} "10.0.0.0/08" has an invalid prefix length: write /0 to /32 in decimal, without leading zeros. ${fix}`,
+        ]);
+    });
+
     it("fails the program itself (not only the parser) on bad configuration", async () => {
         const message = await failureOf("resource-eu-west-1", { configOverrides: { [`${P}:accountId`]: "abc" } });
         assert.strictEqual(

@@ -4,13 +4,22 @@
  * whose trust is the planned trust policies, and WAFV2 holding every resource stack's planned IP
  * sets with the planned sync-role policy as IAM. The clock is set per run.
  */
-import { BatchWriteItemCommand, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import * as dynamoSdk from "@aws-sdk/client-dynamodb";
+import {
+    BatchWriteItemCommand,
+    DynamoDBClient,
+    GetItemCommand,
+    QueryCommand,
+    ScanCommand,
+} from "@aws-sdk/client-dynamodb";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { fromItem, toItem } from "../handlers/blocklistStore";
+import { dynamoBlocklistStore, fromItem, toItem } from "../handlers/blocklistStore";
 import { firehoseStreamName } from "../names";
+import { parseBlocklistArgs, runBlocklistCommand } from "../tools/blocklist";
+import { lambdaContext } from "../tools/deployedCode";
 import { LocalResponse, startLocalResponse } from "../tools/localResponse";
 import { ProgramRun } from "../tools/mockEngine";
 import { deliveredObjects } from "../tools/traffic";
@@ -32,23 +41,59 @@ function addFlows(root: string, flows: Parameters<typeof deliveredObjects>[0]): 
     }
 }
 
-/** Runs `f` capturing the EMF documents written to stdout. */
-async function metricsOf<T>(f: () => Promise<T>): Promise<{ result: T; metrics: any[] }> {
+/** Runs `f` capturing the EMF documents written to stdout and the lines logged with console.log. */
+async function metricsOf<T>(f: () => Promise<T>): Promise<{ result: T; metrics: any[]; logs: string[] }> {
     const lines: string[] = [];
+    const logs: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string) => {
         lines.push(String(chunk));
         return true;
     }) as typeof process.stdout.write;
     const log = console.log;
-    console.log = () => undefined;
+    console.log = (line: unknown) => logs.push(String(line));
     try {
         const result = await f();
-        return { result, metrics: lines.map((l) => JSON.parse(l)).filter((d) => d._aws) };
+        return { result, metrics: lines.map((l) => JSON.parse(l)).filter((d) => d._aws), logs };
     } finally {
         process.stdout.write = write;
         console.log = log;
     }
+}
+
+/** Writes one blocklist item as another writer would (an older version, a hand edit). */
+async function putEntry(local: LocalResponse, fields: Record<string, unknown>): Promise<void> {
+    const item = {
+        family: "ipv4",
+        offenses: 1,
+        reason: "test",
+        source: "operator",
+        seenIn: [],
+        firstSeen: at(10, 0),
+        lastSeen: at(10, 0),
+        updatedBy: "test",
+        updatedAt: at(10, 0),
+        version: 1,
+        ttl: 0,
+        ...fields,
+    };
+    await local.dynamo.client.send(
+        new BatchWriteItemCommand({
+            RequestItems: { "central-waf-logs-blocklist": [{ PutRequest: { Item: toItem(item) } }] },
+        }),
+    );
+}
+
+/** The audit trail of one range, oldest first. */
+async function auditTrail(local: LocalResponse, cidr: string): Promise<Record<string, any>[]> {
+    const { Items } = await local.dynamo.client.send(
+        new QueryCommand({
+            TableName: "central-waf-logs-blocklist-audit",
+            KeyConditionExpression: "cidr = :c",
+            ExpressionAttributeValues: { ":c": { S: cidr } },
+        }),
+    );
+    return (Items ?? []).map(fromItem);
 }
 
 async function entry(local: LocalResponse, cidr: string): Promise<Record<string, any> | undefined> {
@@ -329,8 +374,30 @@ describe("response loop, as deployed: detector and publisher against the stand-i
     });
 });
 
-describe("response loop, as deployed: the detector's circuit breaker", () => {
-    it("writes nothing when one run would add more new entries than allowed, and says why", async () => {
+describe("response loop, as deployed: the detector's and publisher's guards", () => {
+    let local: LocalResponse;
+    let root: string;
+    const OTHERS = ["198.51.100.201/32", "198.51.100.202/32"];
+    /** A row as the candidates query returns it (Athena answers every value as text). */
+    const row = (clientIp: string | null, over: Record<string, string | null> = {}) => ({
+        client_ip: clientIp,
+        requests_in_5_minutes: "1700",
+        window_start_ms: String(at(10, 40)),
+        first_seen_ms: String(at(10, 40)),
+        last_seen_ms: String(at(10, 43)),
+        requests: "1700",
+        seen_in: "222222222222/us-east-1",
+        ...over,
+    });
+    const COLUMNS = Object.keys(row(""));
+    const answer = (rows: Record<string, string | null>[], columns = COLUMNS) =>
+        local.athena.answerWith({ rows, columns });
+    const cidrs = async () =>
+        (await local.dynamo.client.send(new ScanCommand({ TableName: "central-waf-logs-blocklist" })))
+            .Items!.map((i) => i.cidr.S!)
+            .sort();
+
+    before(async () => {
         const logging = await runWith("logging", {
             configOverrides: {
                 "central-waf-logs:response": JSON.stringify({
@@ -338,31 +405,209 @@ describe("response loop, as deployed: the detector's circuit breaker", () => {
                     threshold: 500,
                     lookbackMinutes: 20,
                     maxNewEntriesPerRun: 1,
+                    allowlist: ["::ffff:192.0.2.0/120"],
                 }),
             },
         });
         const resources = (await committedRuns()).filter((r) => r.stack !== "logging");
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), "breaker-"));
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "guards-"));
         writeScenario(root);
-        const local = await startLocalResponse([logging, ...resources], root);
-        try {
-            const { result, metrics } = await metricsOf(() => local.detect(at(10, 46)));
-            assert.deepStrictEqual([result.circuitBreakerTripped, result.added, result.candidates], [true, [], 2]);
-            assert.strictEqual(
-                (
-                    await local.dynamo.client.send(
-                        new GetItemCommand({ TableName: "central-waf-logs-blocklist", Key: { cidr: { S: ATTACKER } } }),
-                    )
-                ).Item,
-                undefined,
-            );
-            assert.deepStrictEqual(
-                metrics.map((m) => m.CircuitBreakerTripped),
-                [1],
-            );
-        } finally {
-            await local.close();
-            fs.rmSync(root, { recursive: true, force: true });
-        }
+        local = await startLocalResponse([logging, ...resources], root);
+    });
+    afterEach(() => {
+        local.athena.answerWith(undefined);
+        local.athena.holdWhen(undefined);
+    });
+    after(async () => {
+        await local?.close();
+        fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it("writes no new entry when one run would add more than allowed, and says why", async () => {
+        const { result, metrics } = await metricsOf(() => local.detect(at(10, 46)));
+        assert.deepStrictEqual(
+            [result.circuitBreakerTripped, result.refusedNew, result.added, result.extended, result.candidates],
+            [true, 2, [], [], 2],
+        );
+        assert.deepStrictEqual(await cidrs(), []);
+        assert.deepStrictEqual(
+            metrics.map((m) => [m.CircuitBreakerTripped, m.BlocklistAdded, m.BlocklistExtended]),
+            [[1, 0, 0]],
+        );
+    });
+
+    it("still extends active blocks when the breaker trips (they do not grow the blocked set), and audits the new evidence", async () => {
+        await putEntry(local, {
+            cidr: ATTACKER,
+            reason: "seen in the forensics report",
+            source: "operator",
+            blockedUntil: at(11, 0),
+        });
+        answer([row(ATTACKER_CROSS_ACCOUNT), row(OTHERS[0].split("/")[0]), row(OTHERS[1].split("/")[0])]);
+        const { result, metrics, logs } = await metricsOf(() => local.detect(at(10, 47)));
+        assert.deepStrictEqual(
+            [result.circuitBreakerTripped, result.refusedNew, result.added, result.extended],
+            [true, 2, [], [ATTACKER]],
+        );
+        assert.deepStrictEqual(await cidrs(), [ATTACKER]);
+        const stored = (await entry(local, ATTACKER))!;
+        // The operator's reason stays on the entry; the audit record says why it was extended.
+        assert.deepStrictEqual(
+            [stored.blockedUntil, stored.version, stored.reason, stored.peakRequests],
+            [at(10, 47) + 240 * MINUTE, 2, "seen in the forensics report", 1700],
+        );
+        assert.deepStrictEqual(
+            (await auditTrail(local, ATTACKER)).map((r) => [r.action, r.reason]),
+            [
+                [
+                    "extend",
+                    "1700 requests in 5 minutes (threshold 500) in 2026-11-27T10:27:00.000Z..2026-11-27T10:47:00.000Z; blocked until 2026-11-27T14:47:00.000Z",
+                ],
+            ],
+        );
+        assert.deepStrictEqual(
+            metrics.map((m) => [m.CircuitBreakerTripped, m.BlocklistAdded, m.BlocklistExtended]),
+            [[1, 0, 1]],
+        );
+        assert.deepStrictEqual(
+            logs.map((l) => JSON.parse(l)).map((l) => [l.msg, l.newEntries, l.sample]),
+            [["detector circuit breaker tripped: no new entry written, active blocks extended", 2, OTHERS]],
+        );
+    });
+
+    it("starts a range over at offense 1 when it returns after an operator released it as a false positive", async () => {
+        const store = dynamoBlocklistStore(dynamoSdk, local.dynamo.client as DynamoDBClient, {
+            blocklist: "central-waf-logs-blocklist",
+            audit: "central-waf-logs-blocklist-audit",
+        });
+        await runBlocklistCommand(
+            parseBlocklistArgs(["remove", ATTACKER, "--reason", "our load test", "--minutes", "5"]),
+            {
+                store,
+                actor: async () => "arn:aws:sts::111111111111:assumed-role/security-admin/alice",
+                now: () => at(10, 50),
+                policy: { blockMinutes: 240, maxBlockMinutes: 10_080, repeatWindowDays: 30, allowlist: [] },
+                out: () => undefined,
+            },
+        );
+        answer([row(ATTACKER_CROSS_ACCOUNT, { first_seen_ms: String(at(10, 55)), last_seen_ms: String(at(10, 58)) })]);
+        const { result } = await metricsOf(() => local.detect(at(11, 0)));
+        assert.deepStrictEqual(result.added, [ATTACKER]);
+        const stored = (await entry(local, ATTACKER))!;
+        assert.deepStrictEqual(
+            [stored.offenses, stored.blockedUntil, stored.reason],
+            [1, at(11, 0) + 240 * MINUTE, "1700 requests in 5 minutes (threshold 500)"],
+        );
+    });
+
+    it("checks every row before writing: unusable rows are skipped with the column and why, the others are blocked", async () => {
+        const before = await cidrs();
+        answer([
+            row("203.0.113.40", { requests_in_5_minutes: "abc" }),
+            row("203.0.113.41"),
+            row("1.0.0.0/8"),
+            row("fe80::1%eth0"),
+            row("198.051.100.007"),
+            row("203.0.113.42", { requests_in_5_minutes: "10" }),
+            row("203.0.113.43", { first_seen_ms: null, last_seen_ms: "later" }),
+            row("::FFFF:203.0.113.41", { requests_in_5_minutes: "2100", last_seen_ms: String(at(10, 44)) }),
+            row("203.0.113.45", { requests_in_5_minutes: "1e+300" }),
+            row("::ffff:192.0.2.7"),
+            row(null),
+        ]);
+        const { result, metrics, logs } = await metricsOf(() => local.detect(at(11, 5)));
+        assert.deepStrictEqual(
+            [result.candidates, result.unusable, result.added, result.allowlisted, result.circuitBreakerTripped],
+            [11, 8, ["203.0.113.41/32"], ["192.0.2.7/32"], false],
+        );
+        assert.deepStrictEqual(result.unusableReasons, [
+            'row 1 (client_ip "203.0.113.40"): requests_in_5_minutes "abc" is not a whole number',
+            'row 3 (client_ip "1.0.0.0/8"): client_ip: "1.0.0.0/8" is a CIDR range; a client IP is a single address',
+            'row 4 (client_ip "fe80::1%eth0"): client_ip: "fe80::1%eth0" has a zone ID ("%eth0"), which only means something on one host; write the address without it (fe80::1)',
+            'row 5 (client_ip "198.051.100.007"): client_ip: "198.051.100.007" is not an IP address or CIDR range: write IPv4 as four decimal numbers from 0 to 255 separated by dots, without leading zeros (e.g. 203.0.113.7)',
+            'row 6 (client_ip "203.0.113.42"): requests_in_5_minutes 10 is not above the threshold 500',
+            'row 7 (client_ip "203.0.113.43"): first_seen_ms is empty; last_seen_ms "later" is not a time in epoch milliseconds',
+            'row 9 (client_ip "203.0.113.45"): requests_in_5_minutes "1e+300" is not a whole number',
+            "row 11: client_ip is empty",
+        ]);
+        // The IPv4-mapped row is the same client: one entry, with the larger peak and the later time.
+        assert.deepStrictEqual(await cidrs(), [...before, "203.0.113.41/32"].sort());
+        const stored = (await entry(local, "203.0.113.41/32"))!;
+        assert.deepStrictEqual([stored.peakRequests, stored.lastSeen], [2100, at(10, 44)]);
+        assert.strictEqual(metrics[0].BurstRowsUnusable, 8);
+        assert.deepStrictEqual(JSON.parse(logs[0]).unusableReasons, result.unusableReasons);
+    });
+
+    it("fails naming the column when the query and the detector disagree, and writes nothing", async () => {
+        const before = await cidrs();
+        const id = `q-${local.athena.started.length + 1}`;
+        const renamed = COLUMNS.map((c) => (c === "requests_in_5_minutes" ? "peak" : c));
+        answer([{ ...row("203.0.113.50"), peak: "1700" }], renamed);
+        await assert.rejects(
+            metricsOf(() => local.detect(at(11, 6))),
+            {
+                message: `Query blocklist-candidates (execution ${id}) returned no column requests_in_5_minutes; its columns are client_ip, peak, window_start_ms, first_seen_ms, last_seen_ms, requests, seen_in, and the detector reads client_ip, requests_in_5_minutes, first_seen_ms, last_seen_ms, seen_in. Fix: deploy the named query and the detector from the same version; nothing was written.`,
+            },
+        );
+        assert.deepStrictEqual(await cidrs(), before);
+    });
+
+    it("stops a query still running at its invocation's deadline and fails as Transient, before Lambda's timeout", async () => {
+        local.athena.holdWhen(/blocklist-candidates/);
+        // Lambda's clock, driven by the test: 300 s at the start (a 30 s margin), then 20 s left.
+        const remaining = [300_000];
+        const context = lambdaContext(() => remaining.shift() ?? 20_000);
+        const calls = local.athena.calls.length;
+        const id = `q-${local.athena.started.length + 1}`;
+        await assert.rejects(
+            metricsOf(() => local.detect(at(11, 7), context)),
+            {
+                message: `Transient: Athena query ${id} was still RUNNING with 0.0 s of the invocation's time left; it was stopped (StopQueryExecution) so that it scans no further. Nothing was written; the next scheduled run searches the window again.`,
+            },
+        );
+        assert.deepStrictEqual(local.athena.calls.slice(calls), [
+            "StartQueryExecution",
+            "GetQueryExecution",
+            "StopQueryExecution",
+        ]);
+    });
+
+    it("leaves an entry AWS WAF would refuse out of every IP set, counts it, and syncs the rest", async () => {
+        await putEntry(local, { cidr: "fe80::1%eth0/128", family: "ipv6", blockedUntil: at(12, 0) });
+        await putEntry(local, { cidr: "198.051.100.007/32", blockedUntil: at(12, 0) });
+        await putEntry(local, { cidr: "2001:db8::77/128", family: "ipv6", blockedUntil: at(12, 0) });
+        const { result, metrics, logs } = await metricsOf(() => local.publish(at(11, 8)));
+        assert.deepStrictEqual(
+            result.targets.map((t: any) => [t.target, t.status]),
+            LOCATIONS.map((l) => [l, "synced"]),
+        );
+        assert.deepStrictEqual(result.skipped, [
+            {
+                cidr: "198.051.100.007/32",
+                problem:
+                    '"198.051.100.007/32" is not an IP address or CIDR range: write IPv4 as four decimal numbers from 0 to 255 separated by dots, without leading zeros (e.g. 203.0.113.7)',
+            },
+            {
+                cidr: "fe80::1%eth0/128",
+                problem:
+                    '"fe80::1%eth0/128" has a zone ID ("%eth0"), which only means something on one host; write the address without it (fe80::1/128)',
+            },
+        ]);
+        assert.deepStrictEqual(
+            addressesEverywhere(local, "ipv6"),
+            Object.fromEntries(LOCATIONS.map((l) => [l, ["2001:db8::77/128"]])),
+        );
+        assert.deepStrictEqual(
+            addressesEverywhere(local, "ipv4"),
+            Object.fromEntries(LOCATIONS.map((l) => [l, ["203.0.113.10/32", "203.0.113.41/32"]])),
+        );
+        assert.strictEqual(metrics.find((m) => !m.TargetAccount).BlocklistEntriesSkipped, 2);
+        assert.deepStrictEqual(
+            logs
+                .map((l) => JSON.parse(l))
+                .filter((l) => l.msg.startsWith("publisher skipped"))
+                .map((l) => l.cidr),
+            ["198.051.100.007/32", "fe80::1%eth0/128"],
+        );
     });
 });

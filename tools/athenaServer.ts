@@ -1,10 +1,12 @@
 /**
  * A loopback Athena speaking the JSON operations our Lambdas use (StartQueryExecution,
- * GetQueryExecution, GetQueryResults), so their serialized code runs with the real AWS SDK.
- * Each query reports RUNNING on its first poll, then SUCCEEDED, or FAILED when it matches
- * `failWhen`. Given an `execute` callback, queries really run (e.g. on DuckDB over a local copy of
- * the central layout): a query stays RUNNING until `execute` settles, fails with its error text,
- * and GetQueryResults pages its rows in Athena's ResultSet shape.
+ * GetQueryExecution, GetQueryResults, StopQueryExecution), so their serialized code runs with the
+ * real AWS SDK. Each query reports RUNNING on its first poll, then SUCCEEDED, or FAILED when it
+ * matches `failWhen`; one matching `holdWhen` stays RUNNING until it is stopped (then CANCELLED).
+ * Given an `execute` callback, queries really run (e.g. on DuckDB over a local copy of the central
+ * layout): a query stays RUNNING until `execute` settles, fails with its error text, and
+ * GetQueryResults pages its rows in Athena's ResultSet shape. `answerWith` replaces `execute`'s
+ * answer with a given one (hand-made rows a real query could not return).
  */
 import * as http from "http";
 import { AddressInfo } from "net";
@@ -42,6 +44,10 @@ export interface AthenaServer {
     /** Operations received, in order. */
     readonly calls: string[];
     failWhen(pattern: RegExp | undefined): void;
+    /** Queries started while set, whose SQL matches, stay RUNNING until StopQueryExecution. */
+    holdWhen(pattern: RegExp | undefined): void;
+    /** Queries started while set answer with `outcome` instead of running. */
+    answerWith(outcome: QueryOutcome | undefined): void;
     close(): Promise<void>;
 }
 
@@ -53,6 +59,8 @@ interface QueryRun {
     readonly submittedAt: number;
     polls: number;
     settled: boolean;
+    held: boolean;
+    cancelled?: boolean;
     completedAt?: number;
     outcome?: QueryOutcome;
     error?: string;
@@ -100,6 +108,8 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
     const runs = new Map<string, QueryRun>();
     const byToken = new Map<string, QueryRun>();
     let failing: RegExp | undefined;
+    let holding: RegExp | undefined;
+    let answer: QueryOutcome | undefined;
 
     const runOf = (id: unknown): QueryRun => {
         const run = runs.get(String(id));
@@ -109,7 +119,8 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
 
     /** The state a query is in, given how often it has been polled. */
     const stateOf = (run: QueryRun): { state: string; reason?: string } => {
-        if (run.polls <= 1) return { state: "RUNNING" };
+        if (run.cancelled) return { state: "CANCELLED", reason: "Query cancelled by user" };
+        if (run.polls <= 1 || run.held) return { state: "RUNNING" };
         if (failing?.test(run.query.sql)) return { state: "FAILED", reason: "line 1:8: mismatched input" };
         if (!run.settled) return { state: "RUNNING" };
         if (run.error !== undefined) return { state: "FAILED", reason: run.error };
@@ -151,11 +162,19 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
             clientRequestToken: token,
         };
         started.push(query);
-        const run: QueryRun = { query, submittedAt: Date.now(), polls: 0, settled: !options.execute };
-        if (!options.execute) run.completedAt = run.submittedAt;
+        const execute = options.execute && !answer;
+        const run: QueryRun = {
+            query,
+            submittedAt: Date.now(),
+            polls: 0,
+            settled: !execute,
+            held: holding?.test(query.sql) ?? false,
+            outcome: execute ? undefined : answer,
+        };
+        if (!execute) run.completedAt = run.submittedAt;
         runs.set(query.id, run);
         if (token !== undefined) byToken.set(token, run);
-        if (options.execute) {
+        if (execute) {
             Promise.resolve()
                 .then(() => options.execute!(query.sql, parameters ?? []))
                 .then(
@@ -220,6 +239,7 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
         const { state, reason } = stateOf(run);
         if (state === "RUNNING") throw invalid(`Query has not yet finished. Current state: ${state}`);
         if (state === "FAILED") throw invalid(reason ?? "Query failed");
+        if (state === "CANCELLED") throw invalid(`Query was cancelled. Current state: ${state}`);
         const outcome = run.outcome ?? { rows: [], columns: [] };
         const columns = outcome.columns;
         const header = selects(run.query.sql) && columns.length ? [{ Data: columns.map((c) => datum(c)) }] : [];
@@ -260,10 +280,21 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
         };
     };
 
+    /** Athena's StopQueryExecution: a query not yet finished ends CANCELLED; a finished one is left as it is. */
+    const stopQuery = (body: any) => {
+        const run = runOf(body.QueryExecutionId);
+        if (stateOf(run).state === "RUNNING") {
+            run.cancelled = true;
+            run.completedAt = Date.now();
+        }
+        return {};
+    };
+
     const operations: Record<string, (body: any) => unknown> = {
         StartQueryExecution: startQuery,
         GetQueryExecution: getQueryExecution,
         GetQueryResults: getQueryResults,
+        StopQueryExecution: stopQuery,
     };
 
     const server = http.createServer((req, res) => {
@@ -308,6 +339,12 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
         calls,
         failWhen(pattern) {
             failing = pattern;
+        },
+        holdWhen(pattern) {
+            holding = pattern;
+        },
+        answerWith(outcome) {
+            answer = outcome;
         },
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };

@@ -8,19 +8,14 @@
  * block durations are the logging stack's own configuration.
  */
 import * as os from "os";
-import {
-    BlockEntry,
-    BlockPolicy,
-    allowlisted,
-    auditOf,
-    isActive,
-    operatorBlock,
-    operatorRelease,
-    parseRange,
-} from "../handlers/blocklist";
+import { BlockEntry, BlockPolicy, auditOf, isActive, operatorBlock, operatorRelease } from "../handlers/blocklist";
 import { BlocklistStore, dynamoBlocklistStore } from "../handlers/blocklistStore";
+import { IpRange, allowlisted, notPublic, parseRange } from "../handlers/ipRange";
 import { BLOCKLIST_AUDIT_TABLE, BLOCKLIST_TABLE } from "../names";
 import { runCli, usageError, userError } from "./cli";
+
+/** Longest --reason, in characters: the entry, the audit trail and `list` print it whole. */
+export const MAX_REASON_LENGTH = 500;
 
 export const USAGE = `usage: npm run blocklist -- <command> [options]
 
@@ -30,14 +25,23 @@ syncs into every account's and Region's WAF IP sets). Every change is audited: w
 commands:
   list                         active entries (--all: every entry, expired and released included)
   add <ip|cidr>                block for --minutes (default: the stack's response.blockMinutes);
-                               --reason is required; allowlisted ranges are refused
+                               --reason is required; allowlisted ranges are refused. add never
+                               shortens an active block: a later expiry already set is kept (to
+                               shorten a block, remove it, then add it again)
   remove <ip|cidr>             release now, and keep the detector from blocking it again for
-                               --minutes (default 60); --reason is required
+                               --minutes (default 60); --reason is required. A release marks a
+                               false positive: the range's repeat count starts over, so if it
+                               returns it is blocked as a first offense (blockMinutes), not longer
   history <ip|cidr>            the audit trail of one range, oldest first
 
+  <ip|cidr> is IPv4 in dotted decimal (203.0.113.7, no leading zeros) or IPv6 in standard text
+  (2001:db8::7), optionally with a prefix (/24, /64); IPv4-mapped IPv6 (::ffff:203.0.113.7) is
+  read as IPv4. Ranges broader than /8 (IPv4) or /32 (IPv6) are refused.
+
 options:
-  --reason <text>              why (kept in the entry and the audit trail)
-  --minutes <n>                how long, in minutes
+  --reason <text>              why (kept in the entry and the audit trail): one line of plain
+                               text, at most ${MAX_REASON_LENGTH} characters
+  --minutes <n>                how long, in minutes: a whole number from 1 to 43200, in digits
   --stack <name>               the logging stack whose Pulumi.<stack>.yaml gives the allowlist,
                                durations and Region (default logging)
   --region <region>            the table's Region (default: the logging stack's)
@@ -97,25 +101,84 @@ export function parseBlocklistArgs(argv: readonly string[]): BlocklistArgs {
     if ((command === "add" || command === "remove") && !values["--reason"]?.trim()) {
         throw usageError(`${command} needs --reason "<why>": the audit trail keeps it.`);
     }
+    const reason = values["--reason"]?.trim();
+    const problem = reason === undefined ? undefined : reasonProblem(reason);
+    if (problem) throw usageError(problem);
     let minutes: number | undefined;
     if (values["--minutes"] !== undefined) {
-        minutes = Number(values["--minutes"]);
-        if (!Number.isInteger(minutes) || minutes < 1 || minutes > 43_200) {
-            throw usageError(`--minutes takes a whole number from 1 to 43200 (30 days), got "${values["--minutes"]}".`);
+        // Plain digits only: Number() would also read "1e3", "0x10" and " 5".
+        minutes = /^[0-9]{1,5}$/.test(values["--minutes"]) ? Number(values["--minutes"]) : NaN;
+        if (!(minutes >= 1 && minutes <= 43_200)) {
+            throw usageError(
+                `--minutes takes a whole number from 1 to 43200 (30 days) in plain digits, got ${JSON.stringify(values["--minutes"])}.`,
+            );
         }
+    }
+    const endpoint = values["--endpoint"];
+    if (endpoint !== undefined && !isHttpUrl(endpoint)) {
+        throw usageError(
+            `--endpoint takes the URL of a local DynamoDB, such as http://127.0.0.1:8000, got ${JSON.stringify(endpoint)}.`,
+        );
     }
     return {
         command: command as BlocklistArgs["command"],
         target,
-        reason: values["--reason"]?.trim(),
+        reason,
         minutes,
         all,
         stack: values["--stack"] ?? "logging",
         region: values["--region"],
         table: values["--table"] ?? BLOCKLIST_TABLE,
         auditTable: values["--audit-table"] ?? BLOCKLIST_AUDIT_TABLE,
-        endpoint: values["--endpoint"],
+        endpoint,
     };
+}
+
+function isHttpUrl(text: string): boolean {
+    try {
+        const url = new URL(text);
+        return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Characters a reason may not hold: C0 controls (CR and LF included), DEL, C1 controls, Unicode's
+ * line and paragraph separators and bidirectional overrides. Printed raw, they move the cursor,
+ * recolour the terminal or forge a second line of the audit trail.
+ */
+function isControl(code: number): boolean {
+    return (
+        code < 0x20 ||
+        (code >= 0x7f && code <= 0x9f) ||
+        code === 0x2028 ||
+        code === 0x2029 ||
+        (code >= 0x202a && code <= 0x202e) ||
+        (code >= 0x2066 && code <= 0x2069)
+    );
+}
+
+const codePoint = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+
+/** Why `reason` cannot be stored, or undefined. */
+export function reasonProblem(reason: string): string | undefined {
+    const characters = [...reason];
+    const at = characters.findIndex((c) => isControl(c.codePointAt(0)!));
+    if (at >= 0) {
+        return `--reason contains a control character (${codePoint(characters[at].codePointAt(0)!)} at character ${at + 1}); write the reason as one line of plain text.`;
+    }
+    if (characters.length > MAX_REASON_LENGTH) {
+        return `--reason is ${characters.length} characters long; keep it to ${MAX_REASON_LENGTH} (the entry, the audit trail and list print it whole).`;
+    }
+    return undefined;
+}
+
+/** Text from the table as it may be printed: control characters shown as \u{...} escapes. */
+export function printable(text: unknown): string {
+    return [...String(text)]
+        .map((c) => (isControl(c.codePointAt(0)!) ? `\\u{${c.codePointAt(0)!.toString(16)}}` : c))
+        .join("");
 }
 
 export interface BlocklistDependencies {
@@ -137,9 +200,9 @@ function status(entry: BlockEntry, now: number): string {
     return `expired ${iso(entry.blockedUntil)}`;
 }
 
-function rangeOf(target: string): { cidr: string; family: "ipv4" | "ipv6" } {
+function rangeOf(target: string): IpRange {
     const range = parseRange(target);
-    if ("problem" in range) throw userError(`Cannot use ${target}: ${range.problem}.`);
+    if ("problem" in range) throw userError(`Cannot use ${printable(target)}: ${range.problem}.`);
     return range;
 }
 
@@ -157,9 +220,12 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
             return;
         }
         for (const e of entries) {
+            const offense = e.offenses > 0 ? `offense ${e.offenses}` : "repeat count reset";
             deps.out(
-                `${e.cidr}  ${status(e, now)}  ${e.source}, offense ${e.offenses}` +
-                    `${e.seenIn.length > 0 ? `, seen in ${e.seenIn.join(" ")}` : ""}  "${e.reason}"  (${e.updatedBy}, ${iso(e.updatedAt)})`,
+                printable(
+                    `${e.cidr}  ${status(e, now)}  ${e.source}, ${offense}` +
+                        `${e.seenIn.length > 0 ? `, seen in ${e.seenIn.join(" ")}` : ""}  "${e.reason}"  (${e.updatedBy}, ${iso(e.updatedAt)})`,
+                ),
             );
         }
         deps.out(`${entries.length} ${args.all ? "entries" : "active entries"}.`);
@@ -169,13 +235,14 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
     if (args.command === "history") {
         const records = await deps.store.history(range.cidr);
         if (records.length === 0) deps.out(`No changes recorded for ${range.cidr}.`);
-        for (const r of records) deps.out(`${iso(r.at)}  ${r.action}  by ${r.actor}: "${r.reason}"`);
+        for (const r of records) deps.out(printable(`${iso(r.at)}  ${r.action}  by ${r.actor}: "${r.reason}"`));
         return;
     }
     const actor = await deps.actor();
     for (let attempt = 1; attempt <= 3; attempt++) {
         const existing = await deps.store.get(range.cidr);
         let entry: BlockEntry;
+        const minutes = args.minutes ?? (args.command === "add" ? deps.policy.blockMinutes : 60);
         if (args.command === "add") {
             const protectedBy = allowlisted(range.cidr, deps.policy.allowlist);
             if (protectedBy) {
@@ -188,27 +255,33 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
                     `Refused: ${range.cidr} overlaps the allowlisted range ${protectedBy} (central-waf-logs:response.allowlist), which is never blocked. Fix: remove it from the allowlist in Pulumi.<logging stack>.yaml first if it really must be blocked.`,
                 );
             }
-            entry = operatorBlock(
-                existing,
-                range,
-                args.minutes ?? deps.policy.blockMinutes,
-                args.reason!,
-                now,
-                deps.policy,
-                actor,
-            );
+            entry = operatorBlock(existing, range, minutes, args.reason!, now, deps.policy, actor);
         } else {
             if (!existing || (!isActive(existing, now) && (existing.suppressedUntil ?? 0) <= now)) {
                 throw userError(`${range.cidr} is not blocked; nothing to remove (list shows the active entries).`);
             }
-            entry = operatorRelease(existing, args.minutes ?? 60, args.reason!, now, deps.policy, actor);
+            entry = operatorRelease(existing, minutes, args.reason!, now, deps.policy, actor);
         }
         if (await deps.store.put(entry)) {
             await deps.store.audit(auditOf(args.command === "add" ? "add" : "release", entry, actor, now, entry));
+            if (args.command === "remove") {
+                deps.out(
+                    `Released ${entry.cidr}; the detector leaves it alone until ${iso(entry.suppressedUntil!)}, and its repeat count starts over (if it returns, it is blocked as a first offense). The publisher removes it from every IP set within minutes.`,
+                );
+                return;
+            }
+            const special = notPublic(range.cidr);
+            if (special) {
+                deps.out(
+                    `Note: ${range.cidr} overlaps ${special}: no client on the internet has such an address, so WAF sees it only from inside your own networks.`,
+                );
+            }
+            const kept =
+                entry.blockedUntil > now + minutes * 60_000
+                    ? `: it was already blocked until then, later than the ${minutes} minutes asked for, and add never shortens a block (to shorten it, remove it, then add it again)`
+                    : "";
             deps.out(
-                args.command === "add"
-                    ? `Blocked ${entry.cidr} until ${iso(entry.blockedUntil)} (offense ${entry.offenses}). The publisher writes it to every IP set within minutes.`
-                    : `Released ${entry.cidr}; the detector leaves it alone until ${iso(entry.suppressedUntil!)}. The publisher removes it from every IP set within minutes.`,
+                `Blocked ${entry.cidr} until ${iso(entry.blockedUntil)} (offense ${entry.offenses})${kept}. The publisher writes it to every IP set within minutes.`,
             );
             return;
         }
@@ -216,15 +289,29 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
     throw userError(`${range.cidr} kept changing while this command ran (the detector writes it too); run it again.`);
 }
 
-async function main(argv: readonly string[]): Promise<void> {
+/** The network error code of a request that never reached its endpoint, if that is what `err` is. */
+export function unreachable(err: unknown): string | undefined {
+    const codes = ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"];
+    const e = err as { code?: string; name?: string; errors?: { code?: string }[] } | undefined;
+    const code = [e?.code, ...(e?.errors ?? []).map((x) => x?.code)].find((c) => c !== undefined && codes.includes(c));
+    return code ?? (e?.name === "TimeoutError" ? "TimeoutError" : undefined);
+}
+
+/** The command as `npm run blocklist` runs it: arguments, the stack's configuration, DynamoDB. */
+export async function blocklistMain(argv: readonly string[]): Promise<void> {
     const args = parseBlocklistArgs(argv);
     // Loaded here, after the arguments are read: --help and typos answer at once.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { parseStackConfig } = require("../config");
-    const { readStackConfig } = require("./mockEngine");
+    const { PROJECT_ROOT, committedStacks, readStackConfig } = require("./mockEngine");
     const dynamoSdk = require("@aws-sdk/client-dynamodb");
     const stsSdk = require("@aws-sdk/client-sts");
     /* eslint-enable @typescript-eslint/no-require-imports */
+    if (!committedStacks().includes(args.stack)) {
+        throw userError(
+            `--stack ${printable(args.stack)}: there is no Pulumi.${printable(args.stack)}.yaml in ${PROJECT_ROOT}. Fix: give the logging stack's name (stacks here: ${committedStacks().join(", ")}).`,
+        );
+    }
     const config = parseStackConfig(args.stack, readStackConfig(args.stack));
     if (config.role !== "logging") {
         throw userError(`Stack ${args.stack} is a ${config.role} stack; give the logging stack with --stack.`);
@@ -253,6 +340,14 @@ async function main(argv: readonly string[]): Promise<void> {
                 `Table ${args.table} was not found in ${region}${args.endpoint ? ` at ${args.endpoint}` : ""}: deploy the logging stack with response.mode count or block, or pass --region/--table.`,
             );
         }
+        const network = unreachable(err);
+        if (network) {
+            throw userError(
+                args.endpoint
+                    ? `Cannot reach DynamoDB at ${args.endpoint} (${network}). Fix: start the local DynamoDB there, or leave out --endpoint to use the table in AWS.`
+                    : `Cannot reach DynamoDB in ${region} (${network}). Fix: check the network and --region.`,
+            );
+        }
         if (err?.name === "AccessDeniedException" || err?.name === "UnrecognizedClientException") {
             throw userError(
                 `${err.name}: ${err.message} Fix: use credentials of the logging account with the policy the logging stack exports as blocklistOperatorPolicyArn.`,
@@ -264,4 +359,4 @@ async function main(argv: readonly string[]): Promise<void> {
     }
 }
 
-if (require.main === module) runCli(main, { usage: USAGE, help: "npm run blocklist -- --help" });
+if (require.main === module) runCli(blocklistMain, { usage: USAGE, help: "npm run blocklist -- --help" });

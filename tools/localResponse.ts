@@ -10,7 +10,7 @@ import * as path from "path";
 import { LocalWarehouse } from "../analytics/warehouse";
 import { BLOCKLIST_DETECTOR_FUNCTION, BLOCKLIST_PUBLISHER_FUNCTION } from "../names";
 import { startAthenaServer, AthenaServer } from "./athenaServer";
-import { Handler, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
+import { Handler, LambdaContext, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "./localDynamo";
 import { ProgramRun } from "./mockEngine";
 import { StsServer, sessionRoleArn, startStsServer } from "./stsServer";
@@ -27,8 +27,8 @@ export interface LocalResponse {
     readonly sts: StsServer;
     readonly waf: WafServer;
     readonly athena: AthenaServer;
-    /** Runs the deployed detector at `now` (epoch ms). */
-    detect(now: number): Promise<any>;
+    /** Runs the deployed detector at `now` (epoch ms), with `context` as its Lambda context if given. */
+    detect(now: number, context?: LambdaContext): Promise<any>;
     /** Runs the deployed publisher at `now` (epoch ms). */
     publish(now: number): Promise<any>;
     /** Every planned resource stack's account and Region, with its two IP sets' names. */
@@ -155,7 +155,7 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
         waf,
         athena,
         locations,
-        detect: (now) => atTime(now, () => detector({ source: "local schedule" })),
+        detect: (now, context) => atTime(now, () => detector({ source: "local schedule" }, context)),
         publish: (now) => atTime(now, () => publisher({ source: "local schedule" })),
         async close() {
             await Promise.all([dynamo.close(), sts.close(), waf.close(), athena.close()]);
