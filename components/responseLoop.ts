@@ -499,6 +499,17 @@ export class ResponseLoop extends pulumi.ComponentResource {
             },
         );
         alarm(
+            "blocklist-skipped",
+            "The publisher left blocklist entries out of every IP set because AWS WAF would refuse them: its log names each; remove them with npm run blocklist.",
+            {
+                ...custom,
+                metricName: "BlocklistEntriesSkipped",
+                statistic: "Maximum",
+                threshold: 1,
+                treatMissingData: "notBreaching",
+            },
+        );
+        alarm(
             "blocklist-sync-stopped",
             "The publisher has not completed a sync for 15 minutes: IP sets no longer follow the blocklist.",
             {

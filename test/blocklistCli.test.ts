@@ -325,6 +325,47 @@ describe("npm run blocklist", () => {
         }
     });
 
+    it("needs no AWS credentials for a local DynamoDB, and says how to sign in when AWS has none", async () => {
+        const cli = async (...argv: string[]) => {
+            const lines: string[] = [];
+            const code = await runCliMain(blocklistMain, {
+                usage: "usage",
+                help: "npm run blocklist -- --help",
+                argv,
+                out: (text) => lines.push(text),
+                err: (text) => lines.push(text),
+            });
+            return [code, lines.join("\n")];
+        };
+        // No credentials anywhere, and no instance metadata to ask: nothing leaves this machine.
+        const keys = [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "AWS_EC2_METADATA_DISABLED",
+        ];
+        const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+        for (const k of keys) delete process.env[k];
+        process.env.AWS_CONFIG_FILE = "/nonexistent/config";
+        process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials";
+        process.env.AWS_EC2_METADATA_DISABLED = "true";
+        try {
+            const [code, out] = await cli("list", "--endpoint", dynamo.endpoint);
+            assert.strictEqual(code, 0, String(out));
+            const [noCode, noOut] = await cli("list", "--region", "us-east-1");
+            assert.strictEqual(noCode, 1);
+            assert.match(
+                String(noOut),
+                /^No AWS credentials found \(.+\)\. Fix: sign in to the logging account \(e\.g\. aws sso login, or set AWS_PROFILE\), or pass --endpoint for a local DynamoDB\.$/,
+            );
+        } finally {
+            for (const k of keys) restore(k, saved[k]);
+        }
+    });
+
     it("runs as a command: help, one-line user errors without a stack, and a real change through --endpoint", async () => {
         const tsNode = [require.resolve("ts-node/dist/bin.js"), "--transpile-only"];
         const env = {

@@ -254,7 +254,7 @@ describe("logging stack: the response loop", () => {
         });
     });
 
-    it("alarms on the circuit breaker, an overflowing IP set, a stopped sync, and each account and Region that fails to sync", () => {
+    it("alarms on the circuit breaker, an overflowing IP set, entries WAF would refuse, a stopped sync, and each account and Region that fails to sync", () => {
         const alarms = Object.fromEntries(
             ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm")
                 .filter((a) => a.name.startsWith("response-"))
@@ -265,6 +265,7 @@ describe("logging stack: the response loop", () => {
             "central-waf-logs-blocklist-failures",
             "central-waf-logs-blocklist-overflow",
             "central-waf-logs-blocklist-publisher-errors",
+            "central-waf-logs-blocklist-skipped",
             "central-waf-logs-blocklist-sync-222222222222-ap-southeast-2",
             "central-waf-logs-blocklist-sync-222222222222-us-east-1",
             "central-waf-logs-blocklist-sync-333333333333-eu-west-1",
@@ -300,6 +301,16 @@ describe("logging stack: the response loop", () => {
             1,
             1,
             "breaching",
+        ]);
+        assert.deepStrictEqual(pick(alarms["central-waf-logs-blocklist-skipped"]), [
+            "CentralWafLogs",
+            "BlocklistEntriesSkipped",
+            "Maximum",
+            300,
+            "GreaterThanOrEqualToThreshold",
+            1,
+            1,
+            "notBreaching",
         ]);
         const target = alarms["central-waf-logs-blocklist-sync-333333333333-eu-west-1"];
         assert.deepStrictEqual(

@@ -317,7 +317,16 @@ export async function blocklistMain(argv: readonly string[]): Promise<void> {
         throw userError(`Stack ${args.stack} is a ${config.role} stack; give the logging stack with --stack.`);
     }
     const region = args.region ?? config.region;
-    const client = new dynamoSdk.DynamoDBClient({ region, ...(args.endpoint ? { endpoint: args.endpoint } : {}) });
+    // A local DynamoDB takes any key; without AWS credentials in the environment, give it one
+    // rather than fail in the SDK's provider chain.
+    const localCredentials =
+        args.endpoint && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE
+            ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } }
+            : {};
+    const client = new dynamoSdk.DynamoDBClient({
+        region,
+        ...(args.endpoint ? { endpoint: args.endpoint, ...localCredentials } : {}),
+    });
     try {
         await runBlocklistCommand(args, {
             store: dynamoBlocklistStore(dynamoSdk, client, { blocklist: args.table, audit: args.auditTable }),
@@ -346,6 +355,11 @@ export async function blocklistMain(argv: readonly string[]): Promise<void> {
                 args.endpoint
                     ? `Cannot reach DynamoDB at ${args.endpoint} (${network}). Fix: start the local DynamoDB there, or leave out --endpoint to use the table in AWS.`
                     : `Cannot reach DynamoDB in ${region} (${network}). Fix: check the network and --region.`,
+            );
+        }
+        if (err?.name === "CredentialsProviderError") {
+            throw userError(
+                `No AWS credentials found (${err.message}). Fix: sign in to the logging account (e.g. aws sso login, or set AWS_PROFILE), or pass --endpoint for a local DynamoDB.`,
             );
         }
         if (err?.name === "AccessDeniedException" || err?.name === "UnrecognizedClientException") {
