@@ -331,10 +331,14 @@ export async function runLocalPipeline(
                     platform.search?.inject(base);
                 }
                 if (objectsGenerated % 25 === 0)
-                    log(`  delivered ${objectsGenerated} objects, ${generated.toLocaleString("en-US")} records`);
+                    log(
+                        `  delivered ${objectsGenerated.toLocaleString("en-US")} objects, ${generated.toLocaleString("en-US")} records`,
+                    );
             }
         });
-        log(`  delivered ${objectsGenerated} objects, ${generated.toLocaleString("en-US")} records`);
+        log(
+            `  delivered ${objectsGenerated.toLocaleString("en-US")} objects, ${generated.toLocaleString("en-US")} records`,
+        );
 
         // Replay: the causes are fixed (faults cleared); re-drive the failure queues and parked objects.
         platform.s3Proxy?.inject([]);
@@ -371,7 +375,7 @@ export async function runLocalPipeline(
         const delivered = await accountDelivery(platform, centralBucket, expected, central, log);
         const indexing = await accountIndex(platform, centralBucket, expected, standIn);
         log(
-            `Delivery: ${delivered.objectsCopied} objects, ${delivered.recordsInCentral.toLocaleString("en-US")} records in the central layout; missing ${delivered.missing}, duplicated ${delivered.duplicated}`,
+            `Delivery: ${delivered.objectsCopied.toLocaleString("en-US")} objects, ${delivered.recordsInCentral.toLocaleString("en-US")} records in the central layout; missing ${delivered.missing}, duplicated ${delivered.duplicated}`,
         );
         log(
             `Indexing into ${indexing.target}: ${indexing.indexed.toLocaleString("en-US")} indexed + ${indexing.parked.toLocaleString("en-US")} parked + ${indexing.unreadable.toLocaleString("en-US")} in an unreadable tail = ${(indexing.indexed + indexing.parked + indexing.unreadable).toLocaleString("en-US")} of ${generated.toLocaleString("en-US")}; lost ${indexing.lost.toLocaleString("en-US")}, duplicated ${indexing.duplicated.toLocaleString("en-US")}`,
