@@ -25,6 +25,19 @@ const POLICY: BlockPolicy = {
 };
 const OPERATOR = "arn:aws:sts::111111111111:assumed-role/security-admin/alice";
 
+/** Runs the blocklist command line in-process: its exit code and everything it printed. */
+async function cli(...argv: string[]): Promise<[number, string]> {
+    const lines: string[] = [];
+    const code = await runCliMain(blocklistMain, {
+        usage: "usage",
+        help: "npm run blocklist -- --help",
+        argv,
+        out: (text) => lines.push(text),
+        err: (text) => lines.push(text),
+    });
+    return [code, lines.join("\n")];
+}
+
 function restore(name: string, value: string | undefined): void {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
@@ -287,17 +300,6 @@ describe("npm run blocklist", () => {
     });
 
     it("answers an unknown --stack, a bad --endpoint and an unreachable DynamoDB with one line and no stack trace", async () => {
-        const cli = async (...argv: string[]) => {
-            const lines: string[] = [];
-            const code = await runCliMain(blocklistMain, {
-                usage: "usage",
-                help: "npm run blocklist -- --help",
-                argv,
-                out: (text) => lines.push(text),
-                err: (text) => lines.push(text),
-            });
-            return [code, lines.join("\n")];
-        };
         assert.deepStrictEqual(await cli("list", "--stack", "nope"), [
             1,
             `--stack nope: there is no Pulumi.nope.yaml in ${PROJECT_ROOT}. Fix: give the logging stack's name (stacks here: logging, resource-ap-southeast-2, resource-eu-west-1, resource-us-east-1).`,
@@ -326,17 +328,6 @@ describe("npm run blocklist", () => {
     });
 
     it("needs no AWS credentials for a local DynamoDB, and says how to sign in when AWS has none", async () => {
-        const cli = async (...argv: string[]) => {
-            const lines: string[] = [];
-            const code = await runCliMain(blocklistMain, {
-                usage: "usage",
-                help: "npm run blocklist -- --help",
-                argv,
-                out: (text) => lines.push(text),
-                err: (text) => lines.push(text),
-            });
-            return [code, lines.join("\n")];
-        };
         // No credentials anywhere, and no instance metadata to ask: nothing leaves this machine.
         const keys = [
             "AWS_ACCESS_KEY_ID",

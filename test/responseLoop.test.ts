@@ -228,33 +228,7 @@ describe("response loop, as deployed: detector and publisher against the stand-i
     });
 
     it("re-reads and retries when another writer changed an IP set between read and update", async () => {
-        await local.dynamo.client.send(
-            new BatchWriteItemCommand({
-                RequestItems: {
-                    "central-waf-logs-blocklist": [
-                        {
-                            PutRequest: {
-                                Item: toItem({
-                                    cidr: "2001:db8::66/128",
-                                    family: "ipv6",
-                                    blockedUntil: at(12, 0),
-                                    offenses: 1,
-                                    reason: "test",
-                                    source: "operator",
-                                    seenIn: [],
-                                    firstSeen: at(10, 0),
-                                    lastSeen: at(10, 0),
-                                    updatedBy: "test",
-                                    updatedAt: at(10, 0),
-                                    version: 1,
-                                    ttl: 0,
-                                }),
-                            },
-                        },
-                    ],
-                },
-            }),
-        );
+        await putEntry(local, { cidr: "2001:db8::66/128", family: "ipv6", blockedUntil: at(12, 0) });
         local.waf.bumpLockBeforeNextUpdate(L3.accountId, L3.region, SETS.ipv6, ["2001:db8::bad/128"]);
         const { result } = await metricsOf(() => local.publish(at(10, 43)));
         assert.ok(
