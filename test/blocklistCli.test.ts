@@ -123,6 +123,10 @@ describe("npm run blocklist", () => {
         await assert.rejects(run(["remove", "198.51.100.1", "--reason", "x"]), {
             message: "198.51.100.1/32 is not blocked; nothing to remove (list shows the active entries).",
         });
+        await assert.rejects(run(["remove", "2001:db8::/16", "--reason", "x"]), {
+            message:
+                "Cannot use 2001:db8::/16: 2001:db8::/16 is broader than /32; no entry is ever that broad (add refuses it), so there is nothing to find; give the address or range that was blocked.",
+        });
     });
 
     it("checks the command line before touching anything", () => {

@@ -72,6 +72,8 @@ describe("forensics CLI and report", () => {
             [["--data", root], "Give --query, --html, or both."],
             [["--data", root, "--query"], "--query needs a value."],
             [["--data", root, "--qeury", "top-client-ips"], "Unknown option --qeury."],
+            [["--data", root, "--query", "top-client-ips", "--bogus"], "Unknown option --bogus."],
+            [["--data", root, "--bogus=1"], "Unknown option --bogus."],
             [["--data", root, "top-client-ips"], 'Unexpected argument "top-client-ips".'],
             [
                 ["--data", root, "--query", "burst-detection", "--param", "threshold"],
@@ -113,6 +115,14 @@ describe("forensics CLI and report", () => {
             [
                 "from_hour=2026-11-27",
                 "--param from_hour=2026-11-27 is not an hour as yyyy/MM/dd/HH; e.g. --param from_hour=2026/11/27/00.",
+            ],
+            [
+                "from_hour=2026/13/40/99",
+                "--param from_hour=2026/13/40/99 is not an hour as yyyy/MM/dd/HH; e.g. --param from_hour=2026/11/27/00.",
+            ],
+            [
+                "to_hour=2026/11/31/00",
+                "--param to_hour=2026/11/31/00 is not an hour as yyyy/MM/dd/HH; e.g. --param to_hour=2026/11/27/23.",
             ],
             ["threshold=1e3", "--param threshold=1e3 is not a whole number; e.g. --param threshold=500."],
             ["threshold=-5", "--param threshold=-5 is not a whole number; e.g. --param threshold=500."],

@@ -42,6 +42,8 @@ describe("npm start: options, usage and errors (tools/start.ts)", () => {
             [["--records=99"], '--records takes a whole number from 100 to 5000000, got "99".'],
             [["--records", "5000001"], '--records takes a whole number from 100 to 5000000, got "5000001".'],
             [["--records", "150.5"], '--records takes a whole number from 100 to 5000000, got "150.5".'],
+            [["--records", "1e3"], '--records takes a whole number from 100 to 5000000, got "1e3".'],
+            [["--records", "0x3e8"], '--records takes a whole number from 100 to 5000000, got "0x3e8".'],
             [["--records="], '--records takes a whole number from 100 to 5000000, got "".'],
             [["--records"], "--records needs a value: a whole number from 100 to 5000000."],
             [["--records", "200", "--records=300"], "--records is given twice; give it once."],

@@ -12,6 +12,7 @@ import { BlockEntry, BlockPolicy, auditOf, isActive, operatorBlock, operatorRele
 import { BlocklistStore, dynamoBlocklistStore } from "../handlers/blocklistStore";
 import { IpRange, allowlisted, notPublic, parseRange } from "../handlers/ipRange";
 import { BLOCKLIST_AUDIT_TABLE, BLOCKLIST_TABLE } from "../names";
+import { unreachable } from "./awsErrors";
 import { runCli, usageError, userError } from "./cli";
 
 /** Longest --reason, in characters: the entry, the audit trail and `list` print it whole. */
@@ -200,8 +201,17 @@ function status(entry: BlockEntry, now: number): string {
     return `expired ${iso(entry.blockedUntil)}`;
 }
 
-function rangeOf(target: string): IpRange {
-    const range = parseRange(target);
+function rangeOf(target: string, command: BlocklistArgs["command"]): IpRange {
+    // Only add blocks; for remove and history, a range that broad is simply never in the table.
+    const range = parseRange(
+        target,
+        command === "add"
+            ? {}
+            : {
+                  breadthFix:
+                      "no entry is ever that broad (add refuses it), so there is nothing to find; give the address or range that was blocked",
+              },
+    );
     if ("problem" in range) throw userError(`Cannot use ${printable(target)}: ${range.problem}.`);
     return range;
 }
@@ -231,7 +241,7 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
         deps.out(`${entries.length} ${args.all ? "entries" : "active entries"}.`);
         return;
     }
-    const range = rangeOf(args.target!);
+    const range = rangeOf(args.target!, args.command);
     if (args.command === "history") {
         const records = await deps.store.history(range.cidr);
         if (records.length === 0) deps.out(`No changes recorded for ${range.cidr}.`);
@@ -287,14 +297,6 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
         }
     }
     throw userError(`${range.cidr} kept changing while this command ran (the detector writes it too); run it again.`);
-}
-
-/** The network error code of a request that never reached its endpoint, if that is what `err` is. */
-export function unreachable(err: unknown): string | undefined {
-    const codes = ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"];
-    const e = err as { code?: string; name?: string; errors?: { code?: string }[] } | undefined;
-    const code = [e?.code, ...(e?.errors ?? []).map((x) => x?.code)].find((c) => c !== undefined && codes.includes(c));
-    return code ?? (e?.name === "TimeoutError" ? "TimeoutError" : undefined);
 }
 
 /** The command as `npm run blocklist` runs it: arguments, the stack's configuration, DynamoDB. */

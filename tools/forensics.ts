@@ -54,11 +54,15 @@ ${namedQueries()
     .join("\n")}`;
 }
 
+const FLAGS = ["--data", "--query", "--compacted", "--html", "--param"];
+
 /** Splits `--flag=value` and `--flag value`; returns the flag, its value and how many arguments it used. */
 function flagAt(argv: readonly string[], i: number): { flag: string; value: string; used: number } {
     const arg = argv[i];
     const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq !== -1) return { flag: arg.slice(0, eq), value: arg.slice(eq + 1), used: 1 };
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (!FLAGS.includes(flag)) throw usageError(`Unknown option ${flag}.`);
+    if (eq !== -1) return { flag, value: arg.slice(eq + 1), used: 1 };
     const value = argv[i + 1];
     if (value === undefined || value.startsWith("--")) throw usageError(`${arg} needs a value.`);
     return { flag: arg, value, used: 2 };
@@ -72,10 +76,22 @@ function checkValue(name: string, value: string, example: string): void {
         [/^\d+(,\d+)+$/, /^\s*\d+(\s*,\s*\d+)*\s*$/, "whole numbers separated by commas"],
     ];
     for (const [exampleShape, valueShape, what] of shapes) {
-        if (exampleShape.test(example) && !valueShape.test(value)) {
+        if (exampleShape.test(example) && (!valueShape.test(value) || (exampleShape === HOUR && !isRealHour(value)))) {
             throw usageError(`--param ${name}=${value} is not ${what}; e.g. --param ${name}=${example}.`);
         }
     }
+}
+
+/** `2026/11/28/05` names an hour that exists (no month 13, no 31 November, no hour 24). */
+function isRealHour(hour: string): boolean {
+    const [y, m, d, h] = hour.split("/").map(Number);
+    const date = new Date(Date.UTC(y, m - 1, d, h));
+    return (
+        date.getUTCFullYear() === y &&
+        date.getUTCMonth() === m - 1 &&
+        date.getUTCDate() === d &&
+        date.getUTCHours() === h
+    );
 }
 
 export function parseArgs(argv: readonly string[]): Options {
@@ -98,7 +114,7 @@ export function parseArgs(argv: readonly string[]): Options {
                 );
             }
             options.params[name] = value.slice(eq + 1);
-        } else throw usageError(`Unknown option ${flag}.`);
+        }
     }
     if (!options.data) throw usageError("--data is required: the root of a local copy of the central bucket.");
     for (const [flag, dir] of [

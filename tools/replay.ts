@@ -12,7 +12,11 @@
  * adds nothing. Works against AWS with the caller's credentials, or against local stand-ins through
  * the SDK's AWS_ENDPOINT_URL_<SERVICE> variables.
  */
+import { awsEnvironmentError } from "./awsErrors";
 import { runCli, usageError } from "./cli";
+
+/** The most messages or reports --max takes per source. */
+export const MAX_PER_SOURCE = 100_000;
 
 export const REPLAY_USAGE = `usage: npm run replay -- --queue <url> [--queue <url>...] [--errors <bucket>] [options]
 
@@ -25,11 +29,35 @@ Re-drives what was dead-lettered or parked, once its cause is fixed, and prints 
                      bucket (the logging stack's centralBucketName), by invoking the loader again.
   --loader <name>    the loader function (default central-waf-logs-search-loader).
   --region <region>  where the queues and functions are (default: AWS_REGION).
-  --max <n>          at most this many messages or reports per source (default 1000).
+  --max <n>          at most this many messages or reports per source, 1 to ${MAX_PER_SOURCE.toLocaleString("en-US")} (default 1000).
   --help             this text.
 
 Credentials are the usual AWS ones; the caller needs sqs:ReceiveMessage and sqs:DeleteMessage on
 the queues, lambda:InvokeFunction on the functions, and s3:ListBucket on the _errors/ prefix.`;
+
+/** `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. */
+const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
+/** S3's bucket-name rules: 3 to 63 lower-case letters, digits, dots and hyphens. */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** A function's name, or its ARN (optionally with a version or alias). */
+const FUNCTION =
+    /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]{1,128})?$/;
+
+/** A queue URL: https for SQS itself, or http(s) for a local stand-in. */
+function queueUrl(text: string): string {
+    let url: URL | undefined;
+    try {
+        url = new URL(text);
+    } catch {
+        url = undefined;
+    }
+    if (!url || !["http:", "https:"].includes(url.protocol) || url.pathname.split("/").filter(Boolean).length < 2) {
+        throw usageError(
+            `--queue takes a queue URL such as https://sqs.eu-west-1.amazonaws.com/111111111111/<queue> (the stacks' outputs copierFailureQueueUrl and loaderFailureQueueUrl), got "${text}".`,
+        );
+    }
+    return text;
+}
 
 export interface ReplayArgs {
     readonly queues: readonly string[];
@@ -52,18 +80,30 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
             if (v === undefined || v.startsWith("--")) throw usageError(`${flag} needs a value.`);
             return v;
         };
-        if (flag === "--queue") queues.push(value());
-        else if (flag === "--errors")
-            errorsBucket = value()
-                .replace(/^s3:\/\//, "")
-                .replace(/\/$/, "");
-        else if (flag === "--loader") loader = value();
-        else if (flag === "--region") region = value();
-        else if (flag === "--max") {
+        if (flag === "--queue") queues.push(queueUrl(value()));
+        else if (flag === "--errors") {
+            const text = value();
+            errorsBucket = text.replace(/^s3:\/\//, "").replace(/\/$/, "");
+            if (!BUCKET.test(errorsBucket)) {
+                throw usageError(
+                    `--errors takes the central bucket's name (the logging stack's output centralBucketName), got "${text}".`,
+                );
+            }
+        } else if (flag === "--loader") {
+            loader = value();
+            if (!FUNCTION.test(loader)) {
+                throw usageError(`--loader takes a Lambda function's name or ARN, got "${loader}".`);
+            }
+        } else if (flag === "--region") {
+            region = value();
+            if (!REGION.test(region))
+                throw usageError(`--region takes an AWS Region such as eu-west-1, got "${region}".`);
+        } else if (flag === "--max") {
             const text = value();
             max = Number(text);
-            if (!Number.isInteger(max) || max < 1)
-                throw usageError(`--max takes a whole number from 1, got "${text}".`);
+            if (!/^[0-9]{1,6}$/.test(text) || max < 1 || max > MAX_PER_SOURCE) {
+                throw usageError(`--max takes a whole number from 1 to ${MAX_PER_SOURCE}, got "${text}".`);
+            }
         } else throw usageError(`Unknown ${flag.startsWith("-") ? "option" : "argument"} ${flag}.`);
     }
     if (queues.length === 0 && errorsBucket === undefined) {
@@ -226,11 +266,15 @@ export function sdkReplayCalls(
     const clients = new Map<string, any>();
     const client = (kind: "sqs" | "lambda", target: string) => {
         const where = regionOf(target) ?? local?.queueRegions[target] ?? region;
-        const key = `${kind}/${where ?? ""}`;
+        // A queue's URL is its endpoint (SQS's own, or a stand-in's): say so rather than have the
+        // SDK warn that it differs from the Region's endpoint.
+        const endpoint = local ? local.endpoints[kind] : kind === "sqs" ? new URL(target).origin : undefined;
+        const key = `${kind}/${where ?? ""}/${endpoint ?? ""}`;
         if (!clients.has(key)) {
             const config = {
                 ...(where ? { region: where } : {}),
-                ...(local ? { endpoint: local.endpoints[kind], credentials: local.credentials } : {}),
+                ...(endpoint ? { endpoint } : {}),
+                ...(local ? { credentials: local.credentials } : {}),
             };
             clients.set(key, kind === "sqs" ? new sqsSdk.SQSClient(config) : new lambdaSdk.LambdaClient(config));
         }
@@ -288,7 +332,7 @@ export function sdkReplayCalls(
     };
 }
 
-async function main(argv: readonly string[]): Promise<void> {
+export async function replayMain(argv: readonly string[]): Promise<void> {
     const args = parseReplayArgs(argv);
     const calls = sdkReplayCalls(args.region);
     try {
@@ -296,9 +340,17 @@ async function main(argv: readonly string[]): Promise<void> {
         const count = (status: string) => outcomes.filter((o) => o.status === status).length;
         console.log(`Replayed ${count("replayed")}, failed ${count("failed")}, skipped ${count("skipped")}.`);
         if (count("failed") > 0) process.exitCode = 1;
+    } catch (err) {
+        throw (
+            awsEnvironmentError(err, {
+                what: [...args.queues, ...(args.errorsBucket ? [`s3://${args.errorsBucket}`] : [])].join(", "),
+                permissions:
+                    "sqs:ReceiveMessage and sqs:DeleteMessage on the queues, lambda:InvokeFunction on the functions and s3:ListBucket on the bucket",
+            }) ?? err
+        );
     } finally {
         calls.close();
     }
 }
 
-if (require.main === module) runCli(main, { usage: REPLAY_USAGE, help: "npm run replay -- --help" });
+if (require.main === module) runCli(replayMain, { usage: REPLAY_USAGE, help: "npm run replay -- --help" });

@@ -76,7 +76,8 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
             if (recordsGiven) throw usageError("--records is given twice; give it once.");
             recordsGiven = true;
             const n = Number(text);
-            if (text.trim() === "" || !Number.isInteger(n) || n < MIN_RECORDS || n > MAX_RECORDS) {
+            // Digits only: Number() would also take "1e3", "0x3e8" and " 1000 ".
+            if (!/^[0-9]{1,9}$/.test(text) || n < MIN_RECORDS || n > MAX_RECORDS) {
                 throw usageError(
                     `--records takes a whole number from ${MIN_RECORDS} to ${MAX_RECORDS}, got "${text}".`,
                 );
