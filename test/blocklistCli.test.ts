@@ -14,6 +14,7 @@ import { LocalDynamo, recordedTables, startLocalDynamo } from "../tools/localDyn
 import { BlocklistArgs, blocklistMain, parseBlocklistArgs, printable, runBlocklistCommand } from "../tools/blocklist";
 import { runCliMain } from "../tools/cli";
 import { PROJECT_ROOT } from "../tools/mockEngine";
+import { withoutAws } from "./support/awsEnv";
 import { committedRun } from "./support/program";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0);
@@ -36,11 +37,6 @@ async function cli(...argv: string[]): Promise<[number, string]> {
         err: (text) => lines.push(text),
     });
     return [code, lines.join("\n")];
-}
-
-function restore(name: string, value: string | undefined): void {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
 }
 
 describe("npm run blocklist", () => {
@@ -317,37 +313,17 @@ describe("npm run blocklist", () => {
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         const port = (server.address() as net.AddressInfo).port;
         await new Promise((resolve) => server.close(resolve));
-        const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-        process.env.AWS_ACCESS_KEY_ID = "local";
-        process.env.AWS_SECRET_ACCESS_KEY = "local";
-        try {
+        await withoutAws({ AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" }, async () => {
             assert.deepStrictEqual(await cli("list", "--endpoint", `http://127.0.0.1:${port}`), [
                 1,
                 `Cannot reach DynamoDB at http://127.0.0.1:${port} (ECONNREFUSED). Fix: start the local DynamoDB there, or leave out --endpoint to use the table in AWS.`,
             ]);
-        } finally {
-            restore("AWS_ACCESS_KEY_ID", saved.id);
-            restore("AWS_SECRET_ACCESS_KEY", saved.secret);
-        }
+        });
     });
 
     it("needs no AWS credentials for a local DynamoDB, and says how to sign in when AWS has none", async () => {
         // No credentials anywhere, and no instance metadata to ask: nothing leaves this machine.
-        const keys = [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_PROFILE",
-            "AWS_CONFIG_FILE",
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "AWS_EC2_METADATA_DISABLED",
-        ];
-        const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
-        for (const k of keys) delete process.env[k];
-        process.env.AWS_CONFIG_FILE = "/nonexistent/config";
-        process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials";
-        process.env.AWS_EC2_METADATA_DISABLED = "true";
-        try {
+        await withoutAws({}, async () => {
             const [code, out] = await cli("list", "--endpoint", dynamo.endpoint);
             assert.strictEqual(code, 0, String(out));
             const [noCode, noOut] = await cli("list", "--region", "us-east-1");
@@ -356,9 +332,7 @@ describe("npm run blocklist", () => {
                 String(noOut),
                 /^No AWS credentials found \(.+\)\. Fix: sign in to the logging account \(e\.g\. aws sso login, or set AWS_PROFILE\), or pass --endpoint for a local DynamoDB\.$/,
             );
-        } finally {
-            for (const k of keys) restore(k, saved[k]);
-        }
+        });
     });
 
     it("runs as a command: help, one-line user errors without a stack, and a real change through --endpoint", async () => {

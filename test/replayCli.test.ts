@@ -6,6 +6,7 @@ import * as assert from "assert";
 import * as net from "net";
 import { runCliMain } from "../tools/cli";
 import { REPLAY_USAGE, parseReplayArgs, replayMain } from "../tools/replay";
+import { withoutAws } from "./support/awsEnv";
 
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/111111111111/central-waf-logs-copier-failures";
 
@@ -20,39 +21,6 @@ async function cli(...argv: string[]): Promise<[number, string]> {
         err: (text) => lines.push(text),
     });
     return [code, lines.join("\n")];
-}
-
-/** Runs `body` with no AWS Region, credentials, profile or instance metadata in the environment. */
-async function withoutAws<T>(extra: Record<string, string>, body: () => Promise<T>): Promise<T> {
-    const keys = [
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_CONFIG_FILE",
-        "AWS_SHARED_CREDENTIALS_FILE",
-        "AWS_EC2_METADATA_DISABLED",
-        "AWS_ENDPOINT_URL_SQS",
-        ...Object.keys(extra),
-    ];
-    const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
-    for (const k of keys) delete process.env[k];
-    Object.assign(process.env, {
-        AWS_CONFIG_FILE: "/nonexistent/config",
-        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials",
-        AWS_EC2_METADATA_DISABLED: "true",
-        ...extra,
-    });
-    try {
-        return await body();
-    } finally {
-        for (const k of keys) {
-            if (saved[k] === undefined) delete process.env[k];
-            else process.env[k] = saved[k];
-        }
-    }
 }
 
 describe("npm run replay: the command line", () => {
