@@ -86,6 +86,8 @@ export interface BulkStats {
  */
 interface Encoded {
     readonly line: number;
+    /** The document's `_id`, to check each answer belongs to the document at its position. */
+    readonly id: string;
     readonly ndjson: Buffer;
     readonly start: number;
     readonly end: number;
@@ -159,6 +161,7 @@ export class BulkBatcher {
             const ndjson = Buffer.from(text);
             const alone = {
                 line: item.line,
+                id: item.id,
                 ndjson,
                 start: 0,
                 end: ndjson.length,
@@ -172,6 +175,7 @@ export class BulkBatcher {
         const textBytes = this.lines.write(item.text, this.linesUsed);
         this.batch.push({
             line: item.line,
+            id: item.id,
             ndjson: this.arena,
             start: this.used,
             end: this.used + written,
@@ -236,6 +240,7 @@ export class BulkBatcher {
             );
         }
         this.stats.splits++;
+        this.stats.retried += items.length;
         // Later batches start below the size just refused, instead of being refused in turn.
         this.flushAt = Math.min(this.flushAt, Math.max(1, Math.floor(bytes / 2)));
         const half = Math.ceil(items.length / 2);
@@ -276,18 +281,31 @@ export class BulkBatcher {
                 : `no items in ${describeBody(response.body)}`;
             return { retry: items, reason: `malformed _bulk response (HTTP ${status}, ${what})` };
         }
+        // Answers come in the order sent; one that names another document means none can be trusted.
+        const answers = results.map((r: any) => r?.index ?? r?.create ?? {});
+        const stray = answers.findIndex((a: any, i: number) => a._id !== undefined && a._id !== items[i].id);
+        if (stray !== -1) {
+            return {
+                retry: items,
+                reason: `malformed _bulk response (answer ${stray + 1} is for _id ${JSON.stringify(answers[stray]._id)}, not ${items[stray].id})`,
+            };
+        }
         const retry: Encoded[] = [];
         const refused: { status: number; error: any }[] = [];
         let reason = "";
         for (let i = 0; i < items.length; i++) {
-            const result = results[i]?.index ?? results[i]?.create ?? {};
+            const result = answers[i];
             const itemStatus = Number(result.status);
-            if (itemStatus >= 200 && itemStatus < 300) this.stats.indexed++;
-            else if (transient(itemStatus)) {
+            if (itemStatus >= 200 && itemStatus < 300 && Number.isInteger(itemStatus)) this.stats.indexed++;
+            else if (misconfigured(itemStatus)) refused.push({ status: itemStatus, error: result.error });
+            else if (Number.isInteger(itemStatus) && itemStatus >= 400 && itemStatus < 500 && itemStatus !== 429) {
+                // Only a refusal of the document itself is for good.
+                await this.park(items[i], describeFailure(itemStatus, result.error));
+            } else {
+                // 429, 5xx, and any status that is no answer at all (missing, 1xx, 3xx): send again.
                 reason = describeFailure(itemStatus, result.error);
                 retry.push(items[i]);
-            } else if (misconfigured(itemStatus)) refused.push({ status: itemStatus, error: result.error });
-            else await this.park(items[i], describeFailure(itemStatus, result.error));
+            }
         }
         if (refused.length > 0) {
             const [first] = refused;

@@ -114,11 +114,18 @@ export function dailyIndex(prefix: string, timestamp: number): string {
 /**
  * Loads every object of the event, one at a time (bounded memory, one bulk request in flight),
  * and stops at the first failure: the retried event loads the earlier objects again, harmlessly.
+ * An object named twice in one event is loaded once, so its records are counted once.
  */
 export async function loadEvent(event: S3Event, deps: LoaderDependencies): Promise<ObjectSummary[]> {
     const summaries: ObjectSummary[] = [];
+    const seen = new Set<string>();
     for (const record of event.Records ?? []) {
-        summaries.push(await loadObject(record.s3.bucket.name, decodeEventKey(record.s3.object.key), deps));
+        const bucket = record.s3.bucket.name;
+        const key = decodeEventKey(record.s3.object.key);
+        const id = JSON.stringify([bucket, key]);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        summaries.push(await loadObject(bucket, key, deps));
     }
     return summaries;
 }

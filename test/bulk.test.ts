@@ -91,7 +91,8 @@ describe("bulk batching and failure handling (handlers/bulk.ts)", () => {
                 `HTTP 413: the domain refused a request of ${t.bodies[5].length} bytes holding only this document (its HTTP payload limit)`,
             ],
         ]);
-        assert.deepStrictEqual([b.stats.indexed, b.stats.parked, b.stats.splits], [7, 1, 3]);
+        // Every split sends its documents again: 8, then 4, then 2.
+        assert.deepStrictEqual([b.stats.indexed, b.stats.parked, b.stats.splits, b.stats.retried], [7, 1, 3, 14]);
         // Later batches are cut at half the smallest refused request of several documents: no more 413s.
         const cut = Math.floor(t.bodies[3].length / 2);
         t.bodies.length = 0;
@@ -119,6 +120,50 @@ describe("bulk batching and failure handling (handlers/bulk.ts)", () => {
             message:
                 "Transient: _bulk still failing after 2 attempts: malformed _bulk response (HTTP 200, 0 results for 1 documents)",
         });
+    });
+
+    it("parks only documents refused with a 4xx; resends those whose answer is no verdict, or names another document", async () => {
+        const verdicts: any[] = [
+            { status: 400, error: { type: "mapper_parsing_exception", reason: "x" } },
+            {},
+            { status: 302 },
+            { status: 0 },
+            { status: 201.5 },
+        ];
+        const t = transport((documents) =>
+            t.bodies.length === 1
+                ? { statusCode: 200, body: { errors: true, items: documents.map((_, i) => ({ index: verdicts[i] })) } }
+                : indexedAll(documents),
+        );
+        const { b, parked } = batcher(t.send);
+        for (let n = 1; n <= 5; n++) await b.add(item(n));
+        await b.flush();
+        assert.deepStrictEqual(parked, [[1, "source line 1", "status 400: mapper_parsing_exception: x"]]);
+        assert.deepStrictEqual([t.bodies.length, b.stats.indexed, b.stats.retried], [2, 4, 4]);
+
+        // Answers in another order than sent: none is trusted, the whole batch goes again.
+        const reversed = transport((_documents, body) => {
+            const ids = body
+                .toString()
+                .trimEnd()
+                .split("\n")
+                .filter((_, i) => i % 2 === 0)
+                .map((l) => JSON.parse(l).index._id);
+            const items = ids.map((id, i) => ({ index: { _id: id, status: i === 0 ? 400 : 201 } }));
+            return {
+                statusCode: 200,
+                body: { errors: true, items: reversed.bodies.length === 1 ? items.reverse() : items },
+            };
+        });
+        const { b: again, parked: parkedAgain } = batcher(reversed.send);
+        for (let n = 1; n <= 3; n++) await again.add(item(n));
+        await again.flush();
+        assert.deepStrictEqual(
+            parkedAgain.map(([line]) => line),
+            [1],
+            "the refused document is the one parked",
+        );
+        assert.deepStrictEqual([reversed.bodies.length, again.stats.indexed, again.stats.retried], [2, 2, 3]);
     });
 
     it("answers a request refused as a whole with 400 as Unexpected, a failed connection as a retry", async () => {

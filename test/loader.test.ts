@@ -268,6 +268,17 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
         assert.deepStrictEqual(new Set(stage.search.documents.keys()), afterFirst);
     });
 
+    it("loads and counts an object once when one event names it twice", async () => {
+        await stage.put(`${PREFIX}twice.json`, `${sampleLines().slice(0, 3).join("\n")}\n{"broken"\n`);
+        const [record] = stage.events();
+        const outcome = await captured(() => handler({ Records: [record, record] }));
+        assert.deepStrictEqual(
+            metricsOf(outcome).map((m) => [m.RecordsIndexed, m.LinesParked]),
+            [[3, 1]],
+        );
+        assert.strictEqual(summariesOf(outcome).length, 1);
+    });
+
     it("retries whole-request 429s and failed items only, and parks items refused for good with their source line", async () => {
         const samples = sampleLines();
         stage.search.inject({
