@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { FAILURE_QUEUE_RETENTION_DAYS } from "../config";
 import { failureAlarmName } from "./deliveryMetrics";
 import { InlineFunctionArgs, inlineFunction } from "./inlineFunction";
 import { PolicyStatement } from "./policyDocuments";
@@ -42,7 +43,7 @@ export function bucketTriggeredFunction(
     const opts = { parent };
     const failureQueue = new aws.sqs.Queue(
         `${name}-failures`,
-        { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
+        { sqsManagedSseEnabled: true, messageRetentionSeconds: FAILURE_QUEUE_RETENTION_DAYS * 24 * 3600 },
         opts,
     );
     const failureAlarm = queueDepthAlarm(

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PARTITION_COLUMNS, WAF_COLUMNS, hiveType } from "../analytics/schema";
 import { analyticsSql, namedQueries } from "../analytics/sql";
-import { AnalyticsSettings, PROJECT, ResourceAccount } from "../config";
+import { AnalyticsSettings, FAILURE_QUEUE_RETENTION_DAYS, PROJECT, ResourceAccount } from "../config";
 import { definitionsDigest } from "../handlers/bakedDefinitions";
 import {
     COMPACTED_LOCATION_PLACEHOLDER,
@@ -322,7 +322,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
         const parent = { parent: this };
         const deadLetters = new aws.sqs.Queue(
             `${name}-compaction-failures`,
-            { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
+            { sqsManagedSseEnabled: true, messageRetentionSeconds: FAILURE_QUEUE_RETENTION_DAYS * 24 * 3600 },
             parent,
         );
         // A compaction that never started leaves the day in raw JSON (the view still answers it),

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { namedQuery } from "../analytics/sql";
-import { ResourceAccount, ResponseSettings } from "../config";
+import { FAILURE_QUEUE_RETENTION_DAYS, ResourceAccount, ResponseSettings } from "../config";
 import { DetectorSettings } from "../handlers/detector";
 import { DETECTOR_ENVIRONMENT, detectorCallbackFactory } from "../handlers/detectorLambda";
 import { METRICS_NAMESPACE } from "../handlers/metrics";
@@ -117,7 +117,7 @@ export class ResponseLoop extends pulumi.ComponentResource {
         // Runs that fail every try (detector, publisher, their schedules) are parked here.
         const failures = new aws.sqs.Queue(
             `${name}-publisher-failures`,
-            { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
+            { sqsManagedSseEnabled: true, messageRetentionSeconds: FAILURE_QUEUE_RETENTION_DAYS * 24 * 3600 },
             parent,
         );
         const detector = this.detector(name, args, tableArn, auditArn, failures);

@@ -21,6 +21,8 @@ import {
     DEFAULT_RESPONSE,
     DEFAULT_SEARCH,
     DEFAULT_STAGING_EXPIRE_AFTER_DAYS,
+    FAILURE_QUEUE_RETENTION_DAYS,
+    MIN_REPLAYABLE_DAYS,
     DEFAULT_WAF,
     FirehoseSettings,
     FRESHNESS_MARGIN_SECONDS,
@@ -155,8 +157,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   protection: reader.protection(accountId, region),
                   waf: reader.waf(),
                   firehose: reader.firehose(),
-                  stagingExpireAfterDays:
-                      reader.integer("stagingExpireAfterDays", 1, 365) ?? DEFAULT_STAGING_EXPIRE_AFTER_DAYS,
+                  stagingExpireAfterDays: reader.stagingExpireAfterDays(),
               });
 
     if (reader.problems.length > 0) throw new ConfigError(reader.problems);
@@ -174,6 +175,20 @@ class StackConfigReader extends ConfigReader {
             `"${role}" is not a known role`,
             'set it to "logging" (the central logging account) or "resource" (an application account)',
         );
+    }
+
+    /** Staging objects must outlive a failed delivery's message, or its replay finds nothing to copy. */
+    stagingExpireAfterDays(): number {
+        const days = this.integer("stagingExpireAfterDays", 1, 365);
+        if (days === undefined) return DEFAULT_STAGING_EXPIRE_AFTER_DAYS;
+        if (days < MIN_REPLAYABLE_DAYS) {
+            this.problem(
+                "stagingExpireAfterDays",
+                `${days} days is shorter than a failed delivery waits for its replay (the copier's failure queue keeps it ${FAILURE_QUEUE_RETENTION_DAYS} days, and the replay copies from the staging bucket)`,
+                `use ${MIN_REPLAYABLE_DAYS} or more`,
+            );
+        }
+        return days;
     }
 
     deploymentRoleArn(accountId: string | undefined): string | undefined {

@@ -234,7 +234,14 @@ export const DEFAULT_WAF: WafSettings = {
 };
 
 export const DEFAULT_FIREHOSE: FirehoseSettings = { bufferSizeMiB: 5, bufferIntervalSec: 60 };
-export const DEFAULT_STAGING_EXPIRE_AFTER_DAYS = 7;
+/** Days a failure queue keeps a failed event (SQS's maximum), waiting for `npm run replay`. */
+export const FAILURE_QUEUE_RETENTION_DAYS = 14;
+/**
+ * A delivered object stays readable (not expired, not in Glacier) a day longer than its failed
+ * event's message waits in a failure queue, so a replay finds what it must copy or load.
+ */
+export const MIN_REPLAYABLE_DAYS = FAILURE_QUEUE_RETENTION_DAYS + 1;
+export const DEFAULT_STAGING_EXPIRE_AFTER_DAYS = MIN_REPLAYABLE_DAYS;
 
 export const DEFAULT_SEARCH: SearchSettings = {
     domainName: "central-waf-logs",

@@ -154,6 +154,15 @@ describe("stack configuration", () => {
         ]);
     });
 
+    it("keeps staging objects longer than a failed delivery waits for its replay", () => {
+        assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:stagingExpireAfterDays`]: "14" }), [
+            `Invalid config ${P}:stagingExpireAfterDays in Pulumi.resource-eu-west-1.yaml: 14 days is shorter than a failed delivery waits for its replay (the copier's failure queue keeps it 14 days, and the replay copies from the staging bucket). Fix: use 15 or more.`,
+        ]);
+        const raw = { ...readStackConfig("resource-eu-west-1"), [`${P}:stagingExpireAfterDays`]: "15" };
+        const config = parseStackConfig("resource-eu-west-1", raw);
+        assert.strictEqual(config.role === "resource" && config.stagingExpireAfterDays, 15);
+    });
+
     it("rejects a deployment role in another account", () => {
         assert.deepStrictEqual(
             problemsOf("resource-us-east-1", {

@@ -151,8 +151,8 @@ describe("resource stacks: RegionalWafLogging", () => {
 
     it("keeps the staging bucket private, encrypted, TLS-only, ACL-free and short-lived", () => {
         for (const [run, days] of [
-            [usEast, 7],
-            [euWest, 3],
+            [usEast, 15],
+            [euWest, 30],
         ] as const) {
             const bucket = only(run, "aws:s3/bucket:Bucket").state;
             const block = only(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
