@@ -17,7 +17,7 @@ export function isTransient(err: any): boolean {
         err?.$retryable !== undefined ||
         status === 429 ||
         (typeof status === "number" && status >= 500) ||
-        ["TimeoutError", "RequestTimeout", "SlowDown"].includes(err?.name) ||
+        ["TimeoutError", "RequestTimeout", "SlowDown", "SourceReadError"].includes(err?.name) ||
         ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"].includes(err?.code)
     );
 }
@@ -25,6 +25,8 @@ export function isTransient(err: any): boolean {
 export function copierHandlerFactory(): (event: S3Event, context?: InvocationContext) => Promise<CopiedObject[]> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { S3Client, GetObjectCommand, PutObjectCommand } = require("@aws-sdk/client-s3");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PassThrough } = require("stream");
     const s3 = new S3Client({});
     const settings = copierSettingsFromEnv(process.env);
     return async (event, context) => {
@@ -35,29 +37,51 @@ export function copierHandlerFactory(): (event: S3Event, context?: InvocationCon
         const timer = budget === undefined ? undefined : setTimeout(() => controller.abort(), Math.max(0, budget));
         const abortSignal = controller.signal;
         const deliverOnce = async (request: DeliveryRequest): Promise<DeliveryOutcome> => {
+            // This try's write stops with the invocation's deadline, or as soon as its source fails.
+            const write = new AbortController();
+            const stopWrite = () => write.abort();
+            abortSignal.addEventListener("abort", stopWrite);
+            let sourceFailure: Error | undefined;
             try {
                 const object = await s3.send(new GetObjectCommand(request.source), { abortSignal });
+                // Streamed through a relay: the object never sits in the function's memory whole. A
+                // source cut mid-body aborts the write instead of reaching the upload's own streams,
+                // which would re-emit the error where nothing listens and crash the runtime.
+                const relay = new PassThrough();
+                object.Body?.on("error", (err: Error) => {
+                    sourceFailure = err;
+                    write.abort();
+                });
+                object.Body?.pipe(relay);
                 try {
-                    // Streamed: the object never sits in the function's memory whole.
                     await s3.send(
                         new PutObjectCommand({
                             ...request.destination,
-                            Body: object.Body,
+                            Body: object.Body ? relay : undefined,
                             ContentLength: object.ContentLength,
                         }),
-                        { abortSignal },
+                        { abortSignal: write.signal },
                     );
                     return "delivered";
                 } finally {
                     object.Body?.destroy?.();
+                    relay.destroy();
                 }
             } catch (err: any) {
+                if (sourceFailure) {
+                    throw Object.assign(new Error(`reading the staged object failed: ${sourceFailure.message}`), {
+                        name: "SourceReadError",
+                        cause: sourceFailure,
+                    });
+                }
                 // The key exists: an earlier attempt delivered it (S3 writes are all-or-nothing).
                 if (err?.$metadata?.httpStatusCode === 412) return "already-delivered";
                 if (!abortSignal.aborted) throw err;
                 throw new Error(`no answer before the invocation's deadline (aborted after ${budget} ms)`, {
                     cause: err,
                 });
+            } finally {
+                abortSignal.removeEventListener("abort", stopWrite);
             }
         };
         // The SDK does not retry a request whose body is a stream, so a transient fault is retried

@@ -331,6 +331,35 @@ describe("copier Lambda, as deployed, under injected S3 faults: every object cop
         await assertCopiedOnce(files, bodies);
     });
 
+    it("a source body cut mid-stream is a failed read, tried again at once within the invocation, never a crash", async () => {
+        const body = randomBytes(300_000);
+        await s3.client.send(new PutObjectCommand({ Bucket: staging, Key: `${HOUR}cut-source.gz`, Body: body }));
+        const event = { Records: s3.takeEvents(staging) };
+        proxy.inject([
+            { method: "GET", path: /\/cut-source\.gz/, count: 1, fault: { kind: "cut-after-headers", bytes: 70_000 } },
+        ]);
+        // In Lambda an uncaught exception kills the runtime instead of failing with the copier's reason.
+        const uncaught: unknown[] = [];
+        const mochas = process.listeners("uncaughtException");
+        process.removeAllListeners("uncaughtException");
+        process.on("uncaughtException", (err) => uncaught.push(err));
+        let invocation: AsyncInvocation;
+        try {
+            invocation = await invokeAsync(handler, event, { context: () => lambdaContext(8000) });
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        } finally {
+            process.removeAllListeners("uncaughtException");
+            for (const listener of mochas) process.on("uncaughtException", listener);
+        }
+        assert.deepStrictEqual(uncaught, []);
+        assert.deepStrictEqual(
+            invocation.tries.map((t) => t.error?.message),
+            [undefined],
+        );
+        assert.strictEqual(proxy.injected(), 1);
+        await assertCopiedOnce(["cut-source.gz"], [body]);
+    });
+
     it("a source whose body stalls is aborted before Lambda's deadline; the retry copies it", async () => {
         const files = ["stalled.gz"];
         proxy.inject([{ method: "GET", path: /\/stalled\.gz/, count: 1, fault: { kind: "stall-body", bytes: 0 } }]);
