@@ -3,7 +3,7 @@
  * built once per container in the factory; settings come from the environment the component sets.
  */
 import { BulkResponse, DEFAULT_BULK_SETTINGS, backoff } from "./bulk";
-import { failureKindOf, storageFailure } from "./failures";
+import { failure, failureKindOf, storageFailure } from "./failures";
 import { InvocationContext, invocationBudget } from "./invocation";
 import { LoaderSettings, ObjectSummary, loadEvent } from "./loader";
 import { ReportBody, removeStaleSpills } from "./report";
@@ -110,7 +110,12 @@ export function loaderHandlerFactory(): (event: S3Event, context?: InvocationCon
         }
     };
 
-    const putReport = async (Bucket: string, Key: string, body: ReportBody) => {
+    const putReport = async (
+        Bucket: string,
+        Key: string,
+        body: ReportBody,
+        send: (command: unknown, what: string) => Promise<any>,
+    ) => {
         const checksum = Buffer.alloc(4);
         checksum.writeUInt32BE(body.crc32);
         // The central bucket refuses a PutObject without SSE-KMS under its own key; Object Lock
@@ -123,15 +128,18 @@ export function loaderHandlerFactory(): (event: S3Event, context?: InvocationCon
             SSEKMSKeyId: settings.centralKeyArn,
             ChecksumCRC32: checksum.toString("base64"),
         };
-        if (body.kind === "memory") return void (await s3.send(new PutObjectCommand({ ...request, Body: body.data })));
+        if (body.kind === "memory") {
+            return void (await send(new PutObjectCommand({ ...request, Body: body.data }), `PutObject ${Key}`));
+        }
         for (let attempt = 1; ; attempt++) {
             try {
-                await s3.send(
+                await send(
                     new PutObjectCommand({
                         ...request,
                         Body: fs.createReadStream(body.path),
                         ContentLength: body.bytes,
                     }),
+                    `PutObject ${Key}`,
                 );
                 return;
             } catch (err) {
@@ -142,25 +150,60 @@ export function loaderHandlerFactory(): (event: S3Event, context?: InvocationCon
         }
     };
 
-    const shared = {
-        settings,
-        bulk,
-        getObject: async (Bucket: string, Key: string) => {
-            const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
-            return { body: got.Body, contentLength: got.ContentLength };
-        },
-        reports: {
-            put: putReport,
-            exists: async (Bucket: string, Key: string) => {
-                const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: Key, MaxKeys: 1 }));
-                return listed.Contents?.[0]?.Key === Key;
+    /**
+     * The S3 side of one invocation: every call, and the reading of an object's body, stops at the
+     * invocation's deadline (the SDK's own timeouts do not cover a slow body or a late answer) and
+     * fails as Transient, so the event is retried rather than killed at Lambda's timeout.
+     */
+    const storage = (deadline: AbortSignal) => {
+        const send = async (command: unknown, what: string) => {
+            try {
+                return await s3.send(command, { abortSignal: deadline });
+            } catch (err) {
+                if (deadline.aborted) throw pastDeadline(what, err);
+                throw err;
+            }
+        };
+        return {
+            getObject: async (Bucket: string, Key: string) => {
+                const got = await send(new GetObjectCommand({ Bucket, Key }), `GetObject ${Key}`);
+                const stop = () => got.Body?.destroy(pastDeadline(`reading ${Key}`));
+                if (deadline.aborted) stop();
+                else deadline.addEventListener("abort", stop, { once: true });
+                got.Body?.once("close", () => deadline.removeEventListener("abort", stop));
+                return { body: got.Body, contentLength: got.ContentLength };
             },
-            remove: async (Bucket: string, Key: string) =>
-                void (await s3.send(new DeleteObjectCommand({ Bucket, Key }))),
-        },
+            reports: {
+                put: (Bucket: string, Key: string, body: ReportBody) => putReport(Bucket, Key, body, send),
+                exists: async (Bucket: string, Key: string) => {
+                    const listed = await send(
+                        new ListObjectsV2Command({ Bucket, Prefix: Key, MaxKeys: 1 }),
+                        `ListObjectsV2 ${Key}`,
+                    );
+                    return listed.Contents?.[0]?.Key === Key;
+                },
+                remove: async (Bucket: string, Key: string) =>
+                    void (await send(new DeleteObjectCommand({ Bucket, Key }), `DeleteObject ${Key}`)),
+            },
+        };
     };
+
     return async (event, context) => {
         await removeStaleSpills(os.tmpdir(), 15 * 60_000);
-        return loadEvent(event, { ...shared, remainingMs: invocationBudget(context) });
+        const remainingMs = invocationBudget(context);
+        const deadline = new AbortController();
+        const timer = remainingMs && setTimeout(() => deadline.abort(), Math.max(0, remainingMs()));
+        try {
+            return await loadEvent(event, { settings, bulk, ...storage(deadline.signal), remainingMs });
+        } finally {
+            clearTimeout(timer);
+        }
     };
+}
+
+/** A call to S3 cut off at the invocation's deadline: a retry of the event can succeed. */
+function pastDeadline(what: string, cause?: unknown): Error {
+    return Object.assign(failure("Transient", `${what}: no answer from S3 before the invocation's deadline`), {
+        cause,
+    });
 }

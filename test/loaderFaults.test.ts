@@ -483,6 +483,94 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
         assert.strictEqual(again.staleReportRemoved, undefined, "nothing to remove the second time");
     });
 
+    describe("the invocation's deadline bounds every S3 call, not only _bulk", () => {
+        /** Runs one object through tries of 3 s each (2.7 s after the safety margin), the first one slowed by `fault`. */
+        async function slowedOnce(file: string, lines: string[], rule: FaultRule, clean?: string[]) {
+            const key = `${HOUR_PREFIX}${file}`;
+            if (clean) {
+                // A first run parks a line, so the run under test has a stale report to remove.
+                await stage.put(key, gzipSync(ndjson(clean)));
+                assert.strictEqual((await captured(() => handler({ Records: stage.events() }))).error, undefined);
+            }
+            stage.s3Proxy.inject([{ ...rule, count: 1 }]);
+            let firstTryMs = 0;
+            const started = Date.now();
+            const { invocation } = await deliverAndInvoke(file, ndjson(lines), {
+                context: () => lambdaContext(3000),
+                beforeRetry: async () => void (firstTryMs ||= Date.now() - started),
+            });
+            return { key, invocation, firstTryMs };
+        }
+
+        const cases: [string, (file: string) => FaultRule, RegExp, boolean][] = [
+            [
+                "GetObject headers later than the deadline",
+                (file) => ({
+                    method: "GET",
+                    path: new RegExp(`/${file}(\\?|$)`),
+                    fault: { kind: "latency", ms: 6000 },
+                }),
+                /^Transient: GetObject .*: no answer from S3 before the invocation's deadline/,
+                false,
+            ],
+            [
+                "a GetObject body that trickles past the deadline, never idle",
+                (file) => ({
+                    method: "GET",
+                    path: new RegExp(`/${file}(\\?|$)`),
+                    fault: { kind: "trickle", bytes: 64, everyMs: 50 },
+                }),
+                /^Transient: reading .*: no answer from S3 before the invocation's deadline/,
+                false,
+            ],
+            [
+                "the report's PutObject answered later than the deadline",
+                (file) => ({
+                    method: "PUT",
+                    path: new RegExp(`/${file}\\.rejected`),
+                    fault: { kind: "latency", ms: 6000 },
+                }),
+                /^Transient: PutObject .*: no answer from S3 before the invocation's deadline/,
+                false,
+            ],
+            [
+                "the stale report's DeleteObject answered later than the deadline",
+                (file) => ({
+                    method: "DELETE",
+                    path: new RegExp(`/${file}\\.rejected`),
+                    fault: { kind: "latency", ms: 6000 },
+                }),
+                /^Transient: DeleteObject .*: no answer from S3 before the invocation's deadline/,
+                true,
+            ],
+        ];
+        for (const [title, rule, message, staleReport] of cases) {
+            it(`${title}: the try fails (Transient) before Lambda's timeout, and the retry loads every record`, async () => {
+                const file = `deadline-${title
+                    .split(" ")
+                    .slice(1, 3)
+                    .join("-")
+                    .replace(/[^a-z-]/gi, "")}.gz`;
+                const generated = numberedRecords(staleReport ? 40 : 400);
+                const lines = title.includes("PutObject") ? [...generated, "not a record rec-400"] : generated;
+                const { key, invocation, firstTryMs } = await slowedOnce(
+                    file,
+                    lines,
+                    rule(file),
+                    staleReport ? [...generated, "not a record rec-40"] : undefined,
+                );
+                assert.deepStrictEqual([invocation.tries.length, invocation.deadLettered], [2, false]);
+                assert.match(invocation.tries[0].error?.message ?? "", message);
+                assert.ok(firstTryMs < 3000, `the first try took ${firstTryMs} ms of its 3000`);
+                const expected = await accountFor(key, generated);
+                assert.deepStrictEqual(
+                    [expected.missing, expected.duplicated, expected.indexed],
+                    [[], [], generated.length],
+                );
+            });
+        }
+    });
+
     describe("S3 faults between the loader and the central bucket", () => {
         const unavailable = (method: string, path: RegExp, count: number): FaultRule => ({
             method,

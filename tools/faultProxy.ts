@@ -18,6 +18,8 @@ export type Fault =
     | { readonly kind: "cut-after-headers"; readonly bytes?: number }
     /** Forward, send the status, headers and the first `bytes` of the body, then send nothing more. */
     | { readonly kind: "stall-body"; readonly bytes?: number }
+    /** Forward, then send the body `bytes` at a time, one piece every `everyMs`: never idle, always slow. */
+    | { readonly kind: "trickle"; readonly bytes: number; readonly everyMs: number }
     /** Wait `ms` before forwarding. */
     | { readonly kind: "latency"; readonly ms: number };
 
@@ -90,6 +92,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
             },
             (answer) => {
                 res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.headers);
+                if (fault?.kind === "trickle") {
+                    trickle(answer, res, fault.bytes, fault.everyMs);
+                    return;
+                }
                 if (fault?.kind !== "cut-after-headers" && fault?.kind !== "stall-body") {
                     answer.pipe(res);
                     return;
@@ -168,4 +174,22 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
                 server.close(() => resolve());
             }),
     };
+}
+
+/** Sends `answer`'s body to `res` `bytes` at a time, one piece every `everyMs`, then ends it. */
+function trickle(answer: http.IncomingMessage, res: http.ServerResponse, bytes: number, everyMs: number): void {
+    let pending = Buffer.alloc(0);
+    let ended = false;
+    answer.on("data", (chunk: Buffer) => (pending = Buffer.concat([pending, chunk])));
+    answer.on("end", () => (ended = true));
+    const tick = setInterval(() => {
+        if (pending.length > 0) {
+            res.write(pending.subarray(0, bytes));
+            pending = pending.subarray(bytes);
+        } else if (ended) {
+            clearInterval(tick);
+            res.end();
+        }
+    }, everyMs);
+    res.on("close", () => clearInterval(tick));
 }
