@@ -502,49 +502,32 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
             return { key, invocation, firstTryMs };
         }
 
-        const cases: [string, (file: string) => FaultRule, RegExp, boolean][] = [
-            [
-                "GetObject headers later than the deadline",
-                (file) => ({
-                    method: "GET",
-                    path: new RegExp(`/${file}(\\?|$)`),
-                    fault: { kind: "latency", ms: 6000 },
-                }),
-                /^Transient: GetObject .*: no answer from S3 before the invocation's deadline/,
-                false,
-            ],
+        /** The object's GET, or its report's PUT or DELETE, with `fault`. */
+        const onObject =
+            (method: string, fault: FaultRule["fault"]) =>
+            (file: string): FaultRule => ({
+                method,
+                path: method === "GET" ? new RegExp(`/${file}(\\?|$)`) : new RegExp(`/${file}\\.rejected`),
+                fault,
+            });
+        const late: FaultRule["fault"] = { kind: "latency", ms: 6000 };
+        const cases: [string, (file: string) => FaultRule, string, boolean][] = [
+            ["GetObject headers later than the deadline", onObject("GET", late), "GetObject", false],
             [
                 "a GetObject body that trickles past the deadline, never idle",
-                (file) => ({
-                    method: "GET",
-                    path: new RegExp(`/${file}(\\?|$)`),
-                    fault: { kind: "trickle", bytes: 64, everyMs: 50 },
-                }),
-                /^Transient: reading .*: no answer from S3 before the invocation's deadline/,
+                onObject("GET", { kind: "trickle", bytes: 64, everyMs: 50 }),
+                "reading",
                 false,
             ],
-            [
-                "the report's PutObject answered later than the deadline",
-                (file) => ({
-                    method: "PUT",
-                    path: new RegExp(`/${file}\\.rejected`),
-                    fault: { kind: "latency", ms: 6000 },
-                }),
-                /^Transient: PutObject .*: no answer from S3 before the invocation's deadline/,
-                false,
-            ],
+            ["the report's PutObject answered later than the deadline", onObject("PUT", late), "PutObject", false],
             [
                 "the stale report's DeleteObject answered later than the deadline",
-                (file) => ({
-                    method: "DELETE",
-                    path: new RegExp(`/${file}\\.rejected`),
-                    fault: { kind: "latency", ms: 6000 },
-                }),
-                /^Transient: DeleteObject .*: no answer from S3 before the invocation's deadline/,
+                onObject("DELETE", late),
+                "DeleteObject",
                 true,
             ],
         ];
-        for (const [title, rule, message, staleReport] of cases) {
+        for (const [title, rule, call, staleReport] of cases) {
             it(`${title}: the try fails (Transient) before Lambda's timeout, and the retry loads every record`, async () => {
                 const file = `deadline-${title
                     .split(" ")
@@ -560,7 +543,10 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
                     staleReport ? [...generated, "not a record rec-40"] : undefined,
                 );
                 assert.deepStrictEqual([invocation.tries.length, invocation.deadLettered], [2, false]);
-                assert.match(invocation.tries[0].error?.message ?? "", message);
+                assert.match(
+                    invocation.tries[0].error?.message ?? "",
+                    new RegExp(`^Transient: ${call} .*: no answer from S3 before the invocation's deadline`),
+                );
                 assert.ok(firstTryMs < 3000, `the first try took ${firstTryMs} ms of its 3000`);
                 const expected = await accountFor(key, generated);
                 assert.deepStrictEqual(
