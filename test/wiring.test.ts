@@ -1,9 +1,18 @@
 import * as assert from "assert";
+import * as path from "path";
+import { runProgram } from "../tools/mockEngine";
 import { committedRuns, failureOf, runWith } from "./support/program";
 
 const P = "central-waf-logs";
 
 describe("stack wiring and providers", () => {
+    it("fails a program run whose Lambda callback cannot be serialized, naming the cause, instead of hanging", async () => {
+        await assert.rejects(
+            runProgram("logging", { entrypoint: path.join(__dirname, "fixtures", "unserializableCallback.ts") }),
+            /Error serializing function 'handlerFactory'[\s\S]*Unexpected missing variable in closure environment: answer/,
+        );
+    });
+
     it("creates every AWS resource through the stack's own account-pinned provider", async () => {
         for (const run of await committedRuns()) {
             const [provider] = run.resources.filter((r) => r.type === "pulumi:providers:aws");

@@ -125,12 +125,25 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     recordRegistrations(resources);
 
     forgetProjectModules();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const exported = await require(options.entrypoint ?? path.join(PROJECT_ROOT, "index.ts"));
-    const outputs = await resolveDeep(exported);
-    // Registrations the outputs did not depend on may still be in flight: let them land.
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { stack, config, resources, invokes, outputs, references };
+    const run = async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const exported = await require(options.entrypoint ?? path.join(PROJECT_ROOT, "index.ts"));
+        const outputs = await resolveDeep(exported);
+        // Registrations the outputs did not depend on may still be in flight: let them land.
+        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        return { stack, config, resources, invokes, outputs, references };
+    };
+    // A registration that fails (a Lambda callback that cannot be serialized, say) rejects a
+    // promise nothing awaits, and the run would never settle: fail the run with that error instead.
+    let failRun: (reason: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (failRun = reject));
+    const onRejection = (reason: unknown) => failRun(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+        return await Promise.race([run(), failed]);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
 }
 
 /**
