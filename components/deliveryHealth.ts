@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LoggingAlertSettings, PROJECT, ResourceAccount } from "../config";
 import { deliveryDashboardBody } from "./deliveryDashboard";
-import { LOADER_METRICS, errorsAlarmName, sourceAlarmName, sourceDimensions } from "./deliveryMetrics";
+import { LOADER_METRICS, sourceAlarmName, sourceDimensions } from "./deliveryMetrics";
+import { lambdaErrorsAlarm } from "./lambdaErrorsAlarm";
 
 /** Period and number of periods of a silence alarm watching `minutes` (validated by config). */
 export function silenceWindow(minutes: number): { period: number; evaluationPeriods: number } {
@@ -127,21 +128,12 @@ export class DeliveryHealth extends pulumi.ComponentResource {
                 );
             }
         }
-        new aws.cloudwatch.MetricAlarm(
+        lambdaErrorsAlarm(
             `${name}-loader-errors`,
             {
-                name: errorsAlarmName(args.loaderFunctionName),
-                alarmDescription: `${args.loaderFunctionName} failed ${args.thresholds.loaderErrors} or more invocations within 5 minutes; Lambda retries each event twice, then parks it in the failure queue.`,
-                namespace: "AWS/Lambda",
-                metricName: "Errors",
-                dimensions: { FunctionName: args.loaderFunctionName },
-                statistic: "Sum",
-                period: 300,
-                evaluationPeriods: 1,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                functionName: args.loaderFunctionName,
                 threshold: args.thresholds.loaderErrors,
-                treatMissingData: "notBreaching",
-                ...actions,
+                actions: args.alarmActions,
             },
             parent,
         );

@@ -4,7 +4,7 @@ import { ResourceAlertSettings } from "../config";
 import { ALARM_FORWARDER_RULE, ALARM_NAME_PREFIX, alarmForwarderRuleArn } from "../names";
 import { forwardedAlarmsPattern } from "./alarmEvents";
 import { alarmForwarderStatements } from "./alertPolicies";
-import { errorsAlarmName } from "./deliveryMetrics";
+import { lambdaErrorsAlarm } from "./lambdaErrorsAlarm";
 import { policyDocument, serviceTrustPolicy } from "./policyDocuments";
 
 export interface ResourceHealthArgs {
@@ -80,21 +80,9 @@ export class ResourceHealth extends pulumi.ComponentResource {
             },
             parent,
         );
-        new aws.cloudwatch.MetricAlarm(
+        lambdaErrorsAlarm(
             `${name}-copier-errors`,
-            {
-                name: errorsAlarmName(args.copierFunctionName),
-                alarmDescription: `${args.copierFunctionName} failed ${args.thresholds.copierErrors} or more invocations within 5 minutes; Lambda retries each event twice, then parks it in the failure queue.`,
-                namespace: "AWS/Lambda",
-                metricName: "Errors",
-                dimensions: { FunctionName: args.copierFunctionName },
-                statistic: "Sum",
-                period: 300,
-                evaluationPeriods: 1,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                threshold: args.thresholds.copierErrors,
-                treatMissingData: "notBreaching",
-            },
+            { functionName: args.copierFunctionName, threshold: args.thresholds.copierErrors },
             parent,
         );
         this.forwardAlarms(name, args);
