@@ -6,6 +6,7 @@ import { ALERT_BUS_NAME } from "../names";
 import { ALARM_MESSAGE, notifiedAlarmsPattern } from "./alarmEvents";
 import { AlertHome, alertBusPolicy, alertKeyPolicy, alertPublisherStatements, alertTopicPolicy } from "./alertPolicies";
 import { policyDocument, serviceTrustPolicy } from "./policyDocuments";
+import { requireProvider } from "./requireProvider";
 
 export interface AlertTopicArgs extends AlertHome {
     /** Admitted resource accounts and Regions: the only ones whose forwarded alarms the alert bus accepts. */
@@ -34,9 +35,7 @@ export class AlertTopic extends pulumi.ComponentResource {
 
     constructor(name: string, args: AlertTopicArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:AlertTopic", name, {}, opts);
-        if (!opts.provider) {
-            throw new Error(`AlertTopic ${name}: opts.provider is required; pass the logging account's aws.Provider.`);
-        }
+        requireProvider("AlertTopic", name, opts, "logging");
         if (args.emails.length + args.subscriptions.length === 0) {
             throw new Error(
                 `AlertTopic ${name}: args.emails and args.subscriptions are both empty; give at least one recipient, or alerts reach no one.`,

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BLOCKLIST_IP_SETS, blocklistSyncRoleName } from "../names";
 import { policyDocument } from "./policyDocuments";
+import { requireProvider } from "./requireProvider";
 
 export interface BlocklistEnforcementArgs {
     readonly accountId: string;
@@ -24,11 +25,7 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
 
     constructor(name: string, args: BlocklistEnforcementArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:BlocklistEnforcement", name, {}, opts);
-        if (!opts.provider) {
-            throw new Error(
-                `BlocklistEnforcement ${name}: opts.provider is required; pass the resource account's aws.Provider.`,
-            );
-        }
+        requireProvider("BlocklistEnforcement", name, opts, "resource");
         const ipSet = (family: "ipv4" | "ipv6") =>
             new aws.wafv2.IpSet(
                 `${name}-${family}`,

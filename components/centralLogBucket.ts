@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CentralBucketSettings, ResourceAccount } from "../config";
 import { centralBucketStatements, centralKeyPolicy } from "./centralBucketPolicies";
 import { privateBucket } from "./privateBucket";
+import { requireProvider } from "./requireProvider";
 
 export interface CentralLogBucketArgs {
     /** The logging account that owns the bucket, its key, and alone may read the logs. */
@@ -35,11 +36,7 @@ export class CentralLogBucket extends pulumi.ComponentResource {
 
     constructor(name: string, args: CentralLogBucketArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:CentralLogBucket", name, {}, opts);
-        if (!opts.provider) {
-            throw new Error(
-                `CentralLogBucket ${name}: opts.provider is required; pass the logging account's aws.Provider.`,
-            );
-        }
+        requireProvider("CentralLogBucket", name, opts, "logging");
         if (args.writers.length === 0) {
             throw new Error(
                 `CentralLogBucket ${name}: args.writers is empty; list at least one resource account and Region.`,

@@ -4,6 +4,7 @@ import { LoggingAlertSettings, PROJECT, ResourceAccount } from "../config";
 import { deliveryDashboardBody } from "./deliveryDashboard";
 import { LOADER_METRICS, sourceAlarmName, sourceDimensions } from "./deliveryMetrics";
 import { lambdaErrorsAlarm } from "./lambdaErrorsAlarm";
+import { requireProvider } from "./requireProvider";
 
 /** Period and number of periods of a silence alarm watching `minutes` (validated by config). */
 export function silenceWindow(minutes: number): { period: number; evaluationPeriods: number } {
@@ -54,11 +55,7 @@ export class DeliveryHealth extends pulumi.ComponentResource {
 
     constructor(name: string, args: DeliveryHealthArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:DeliveryHealth", name, {}, opts);
-        if (!opts.provider) {
-            throw new Error(
-                `DeliveryHealth ${name}: opts.provider is required; pass the logging account's aws.Provider.`,
-            );
-        }
+        requireProvider("DeliveryHealth", name, opts, "logging");
         if (args.sources.length === 0) {
             throw new Error(`DeliveryHealth ${name}: args.sources is empty; list the admitted accounts and Regions.`);
         }

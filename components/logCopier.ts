@@ -7,6 +7,7 @@ import { copierFunctionName, copierRoleName } from "../names";
 import { bucketTriggeredFunction } from "./bucketTriggeredFunction";
 import { lambdaRole } from "./inlineFunction";
 import { PolicyStatement, s3KeyUseCondition } from "./policyDocuments";
+import { requireProvider } from "./requireProvider";
 
 /** Where the copier writes: the logging stack's outputs. */
 export interface CentralDestination {
@@ -72,9 +73,7 @@ export class LogCopier extends pulumi.ComponentResource {
 
     constructor(name: string, args: LogCopierArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:LogCopier", name, {}, opts);
-        if (!opts.provider) {
-            throw new Error(`LogCopier ${name}: opts.provider is required; pass the resource account's aws.Provider.`);
-        }
+        requireProvider("LogCopier", name, opts, "resource");
         // Named, not auto-named: the logging stack admits this exact role ARN before it exists.
         const role = lambdaRole(`${name}-role`, args.accountId, this, {
             name: copierRoleName(args.region),

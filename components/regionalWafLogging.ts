@@ -5,6 +5,7 @@ import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX } from "../layout";
 import { BLOCKLIST_LABEL } from "../names";
 import { policyDocument, serviceTrustPolicy } from "./policyDocuments";
 import { privateBucket } from "./privateBucket";
+import { requireProvider } from "./requireProvider";
 
 /** A resource the web ACL protects (an Application Load Balancer). */
 export interface ProtectedResource {
@@ -52,11 +53,7 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
 
     constructor(name: string, args: RegionalWafLoggingArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:RegionalWafLogging", name, {}, opts);
-        if (!opts.provider) {
-            throw new Error(
-                `RegionalWafLogging ${name}: opts.provider is required; pass the resource account's aws.Provider.`,
-            );
-        }
+        requireProvider("RegionalWafLogging", name, opts, "resource");
         if (!args.streamName.startsWith(WAF_LOG_PREFIX) || args.streamName.length > 64) {
             throw new Error(
                 `RegionalWafLogging ${name}: args.streamName "${args.streamName}" must start with ${WAF_LOG_PREFIX} and have at most 64 characters; WAF rejects any other logging destination.`,

@@ -6,6 +6,7 @@ import { forwardedAlarmsPattern } from "./alarmEvents";
 import { alarmForwarderStatements } from "./alertPolicies";
 import { lambdaErrorsAlarm } from "./lambdaErrorsAlarm";
 import { policyDocument, serviceTrustPolicy } from "./policyDocuments";
+import { requireProvider } from "./requireProvider";
 
 export interface ResourceHealthArgs {
     readonly accountId: string;
@@ -31,11 +32,7 @@ export interface ResourceHealthArgs {
 export class ResourceHealth extends pulumi.ComponentResource {
     constructor(name: string, args: ResourceHealthArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:ResourceHealth", name, {}, opts);
-        if (!opts.provider) {
-            throw new Error(
-                `ResourceHealth ${name}: opts.provider is required; pass the resource account's aws.Provider.`,
-            );
-        }
+        requireProvider("ResourceHealth", name, opts, "resource");
         if (!/^arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.-]+$/.test(args.alertBusArn)) {
             throw new Error(
                 `ResourceHealth ${name}: args.alertBusArn "${args.alertBusArn}" is not an event bus ARN; pass the logging stack's alertBusArn output.`,

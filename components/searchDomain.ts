@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { searchLoaderRoleName, searchMasterRoleName } from "../names";
 import { VpcAccess } from "./inlineFunction";
 import { PolicyStatement, lambdaTrustPolicy, policyDocument } from "./policyDocuments";
+import { requireProvider } from "./requireProvider";
 
 /** Where the domain lives: a VPC this component creates, or existing subnets and security groups. */
 export type SearchNetwork =
@@ -101,11 +102,7 @@ export class SearchDomain extends pulumi.ComponentResource {
 
     constructor(name: string, args: SearchDomainArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:SearchDomain", name, {}, opts);
-        if (!opts.provider) {
-            throw new Error(
-                `SearchDomain ${name}: opts.provider is required; pass the logging account's aws.Provider.`,
-            );
-        }
+        requireProvider("SearchDomain", name, opts, "logging");
         if (args.adminRoleArns.length === 0) {
             throw new Error(
                 `SearchDomain ${name}: args.adminRoleArns is empty; name at least one role that may administer the domain.`,
