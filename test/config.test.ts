@@ -198,15 +198,15 @@ describe("stack configuration", () => {
         ]);
     });
 
-    it("names the stack file in every problem, as the README's example shows", () => {
+    it("names the stack file in every problem, as the configuration reference's example shows", () => {
         const search = JSON.parse(readStackConfig("logging")[`${P}:search`]);
         const problems = problemsOf("logging", {
             [`${P}:search`]: JSON.stringify({ ...search, instanceType: "r7g.large" }),
         });
         const example = `Invalid config ${P}:search.instanceType in Pulumi.logging.yaml: "r7g.large" is not an OpenSearch instance type. Fix: use a type such as r7g.large.search.`;
         assert.deepStrictEqual(problems, [example]);
-        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-        assert.ok(readme.includes(example), "README shows the exact text");
+        const readme = fs.readFileSync(path.join(__dirname, "..", "docs", "configuration.md"), "utf8");
+        assert.ok(readme.includes(example), "docs/configuration.md shows the exact text");
     });
 
     it("derives the partition from the Region", () => {
