@@ -68,7 +68,7 @@ describe("npm start: options, usage and errors (tools/start.ts)", () => {
             "--records N   background records to generate, 100 to 5,000,000 (default 20,000)",
             "Also --records=N.",
             "--faults      inject S3 503s",
-            "--keep        keep the working directory",
+            "--keep        the local operator sandbox: after the run, keep every stand-in running",
             "--help        this text.",
             "OPENSEARCH_URL",
             "1. Plan:",

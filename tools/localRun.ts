@@ -25,7 +25,7 @@ import { parseCentralKey } from "../layout";
 import { writeReport } from "./forensics";
 import { LocalPlatform, startLocalPlatform } from "./localPlatform";
 import { listAllKeys } from "./localS3";
-import { startLocalResponse } from "./localResponse";
+import { LocalResponse, startLocalResponse } from "./localResponse";
 import { ProgramRun } from "./mockEngine";
 import { ReplayOutcome, replay } from "./replay";
 import { DeliveredObject, Flow, Location, centralKeyOf, hourOf } from "./traffic";
@@ -44,6 +44,23 @@ export interface LocalRunOptions {
     readonly log?: (line: string) => void;
     /** Runs after delivery and replay, before the accounting (tests use it to lose a record). */
     readonly afterDelivery?: (platform: LocalPlatform, central: string) => Promise<void>;
+    /**
+     * Runs once the run is summed up, with every stand-in still serving (the sandbox keeps them
+     * until its operator is done); they are closed when it resolves.
+     */
+    readonly hold?: (world: LocalWorld) => Promise<void>;
+}
+
+/** The local world of a finished run, still serving: what the sandbox hands to operators. */
+export interface LocalWorld {
+    readonly runs: readonly ProgramRun[];
+    readonly platform: LocalPlatform;
+    /** The response loop's stand-ins (absent when response.mode is off). */
+    readonly response?: LocalResponse;
+    readonly workDir: string;
+    /** The central layout copied out of the local S3 (DuckDB reads it). */
+    readonly centralCopy: string;
+    readonly summary: LocalRunSummary;
 }
 
 export interface IndexAccounting {
@@ -255,6 +272,7 @@ export async function runLocalPipeline(
         faults,
     });
     const central = path.join(options.workDir, "central");
+    let localResponse: LocalResponse | undefined;
     try {
         const standIn = !options.openSearchUrl;
         log(
@@ -419,7 +437,10 @@ export async function runLocalPipeline(
             log(`  cross-account: ${row.client_ip} in ${row.seen_in} (${row.requests} requests)`);
         log(`  HTML report: ${reportPath}`);
 
-        const response = await respond(runs, central, start, log);
+        const response = await respond(runs, central, start, log, (local) => {
+            if (options.hold) localResponse = local;
+            return Boolean(options.hold);
+        });
         const ok =
             delivered.missing === 0 &&
             delivered.duplicated === 0 &&
@@ -428,7 +449,7 @@ export async function runLocalPipeline(
             failures.length === 0 &&
             found.length === ATTACKERS.length &&
             response.ok;
-        return {
+        const summary: LocalRunSummary = {
             faultsMet: {
                 s3Faults: platform.s3Proxy?.requests.filter((r) => r.fault !== undefined).length ?? 0,
                 failedTries: platform.lambda.attempts.filter((a) => a.outcome !== "success").length,
@@ -448,7 +469,17 @@ export async function runLocalPipeline(
             response,
             ok,
         };
+        await options.hold?.({
+            runs,
+            platform,
+            response: localResponse,
+            workDir: options.workDir,
+            centralCopy: central,
+            summary,
+        });
+        return summary;
     } finally {
+        await localResponse?.close();
         await platform.close();
     }
 }
@@ -598,6 +629,8 @@ async function respond(
     central: string,
     start: number,
     log: (line: string) => void,
+    /** Offered the stand-ins at the end; when it answers true they stay open (the caller closes them). */
+    keep: (local: LocalResponse) => boolean = () => false,
 ): Promise<ResponseVerdict> {
     const logging = runs.find((r) => r.config["central-waf-logs:role"] === "logging")!;
     const mode: string = logging.outputs.responseMode;
@@ -687,7 +720,7 @@ async function respond(
             ok,
         };
     } finally {
-        await local.close();
+        if (!keep(local)) await local.close();
     }
 }
 

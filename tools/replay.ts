@@ -30,6 +30,8 @@ Re-drives what was dead-lettered or parked, once its cause is fixed, and prints 
   --loader <name>    the loader function (default central-waf-logs-search-loader).
   --region <region>  where the queues and functions are (default: AWS_REGION).
   --max <n>          at most this many messages or reports per source, 1 to ${MAX_PER_SOURCE.toLocaleString("en-US")} (default 1000).
+  --endpoint <url>   send every SQS, Lambda and S3 call to this one endpoint instead of AWS, such as
+                     the local sandbox's (npm run sandbox prints it, with the credentials to export).
   --help             this text.
 
 Credentials are the usual AWS ones; the caller needs sqs:ReceiveMessage and sqs:DeleteMessage on
@@ -65,6 +67,8 @@ export interface ReplayArgs {
     readonly loader: string;
     readonly region?: string;
     readonly max: number;
+    /** One endpoint for SQS, Lambda and S3 (a local sandbox), instead of AWS. */
+    readonly endpoint?: string;
 }
 
 export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
@@ -73,6 +77,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
     let loader = "central-waf-logs-search-loader";
     let region: string | undefined;
     let max = 1000;
+    let endpoint: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].startsWith("--") ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
         const value = () => {
@@ -104,12 +109,19 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
             if (!/^[0-9]{1,6}$/.test(text) || max < 1 || max > MAX_PER_SOURCE) {
                 throw usageError(`--max takes a whole number from 1 to ${MAX_PER_SOURCE}, got "${text}".`);
             }
+        } else if (flag === "--endpoint") {
+            endpoint = value();
+            if (!/^https?:\/\/[^/]+\/?$/.test(endpoint)) {
+                throw usageError(
+                    `--endpoint takes the URL of a local endpoint such as http://127.0.0.1:4566 (npm run sandbox prints it), got "${endpoint}".`,
+                );
+            }
         } else throw usageError(`Unknown ${flag.startsWith("-") ? "option" : "argument"} ${flag}.`);
     }
     if (queues.length === 0 && errorsBucket === undefined) {
         throw usageError("Give at least one --queue <url> or --errors <bucket>: nothing to replay.");
     }
-    return { queues, errorsBucket, loader, region, max };
+    return { queues, errorsBucket, loader, region, max, ...(endpoint ? { endpoint } : {}) };
 }
 
 /** The AWS calls replay makes, so the same code runs against AWS and the stand-ins. */
@@ -253,7 +265,8 @@ export function sdkReplayCalls(
     region: string | undefined,
     local?: {
         readonly endpoints: { readonly sqs: string; readonly lambda: string; readonly s3: string };
-        readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+        /** Credentials for the stand-ins; the SDK's own chain (the environment) when absent. */
+        readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
         /** Regions of local queue URLs, which do not name one. */
         readonly queueRegions: Readonly<Record<string, string>>;
     },
@@ -274,7 +287,7 @@ export function sdkReplayCalls(
             const config = {
                 ...(where ? { region: where } : {}),
                 ...(endpoint ? { endpoint } : {}),
-                ...(local ? { credentials: local.credentials } : {}),
+                ...(local?.credentials ? { credentials: local.credentials } : {}),
             };
             clients.set(key, kind === "sqs" ? new sqsSdk.SQSClient(config) : new lambdaSdk.LambdaClient(config));
         }
@@ -282,7 +295,8 @@ export function sdkReplayCalls(
     };
     const s3 = new s3Sdk.S3Client({
         ...(region ? { region } : {}),
-        ...(local ? { endpoint: local.endpoints.s3, credentials: local.credentials } : {}),
+        ...(local ? { endpoint: local.endpoints.s3 } : {}),
+        ...(local?.credentials ? { credentials: local.credentials } : {}),
         forcePathStyle: Boolean(local ?? process.env.AWS_ENDPOINT_URL_S3),
     });
     return {
@@ -334,7 +348,11 @@ export function sdkReplayCalls(
 
 export async function replayMain(argv: readonly string[]): Promise<void> {
     const args = parseReplayArgs(argv);
-    const calls = sdkReplayCalls(args.region);
+    const endpoint = args.endpoint?.replace(/\/$/, "");
+    const calls = sdkReplayCalls(
+        args.region,
+        endpoint ? { endpoints: { sqs: endpoint, lambda: endpoint, s3: endpoint }, queueRegions: {} } : undefined,
+    );
     try {
         const outcomes = await replay(args, calls, (line) => console.log(line));
         const count = (status: string) => outcomes.filter((o) => o.status === status).length;

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runCli, usageError } from "./cli";
+import type { LocalWorld } from "./localRun";
 
 export interface StartOptions {
     records: number;
@@ -54,8 +55,11 @@ Options:
                 the largest took 19 minutes and 2.5 GiB (README, "The local run").
   --faults      inject S3 503s, a truncated object, bad lines, bulk 429s and 503s, 413s, a
                 cluster outage and a 403 on the way, then replay what was dead-lettered.
-  --keep        keep the working directory (local S3 data, the central copy, report.html);
-                by default it is removed at the end, and on Ctrl-C.
+  --keep        the local operator sandbox: after the run, keep every stand-in running (S3 with
+                the delivered data, the search stand-in, DynamoDB with the plan's tables and the
+                blocklist, SQS failure queues, the Lambda, STS, WAFV2 and Athena stand-ins)
+                behind one endpoint, print it with ready-to-paste blocklist, replay and
+                forensics commands, and stop on Ctrl-C. Also: npm run sandbox.
   --help        this text.
 
 Environment:
@@ -94,18 +98,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     const { blocks, evaluatePolicies, renderViolations } = await import("./gate");
     const { runLocalPipeline } = await import("./localRun");
     const { runAllStacks } = await import("./mockEngine");
+    const { holdWorld } = await import("./sandbox");
     const { renderPlan, renderWiring } = await import("./plan");
     const started = Date.now();
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "central-waf-logs-"));
-    const cleanup = () => {
-        if (!options.keep) fs.rmSync(workDir, { recursive: true, force: true });
-    };
-    process.once("SIGINT", () => {
-        console.log(`\nInterrupted; ${options.keep ? `kept ${workDir}` : "removed the working directory"}.`);
+    // Every temporary file of the run lives under workDir, removed at the end whatever happens.
+    const cleanup = () => fs.rmSync(workDir, { recursive: true, force: true });
+    const interrupted = () => {
+        console.log("\nInterrupted; removed the working directory.");
         cleanup();
         process.exit(130);
-    });
+    };
+    process.once("SIGINT", interrupted);
 
     try {
         console.log("== 1. Plan: every committed stack under the Pulumi mock engine (no AWS calls)\n");
@@ -134,6 +139,15 @@ export async function main(argv: readonly string[]): Promise<void> {
             openSearchUrl: process.env.OPENSEARCH_URL,
             faults: options.faults,
             log: (line) => console.log(line),
+            ...(options.keep
+                ? {
+                      hold: async (world: LocalWorld) => {
+                          // The sandbox stops on the signal itself, closing every stand-in first.
+                          process.off("SIGINT", interrupted);
+                          await holdWorld(world, (line) => console.log(line));
+                      },
+                  }
+                : {}),
         });
 
         const n = (value: number) => value.toLocaleString("en-US");
@@ -160,11 +174,6 @@ export async function main(argv: readonly string[]): Promise<void> {
             `  response:   mode ${r.mode}; attackers not blocked everywhere: ${r.attackersNotBlocked.length}, quiet clients blocked: ${r.quietClientsBlocked.length}, allowlisted blocked: ${r.allowlistedBlocked.length}, still blocked after expiry: ${r.stillBlockedAfterExpiry.length}`,
         );
         for (const entry of r.blocklist) console.log(`              ${entry}`);
-        console.log(
-            options.keep
-                ? `  kept:       ${workDir}`
-                : "  working directory removed (use --keep to keep it and the report)",
-        );
         if (!summary.ok || blocked) {
             console.log("\nFAILED: see the counts above.");
             process.exitCode = 1;
