@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { createHash } from "crypto";
 import { ConfigError, parseStackConfig } from "../config";
-import { ProgramRun, qualifiedStackName, readStackConfig } from "../tools/mockEngine";
+import { ProgramRun, qualifiedStackName, readStackConfig } from "../tools/local/mockEngine";
 import { alarmStateChange, matchesPattern, renderInput } from "./support/eventBridge";
 import { committedRun, committedRuns, failureOf, ofType, only, policyDocument, runWith } from "./support/program";
 

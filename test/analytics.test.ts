@@ -5,7 +5,7 @@ import * as path from "path";
 import { fieldPaths } from "../analytics/schema";
 import { namedQueries } from "../analytics/sql";
 import { LocalWarehouse, Row } from "../analytics/warehouse";
-import { DeliveredObject } from "../tools/traffic";
+import { DeliveredObject } from "../tools/traffic/traffic";
 import { sampleLines } from "./support/samples";
 import {
     ATTACKER_CROSS_ACCOUNT,

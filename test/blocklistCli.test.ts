@@ -10,10 +10,16 @@ import * as path from "path";
 import * as dynamoSdk from "@aws-sdk/client-dynamodb";
 import { BlockPolicy } from "../handlers/blocklist";
 import { BlocklistStore, dynamoBlocklistStore } from "../handlers/blocklistStore";
-import { LocalDynamo, recordedTables, startLocalDynamo } from "../tools/localDynamo";
-import { BlocklistArgs, blocklistMain, parseBlocklistArgs, printable, runBlocklistCommand } from "../tools/blocklist";
-import { runCliMain } from "../tools/cli";
-import { PROJECT_ROOT } from "../tools/mockEngine";
+import { LocalDynamo, recordedTables, startLocalDynamo } from "../tools/local/localDynamo";
+import {
+    BlocklistArgs,
+    blocklistMain,
+    parseBlocklistArgs,
+    printable,
+    runBlocklistCommand,
+} from "../tools/cli/blocklist";
+import { runCliMain } from "../tools/cli/shell";
+import { PROJECT_ROOT } from "../tools/local/mockEngine";
 import { withoutAws } from "./support/awsEnv";
 import { committedRun } from "./support/program";
 
@@ -348,7 +354,7 @@ describe("npm run blocklist", () => {
             new Promise<{ code: number; out: string }>((resolve) => {
                 execFile(
                     process.execPath,
-                    [...tsNode, path.join(PROJECT_ROOT, "tools/blocklist.ts"), ...argv],
+                    [...tsNode, path.join(PROJECT_ROOT, "tools/cli/blocklist.ts"), ...argv],
                     { encoding: "utf8", env },
                     (err, stdout, stderr) =>
                         resolve({

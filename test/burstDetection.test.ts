@@ -5,7 +5,7 @@ import * as path from "path";
 import { namedQueries } from "../analytics/sql";
 import { LocalWarehouse, Row } from "../analytics/warehouse";
 import { firehoseStreamName } from "../names";
-import { DeliveredObject, Flow, deliveredObjects } from "../tools/traffic";
+import { DeliveredObject, Flow, deliveredObjects } from "../tools/traffic/traffic";
 import { L1, L3, flowRecords, writeObject } from "./support/scenario";
 
 const at = (hour: number, minute = 0, ms = 0) => Date.UTC(2026, 10, 27, hour, minute) + ms;

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { ConfigError, parseStackConfig } from "../config";
-import { describeError, isUserError, runCliMain, usageError, userError } from "../tools/cli";
-import { readStackConfig } from "../tools/mockEngine";
+import { describeError, isUserError, runCliMain, usageError, userError } from "../tools/cli/shell";
+import { readStackConfig } from "../tools/local/mockEngine";
 import { runWith } from "./support/program";
 
 /** Runs main through the CLI shell and captures what it prints. */
@@ -20,7 +20,7 @@ async function run(main: (argv: readonly string[]) => Promise<void> | void, argv
 
 const STACK_FRAME = /\n\s+at /;
 
-describe("CLI shell (tools/cli.ts)", () => {
+describe("CLI shell (tools/cli/shell.ts)", () => {
     it("prints the usage for --help and -h, exits 0, and runs nothing", async () => {
         let ran = false;
         for (const argv of [["--help"], ["--records", "5", "-h"]]) {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, parseStackConfig } from "../config";
-import { readStackConfig } from "../tools/mockEngine";
+import { readStackConfig } from "../tools/local/mockEngine";
 import { failureOf } from "./support/program";
 
 const P = "central-waf-logs";

@@ -11,10 +11,10 @@ import {
     deployedSource,
     lambdaContext,
     loadHandler,
-} from "../tools/deployedCode";
-import { FaultProxy, FaultRule, startFaultProxy } from "../tools/faultProxy";
-import { LocalS3, encodeKeyAsS3Does, listAllKeys, startLocalS3 } from "../tools/localS3";
-import { ProgramRun } from "../tools/mockEngine";
+} from "../tools/local/deployedCode";
+import { FaultProxy, FaultRule, startFaultProxy } from "../tools/local/aws/faultProxy";
+import { LocalS3, encodeKeyAsS3Does, listAllKeys, startLocalS3 } from "../tools/local/aws/localS3";
+import { ProgramRun } from "../tools/local/mockEngine";
 import { AsyncInvocation, captured, invokeAsync } from "./support/lambdaRuntime";
 import { committedRun } from "./support/program";
 

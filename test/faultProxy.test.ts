@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { FaultProxy, startFaultProxy } from "../tools/faultProxy";
+import { FaultProxy, startFaultProxy } from "../tools/local/aws/faultProxy";
 
 /** A loopback upstream that echoes what it received. */
 async function echoServer(): Promise<{ url: string; close: () => Promise<void> }> {
@@ -66,7 +66,7 @@ function call(
     });
 }
 
-describe("fault proxy (tools/faultProxy.ts)", () => {
+describe("fault proxy (tools/local/aws/faultProxy.ts)", () => {
     let upstream: Awaited<ReturnType<typeof echoServer>>;
     let proxy: FaultProxy;
     before(async () => {

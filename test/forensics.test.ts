@@ -6,9 +6,9 @@ import * as path from "path";
 import { namedQuery } from "../analytics/sql";
 import { LocalWarehouse, hoursPresent } from "../analytics/warehouse";
 import { firehoseStreamName } from "../names";
-import { describeError } from "../tools/cli";
-import { Options, formatTable, main, noRows, parseArgs, resolveHours, writeReport } from "../tools/forensics";
-import { Flow, deliveredObjects } from "../tools/traffic";
+import { describeError } from "../tools/cli/shell";
+import { Options, formatTable, main, noRows, parseArgs, resolveHours, writeReport } from "../tools/cli/forensics";
+import { Flow, deliveredObjects } from "../tools/traffic/traffic";
 import {
     ATTACKER_CROSS_ACCOUNT,
     ATTACKER_SINGLE_REGION,

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as path from "path";
-import { blocks, evaluatePolicies, policyResources, renderViolations } from "../tools/gate";
-import { ProgramRun, qualifiedStackName } from "../tools/mockEngine";
+import { blocks, evaluatePolicies, policyResources, renderViolations } from "../tools/local/gate";
+import { ProgramRun, qualifiedStackName } from "../tools/local/mockEngine";
 import { POLICIES } from "../policies/pack";
 import { committedRun, committedRuns, runWith } from "./support/program";
 

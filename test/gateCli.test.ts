@@ -3,10 +3,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describeError, runCliMain } from "../tools/cli";
-import { GATE_USAGE, main, readPolicyConfig } from "../tools/gate";
+import { describeError, runCliMain } from "../tools/cli/shell";
+import { GATE_USAGE, main, readPolicyConfig } from "../tools/local/gate";
 
-describe("npm run gate: usage and errors (tools/gate.ts)", () => {
+describe("npm run gate: usage and errors (tools/local/gate.ts)", () => {
     it("prints its usage for --help and exits 0", () => {
         const gate = (...args: string[]) => {
             const run = spawnSync(

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { silenceWindow } from "../components/deliveryHealth";
-import { ProgramRun } from "../tools/mockEngine";
+import { ProgramRun } from "../tools/local/mockEngine";
 import { committedRun, committedRuns, failureOf, ofType, only, runWith } from "./support/program";
 
 const P = "central-waf-logs";

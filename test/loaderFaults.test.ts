@@ -6,8 +6,8 @@
 import * as assert from "assert";
 import { constants, gunzipSync, gzipSync } from "zlib";
 import { TOO_LONG_REASON, errorsKeyFor } from "../handlers/loader";
-import { Handler, lambdaContext } from "../tools/deployedCode";
-import { FaultRule } from "../tools/faultProxy";
+import { Handler, lambdaContext } from "../tools/local/deployedCode";
+import { FaultRule } from "../tools/local/aws/faultProxy";
 import { AsyncInvocation, captured, invokeAsync, metricsOf, summariesOf } from "./support/lambdaRuntime";
 import {
     HOUR_PREFIX,

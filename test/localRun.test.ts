@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ATTACKERS, HEALTH_CHECKER, attackedLocations, runLocalPipeline } from "../tools/localRun";
+import { ATTACKERS, HEALTH_CHECKER, attackedLocations, runLocalPipeline } from "../tools/local/localRun";
 import { committedRuns } from "./support/program";
 
 const LOCATIONS = ["222222222222/ap-southeast-2", "222222222222/us-east-1", "333333333333/eu-west-1"];

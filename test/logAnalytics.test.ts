@@ -4,9 +4,9 @@ import { analyticsSql, namedQueries } from "../analytics/sql";
 import { definitionsDigest } from "../handlers/bakedDefinitions";
 import { deliveryRequest } from "../handlers/copier";
 import { ANALYTICS_DDL_FUNCTION } from "../names";
-import { startAthenaServer } from "../tools/athenaServer";
-import { deployedEnvironment, deployedHandler, deployedSource } from "../tools/deployedCode";
-import { ProgramRun } from "../tools/mockEngine";
+import { startAthenaServer } from "../tools/local/aws/athenaServer";
+import { deployedEnvironment, deployedHandler, deployedSource } from "../tools/local/deployedCode";
+import { ProgramRun } from "../tools/local/mockEngine";
 import { committedRun, failureOf, ofType, only, policyDocument } from "./support/program";
 
 const KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id";

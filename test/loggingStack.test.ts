@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ProgramRun } from "../tools/mockEngine";
+import { ProgramRun } from "../tools/local/mockEngine";
 import { committedRun, failureOf, only, policyDocument, runWith, statement } from "./support/program";
 
 const BUCKET = "central-waf-logs-bucket-42f7b07";

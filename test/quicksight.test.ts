@@ -2,9 +2,9 @@ import * as assert from "assert";
 import { DATASET_COLUMNS, quickSightDatasetSql } from "../analytics/quicksight";
 import { namedQuery } from "../analytics/sql";
 import { QUICKSIGHT_DASHBOARD_FUNCTION } from "../names";
-import { deployedHandler } from "../tools/deployedCode";
-import { ProgramRun } from "../tools/mockEngine";
-import { startQuickSightServer } from "../tools/quicksightServer";
+import { deployedHandler } from "../tools/local/deployedCode";
+import { ProgramRun } from "../tools/local/mockEngine";
+import { startQuickSightServer } from "../tools/local/aws/quicksightServer";
 import { committedRun, failureOf, ofType, only, runWith } from "./support/program";
 
 const PRINCIPAL = "arn:aws:quicksight:us-east-1:111111111111:group/default/security";

@@ -4,8 +4,8 @@
  */
 import * as assert from "assert";
 import * as net from "net";
-import { runCliMain } from "../tools/cli";
-import { REPLAY_USAGE, parseReplayArgs, replayMain } from "../tools/replay";
+import { runCliMain } from "../tools/cli/shell";
+import { REPLAY_USAGE, parseReplayArgs, replayMain } from "../tools/cli/replay";
 import { withoutAws } from "./support/awsEnv";
 
 const QUEUE = "https://sqs.eu-west-1.amazonaws.com/111111111111/central-waf-logs-copier-failures";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ProgramRun } from "../tools/mockEngine";
+import { ProgramRun } from "../tools/local/mockEngine";
 import { committedRun, committedRuns, failureOf, ofType, only, policyDocument, runWith } from "./support/program";
 
 const P = "central-waf-logs";

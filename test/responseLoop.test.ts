@@ -18,11 +18,11 @@ import * as os from "os";
 import * as path from "path";
 import { dynamoBlocklistStore, fromItem, toItem } from "../handlers/blocklistStore";
 import { firehoseStreamName } from "../names";
-import { parseBlocklistArgs, runBlocklistCommand } from "../tools/blocklist";
-import { lambdaContext } from "../tools/deployedCode";
-import { LocalResponse, startLocalResponse } from "../tools/localResponse";
-import { ProgramRun } from "../tools/mockEngine";
-import { deliveredObjects } from "../tools/traffic";
+import { parseBlocklistArgs, runBlocklistCommand } from "../tools/cli/blocklist";
+import { lambdaContext } from "../tools/local/deployedCode";
+import { LocalResponse, startLocalResponse } from "../tools/local/localResponse";
+import { ProgramRun } from "../tools/local/mockEngine";
+import { deliveredObjects } from "../tools/traffic/traffic";
 import { committedRuns, runWith } from "./support/program";
 import { ATTACKER_CROSS_ACCOUNT, L1, L3, writeObject, writeScenario } from "./support/scenario";
 

@@ -7,8 +7,8 @@
 import * as assert from "assert";
 import { namedQuery } from "../analytics/sql";
 import { rateMinutes, scheduleProblem } from "../config/schedule";
-import { ProgramRun } from "../tools/mockEngine";
-import { deployedEnvironment, deployedSource } from "../tools/deployedCode";
+import { ProgramRun } from "../tools/local/mockEngine";
+import { deployedEnvironment, deployedSource } from "../tools/local/deployedCode";
 import { committedRun, failureOf, ofType, only, policyDocument, runWith } from "./support/program";
 
 const P = "central-waf-logs";

@@ -9,12 +9,12 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { blocklistMain } from "../tools/blocklist";
-import { main as forensicsMain } from "../tools/forensics";
-import { LocalWorld, runLocalPipeline } from "../tools/localRun";
-import { replayMain } from "../tools/replay";
-import { SandboxGuide, holdWorld } from "../tools/sandbox";
-import { signedService, startServiceRouter } from "../tools/serviceRouter";
+import { blocklistMain } from "../tools/cli/blocklist";
+import { main as forensicsMain } from "../tools/cli/forensics";
+import { LocalWorld, runLocalPipeline } from "../tools/local/localRun";
+import { replayMain } from "../tools/cli/replay";
+import { SandboxGuide, holdWorld } from "../tools/local/sandbox";
+import { signedService, startServiceRouter } from "../tools/local/aws/serviceRouter";
 import { withoutAws } from "./support/awsEnv";
 import { committedRuns } from "./support/program";
 

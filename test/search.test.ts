@@ -3,9 +3,9 @@ import { definitionsDigest } from "../handlers/bakedDefinitions";
 import { applyDefinitions } from "../handlers/bootstrap";
 import { searchDefinitions } from "../handlers/searchDefinitions";
 import { SEARCH_BOOTSTRAP_FUNCTION } from "../names";
-import { deployedHandler, deployedSource } from "../tools/deployedCode";
-import { ProgramRun } from "../tools/mockEngine";
-import { SearchServer, startSearchServer } from "../tools/searchServer";
+import { deployedHandler, deployedSource } from "../tools/local/deployedCode";
+import { ProgramRun } from "../tools/local/mockEngine";
+import { SearchServer, startSearchServer } from "../tools/local/aws/searchServer";
 import { committedRun, failureOf, only, policyDocument, runWith } from "./support/program";
 
 const P = "central-waf-logs";

@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import { ConfigError, parseStackConfig, searchPayloadLimitBytes } from "../config";
 import { SEARCH_LOADER_FUNCTION } from "../names";
-import { deployedEnvironment } from "../tools/deployedCode";
-import { readStackConfig } from "../tools/mockEngine";
+import { deployedEnvironment } from "../tools/local/deployedCode";
+import { readStackConfig } from "../tools/local/mockEngine";
 import { committedRun, only, policyDocument } from "./support/program";
 
 const P = "central-waf-logs";

@@ -25,10 +25,10 @@ import {
 } from "@aws-sdk/client-sqs";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { ANALYTICS_DDL_FUNCTION } from "../names";
-import { startAthenaServer } from "../tools/athenaServer";
-import { LOOPBACK_CREDENTIALS, deployedHandler, loadHandler } from "../tools/deployedCode";
-import { LambdaContext, errorPayload, startLambdaServer } from "../tools/lambdaServer";
-import { SqsServer, onFailureRecord, startSqsServer } from "../tools/sqsServer";
+import { startAthenaServer } from "../tools/local/aws/athenaServer";
+import { LOOPBACK_CREDENTIALS, deployedHandler, loadHandler } from "../tools/local/deployedCode";
+import { LambdaContext, errorPayload, startLambdaServer } from "../tools/local/aws/lambdaServer";
+import { SqsServer, onFailureRecord, startSqsServer } from "../tools/local/aws/sqsServer";
 import { committedRun, only } from "./support/program";
 
 const REGION = "us-east-1";

@@ -21,11 +21,24 @@ import {
 import * as assert from "assert";
 import * as http from "http";
 import * as path from "path";
-import { LOOPBACK_CREDENTIALS, loadHandler } from "../tools/deployedCode";
-import { createTableInput, LocalDynamo, recordedTables, startLocalDynamo, TableInputs } from "../tools/localDynamo";
-import { runProgram } from "../tools/mockEngine";
-import { Caller, KnownCredentials, sessionRoleArn, startStsServer, StsServer } from "../tools/stsServer";
-import { cidrProblem, ipSetMatcher, ipSetMatches, startWafServer, WafOperation, WafServer } from "../tools/wafServer";
+import { LOOPBACK_CREDENTIALS, loadHandler } from "../tools/local/deployedCode";
+import {
+    createTableInput,
+    LocalDynamo,
+    recordedTables,
+    startLocalDynamo,
+    TableInputs,
+} from "../tools/local/localDynamo";
+import { runProgram } from "../tools/local/mockEngine";
+import { Caller, KnownCredentials, sessionRoleArn, startStsServer, StsServer } from "../tools/local/aws/stsServer";
+import {
+    cidrProblem,
+    ipSetMatcher,
+    ipSetMatches,
+    startWafServer,
+    WafOperation,
+    WafServer,
+} from "../tools/local/aws/wafServer";
 
 const LOGGING = "111111111111";
 const APP_A = "222222222222";

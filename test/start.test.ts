@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { describeError } from "../tools/cli";
-import { START_USAGE, parseStartArgs } from "../tools/start";
+import { describeError } from "../tools/cli/shell";
+import { START_USAGE, parseStartArgs } from "../tools/local/start";
 
 /** Runs `npm start` with arguments, as npm would, in its own process. */
 function start(...args: string[]) {
@@ -16,7 +16,7 @@ function start(...args: string[]) {
 
 const HELP = "\nRun `npm start -- --help` for every option.";
 
-describe("npm start: options, usage and errors (tools/start.ts)", () => {
+describe("npm start: options, usage and errors (tools/local/start.ts)", () => {
     it("takes --records N, --records=N, --faults and --keep, with defaults", () => {
         assert.deepStrictEqual(parseStartArgs([]), { records: 20_000, keep: false, faults: false });
         assert.deepStrictEqual(parseStartArgs(["--records", "5000", "--keep", "--faults"]), {

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as path from "path";
-import { runProgram } from "../tools/mockEngine";
+import { runProgram } from "../tools/local/mockEngine";
 import { committedRuns, failureOf, runWith } from "./support/program";
 
 const P = "central-waf-logs";

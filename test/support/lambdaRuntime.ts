@@ -3,7 +3,7 @@
  * (console.log summaries and EMF lines on stdout), and asynchronous invocation (the first try,
  * two retries, then the on-failure destination, from which an operator replays the event).
  */
-import { Handler, LambdaContext, lambdaContext } from "../../tools/deployedCode";
+import { Handler, LambdaContext, lambdaContext } from "../../tools/local/deployedCode";
 
 export interface Captured<T> {
     readonly result?: T;

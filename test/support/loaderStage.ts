@@ -5,11 +5,11 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { SEARCH_LOADER_FUNCTION } from "../../names";
-import { Handler, deployedEnvironment, deployedSource, loadHandler } from "../../tools/deployedCode";
-import { FaultProxy, startFaultProxy } from "../../tools/faultProxy";
-import { LocalS3, startLocalS3 } from "../../tools/localS3";
-import { SearchServer, startSearchServer } from "../../tools/searchServer";
-import { backgroundTraffic } from "../../tools/traffic";
+import { Handler, deployedEnvironment, deployedSource, loadHandler } from "../../tools/local/deployedCode";
+import { FaultProxy, startFaultProxy } from "../../tools/local/aws/faultProxy";
+import { LocalS3, startLocalS3 } from "../../tools/local/aws/localS3";
+import { SearchServer, startSearchServer } from "../../tools/local/aws/searchServer";
+import { backgroundTraffic } from "../../tools/traffic/traffic";
 import { committedRun } from "./program";
 
 export const HOUR_PREFIX = "222222222222/us-east-1/aws-waf-logs-central-us-east-1/2026/11/27/10/";

@@ -7,7 +7,7 @@ import {
     qualifiedStackName,
     runAllStacks,
     runProgram,
-} from "../../tools/mockEngine";
+} from "../../tools/local/mockEngine";
 
 let allRuns: Promise<ProgramRun[]> | undefined;
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { gzipSync } from "zlib";
 import { firehoseStreamName } from "../../names";
-import { DeliveredObject, Flow, Location, centralKeyOf, deliveredObjects } from "../../tools/traffic";
+import { DeliveredObject, Flow, Location, centralKeyOf, deliveredObjects } from "../../tools/traffic/traffic";
 import { sampleLines } from "./samples";
 
 export const L1: Location = { accountId: "222222222222", region: "us-east-1" };

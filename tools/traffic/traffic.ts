@@ -3,7 +3,7 @@
  * rate-based blocks, labels, managed rule group matches and the newer optional fields. Seeded,
  * so a run is reproducible.
  */
-import { centralKey } from "../layout";
+import { centralKey } from "../../layout";
 
 export interface TrafficOptions {
     readonly accountId: string;

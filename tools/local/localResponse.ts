@@ -7,14 +7,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { LocalWarehouse } from "../analytics/warehouse";
-import { BLOCKLIST_DETECTOR_FUNCTION, BLOCKLIST_PUBLISHER_FUNCTION } from "../names";
-import { startAthenaServer, AthenaServer } from "./athenaServer";
+import { LocalWarehouse } from "../../analytics/warehouse";
+import { BLOCKLIST_DETECTOR_FUNCTION, BLOCKLIST_PUBLISHER_FUNCTION } from "../../names";
+import { startAthenaServer, AthenaServer } from "./aws/athenaServer";
 import { Handler, LambdaContext, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "./localDynamo";
 import { ProgramRun } from "./mockEngine";
-import { StsServer, sessionRoleArn, startStsServer } from "./stsServer";
-import { WafServer, startWafServer } from "./wafServer";
+import { StsServer, sessionRoleArn, startStsServer } from "./aws/stsServer";
+import { WafServer, startWafServer } from "./aws/wafServer";
 
 /** The stand-ins' own clock: real time, whatever the deployed code's clock says (see atTime). */
 const realClock = Date.now;

@@ -6,15 +6,15 @@
  * to its planned on-failure queue, from which `npm run replay` re-drives it.
  */
 import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
-import { S3EventRecord } from "../handlers/s3Events";
+import { S3EventRecord } from "../../handlers/s3Events";
 import { deployedEnvironment, functionSource, loadHandler } from "./deployedCode";
-import { FaultProxy, startFaultProxy } from "./faultProxy";
-import { LambdaServer, startLambdaServer } from "./lambdaServer";
-import { LocalS3, startLocalS3 } from "./localS3";
+import { FaultProxy, startFaultProxy } from "./aws/faultProxy";
+import { LambdaServer, startLambdaServer } from "./aws/lambdaServer";
+import { LocalS3, startLocalS3 } from "./aws/localS3";
 import { ProgramRun, RecordedResource } from "./mockEngine";
-import { ReplayCalls, sdkReplayCalls } from "./replay";
-import { SearchServer, startSearchServer } from "./searchServer";
-import { SqsServer, startSqsServer } from "./sqsServer";
+import { ReplayCalls, sdkReplayCalls } from "../cli/replay";
+import { SearchServer, startSearchServer } from "./aws/searchServer";
+import { SqsServer, startSqsServer } from "./aws/sqsServer";
 
 /** A bucket notification of the plan: objects under `prefix` of `bucket` start `functionArn`. */
 export interface Subscription {

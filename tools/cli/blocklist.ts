@@ -8,12 +8,12 @@
  * block durations are the logging stack's own configuration.
  */
 import * as os from "os";
-import { BlockEntry, BlockPolicy, auditOf, isActive, operatorBlock, operatorRelease } from "../handlers/blocklist";
-import { BlocklistStore, dynamoBlocklistStore } from "../handlers/blocklistStore";
-import { IpRange, allowlisted, notPublic, parseRange } from "../handlers/ipRange";
-import { BLOCKLIST_AUDIT_TABLE, BLOCKLIST_TABLE } from "../names";
+import { BlockEntry, BlockPolicy, auditOf, isActive, operatorBlock, operatorRelease } from "../../handlers/blocklist";
+import { BlocklistStore, dynamoBlocklistStore } from "../../handlers/blocklistStore";
+import { IpRange, allowlisted, notPublic, parseRange } from "../../handlers/ipRange";
+import { BLOCKLIST_AUDIT_TABLE, BLOCKLIST_TABLE } from "../../names";
 import { unreachable } from "./awsErrors";
-import { runCli, usageError, userError } from "./cli";
+import { runCli, usageError, userError } from "./shell";
 
 /** Longest --reason, in characters: the entry, the audit trail and `list` print it whole. */
 export const MAX_REASON_LENGTH = 500;
@@ -304,8 +304,8 @@ export async function blocklistMain(argv: readonly string[]): Promise<void> {
     const args = parseBlocklistArgs(argv);
     // Loaded here, after the arguments are read: --help and typos answer at once.
     /* eslint-disable @typescript-eslint/no-require-imports */
-    const { parseStackConfig } = require("../config");
-    const { PROJECT_ROOT, committedStacks, readStackConfig } = require("./mockEngine");
+    const { parseStackConfig } = require("../../config");
+    const { PROJECT_ROOT, committedStacks, readStackConfig } = require("./stackFiles");
     const dynamoSdk = require("@aws-sdk/client-dynamodb");
     const stsSdk = require("@aws-sdk/client-sts");
     /* eslint-enable @typescript-eslint/no-require-imports */

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runCli, usageError } from "./cli";
+import { runCli, usageError } from "../cli/shell";
 import type { LocalWorld } from "./localRun";
 
 export interface StartOptions {

@@ -1,12 +1,12 @@
 /**
  * The local operator sandbox: after `npm start -- --keep` (alias `npm run sandbox`) has run the
- * platform, every stand-in stays up behind one endpoint (tools/serviceRouter.ts), with the
+ * platform, every stand-in stays up behind one endpoint (tools/local/aws/serviceRouter.ts), with the
  * delivered data, the plan's tables and the blocklist, the failure queues and the Lambda, STS and
  * WAFV2 stand-ins, so the operator tools can be tried against it. It prints the endpoint and
  * ready-to-paste commands, and stops on Ctrl-C (SIGINT) or SIGTERM.
  */
 import type { LocalWorld } from "./localRun";
-import { ServiceRouter, startServiceRouter } from "./serviceRouter";
+import { ServiceRouter, startServiceRouter } from "./aws/serviceRouter";
 
 /** What an operator needs to reach the world: one endpoint, the environment, the commands. */
 export interface SandboxGuide {

@@ -1,6 +1,6 @@
 /**
  * A loopback Lambda Invoke API (REST-JSON, `POST /2015-03-31/functions/{FunctionName}/invocations`)
- * running registered handlers, typically the deployed `__index.js` loaded by tools/deployedCode.ts,
+ * running registered handlers, typically the deployed `__index.js` loaded by tools/local/deployedCode.ts,
  * so replay code invokes them with the unmodified SDK client. Synchronous invocations answer as
  * Lambda does (200, `X-Amz-Function-Error: Unhandled` and the runtime's error payload on a throw
  * or timeout); asynchronous ones answer 202, run in the background, are retried like Lambda's

@@ -8,12 +8,12 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { gzipSync } from "zlib";
-import { BulkResponse } from "../handlers/bulk";
-import { LoaderDependencies, ObjectSummary, loadObject } from "../handlers/loader";
-import { DEFAULT_LOADER_SETTINGS } from "../handlers/loaderLambda";
+import { BulkResponse } from "../../handlers/bulk";
+import { LoaderDependencies, ObjectSummary, loadObject } from "../../handlers/loader";
+import { DEFAULT_LOADER_SETTINGS } from "../../handlers/loaderLambda";
 import { analyticsSection, measure as measureAnalytics } from "./benchAnalytics";
-import { startSearchServer } from "./searchServer";
-import { backgroundTraffic } from "./traffic";
+import { startSearchServer } from "../local/aws/searchServer";
+import { backgroundTraffic } from "../traffic/traffic";
 
 const KEY = "222222222222/us-east-1/aws-waf-logs-central-us-east-1/2026/11/27/10/bench";
 const TRAFFIC = {

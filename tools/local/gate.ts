@@ -26,8 +26,8 @@ import type {
     ResourceValidationPolicy,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { PACK_NAME, POLICIES } from "../policies/pack";
-import { runCli, usageError, userError } from "./cli";
+import { PACK_NAME, POLICIES } from "../../policies/pack";
+import { runCli, usageError, userError } from "../cli/shell";
 import { PROJECT_ROOT, ProgramRun, RecordedResource, runAllStacks } from "./mockEngine";
 
 export interface Violation {

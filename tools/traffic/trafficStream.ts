@@ -1,7 +1,7 @@
 /**
  * Delivered objects generated in time order, one at a time: the local run's traffic at any size
  * with memory bounded by one minute of traffic per location, instead of every record at once.
- * Each flow spreads its requests evenly over its span, as in tools/traffic.ts, and every object
+ * Each flow spreads its requests evenly over its span, as in tools/traffic/traffic.ts, and every object
  * holds one location's records of one arrival hour, at most `maxRecordsPerObject`.
  */
 import { DeliveredObject, Flow, Location, hourOf, prng, wafRecord } from "./traffic";

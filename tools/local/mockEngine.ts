@@ -7,15 +7,13 @@
  * Used by `npm start` (the plan), the policy gate and the tests, so all three see the same thing.
  */
 import { createHash } from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import { parse as parseYaml } from "yaml";
-import { PROJECT } from "../config";
+import { PROJECT } from "../../config";
+import { ORGANIZATION, PROJECT_ROOT, committedStacks, qualifiedStackName, readStackConfig } from "../cli/stackFiles";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
-export const ORGANIZATION = "organization";
+export { ORGANIZATION, PROJECT_ROOT, committedStacks, qualifiedStackName, readStackConfig } from "../cli/stackFiles";
 
 export interface RecordedResource {
     readonly urn: string;
@@ -62,33 +60,6 @@ export interface RunOptions {
     readonly entrypoint?: string;
 }
 
-/** Stacks with a committed Pulumi.<stack>.yaml, the logging stack first (deploy order). */
-export function committedStacks(): string[] {
-    return fs
-        .readdirSync(PROJECT_ROOT)
-        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
-        .filter((stack): stack is string => stack !== undefined)
-        .sort((a, b) => (a === "logging" ? -1 : b === "logging" ? 1 : a.localeCompare(b)));
-}
-
-export function qualifiedStackName(stack: string): string {
-    return `${ORGANIZATION}/${PROJECT}/${stack}`;
-}
-
-/**
- * Reads a stack file into the `<namespace>:<key>` → string map Pulumi hands a program:
- * structured values become JSON text, scalars their string form.
- */
-export function readStackConfig(stack: string): Record<string, string> {
-    const file = path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
-    const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries(doc.config ?? {})) {
-        config[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return config;
-}
-
 /** Runs the program once for `stack`; rejects with the program's own error if it fails. */
 export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
     const config = applyOverrides(readStackConfig(stack), options.configOverrides);
@@ -113,7 +84,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
             call(args) {
                 invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider });
                 throw new Error(
-                    `Unmocked invoke ${args.token}: add a mock to tools/mockEngine.ts if the program needs it.`,
+                    `Unmocked invoke ${args.token}: add a mock to tools/local/mockEngine.ts if the program needs it.`,
                 );
             },
         },

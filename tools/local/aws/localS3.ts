@@ -10,7 +10,7 @@ import { createHash } from "crypto";
 import { Readable } from "stream";
 import * as zlib from "zlib";
 import S3rver from "s3rver";
-import { S3EventRecord } from "../handlers/s3Events";
+import { S3EventRecord } from "../../../handlers/s3Events";
 
 /** s3rver's fixed credentials; requests signed with anything else are rejected. */
 export const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };

@@ -13,7 +13,7 @@
  * the SDK's AWS_ENDPOINT_URL_<SERVICE> variables.
  */
 import { awsEnvironmentError } from "./awsErrors";
-import { runCli, usageError } from "./cli";
+import { runCli, usageError } from "./shell";
 
 /** The most messages or reports --max takes per source. */
 export const MAX_PER_SOURCE = 100_000;

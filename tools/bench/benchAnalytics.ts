@@ -9,11 +9,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { createInterface } from "readline";
 import { createGunzip, gzipSync } from "zlib";
-import { namedQuery } from "../analytics/sql";
-import { LocalWarehouse } from "../analytics/warehouse";
-import { centralKey } from "../layout";
-import { firehoseStreamName } from "../names";
-import { Location, backgroundTraffic, hourOf, prng, wafRecord } from "./traffic";
+import { namedQuery } from "../../analytics/sql";
+import { LocalWarehouse } from "../../analytics/warehouse";
+import { centralKey } from "../../layout";
+import { firehoseStreamName } from "../../names";
+import { Location, backgroundTraffic, hourOf, prng, wafRecord } from "../traffic/traffic";
 
 const LOCATIONS: Location[] = [
     { accountId: "222222222222", region: "us-east-1" },

@@ -2,7 +2,7 @@
  * AWS SDK errors that come from the caller's environment (no Region, no credentials, no network,
  * the wrong account), turned into user errors: one line that says the fix, no stack trace.
  */
-import { userError } from "./cli";
+import { userError } from "./shell";
 
 const NETWORK_CODES = [
     "ECONNREFUSED",

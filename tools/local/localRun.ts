@@ -18,19 +18,19 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { LocalWarehouse, Row } from "../analytics/warehouse";
-import { parseStackConfig } from "../config";
-import { BLOCKLIST_IP_SETS } from "../names";
-import { parseCentralKey } from "../layout";
-import { writeReport } from "./forensics";
+import { LocalWarehouse, Row } from "../../analytics/warehouse";
+import { parseStackConfig } from "../../config";
+import { BLOCKLIST_IP_SETS } from "../../names";
+import { parseCentralKey } from "../../layout";
+import { writeReport } from "../cli/forensics";
 import { LocalPlatform, startLocalPlatform } from "./localPlatform";
-import { listAllKeys } from "./localS3";
+import { listAllKeys } from "./aws/localS3";
 import { LocalResponse, startLocalResponse } from "./localResponse";
 import { ProgramRun } from "./mockEngine";
-import { ReplayOutcome, replay } from "./replay";
-import { DeliveredObject, Flow, Location, centralKeyOf, hourOf } from "./traffic";
-import { streamDeliveredObjects } from "./trafficStream";
-import { ipSetMatcher } from "./wafServer";
+import { ReplayOutcome, replay } from "../cli/replay";
+import { DeliveredObject, Flow, Location, centralKeyOf, hourOf } from "../traffic/traffic";
+import { streamDeliveredObjects } from "../traffic/trafficStream";
+import { ipSetMatcher } from "./aws/wafServer";
 
 export interface LocalRunOptions {
     /** Background records in all (the attack comes on top). */

@@ -7,11 +7,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { renderReport } from "../analytics/report";
-import { NamedQuery, namedQueries, namedQuery } from "../analytics/sql";
-import { LocalWarehouse, Row, hoursPresent } from "../analytics/warehouse";
-import { CENTRAL_LAYOUT } from "../layout";
-import { runCli, usageError, userError } from "./cli";
+import { renderReport } from "../../analytics/report";
+import { NamedQuery, namedQueries, namedQuery } from "../../analytics/sql";
+import { LocalWarehouse, Row, hoursPresent } from "../../analytics/warehouse";
+import { CENTRAL_LAYOUT } from "../../layout";
+import { runCli, usageError, userError } from "./shell";
 
 export interface Options {
     data: string;
