@@ -19,7 +19,7 @@ import {
     writeScenario,
 } from "./support/scenario";
 
-const TOOL = path.join(__dirname, "..", "tools", "forensics.ts");
+const TOOL = path.join(__dirname, "..", "tools", "cli", "forensics.ts");
 
 /** Runs the CLI as `npm run forensics` does, in its own process. */
 function forensics(...args: string[]) {

@@ -11,7 +11,12 @@ describe("npm run gate: usage and errors (tools/local/gate.ts)", () => {
         const gate = (...args: string[]) => {
             const run = spawnSync(
                 process.execPath,
-                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "..", "tools", "gate.ts"), ...args],
+                [
+                    "-r",
+                    "ts-node/register/transpile-only",
+                    path.join(__dirname, "..", "tools", "local", "gate.ts"),
+                    ...args,
+                ],
                 { encoding: "utf8", env: { ...process.env, NODE_NO_WARNINGS: "1" }, timeout: 60_000 },
             );
             return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };

@@ -8,7 +8,7 @@ import { START_USAGE, parseStartArgs } from "../tools/local/start";
 function start(...args: string[]) {
     const run = spawnSync(
         process.execPath,
-        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "..", "tools", "start.ts"), ...args],
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "..", "tools", "local", "start.ts"), ...args],
         { encoding: "utf8", env: { ...process.env, NODE_NO_WARNINGS: "1" }, timeout: 60_000 },
     );
     return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };
