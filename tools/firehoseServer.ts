@@ -1,0 +1,134 @@
+/**
+ * A loopback Amazon Data Firehose speaking the JSON 1.1 protocol for PutRecord, the one operation
+ * the canary of `npm run verify` calls, delivering as a Direct PUT stream with an S3 destination
+ * does: the records' bytes concatenated as sent (WAF ends each record with a newline), GZIP
+ * compressed, in an object under the stream's prefix for the UTC hour of arrival
+ * (`logs/!{timestamp:yyyy/MM/dd/HH}/`), named `<stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid>.gz`.
+ * Each record is delivered at once (a buffer that is always full), then `afterDelivery` runs, so
+ * a local platform can dispatch the bucket's notifications.
+ */
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { randomUUID } from "crypto";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as zlib from "zlib";
+import { REGIONAL_LOG_PREFIX, hourPartition } from "../layout";
+import { signingScope } from "./sqsServer";
+
+/** A delivery stream: its account and Region, and the bucket it writes to. */
+export interface FirehoseStream {
+    readonly name: string;
+    readonly accountId: string;
+    readonly region: string;
+    readonly bucket: string;
+}
+
+export interface FirehoseServerOptions {
+    readonly streams: readonly FirehoseStream[];
+    /** Where the streams' buckets are (the local S3's client). */
+    readonly s3: S3Client;
+    /** Runs after each object is written (and before PutRecord answers). */
+    readonly afterDelivery?: (bucket: string, key: string) => Promise<void>;
+}
+
+export interface FirehoseServer {
+    readonly url: string;
+    /** Every object written, in order. */
+    readonly delivered: { readonly stream: string; readonly bucket: string; readonly key: string }[];
+    /** While set, PutRecord on this stream answers ServiceUnavailableException (a broken hop). */
+    failStream(name: string | undefined): void;
+    close(): Promise<void>;
+}
+
+/** PutRecord's limit on one record's data, before base64 encoding: 1,000 KiB (Firehose quotas). */
+const MAX_RECORD_BYTES = 1_024_000;
+
+export async function startFirehoseServer(options: FirehoseServerOptions): Promise<FirehoseServer> {
+    const delivered: FirehoseServer["delivered"] = [];
+    let failing: string | undefined;
+
+    const putRecord = async (body: any, region: string): Promise<{ status: number; payload: unknown }> => {
+        const name = String(body.DeliveryStreamName ?? "");
+        const stream = options.streams.find((s) => s.name === name && s.region === region);
+        if (!stream) {
+            return {
+                status: 400,
+                payload: {
+                    __type: "ResourceNotFoundException",
+                    message: `Firehose ${name} under account ${options.streams[0]?.accountId ?? "000000000000"} not found.`,
+                },
+            };
+        }
+        if (failing === name) {
+            return {
+                status: 503,
+                payload: { __type: "ServiceUnavailableException", message: "Slow down." },
+            };
+        }
+        const data = typeof body.Record?.Data === "string" ? Buffer.from(body.Record.Data, "base64") : undefined;
+        if (data === undefined || data.length === 0 || data.length > MAX_RECORD_BYTES) {
+            return {
+                status: 400,
+                payload: {
+                    __type: "InvalidArgumentException",
+                    message: `Record.Data must be 1 to ${MAX_RECORD_BYTES} bytes, got ${data?.length ?? "none"}.`,
+                },
+            };
+        }
+        const now = new Date();
+        const stamp = now.toISOString().slice(0, 19).replace(/[T:]/g, "-");
+        const key = `${REGIONAL_LOG_PREFIX}${hourPartition(now.getTime())}/${name}-1-${stamp}-${randomUUID()}.gz`;
+        await options.s3.send(new PutObjectCommand({ Bucket: stream.bucket, Key: key, Body: zlib.gzipSync(data) }));
+        delivered.push({ stream: name, bucket: stream.bucket, key });
+        await options.afterDelivery?.(stream.bucket, key);
+        return { status: 200, payload: { RecordId: randomUUID().replace(/-/g, ""), Encrypted: false } };
+    };
+
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            const reply = (status: number, payload: unknown) => {
+                res.writeHead(status, {
+                    "content-type": "application/x-amz-json-1.1",
+                    "x-amzn-requestid": randomUUID(),
+                });
+                res.end(JSON.stringify(payload));
+            };
+            const scope = signingScope(req.headers.authorization);
+            if (scope?.service !== "firehose") {
+                return reply(403, {
+                    __type: "InvalidSignatureException",
+                    message: "Credential should be scoped to correct service: 'firehose'. ",
+                });
+            }
+            const target = String(req.headers["x-amz-target"] ?? "");
+            if (target !== "Firehose_20150804.PutRecord") {
+                return reply(400, { __type: "UnknownOperationException", message: target });
+            }
+            let body: unknown;
+            try {
+                body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+            } catch {
+                return reply(400, { __type: "SerializationException", message: "Body is not JSON." });
+            }
+            putRecord(body, scope.region).then(
+                ({ status, payload }) => reply(status, payload),
+                (err) => reply(500, { __type: "InternalFailure", message: String(err?.message ?? err) }),
+            );
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        delivered,
+        failStream(name) {
+            failing = name;
+        },
+        close: () =>
+            new Promise((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
+    };
+}
