@@ -18,7 +18,9 @@ import {
     Backend,
     CheckResult,
     PlanFacts,
+    PREFLIGHT_USAGE,
     committedConfig,
+    main,
     parsePreflightArgs,
     planFacts,
     renderChecks,
@@ -27,6 +29,8 @@ import {
     sdkPreflightCalls,
 } from "../tools/preflight";
 import { StsServer, startStsServer } from "../tools/stsServer";
+import { runCliMain } from "../tools/cli";
+import { withoutAws } from "./support/awsEnv";
 import { committedRun } from "./support/program";
 
 const LOGGING = "111111111111";
@@ -362,6 +366,45 @@ describe("npm run preflight", function () {
                 fs.rmSync(home, { recursive: true, force: true });
             }
         });
+    });
+
+    it("runs as npm run preflight: the SDK's endpoint variables, the backend variable, the plan, exit code 1", async function () {
+        const printed: string[] = [];
+        const log = console.log;
+        const sts = await startStsServer({ mayAssume: () => false });
+        sts.register(KEYS.logging, `arn:aws:iam::${LOGGING}:user/platform-engineer`);
+        try {
+            const iam = await startIamServer({ resolveCaller: sts.resolveCaller });
+            for (const role of [DEPLOYER, ADMIN, SLR]) iam.createRole(role);
+            const lambda = await startLambdaServer({ concurrency: { limit: 10 } });
+            const athena = await startAthenaServer();
+            console.log = (text: string) => printed.push(text);
+            const code = await withoutAws(
+                {
+                    AWS_REGION: "us-east-1",
+                    AWS_ACCESS_KEY_ID: KEYS.logging,
+                    AWS_SECRET_ACCESS_KEY: "loopback",
+                    AWS_ENDPOINT_URL_STS: sts.url,
+                    AWS_ENDPOINT_URL_IAM: iam.url,
+                    AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+                    AWS_ENDPOINT_URL_ATHENA: athena.url,
+                    PULUMI_BACKEND_URL: `file://${stateDir}`,
+                },
+                () => runCliMain(main, { argv: ["--stack", "logging"], usage: PREFLIGHT_USAGE, help: "" }),
+            );
+            console.log = log;
+            await Promise.all([iam.close(), lambda.close(), athena.close()]);
+            assert.strictEqual(code, 0, "a failed check is not an error of the tool");
+            assert.strictEqual(process.exitCode, 1);
+            const text = printed.join("\n");
+            assert.match(text, /^Preflight of stack logging:\n {2}PASS {2}account /);
+            assert.match(text, /FAIL {2}lambda-concurrency .*quota is 10/);
+            assert.match(text, /1 of 5 checks failed: fix them before pulumi up --stack logging\.$/);
+        } finally {
+            console.log = log;
+            process.exitCode = undefined;
+            await sts.close();
+        }
     });
 
     it("refuses a command line without --stack, and a stack with no file", async function () {

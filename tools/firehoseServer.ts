@@ -4,8 +4,8 @@
  * does: the records' bytes concatenated as sent (WAF ends each record with a newline), GZIP
  * compressed, in an object under the stream's prefix for the UTC hour of arrival
  * (`logs/!{timestamp:yyyy/MM/dd/HH}/`), named `<stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid>.gz`.
- * Each record is delivered at once (a buffer that is always full), then `afterDelivery` runs, so
- * a local platform can dispatch the bucket's notifications.
+ * Each record is delivered at once (a buffer that is always full); once PutRecord has answered,
+ * `afterDelivery` runs, so a local platform can dispatch the bucket's notifications.
  */
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomUUID } from "crypto";
@@ -27,7 +27,7 @@ export interface FirehoseServerOptions {
     readonly streams: readonly FirehoseStream[];
     /** Where the streams' buckets are (the local S3's client). */
     readonly s3: S3Client;
-    /** Runs after each object is written (and before PutRecord answers). */
+    /** Runs after each object is written, once PutRecord has answered. */
     readonly afterDelivery?: (bucket: string, key: string) => Promise<void>;
 }
 
@@ -37,6 +37,8 @@ export interface FirehoseServer {
     readonly delivered: { readonly stream: string; readonly bucket: string; readonly key: string }[];
     /** While set, PutRecord on this stream answers ServiceUnavailableException (a broken hop). */
     failStream(name: string | undefined): void;
+    /** Waits for every `afterDelivery` started; rejects with the first error one of them threw. */
+    settle(): Promise<void>;
     close(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ const MAX_RECORD_BYTES = 1_024_000;
 
 export async function startFirehoseServer(options: FirehoseServerOptions): Promise<FirehoseServer> {
     const delivered: FirehoseServer["delivered"] = [];
+    const pending = new Set<Promise<unknown>>();
+    const afterDeliveryErrors: unknown[] = [];
     let failing: string | undefined;
 
     const putRecord = async (body: any, region: string): Promise<{ status: number; payload: unknown }> => {
@@ -80,7 +84,12 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
         const key = `${REGIONAL_LOG_PREFIX}${hourPartition(now.getTime())}/${name}-1-${stamp}-${randomUUID()}.gz`;
         await options.s3.send(new PutObjectCommand({ Bucket: stream.bucket, Key: key, Body: zlib.gzipSync(data) }));
         delivered.push({ stream: name, bucket: stream.bucket, key });
-        await options.afterDelivery?.(stream.bucket, key);
+        // After the answer, as S3's notification follows the write: the copier's time is not PutRecord's.
+        const after = Promise.resolve()
+            .then(() => options.afterDelivery?.(stream.bucket, key))
+            .catch((err) => afterDeliveryErrors.push(err))
+            .finally(() => pending.delete(after));
+        pending.add(after);
         return { status: 200, payload: { RecordId: randomUUID().replace(/-/g, ""), Encrypted: false } };
     };
 
@@ -124,6 +133,10 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
         delivered,
         failStream(name) {
             failing = name;
+        },
+        async settle() {
+            while (pending.size) await Promise.allSettled([...pending]);
+            if (afterDeliveryErrors.length) throw afterDeliveryErrors[0];
         },
         close: () =>
             new Promise((resolve) => {

@@ -103,6 +103,7 @@ export async function startLocalCanary(
         },
         async close() {
             for (const c of made) c.destroy();
+            await firehose.settle().catch(() => undefined);
             await firehose.close();
             await response?.close();
             await platform.close();

@@ -220,7 +220,7 @@ function bodyOf(
 }
 
 /** Runs `f` with the functions' own output (JSON lines on stdout) kept out of the progress. */
-async function quietly<T>(f: () => Promise<T>): Promise<T> {
+export async function quietly<T>(f: () => Promise<T>): Promise<T> {
     const write = process.stdout.write.bind(process.stdout);
     let partial = "";
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {

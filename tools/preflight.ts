@@ -571,7 +571,7 @@ export async function planOf(stack: string, config: StackConfig): Promise<Progra
     return runProgram(stack, { stackOutputs: { [qualifiedStackName("logging")]: logging.outputs } });
 }
 
-async function main(argv: readonly string[]): Promise<void> {
+export async function main(argv: readonly string[]): Promise<void> {
     const { stack } = parsePreflightArgs(argv);
     const config = await committedConfig(stack);
     const backend = resolveBackend();
