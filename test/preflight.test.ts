@@ -85,6 +85,7 @@ describe("npm run preflight", function () {
     let fileBackend: Backend;
 
     before(async function () {
+        this.timeout(300_000); // the committed plans, when no other test file computed them yet
         logging = (await committedConfig("logging")) as LoggingStackConfig;
         resource = (await committedConfig("resource-eu-west-1")) as ResourceStackConfig;
         plan = planFacts(await committedRun("logging"));

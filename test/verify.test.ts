@@ -26,12 +26,13 @@ describe("npm run verify: the canary on local stand-ins", function () {
     let workDir: string;
 
     before(async function () {
+        this.timeout(300_000); // the committed plans, when no other test file computed them yet
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-"));
         canary = await startLocalCanary(await committedRuns(), { workDir, faults: true });
     });
     after(async function () {
         await canary?.close();
-        fs.rmSync(workDir, { recursive: true, force: true });
+        if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
     });
     afterEach(async function () {
         // What a broken hop left running (a copier's retries) ends before the faults are cleared.
@@ -79,6 +80,19 @@ describe("npm run verify: the canary on local stand-ins", function () {
         assert.strictEqual(record.httpRequest.requestId, requestId);
         assert.strictEqual(record.httpRequest.clientIp, CANARY_CLIENT_IP);
         assert.deepStrictEqual(record.labels, [{ name: CANARY_LABEL }]);
+    });
+
+    // Amazon Data Firehose quotas: a record's data is at most 1,000 KiB before base64 encoding.
+    it("the Firehose stand-in refuses an unknown stream and a record over 1,000 KiB", async function () {
+        const calls = canary.calls(STACK);
+        await assert.rejects(calls.putRecord("aws-waf-logs-nope", Buffer.from("{}\n")), {
+            name: "ResourceNotFoundException",
+            message: "Firehose aws-waf-logs-nope under account 333333333333 not found.",
+        });
+        await assert.rejects(calls.putRecord("aws-waf-logs-central-eu-west-1", Buffer.alloc(1_024_001, 0x61)), {
+            name: "InvalidArgumentException",
+        });
+        await calls.putRecord("aws-waf-logs-central-eu-west-1", Buffer.alloc(1_024_000, 0x61));
     });
 
     it("names firehose when PutRecord fails", async function () {
@@ -184,6 +198,8 @@ describe("the canary's address in the detector, as deployed", function () {
     let dataDir: string;
 
     before(async function () {
+        // Two program runs when the committed ones are not cached yet (this file alone, a busy machine).
+        this.timeout(300_000);
         // A logging plan whose allowlist does not cover the canary (the committed one lists 192.0.2.0/24).
         const logging = await runWith("logging", {
             configOverrides: {
@@ -196,7 +212,7 @@ describe("the canary's address in the detector, as deployed", function () {
     });
     after(async function () {
         await response?.close();
-        fs.rmSync(dataDir, { recursive: true, force: true });
+        if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     });
 
     it("never blocks the canary's address, even over the threshold and without an allowlist entry", async function () {

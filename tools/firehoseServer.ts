@@ -59,7 +59,7 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
                 status: 400,
                 payload: {
                     __type: "ResourceNotFoundException",
-                    message: `Firehose ${name} under account ${options.streams[0]?.accountId ?? "000000000000"} not found.`,
+                    message: `Firehose ${name} under account ${options.streams.find((s) => s.region === region)?.accountId ?? "000000000000"} not found.`,
                 },
             };
         }

@@ -169,7 +169,11 @@ export async function runPreflight(
                       name: "account",
                       status: "fail",
                       detail: `The credentials are ${caller.arn}, in account ${caller.account}; stack ${config.stack} deploys to ${config.accountId} (${key("accountId")}).`,
-                      fix: `sign in to account ${config.accountId} (e.g. aws sso login --profile <its profile>, then AWS_PROFILE=<its profile>), or correct ${key("accountId")} in ${stackFile}.`,
+                      fix:
+                          `sign in to account ${config.accountId} (e.g. aws sso login --profile <its profile>, then AWS_PROFILE=<its profile>), or correct ${key("accountId")} in ${stackFile}.` +
+                          (config.deploymentRoleArn
+                              ? ` Deploying from another account through ${key("deploymentRoleArn")}? Run preflight with that role's credentials (aws sts assume-role --role-arn ${config.deploymentRoleArn}).`
+                              : ""),
                   },
         );
     } catch (err) {
