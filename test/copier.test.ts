@@ -13,7 +13,8 @@ import {
     loadHandler,
 } from "../tools/local/deployedCode";
 import { FaultProxy, FaultRule, startFaultProxy } from "../tools/local/aws/faultProxy";
-import { LocalS3, encodeKeyAsS3Does, listAllKeys, startLocalS3 } from "../tools/local/aws/localS3";
+import { listAllKeys } from "../tools/cli/s3Listing";
+import { LocalS3, encodeKeyAsS3Does, startLocalS3 } from "../tools/local/aws/localS3";
 import { ProgramRun } from "../tools/local/mockEngine";
 import { AsyncInvocation, captured, invokeAsync } from "./support/lambdaRuntime";
 import { committedRun } from "./support/program";

@@ -34,6 +34,12 @@ describe("npm start: options, usage and errors (tools/local/start.ts)", () => {
             keep: false,
             faults: false,
         });
+        assert.deepStrictEqual(parseStartArgs(["--verify"]), {
+            records: 20_000,
+            keep: false,
+            faults: false,
+            verify: true,
+        });
     });
 
     it("refuses a bad command line with one message naming the flag and the fix", () => {
@@ -47,9 +53,9 @@ describe("npm start: options, usage and errors (tools/local/start.ts)", () => {
             [["--records="], '--records takes a whole number from 100 to 5000000, got "".'],
             [["--records"], "--records needs a value: a whole number from 100 to 5000000."],
             [["--records", "200", "--records=300"], "--records is given twice; give it once."],
-            [["--fast"], "Unknown option --fast; use --records N, --faults and --keep."],
-            [["--keep=yes"], "Unknown option --keep=yes; use --records N, --faults and --keep."],
-            [["5000"], "Unknown option 5000; use --records N, --faults and --keep."],
+            [["--fast"], "Unknown option --fast; use --records N, --faults, --keep and --verify."],
+            [["--keep=yes"], "Unknown option --keep=yes; use --records N, --faults, --keep and --verify."],
+            [["5000"], "Unknown option 5000; use --records N, --faults, --keep and --verify."],
         ];
         for (const [argv, message] of cases) {
             let shown = "";
@@ -89,7 +95,7 @@ describe("npm start: options, usage and errors (tools/local/start.ts)", () => {
         assert.deepStrictEqual(start("--recrods", "500"), {
             status: 1,
             stdout: "",
-            stderr: `Unknown option --recrods; use --records N, --faults and --keep.${HELP}`,
+            stderr: `Unknown option --recrods; use --records N, --faults, --keep and --verify.${HELP}`,
         });
     });
 });

@@ -5,7 +5,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
+import type { StackConfig } from "../../config";
 import { PROJECT } from "../../config";
+import { userError } from "./shell";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 /** The organization part of stack names on a self-managed backend (and in the committed files). */
@@ -36,4 +38,13 @@ export function readStackConfig(stack: string): Record<string, string> {
         config[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
     return config;
+}
+
+/** The typed config of a committed stack, or a user error naming the missing file. */
+export async function committedConfig(stack: string): Promise<StackConfig> {
+    const { parseStackConfig } = await import("../../config");
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`))) {
+        throw userError(`No stack file Pulumi.${stack}.yaml in ${PROJECT_ROOT}. Fix: pass a committed stack's name.`);
+    }
+    return parseStackConfig(stack, readStackConfig(stack));
 }

@@ -24,7 +24,7 @@ import { BLOCKLIST_IP_SETS } from "../../names";
 import { parseCentralKey } from "../../layout";
 import { writeReport } from "../cli/forensics";
 import { LocalPlatform, startLocalPlatform } from "./localPlatform";
-import { listAllKeys } from "./aws/localS3";
+import { listAllKeys } from "../cli/s3Listing";
 import { LocalResponse, startLocalResponse } from "./localResponse";
 import { ProgramRun } from "./mockEngine";
 import { ReplayOutcome, replay } from "../cli/replay";
@@ -237,7 +237,7 @@ function bodyOf(
 }
 
 /** Runs `f` with the functions' own output (JSON lines on stdout) kept out of the progress. */
-async function quietly<T>(f: () => Promise<T>): Promise<T> {
+export async function quietly<T>(f: () => Promise<T>): Promise<T> {
     const write = process.stdout.write.bind(process.stdout);
     let partial = "";
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {

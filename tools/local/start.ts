@@ -15,6 +15,8 @@ export interface StartOptions {
     records: number;
     keep: boolean;
     faults: boolean;
+    /** Set by --verify: the canary of `npm run verify` through the local platform, last. */
+    verify?: true;
 }
 
 const DEFAULT_RECORDS = 20_000;
@@ -55,6 +57,9 @@ Options:
                 the largest took 19 minutes and 2.5 GiB (README, "The local run").
   --faults      inject S3 503s, a truncated object, bad lines, bulk 429s and 503s, 413s, a
                 cluster outage and a 403 on the way, then replay what was dead-lettered.
+  --verify      last, step 9: the canary of npm run verify (docs/deploy.md) through a resource
+                stack's Firehose stand-in, the deployed copier and loader, the Athena view and a
+                detector run, with each hop's latency; a hop that fails fails the run.
   --keep        the local operator sandbox: after the run, keep every stand-in running (S3 with
                 the delivered data, the search stand-in, DynamoDB with the plan's tables and the
                 blocklist, SQS failure queues, the Lambda, STS, WAFV2 and Athena stand-ins)
@@ -72,6 +77,7 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
         const [flag, inline] = argv[i].startsWith("--records=") ? ["--records", argv[i].slice(10)] : [argv[i]];
         if (flag === "--keep") options.keep = true;
         else if (flag === "--faults") options.faults = true;
+        else if (flag === "--verify") options.verify = true;
         else if (flag === "--records") {
             const text = inline ?? argv[++i];
             if (text === undefined) {
@@ -87,7 +93,7 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
                 );
             }
             options.records = n;
-        } else throw usageError(`Unknown option ${argv[i]}; use --records N, --faults and --keep.`);
+        } else throw usageError(`Unknown option ${argv[i]}; use --records N, --faults, --keep and --verify.`);
     }
     return options;
 }
@@ -174,7 +180,8 @@ export async function main(argv: readonly string[]): Promise<void> {
             `  response:   mode ${r.mode}; attackers not blocked everywhere: ${r.attackersNotBlocked.length}, quiet clients blocked: ${r.quietClientsBlocked.length}, allowlisted blocked: ${r.allowlistedBlocked.length}, still blocked after expiry: ${r.stillBlockedAfterExpiry.length}`,
         );
         for (const entry of r.blocklist) console.log(`              ${entry}`);
-        if (!summary.ok || blocked) {
+        const canaryOk = options.verify ? await canaryStep(runs, workDir, elapsed) : true;
+        if (!summary.ok || blocked || !canaryOk) {
             console.log("\nFAILED: see the counts above.");
             process.exitCode = 1;
         } else {
@@ -184,6 +191,33 @@ export async function main(argv: readonly string[]): Promise<void> {
         }
     } finally {
         cleanup();
+    }
+}
+
+/** Step 9: the canary through the first resource stack, on a fresh local platform. */
+async function canaryStep(
+    runs: Awaited<ReturnType<typeof import("./mockEngine").runAllStacks>>,
+    workDir: string,
+    elapsed: () => string,
+): Promise<boolean> {
+    const { startLocalCanary } = await import("./localCanary");
+    const { quietly } = await import("./localRun");
+    const { renderHop, verdict, verifyCanary } = await import("../cli/verify");
+    const stack = runs.find((r) => r.config["central-waf-logs:role"] === "resource")!.stack;
+    console.log(`\n== 9. Canary: npm run verify -- --stack ${stack}, on the local stand-ins (${elapsed()} so far)\n`);
+    const dir = path.join(workDir, "canary");
+    fs.mkdirSync(dir);
+    const canary = await startLocalCanary(runs, { workDir: dir });
+    try {
+        const calls = canary.calls(stack);
+        const { hops } = await quietly(() =>
+            verifyCanary(canary.target(stack), calls, { timeoutMs: 30_000, pollMs: 100, log: (l) => console.log(l) }),
+        );
+        for (const h of hops.filter((x) => x.status === "not reached")) console.log(renderHop(h));
+        console.log(`  ${verdict(hops)}`);
+        return !hops.some((h) => h.status === "fail");
+    } finally {
+        await canary.close();
     }
 }
 

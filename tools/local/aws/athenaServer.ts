@@ -36,6 +36,39 @@ export type ExecuteQuery = (sql: string, executionParameters: string[]) => Promi
 export interface AthenaServerOptions {
     /** Runs each started query; without it queries succeed with no rows (enough for DDL). */
     readonly execute?: ExecuteQuery;
+    /** Workgroups that exist, by name, with their engine (GetWorkGroup). Default: none. */
+    readonly workGroups?: Readonly<Record<string, WorkGroupEngine>>;
+}
+
+/** A workgroup's engine as GetWorkGroup reports it, e.g. `Athena engine version 3`. */
+export interface WorkGroupEngine {
+    readonly selected: string;
+    /** What Athena runs when `selected` is AUTO. Default: `selected`. */
+    readonly effective?: string;
+}
+
+/**
+ * GetWorkGroup, for `npm run preflight`: the workgroup's engine, or Athena's answer for a name
+ * that does not exist (InvalidRequestException). Kept apart from the query operations.
+ */
+function getWorkGroup(workGroups: Readonly<Record<string, WorkGroupEngine>>) {
+    return (body: any) => {
+        const name = String(body.WorkGroup ?? "");
+        const engine = Object.prototype.hasOwnProperty.call(workGroups, name) ? workGroups[name] : undefined;
+        if (!engine) throw invalid(`WorkGroup ${name} is not found.`);
+        return {
+            WorkGroup: {
+                Name: name,
+                State: "ENABLED",
+                Configuration: {
+                    EngineVersion: {
+                        SelectedEngineVersion: engine.selected,
+                        EffectiveEngineVersion: engine.effective ?? engine.selected,
+                    },
+                },
+            },
+        };
+    };
 }
 
 export interface AthenaServer {
@@ -295,6 +328,7 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
         GetQueryExecution: getQueryExecution,
         GetQueryResults: getQueryResults,
         StopQueryExecution: stopQuery,
+        GetWorkGroup: getWorkGroup(options.workGroups ?? {}),
     };
 
     const server = http.createServer((req, res) => {

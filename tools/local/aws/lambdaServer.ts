@@ -57,6 +57,11 @@ export interface LambdaServerOptions {
     readonly sqs?: SqsServer;
     /** The on-failure destination (a queue URL of `sqs`) of a function, or undefined for none. */
     readonly onFailure?: (functionName: string) => string | undefined;
+    /**
+     * What GetAccountSettings reports: the account's concurrency quota (default 1000, Lambda's usual
+     * quota; new accounts have 10) and the concurrency already reserved by functions (default 0).
+     */
+    readonly concurrency?: { readonly limit: number; readonly reserved?: number };
 }
 
 /** One attempt of one invocation, as Lambda's logs and metrics would show it. */
@@ -282,6 +287,9 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
 
     const invoke = async (req: http.IncomingMessage, raw: Buffer, res: http.ServerResponse): Promise<void> => {
         const url = new URL(req.url ?? "/", "http://localhost");
+        if (req.method === "GET" && /^\/2016-08-19\/account-settings\/?$/.test(url.pathname)) {
+            return accountSettings(req, res);
+        }
         const route = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
         if (req.method !== "POST" || !route) {
             throw new LambdaFault(404, "UnknownOperationException", {
@@ -366,6 +374,34 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         }
         res.writeHead(200, headers);
         res.end(body);
+    };
+
+    /**
+     * GetAccountSettings (`GET /2016-08-19/account-settings/`): the concurrency quota and what is
+     * left unreserved. Lambda keeps 100 unreserved ("Lambda function scaling", reserved concurrency).
+     */
+    const accountSettings = (req: http.IncomingMessage, res: http.ServerResponse) => {
+        const scope = signingScope(req.headers.authorization);
+        if (scope?.service !== "lambda") {
+            throw new LambdaFault(403, "InvalidSignatureException", {
+                message: "Credential should be scoped to correct service: 'lambda'. ",
+            });
+        }
+        const limit = options.concurrency?.limit ?? 1000;
+        const reserved = options.concurrency?.reserved ?? 0;
+        res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": randomUUID() });
+        res.end(
+            JSON.stringify({
+                AccountLimit: {
+                    TotalCodeSize: 80_530_636_800,
+                    CodeSizeUnzipped: 262_144_000,
+                    CodeSizeZipped: 52_428_800,
+                    ConcurrentExecutions: limit,
+                    UnreservedConcurrentExecutions: limit - reserved,
+                },
+                AccountUsage: { TotalCodeSize: 0, FunctionCount: functions.size },
+            }),
+        );
     };
 
     const server = http.createServer((req, res) => {

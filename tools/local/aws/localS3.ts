@@ -2,7 +2,7 @@
  * A real S3 REST API on loopback (s3rver), with the event records it emits relayed the way S3
  * delivers them to Lambda. Used by the tests and the local end-to-end run.
  */
-import { ListObjectsCommand, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -88,23 +88,6 @@ export async function startLocalS3(buckets: readonly string[], parentDir = os.tm
             fs.rmSync(directory, { recursive: true, force: true });
         },
     };
-}
-
-/**
- * Every key under `prefix`, through ListObjects (V1) and its marker: s3rver pages ListObjectsV2
- * with DES-encrypted continuation tokens, a cipher OpenSSL 3 (Node.js 17 and later) no longer
- * offers, so its second page is an InternalError. V1 pages by the last key instead.
- */
-export async function listAllKeys(client: S3Client, bucket: string, prefix = ""): Promise<string[]> {
-    const keys: string[] = [];
-    let marker: string | undefined;
-    for (;;) {
-        const page = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }));
-        const listed = (page.Contents ?? []).map((o) => o.Key!);
-        keys.push(...listed);
-        if (!page.IsTruncated || listed.length === 0) return keys;
-        marker = listed[listed.length - 1];
-    }
 }
 
 type Middleware = (ctx: any, next: () => Promise<void>) => Promise<void>;

@@ -129,6 +129,15 @@ export async function startSearchServer(options: SearchServerOptions = {}): Prom
                 }
                 return bulk(req, body, reply);
             }
+            const doc = /^\/([^/_][^/]*)\/_doc\/([^/]+)$/.exec(url.pathname);
+            if (req.method === "GET" && doc) {
+                // The get-document API: `found` and the source, or 404 with found false.
+                const [index, id] = [decodeURIComponent(doc[1]), decodeURIComponent(doc[2])];
+                const indexed = documents.get(`${index}/${id}`);
+                return indexed
+                    ? reply(200, { _index: index, _id: id, _version: 1, found: true, _source: indexed.source ?? {} })
+                    : reply(404, { _index: index, _id: id, found: false });
+            }
             const stored = objects.get(url.pathname);
             if (req.method === "GET") {
                 return stored
