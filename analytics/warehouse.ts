@@ -178,21 +178,34 @@ export class LocalWarehouse {
 
     /**
      * Runs any statement, as the Athena stand-in does; a MERGE or INSERT into the compacted table
-     * also reports how many partitions (of the table's partition fields) its new rows fall in.
+     * also reports how many partitions (of the table's partition fields) its new rows fall in, and
+     * is rolled back past `maxPartitionsWritten`, as Athena commits nothing of a query it fails.
      */
-    async execute(sql: string, params: readonly (string | number)[] = []): Promise<Execution> {
+    async execute(
+        sql: string,
+        params: readonly (string | number)[] = [],
+        maxPartitionsWritten = Number.POSITIVE_INFINITY,
+    ): Promise<Execution> {
         if (!/^\s*(MERGE|INSERT)\s+INTO\s+waf_logs_compacted\b/i.test(sql)) {
             return { rows: await this.query(sql, params) };
         }
         const last = async () =>
             Number((await this.query("SELECT coalesce(max(rowid), -1) AS n FROM waf_logs_compacted"))[0].n);
-        const before = await last();
-        await this.connection.run(sql, [...params]);
-        const keys = this.partitionFields.map(partitionExpression).join(", ") || "1";
-        const [written] = await this.query(
-            `SELECT count(*) AS n FROM (SELECT DISTINCT ${keys} FROM waf_logs_compacted WHERE rowid > ${before})`,
-        );
-        return { rows: [], partitionsWritten: Number(written.n) };
+        await this.connection.run("BEGIN TRANSACTION");
+        try {
+            const before = await last();
+            await this.connection.run(sql, [...params]);
+            const keys = this.partitionFields.map(partitionExpression).join(", ") || "1";
+            const [written] = await this.query(
+                `SELECT count(*) AS n FROM (SELECT DISTINCT ${keys} FROM waf_logs_compacted WHERE rowid > ${before})`,
+            );
+            const partitionsWritten = Number(written.n);
+            await this.connection.run(partitionsWritten > maxPartitionsWritten ? "ROLLBACK" : "COMMIT");
+            return { rows: [], partitionsWritten };
+        } catch (err) {
+            await this.connection.run("ROLLBACK").catch(() => undefined);
+            throw err;
+        }
     }
 
     /** Compacts the day before `scheduledTime` (ISO 8601) with the same statement the compaction Lambda runs. */

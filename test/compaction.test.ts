@@ -15,6 +15,7 @@ import { ANALYTICS_COMPACTION_FUNCTION } from "../names";
 import {
     AthenaServer,
     AthenaServerOptions,
+    MAX_PARTITIONS_WRITTEN,
     SCAN_CUTOFF_EXCEEDED,
     TOO_MANY_PARTITIONS,
     startAthenaServer,
@@ -89,6 +90,7 @@ function warehouseExecutor(warehouse: LocalWarehouse): AthenaServerOptions["exec
         const { rows, partitionsWritten } = await warehouse.execute(
             sql,
             parameters.map((p) => (/^'.*'$/s.test(p) ? p.slice(1, -1).replace(/''/g, "'") : Number(p))),
+            MAX_PARTITIONS_WRITTEN,
         );
         return { rows, columns: rows.length ? Object.keys(rows[0]) : [], partitionsWritten };
     };
@@ -176,6 +178,8 @@ describe("Athena stand-in: refuses what Athena refuses", function () {
                         scanned: 0,
                     });
                 });
+                // As on Athena, a failed query commits nothing.
+                assert.deepStrictEqual(await byHour.query("SELECT count(*) AS n FROM waf_logs_compacted"), [{ n: 0 }]);
             } finally {
                 byHour.close();
             }

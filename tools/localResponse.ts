@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { LocalWarehouse } from "../analytics/warehouse";
 import { BLOCKLIST_DETECTOR_FUNCTION, BLOCKLIST_PUBLISHER_FUNCTION } from "../names";
-import { startAthenaServer, AthenaServer } from "./athenaServer";
+import { MAX_PARTITIONS_WRITTEN, startAthenaServer, AthenaServer } from "./athenaServer";
 import { Handler, LambdaContext, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "./localDynamo";
 import { ProgramRun } from "./mockEngine";
@@ -128,7 +128,7 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
             const warehouse = await LocalWarehouse.open({ dataDir });
             try {
                 const values = parameters.map(fromAthenaLiteral);
-                const { rows, partitionsWritten } = await warehouse.execute(sql, values);
+                const { rows, partitionsWritten } = await warehouse.execute(sql, values, MAX_PARTITIONS_WRITTEN);
                 return {
                     rows,
                     columns: rows.length > 0 ? Object.keys(rows[0]) : [],
