@@ -40,12 +40,15 @@ export const SEARCH_BOOTSTRAP_FUNCTION = `${PROJECT}-search-bootstrap`;
 /** Glue database and Athena workgroup of the analytics path. */
 export const ATHENA_DATABASE = "central_waf_logs";
 export const ATHENA_WORKGROUP = `${PROJECT}`;
+/** The daily compaction's workgroup: its scan cutoff is sized for a day, not for a question. */
+export const ATHENA_COMPACTION_WORKGROUP = `${PROJECT}-compaction`;
 /** The blocklist detector's own workgroup, with a scan cutoff sized for detection runs. */
 export const DETECTION_WORKGROUP = `${PROJECT}-detection`;
 export const RAW_TABLE = "waf_logs_raw";
 /** EventBridge Scheduler group of the analytics schedules; their role trusts this group only. */
 export const ANALYTICS_SCHEDULE_GROUP = `${PROJECT}-analytics`;
 export const ANALYTICS_DDL_FUNCTION = `${PROJECT}-analytics-ddl`;
+export const ANALYTICS_COMPACTION_FUNCTION = `${PROJECT}-analytics-compaction`;
 export const QUICKSIGHT_DASHBOARD_FUNCTION = `${PROJECT}-quicksight-dashboard`;
 
 /** The response loop, in the logging account: the blocklist tables and the two Lambdas. */

@@ -11,10 +11,10 @@ export const QUICKSIGHT_DASHBOARD_ID = "central-waf-logs-overview";
 
 /** The seed query over a rolling window of whole days, ending with the current hour. */
 export function quickSightDatasetSql(days = 30): string {
-    return boundQuery("monthly-requests", [
-        `date_format(current_date - interval '${days}' day, '%Y/%m/%d/00')`,
-        `date_format(current_date, '%Y/%m/%d/23')`,
-    ]);
+    return boundQuery("monthly-requests", {
+        from_hour: `date_format(current_date - interval '${days}' day, '%Y/%m/%d/00')`,
+        to_hour: `date_format(current_date, '%Y/%m/%d/23')`,
+    });
 }
 
 /** The seed query's output columns, as QuickSight types. */

@@ -7,21 +7,31 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { NamedQuery, analyticsSql, namedQuery } from "./sql";
+import { analyticsSql, bindQuery, compactedPartitionFields, compactionTemplate, namedQuery } from "./sql";
+import { compactionStatement, dayBefore } from "../handlers/compaction";
 import { parseCentralKey } from "../layout";
 import { PARTITION_COLUMNS, WAF_COLUMNS, duckdbType } from "./schema";
 
-/** Trino functions the queries use, defined in DuckDB terms (formats use MySQL-style %i for minutes). */
-const TRINO_COMPATIBILITY = [
-    "SET TimeZone = 'UTC'",
-    "CREATE MACRO from_unixtime(seconds) AS to_timestamp(seconds)",
-    "CREATE MACRO from_iso8601_timestamp(text) AS CAST(text AS TIMESTAMPTZ)",
-    "CREATE MACRO date_format(ts, fmt) AS strftime(ts, replace(fmt, '%i', '%M'))",
-    "CREATE MACRO array_join(list, separator) AS array_to_string(list, separator)",
+/**
+ * The Trino functions the SQL uses that DuckDB lacks or spells differently, emulated as DuckDB
+ * macros: the one list of them (test/athenaFidelity.test.ts holds each to the Trino semantics it
+ * stands for, and to Athena engine 3's function list). Formats use MySQL-style %i for minutes.
+ */
+export const TRINO_MACROS: readonly { readonly name: string; readonly macro: string }[] = [
+    { name: "from_unixtime", macro: "CREATE MACRO from_unixtime(seconds) AS to_timestamp(seconds)" },
+    { name: "from_iso8601_timestamp", macro: "CREATE MACRO from_iso8601_timestamp(text) AS CAST(text AS TIMESTAMPTZ)" },
+    { name: "date_format", macro: "CREATE MACRO date_format(ts, fmt) AS strftime(ts, replace(fmt, '%i', '%M'))" },
+    { name: "array_join", macro: "CREATE MACRO array_join(list, separator) AS array_to_string(list, separator)" },
     // Trino's approx_percentile answered exactly (nearest rank), so local answers are deterministic:
     // DuckDB's own approx_quantile can vary with how threads split the rows.
-    "CREATE MACRO approx_percentile(x, percentile) AS quantile_disc(x, percentile)",
+    {
+        name: "approx_percentile",
+        macro: "CREATE MACRO approx_percentile(x, percentile) AS quantile_disc(x, percentile)",
+    },
 ];
+
+/** Session settings and macros that make DuckDB answer as Athena does (UTC, as Athena's sessions are). */
+const TRINO_COMPATIBILITY = ["SET TimeZone = 'UTC'", ...TRINO_MACROS.map((m) => m.macro)];
 
 /** `<root>/<account_id>/<region>/<stream>/<yyyy>/<MM>/<dd>/<HH>/<file>`, as layout.ts defines it. */
 const LAYOUT_GLOB = "[0-9]*/*/aws-waf-logs-*/*/*/*/*/*";
@@ -67,14 +77,39 @@ export interface WarehouseOptions {
     readonly compactedDir?: string;
     /** DuckDB memory limit, e.g. "4GB". Default: DuckDB's own. */
     readonly memoryLimit?: string;
+    /**
+     * The compacted table's partition fields as its Iceberg DDL writes them (`hour`,
+     * `truncate(10, hour)`), used to count the partitions a write touches. Default: those of
+     * analytics/sql/create_compacted_table.sql.
+     */
+    readonly compactedPartitionFields?: readonly string[];
+}
+
+/** What a statement did: its rows, and for a write into the compacted table, the partitions it wrote. */
+export interface Execution {
+    readonly rows: Row[];
+    readonly partitionsWritten?: number;
+}
+
+/** A partition field as a DuckDB expression: a column, or Iceberg's truncate of a string. */
+function partitionExpression(field: string): string {
+    if (/^\w+$/.test(field)) return field;
+    const truncate = /^truncate\s*\(\s*(\d+)\s*,\s*(\w+)\s*\)$/i.exec(field);
+    if (truncate) return `substr(${truncate[2]}, 1, ${truncate[1]})`;
+    throw new Error(`The local warehouse cannot count partitions of the transform ${field}.`);
 }
 
 export class LocalWarehouse {
-    private constructor(private readonly connection: DuckDBConnection) {}
+    private constructor(
+        private readonly connection: DuckDBConnection,
+        private readonly partitionFields: readonly string[],
+    ) {}
 
     static async open(options: WarehouseOptions): Promise<LocalWarehouse> {
         const instance = await DuckDBInstance.create(":memory:");
-        const warehouse = new LocalWarehouse(await instance.connect());
+        const fields = options.compactedPartitionFields ?? compactedPartitionFields();
+        fields.forEach(partitionExpression);
+        const warehouse = new LocalWarehouse(await instance.connect(), fields);
         await warehouse.define(options);
         return warehouse;
     }
@@ -137,13 +172,47 @@ export class LocalWarehouse {
 
     /** Runs a named query with its parameters, by name (missing ones take the query's example). */
     async run(name: string, params: Readonly<Record<string, string | number>> = {}): Promise<Row[]> {
-        const query = namedQuery(name);
-        return this.query(query.sql, bindParameters(query, params));
+        const { sql, parameters } = bindQuery(namedQuery(name), params);
+        return this.query(sql, parameters);
     }
 
-    /** Compacts the day before `scheduledTime` (ISO 8601), exactly as the scheduled Athena query does. */
-    async compactDay(scheduledTime: string): Promise<void> {
-        await this.connection.run(analyticsSql("compact_day.sql"), [scheduledTime, scheduledTime]);
+    /**
+     * Runs any statement, as the Athena stand-in does; a MERGE or INSERT into the compacted table
+     * also reports how many partitions (of the table's partition fields) its new rows fall in, and
+     * is rolled back past `maxPartitionsWritten`, as Athena commits nothing of a query it fails.
+     */
+    async execute(
+        sql: string,
+        params: readonly (string | number)[] = [],
+        maxPartitionsWritten = Number.POSITIVE_INFINITY,
+    ): Promise<Execution> {
+        if (!/^\s*(MERGE|INSERT)\s+INTO\s+waf_logs_compacted\b/i.test(sql)) {
+            return { rows: await this.query(sql, params) };
+        }
+        const last = async () =>
+            Number((await this.query("SELECT coalesce(max(rowid), -1) AS n FROM waf_logs_compacted"))[0].n);
+        await this.connection.run("BEGIN TRANSACTION");
+        try {
+            const before = await last();
+            await this.connection.run(sql, [...params]);
+            const keys = this.partitionFields.map(partitionExpression).join(", ") || "1";
+            const [written] = await this.query(
+                `SELECT count(*) AS n FROM (SELECT DISTINCT ${keys} FROM waf_logs_compacted WHERE rowid > ${before})`,
+            );
+            const partitionsWritten = Number(written.n);
+            await this.connection.run(partitionsWritten > maxPartitionsWritten ? "ROLLBACK" : "COMMIT");
+            return { rows: [], partitionsWritten };
+        } catch (err) {
+            await this.connection.run("ROLLBACK").catch(() => undefined);
+            throw err;
+        }
+    }
+
+    /** Compacts the day before `scheduledTime` (ISO 8601) with the same statement the compaction Lambda runs. */
+    async compactDay(scheduledTime: string): Promise<Execution> {
+        const day = dayBefore(scheduledTime);
+        if (!day) throw new Error(`${scheduledTime} is not an ISO 8601 UTC time such as 2026-11-27T01:30:00Z.`);
+        return this.execute(compactionStatement(compactionTemplate(), day));
     }
 
     /** Writes the compacted table as Parquet, partitioned like the central layout. */
@@ -165,25 +234,4 @@ function scalar(value: unknown): string | number | null {
     if (typeof value === "bigint") return Number(value);
     if (typeof value === "number" || typeof value === "string") return value;
     return String(value);
-}
-
-/**
- * Orders named parameters as the query's placeholders. A value becomes a number where the
- * parameter's example is a whole number (a threshold), and stays text otherwise (hours, lists).
- */
-export function bindParameters(
-    query: NamedQuery,
-    given: Readonly<Record<string, string | number>>,
-): (string | number)[] {
-    const unknown = Object.keys(given).filter((k) => !query.params.some((p) => p.name === k));
-    if (unknown.length > 0) {
-        throw new Error(
-            `Query ${query.name} has no parameter ${unknown.join(", ")}; its parameters are ${query.params.map((p) => p.name).join(", ")}.`,
-        );
-    }
-    return query.params.map((p) => {
-        const value = given[p.name] ?? p.example;
-        if (!/^\d+$/.test(p.example)) return String(value);
-        return typeof value === "number" || !/^\d+$/.test(value) ? value : Number(value);
-    });
 }

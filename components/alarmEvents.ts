@@ -71,3 +71,30 @@ export const ALARM_MESSAGE = {
     inputTemplate:
         '"<state>: <alarm> in account <account>, Region <region>, at <time> (was <previous>). <description> Reason: <reason>"',
 } as const;
+
+/**
+ * Queries that Athena ran and failed, in this project's workgroups: the outcome of a query started
+ * by a schedule (Scheduler only knows it started) reaches the alert topic through this rule on the
+ * logging account's default bus (Athena User Guide, "Monitor Athena queries with EventBridge").
+ */
+export function failedAthenaQueriesPattern(workgroups: readonly string[]): EventPattern {
+    return {
+        source: ["aws.athena"],
+        "detail-type": ["Athena Query State Change"],
+        detail: { currentState: ["FAILED"], workgroupName: [...workgroups] },
+    };
+}
+
+/** What the topic receives for a failed query: where, which, and how to read Athena's reason. */
+export const ATHENA_FAILURE_MESSAGE = {
+    inputPaths: {
+        account: "$.account",
+        region: "$.region",
+        time: "$.time",
+        workgroup: "$.detail.workgroupName",
+        query: "$.detail.queryExecutionId",
+        statement: "$.detail.statementType",
+    },
+    inputTemplate:
+        '"FAILED: Athena query <query> (<statement>) in workgroup <workgroup>, account <account>, Region <region>, at <time>. Reason: aws athena get-query-execution --query-execution-id <query>"',
+} as const;

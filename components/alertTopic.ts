@@ -3,7 +3,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertSubscription, PROJECT, ResourceAccount } from "../config";
 import { ALERT_BUS_NAME } from "../names";
-import { ALARM_MESSAGE, notifiedAlarmsPattern } from "./alarmEvents";
+import {
+    ALARM_MESSAGE,
+    ATHENA_FAILURE_MESSAGE,
+    failedAthenaQueriesPattern,
+    notifiedAlarmsPattern,
+} from "./alarmEvents";
 import { AlertHome, alertBusPolicy, alertKeyPolicy, alertPublisherStatements, alertTopicPolicy } from "./alertPolicies";
 import { policyDocument, serviceTrustPolicy } from "./policyDocuments";
 import { requireProvider } from "./requireProvider";
@@ -15,7 +20,15 @@ export interface AlertTopicArgs extends AlertHome {
     readonly emails: readonly string[];
     /** Other subscriptions (https, sqs, lambda). The emails and these together need at least one entry. */
     readonly subscriptions: readonly AlertSubscription[];
+    /**
+     * Athena workgroups of this account whose failed queries are notified (a rule on the default
+     * bus, publishing through the same role). Default: none.
+     */
+    readonly athenaWorkgroups?: readonly string[];
 }
+
+/** The default-bus rule that turns failed Athena queries of the project's workgroups into messages. */
+export const ATHENA_FAILURES_RULE_NAME = `${PROJECT}-athena-failures`;
 
 /** The rule on the alert bus that turns alarm state changes into messages; its ARN pins the publisher role. */
 export const ALERT_RULE_NAME = `${PROJECT}-alarm-notifications`;
@@ -113,14 +126,23 @@ export class AlertTopic extends pulumi.ComponentResource {
     /** The rule on the alert bus, its target (the topic, through a role) and that role. */
     private publisher(name: string, args: AlertTopicArgs, key: aws.kms.Key): aws.iam.Role {
         const parent = { parent: this };
-        const ruleArn = `arn:${args.partition}:events:${args.region}:${args.accountId}:rule/${ALERT_BUS_NAME}/${ALERT_RULE_NAME}`;
-        // EventBridge assumes this role only for the notification rule (the SNS key policy could
-        // not pin EventBridge's service principal to it).
+        const rules = `arn:${args.partition}:events:${args.region}:${args.accountId}:rule`;
+        const ruleArn = `${rules}/${ALERT_BUS_NAME}/${ALERT_RULE_NAME}`;
+        const workgroups = args.athenaWorkgroups ?? [];
+        const athenaRuleArns = workgroups.length > 0 ? [`${rules}/${ATHENA_FAILURES_RULE_NAME}`] : [];
+        // EventBridge assumes this role only for the notification rules (the SNS key policy could
+        // not pin EventBridge's service principal to them).
         const role = new aws.iam.Role(
             `${name}-publisher-role`,
             {
                 description: "EventBridge publishes forwarded alarm state changes to the alert topic",
-                assumeRolePolicy: JSON.stringify(serviceTrustPolicy("events.amazonaws.com", args.accountId, ruleArn)),
+                assumeRolePolicy: JSON.stringify(
+                    serviceTrustPolicy(
+                        "events.amazonaws.com",
+                        args.accountId,
+                        athenaRuleArns.length > 0 ? [ruleArn, ...athenaRuleArns] : ruleArn,
+                    ),
+                ),
             },
             parent,
         );
@@ -162,6 +184,31 @@ export class AlertTopic extends pulumi.ComponentResource {
             // The first forwarded alarm must not meet a role that may not publish yet.
             { parent: this, dependsOn: [rolePolicy] },
         );
+        if (workgroups.length > 0) {
+            const athenaRule = new aws.cloudwatch.EventRule(
+                `${name}-athena-failures`,
+                {
+                    name: ATHENA_FAILURES_RULE_NAME,
+                    description: "Athena queries that failed in this project's workgroups (scheduled ones included)",
+                    eventPattern: JSON.stringify(failedAthenaQueriesPattern(workgroups)),
+                },
+                parent,
+            );
+            new aws.cloudwatch.EventTarget(
+                `${name}-athena-failures-to-topic`,
+                {
+                    rule: athenaRule.name,
+                    targetId: "alert-topic",
+                    arn: this.topic.arn,
+                    roleArn: role.arn,
+                    inputTransformer: {
+                        inputPaths: { ...ATHENA_FAILURE_MESSAGE.inputPaths },
+                        inputTemplate: ATHENA_FAILURE_MESSAGE.inputTemplate,
+                    },
+                },
+                { parent: this, dependsOn: [rolePolicy] },
+            );
+        }
         return role;
     }
 

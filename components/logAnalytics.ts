@@ -1,7 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PARTITION_COLUMNS, WAF_COLUMNS, hiveType } from "../analytics/schema";
-import { analyticsSql, namedQueries } from "../analytics/sql";
+import {
+    analyticsSql,
+    compactionTemplate,
+    namedQueries,
+    namedQueryDescription,
+    namedQueryText,
+} from "../analytics/sql";
 import { AnalyticsSettings, FAILURE_QUEUE_RETENTION_DAYS, PROJECT, ResourceAccount } from "../config";
 import { definitionsDigest } from "../handlers/bakedDefinitions";
 import {
@@ -9,9 +15,12 @@ import {
     athenaStatementsCallbackFactory,
     renderStatements,
 } from "../handlers/athenaStatementsLambda";
+import { COMPACTION_ENVIRONMENT, compactionCallbackFactory } from "../handlers/compactionLambda";
 import { COMPACTED_PREFIX, HOUR_FORMAT, projectionLocationTemplate } from "../layout";
 import {
+    ANALYTICS_COMPACTION_FUNCTION,
     ANALYTICS_DDL_FUNCTION,
+    ATHENA_COMPACTION_WORKGROUP,
     ANALYTICS_SCHEDULE_GROUP,
     ATHENA_DATABASE,
     ATHENA_WORKGROUP,
@@ -109,8 +118,9 @@ export function athenaUserStatements(p: {
                 "athena:GetQueryExecution",
                 ...(writes ? [] : ["athena:GetQueryResults"]),
                 "athena:StartQueryExecution",
-                // A reader stops its query when it runs out of time, rather than leave it scanning.
-                ...(writes ? [] : ["athena:StopQueryExecution"]),
+                // A reader or the compaction stops its query when it runs out of time, rather than
+                // leave it scanning.
+                ...(p.access === "ddl" ? [] : ["athena:StopQueryExecution"]),
             ],
             Resource: `arn:${p.partition}:athena:${p.region}:${p.accountId}:workgroup/${p.workgroup ?? ATHENA_WORKGROUP}`,
         },
@@ -241,14 +251,10 @@ export class LogAnalytics extends pulumi.ComponentResource {
                 `${name}-${query.name}`,
                 {
                     name: query.name,
-                    description:
-                        `${query.description} Parameters: ${query.params.map((p) => p.name).join(", ")}.`.slice(
-                            0,
-                            1024,
-                        ),
+                    description: namedQueryDescription(query),
                     database: database.name,
                     workgroup: this.workgroup.name,
-                    query: query.sql,
+                    query: namedQueryText(query),
                 },
                 parent,
             );
@@ -258,7 +264,14 @@ export class LogAnalytics extends pulumi.ComponentResource {
             pulumi
                 .all([args.bucket.arn, this.resultsBucket.arn, args.keyArn])
                 .apply(([bucketArn, resultsBucketArn, keyArn]) =>
-                    athenaUserStatements({ ...args, bucketArn, resultsBucketArn, keyArn, access }),
+                    athenaUserStatements({
+                        ...args,
+                        bucketArn,
+                        resultsBucketArn,
+                        keyArn,
+                        access,
+                        workgroup: access === "compaction" ? ATHENA_COMPACTION_WORKGROUP : ATHENA_WORKGROUP,
+                    }),
                 );
 
         // Deploy-time DDL: the Iceberg table and the view, which Glue's API cannot express. Baked
@@ -313,7 +326,12 @@ export class LogAnalytics extends pulumi.ComponentResource {
         this.registerOutputs({ workgroup: this.workgroup.name, resultsBucket: this.resultsBucket.bucket });
     }
 
-    /** A daily Athena MERGE of the previous day, started by EventBridge Scheduler with its own time. */
+    /**
+     * The daily compaction: EventBridge Scheduler invokes a Lambda with its scheduled time; the
+     * Lambda renders the previous day into the MERGE (Athena takes no parameters on MERGE), runs it
+     * in a workgroup of its own (whose scan cutoff is sized for a whole day, not for a question)
+     * and fails unless Athena reports SUCCEEDED, so a failure is retried, then parked and alarmed.
+     */
     private compactionSchedule(
         name: string,
         args: LogAnalyticsArgs,
@@ -325,24 +343,74 @@ export class LogAnalytics extends pulumi.ComponentResource {
             { sqsManagedSseEnabled: true, messageRetentionSeconds: FAILURE_QUEUE_RETENTION_DAYS * 24 * 3600 },
             parent,
         );
-        // A compaction that never started leaves the day in raw JSON (the view still answers it),
-        // but someone should know: the scan cost of that day stays high until it is re-run.
+        // A day whose compaction failed stays in raw JSON (the view still answers it), but someone
+        // should know: its scan cost stays high until it is compacted (invoke with {"day": ...}).
         queueDepthAlarm(
             `${name}-compaction-failures-alarm`,
             {
                 name: `${PROJECT}-compaction-failures`,
                 description:
-                    "EventBridge Scheduler could not start the daily compaction after retries; the day stays in raw JSON until the MERGE is run again (see the failure queue for the scheduled time).",
+                    "The daily compaction failed after retries (Athena reported FAILED or CANCELLED, or it could not be started); the day stays in raw JSON until it is compacted again (see the failure queue for the event and the error).",
                 queueName: deadLetters.name,
                 actions: args.alarmActions,
             },
             parent,
         );
+        const workgroup = new aws.athena.Workgroup(
+            `${name}-compaction-workgroup`,
+            {
+                name: ATHENA_COMPACTION_WORKGROUP,
+                description: "The daily compaction of a day of WAF logs into the compacted Iceberg table",
+                configuration: workgroupConfiguration({
+                    bytesScannedCutoffMiB: args.settings.compactionBytesScannedCutoffMiB,
+                    outputLocation: pulumi.interpolate`s3://${this.resultsBucket.bucket}/compaction/`,
+                    keyArn: args.keyArn,
+                }),
+            },
+            parent,
+        );
+        const role = lambdaRole(`${name}-compaction-role`, args.accountId, this, {
+            description: "Runs the daily compaction MERGE through Athena",
+        });
+        const compaction = inlineFunction(
+            `${name}-compaction`,
+            {
+                functionName: ANALYTICS_COMPACTION_FUNCTION,
+                description: "Compacts the previous day of WAF logs into Parquet (idempotent MERGE)",
+                role,
+                statements: () =>
+                    pulumi.all([statements, deadLetters.arn]).apply(([own, queueArn]): PolicyStatement[] => [
+                        ...own,
+                        // Lambda's on-failure destination sends as the function's role.
+                        { Sid: "ParkFailedRuns", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
+                    ]),
+                callbackFactory: compactionCallbackFactory(compactionTemplate()),
+                packages: [],
+                environment: {
+                    [COMPACTION_ENVIRONMENT.workgroup]: workgroup.name,
+                    [COMPACTION_ENVIRONMENT.database]: ATHENA_DATABASE,
+                },
+                timeoutSec: 900,
+                memoryMiB: 256,
+            },
+            this,
+        );
+        // Scheduler invokes Lambda asynchronously: Lambda retries a failed run twice, then parks it.
+        new aws.lambda.FunctionEventInvokeConfig(
+            `${name}-compaction-async`,
+            {
+                functionName: compaction.name,
+                maximumRetryAttempts: 2,
+                destinationConfig: { onFailure: { destination: deadLetters.arn } },
+            },
+            parent,
+        );
+
         // A group of its own, so the role can trust this group's schedules and nothing else.
         const group = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: ANALYTICS_SCHEDULE_GROUP }, parent);
         const groupArn = `arn:${args.partition}:scheduler:${args.region}:${args.accountId}:schedule-group/${ANALYTICS_SCHEDULE_GROUP}`;
-        const role = new aws.iam.Role(
-            `${name}-compaction-role`,
+        const schedulerRole = new aws.iam.Role(
+            `${name}-scheduler-role`,
             {
                 assumeRolePolicy: JSON.stringify(
                     serviceTrustPolicy("scheduler.amazonaws.com", args.accountId, groupArn),
@@ -351,14 +419,19 @@ export class LogAnalytics extends pulumi.ComponentResource {
             parent,
         );
         new aws.iam.RolePolicy(
-            `${name}-compaction-policy`,
+            `${name}-scheduler-policy`,
             {
-                role: role.id,
-                policy: pulumi.all([statements, deadLetters.arn]).apply(([own, queueArn]) =>
+                role: schedulerRole.id,
+                policy: pulumi.all([compaction.arn, deadLetters.arn]).apply(([functionArn, queueArn]) =>
                     JSON.stringify({
                         Version: "2012-10-17",
                         Statement: [
-                            ...own,
+                            {
+                                Sid: "StartCompaction",
+                                Effect: "Allow",
+                                Action: "lambda:InvokeFunction",
+                                Resource: functionArn,
+                            },
                             { Sid: "ParkFailedStarts", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
                         ],
                     }),
@@ -366,8 +439,6 @@ export class LogAnalytics extends pulumi.ComponentResource {
             },
             parent,
         );
-        // The scheduled time, quoted as an Athena string literal; the SQL compacts the day before it.
-        const scheduledTime = "'<aws.scheduler.scheduled-time>'";
         new aws.scheduler.Schedule(
             `${name}-compaction`,
             {
@@ -377,14 +448,10 @@ export class LogAnalytics extends pulumi.ComponentResource {
                 scheduleExpressionTimezone: "UTC",
                 flexibleTimeWindow: { mode: "OFF" },
                 target: {
-                    arn: "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution",
-                    roleArn: role.arn,
-                    input: JSON.stringify({
-                        QueryString: analyticsSql("compact_day.sql"),
-                        WorkGroup: ATHENA_WORKGROUP,
-                        QueryExecutionContext: { Database: ATHENA_DATABASE },
-                        ExecutionParameters: [scheduledTime, scheduledTime],
-                    }),
+                    arn: compaction.arn,
+                    roleArn: schedulerRole.arn,
+                    // The schedule's own time: the function compacts the day before it.
+                    input: JSON.stringify({ scheduledTime: "<aws.scheduler.scheduled-time>" }),
                     retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
                     deadLetterConfig: { arn: deadLetters.arn },
                 },

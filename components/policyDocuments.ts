@@ -49,13 +49,20 @@ export function s3KeyUseCondition(bucketArn: string, region: string): Record<str
  * the resource `sourceArn` (confused-deputy protection: another customer's resource cannot make the
  * service act with this role).
  */
-export function serviceTrustPolicy(service: string, accountId: string, sourceArn: string): PolicyDocument {
+export function serviceTrustPolicy(
+    service: string,
+    accountId: string,
+    sourceArn: string | readonly string[],
+): PolicyDocument {
     return policyDocument([
         {
             Effect: "Allow",
             Principal: { Service: service },
             Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnEquals: { "aws:SourceArn": sourceArn } },
+            Condition: {
+                StringEquals: { "aws:SourceAccount": accountId },
+                ArnEquals: { "aws:SourceArn": typeof sourceArn === "string" ? sourceArn : [...sourceArn] },
+            },
         },
     ]);
 }

@@ -340,10 +340,10 @@ export class ResponseLoop extends pulumi.ComponentResource {
                                 Resource: failuresArn,
                             },
                         ]),
-                callbackFactory: detectorCallbackFactory(
-                    detectorSettings(args.settings),
-                    namedQuery(DETECTION_QUERY).sql,
-                ),
+                callbackFactory: detectorCallbackFactory(detectorSettings(args.settings), {
+                    sql: namedQuery(DETECTION_QUERY).sql,
+                    placeholders: namedQuery(DETECTION_QUERY).placeholders,
+                }),
                 packages: ["ipaddr.js"],
                 environment: {
                     [DETECTOR_ENVIRONMENT.blocklistTable]: BLOCKLIST_TABLE,

@@ -485,6 +485,7 @@ class StackConfigReader extends ConfigReader {
     analytics(): AnalyticsSettings {
         return this.settings("analytics", DEFAULT_ANALYTICS, {
             bytesScannedCutoffMiB: (v, at) => this.checkInteger(at, v, 10, 1_048_576),
+            compactionBytesScannedCutoffMiB: (v, at) => this.checkInteger(at, v, 10, 1_048_576),
             resultsExpireAfterDays: (v, at) => this.checkInteger(at, v, 1, 3650),
             projectionStartHour: (v, at) =>
                 typeof v === "string" && /^\d{4}\/\d{2}\/\d{2}\/\d{2}$/.test(v)

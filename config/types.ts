@@ -77,6 +77,11 @@ export interface AnalyticsSettings {
     readonly projectionStartHour: string;
     /** EventBridge Scheduler expression for the daily compaction (UTC). Default `cron(30 1 * * ? *)`. */
     readonly compactionSchedule: string;
+    /**
+     * Scan cutoff of the compaction's own workgroup, MiB: a whole day of every account and Region
+     * is read at once, so it is sized for a day rather than a question. Default 1048576 (1 TiB).
+     */
+    readonly compactionBytesScannedCutoffMiB: number;
     /** QuickSight user or group ARN that owns the optional dashboard. Default: no QuickSight. */
     readonly quickSightPrincipalArn?: string;
 }
@@ -275,6 +280,7 @@ export const DEFAULT_ANALYTICS: AnalyticsSettings = {
     resultsExpireAfterDays: 30,
     projectionStartHour: "2024/01/01/00",
     compactionSchedule: "cron(30 1 * * ? *)",
+    compactionBytesScannedCutoffMiB: 1_048_576,
 };
 
 export const DEFAULT_LOGGING_ALERTS: LoggingAlertSettings = {

@@ -37,6 +37,47 @@ export function athenaLiteral(value: string | number): string {
 }
 
 /**
+ * Execution parameters in the order of a query's `?`s, from values by name (a name may stand at
+ * more than one `?`, as Athena takes parameters only in WHERE clauses). A missing value is an error.
+ */
+export function orderedParameters(
+    placeholders: readonly string[],
+    values: Readonly<Record<string, string | number>>,
+): (string | number)[] {
+    return placeholders.map((name) => {
+        const value = values[name];
+        if (value === undefined) throw new Error(`No value for the execution parameter ${name}.`);
+        return value;
+    });
+}
+
+/**
+ * Starts `sql` and waits for it to succeed. A query that ends FAILED or CANCELLED throws with
+ * Athena's reason; one still running when the invocation's time runs out is stopped and fails as
+ * Transient. Returns the execution's id and the bytes it scanned.
+ */
+export async function runToEnd(
+    sql: string,
+    params: readonly (string | number)[],
+    athena: Omit<AthenaQueryCalls, "page">,
+    remainingMs: () => number,
+    /** What a stopped query means for the caller, ending the Transient failure's message. */
+    afterStop = "Nothing was written; the next scheduled run searches the window again.",
+): Promise<{ queryExecutionId: string; scannedBytes: number }> {
+    const id = await athena.start(sql, params.map(athenaLiteral));
+    for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
+        const status = await athena.status(id);
+        if (status.state === "SUCCEEDED") return { queryExecutionId: id, scannedBytes: status.scannedBytes ?? 0 };
+        if (status.state === "FAILED" || status.state === "CANCELLED") {
+            throw new Error(`Athena ${status.state.toLowerCase()} query ${id}: ${status.reason ?? "no reason given"}`);
+        }
+        const left = remainingMs();
+        if (left < delay) throw await stopped(athena, id, status.state, left, afterStop);
+        await athena.sleep(delay);
+    }
+}
+
+/**
  * Runs `sql` and returns every row. `remainingMs` is the time the invocation may still spend (see
  * invocation.ts: Lambda's remaining time less a safety margin); the query is polled only while the
  * next wait fits in it.
@@ -47,19 +88,7 @@ export async function runAthenaQuery(
     athena: AthenaQueryCalls,
     remainingMs: () => number,
 ): Promise<QueryResult> {
-    const id = await athena.start(sql, params.map(athenaLiteral));
-    let scannedBytes: number;
-    for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
-        const status = await athena.status(id);
-        scannedBytes = status.scannedBytes ?? 0;
-        if (status.state === "SUCCEEDED") break;
-        if (status.state === "FAILED" || status.state === "CANCELLED") {
-            throw new Error(`Athena ${status.state.toLowerCase()} query ${id}: ${status.reason ?? "no reason given"}`);
-        }
-        const left = remainingMs();
-        if (left < delay) throw await stopped(athena, id, status.state, left);
-        await athena.sleep(delay);
-    }
+    const { queryExecutionId: id, scannedBytes } = await runToEnd(sql, params, athena, remainingMs);
     const rows: Record<string, string | null>[] = [];
     let columns: (string | null)[] | undefined;
     let token: string | undefined;
@@ -74,7 +103,13 @@ export async function runAthenaQuery(
 }
 
 /** Stops a query the invocation cannot wait for, and the error that says so. */
-async function stopped(athena: AthenaQueryCalls, id: string, state: string, leftMs: number): Promise<Error> {
+async function stopped(
+    athena: Pick<AthenaQueryCalls, "stop">,
+    id: string,
+    state: string,
+    leftMs: number,
+    afterStop: string,
+): Promise<Error> {
     const left = `${(Math.max(0, leftMs) / 1000).toFixed(1)} s`;
     let stop = "it was stopped (StopQueryExecution) so that it scans no further";
     try {
@@ -84,6 +119,6 @@ async function stopped(athena: AthenaQueryCalls, id: string, state: string, left
     }
     return failure(
         "Transient",
-        `Athena query ${id} was still ${state} with ${left} of the invocation's time left; ${stop}. Nothing was written; the next scheduled run searches the window again.`,
+        `Athena query ${id} was still ${state} with ${left} of the invocation's time left; ${stop}. ${afterStop}`,
     );
 }

@@ -30,7 +30,8 @@ export interface DetectorSettings extends BlockPolicy {
 }
 
 export interface DetectorDependencies {
-    readonly runQuery: (params: (string | number)[]) => Promise<QueryResult>;
+    /** Runs the named query with its parameters by name (the caller orders them for its `?`s). */
+    readonly runQuery: (params: Readonly<Record<string, string | number>>) => Promise<QueryResult>;
     readonly store: BlocklistStore;
     readonly now: () => number;
     /** Who the changes are made by (the function's ARN). */
@@ -144,7 +145,12 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
     const since = now - settings.lookbackMinutes * MINUTE;
     const window = `${new Date(since).toISOString()}..${new Date(now).toISOString()}`;
     // Firehose files a record under the hour it arrived, never earlier than the record's own time.
-    const result = await deps.runQuery([hourPartition(since), hourPartition(now), since, settings.threshold]);
+    const result = await deps.runQuery({
+        from_hour: hourPartition(since),
+        to_hour: hourPartition(now),
+        since_ms: since,
+        threshold: settings.threshold,
+    });
     const missing = DETECTOR_COLUMNS.filter((c) => !result.columns.includes(c));
     if (result.rows.length > 0 && missing.length > 0) {
         // A query and detector of different versions: every row would be unusable, say why once.

@@ -3,7 +3,7 @@
  * allowlist are baked into its code at deploy time; the event is ignored (any invocation is just a
  * detection run), and the table and workgroup names come from its environment.
  */
-import { runAthenaQuery } from "./athenaQuery";
+import { orderedParameters, runAthenaQuery } from "./athenaQuery";
 import { dynamoBlocklistStore } from "./blocklistStore";
 import { DetectionSummary, DetectorSettings, detect } from "./detector";
 import { InvocationContext, invocationBudget } from "./invocation";
@@ -40,9 +40,13 @@ export function emitCounts(
     });
 }
 
+/**
+ * @param query the detection query as Athena runs it: its SQL and the names of its `?`s in order
+ *   (a name may repeat: Athena takes execution parameters only in WHERE clauses).
+ */
 export function detectorCallbackFactory(
     settings: DetectorSettings,
-    sql: string,
+    query: { readonly sql: string; readonly placeholders: readonly string[] },
 ): () => (event: unknown, context?: LambdaContext) => Promise<DetectionSummary> {
     return () => {
         /* eslint-disable @typescript-eslint/no-require-imports */
@@ -73,8 +77,8 @@ export function detectorCallbackFactory(
                 {
                     runQuery: (params) =>
                         runAthenaQuery(
-                            sql,
-                            params,
+                            query.sql,
+                            orderedParameters(query.placeholders, params),
                             {
                                 start: async (QueryString, ExecutionParameters) =>
                                     (

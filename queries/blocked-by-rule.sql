@@ -8,6 +8,6 @@ SELECT
     count(*) AS blocked,
     count(DISTINCT httprequest.clientip) AS client_ips
 FROM waf_logs
-WHERE hour BETWEEN ? AND ? AND action = 'BLOCK'
+WHERE hour BETWEEN :from_hour AND :to_hour AND action = 'BLOCK'
 GROUP BY 1, 2
 ORDER BY blocked DESC, terminating_rule

@@ -9,6 +9,7 @@
 -- scan grouped by client IP (Athena inlines a CTE at each reference, so every CTE is read once and
 -- what later steps need rides along), then only IPs with more requests in all than the threshold
 -- are windowed. A window is the 300,000 ms starting at one of the IP's requests, both ends in.
+-- Execution parameters stand only in WHERE clauses (Athena's rule): the threshold appears twice.
 WITH per_ip AS (
     SELECT
         httprequest.clientip AS client_ip,
@@ -18,14 +19,13 @@ WITH per_ip AS (
         array_agg("timestamp") AS times,
         array_join(array_sort(array_agg(DISTINCT account_id || '/' || region)), ',') AS seen_in
     FROM waf_logs
-    WHERE hour BETWEEN ? AND ?
+    WHERE hour BETWEEN :from_hour AND :to_hour
     GROUP BY 1
 ),
 candidates AS (
-    SELECT p.client_ip, p.requests, p.first_seen_ms, p.last_seen_ms, p.times, p.seen_in, given.since_ms, given.threshold
+    SELECT p.client_ip, p.requests, p.first_seen_ms, p.last_seen_ms, p.times, p.seen_in
     FROM per_ip p
-    CROSS JOIN (SELECT CAST(? AS bigint) AS since_ms, CAST(? AS bigint) AS threshold) AS given
-    WHERE p.requests > given.threshold
+    WHERE p.requests > :threshold
 ),
 per_request AS (
     SELECT
@@ -34,8 +34,6 @@ per_request AS (
         c.first_seen_ms,
         c.last_seen_ms,
         c.seen_in,
-        c.since_ms,
-        c.threshold,
         t.ts,
         count(*) OVER (
             PARTITION BY c.client_ip
@@ -52,12 +50,11 @@ recent AS (
         first_seen_ms,
         last_seen_ms,
         seen_in,
-        threshold,
         ts,
         in_window,
         max(in_window) OVER (PARTITION BY client_ip) AS peak
     FROM per_request
-    WHERE ts >= since_ms
+    WHERE ts >= :since_ms
 )
 SELECT
     client_ip,
@@ -68,6 +65,6 @@ SELECT
     requests,
     seen_in
 FROM recent
-WHERE in_window = peak AND peak > threshold
+WHERE in_window = peak AND peak > :threshold
 GROUP BY client_ip, peak, first_seen_ms, last_seen_ms, requests, seen_in
 ORDER BY requests_in_5_minutes DESC, client_ip

@@ -10,6 +10,7 @@
 -- Counting per IP and second or minute first would not help: with many slow clients there are
 -- about as many (IP, minute) pairs as requests, and the window would still sort nearly every row.
 -- Every CTE is read once, because Athena (Trino) inlines a CTE at each reference, scan included.
+-- The threshold is an execution parameter, so it stands only in WHERE clauses (Athena's rule), twice.
 -- The 5-minute window counting is the same as in threshold-tuning.sql.
 WITH per_ip AS (
     SELECT
@@ -17,19 +18,17 @@ WITH per_ip AS (
         count(*) AS requests,
         array_agg("timestamp") AS times
     FROM waf_logs
-    WHERE hour BETWEEN ? AND ?
+    WHERE hour BETWEEN :from_hour AND :to_hour
     GROUP BY 1
 ),
 candidates AS (
-    SELECT p.client_ip, p.times, given.threshold
+    SELECT p.client_ip, p.times
     FROM per_ip p
-    CROSS JOIN (SELECT CAST(? AS bigint) AS threshold) AS given
-    WHERE p.requests > given.threshold
+    WHERE p.requests > :threshold
 ),
 per_request AS (
     SELECT
         c.client_ip,
-        c.threshold,
         t.ts,
         -- Requests of this IP in the 5 minutes starting at this request (300,000 ms, both ends in).
         count(*) OVER (
@@ -41,7 +40,7 @@ per_request AS (
     CROSS JOIN UNNEST(c.times) AS t (ts)
 ),
 peaks AS (
-    SELECT client_ip, threshold, ts, in_window, max(in_window) OVER (PARTITION BY client_ip) AS peak
+    SELECT client_ip, ts, in_window, max(in_window) OVER (PARTITION BY client_ip) AS peak
     FROM per_request
 )
 SELECT
@@ -49,6 +48,6 @@ SELECT
     peak AS requests_in_5_minutes,
     date_format(from_unixtime(min(ts) / 1000), '%Y-%m-%d %H:%i') AS window_start
 FROM peaks
-WHERE in_window = peak AND peak > threshold
+WHERE in_window = peak AND peak > :threshold
 GROUP BY client_ip, peak
 ORDER BY requests_in_5_minutes DESC, client_ip

@@ -11,6 +11,6 @@ SELECT
     region,
     count(*) AS requests
 FROM waf_logs
-WHERE hour BETWEEN ? AND ?
+WHERE hour BETWEEN :from_hour AND :to_hour
 GROUP BY 1, 2, 3, 4, 5, 6
 ORDER BY requests DESC, event_date, client_ip, account_id, region

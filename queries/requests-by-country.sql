@@ -8,6 +8,6 @@ SELECT
     count(*) AS requests,
     count_if(action = 'BLOCK') AS blocked
 FROM waf_logs
-WHERE hour BETWEEN ? AND ?
+WHERE hour BETWEEN :from_hour AND :to_hour
 GROUP BY 1, 2
 ORDER BY hour_start, requests DESC, country

@@ -12,7 +12,7 @@ WITH counted AS (
         date_format(from_unixtime(("timestamp" - "timestamp" % 300000) / 1000), '%Y-%m-%d %H:%i') AS window_start,
         count(*) AS requests
     FROM waf_logs
-    WHERE hour BETWEEN ? AND ?
+    WHERE hour BETWEEN :from_hour AND :to_hour
     GROUP BY 1, 2
 ),
 per_ip AS (

@@ -9,7 +9,8 @@
 -- WAF reacts within seconds rather than at once, so the blocked figures are an upper bound; and
 -- only logged requests count (see waf.logActions). The candidate limits are a parameter, not a
 -- fixed ladder, because a useful ladder depends on the traffic; the example brackets the default
--- waf.rateLimit (2000) from a twentieth to five times.
+-- waf.rateLimit (2000) from a twentieth to five times. A list cannot be an execution parameter (Athena
+-- takes those only in WHERE), so the limits are rendered into the text as checked whole numbers.
 -- The logs are read and counted per IP exactly as in burst-detection.sql (the same per_ip text),
 -- and the window is the same 5-minute count seen from its end. Unnesting each IP's timestamps
 -- before the window, rather than windowing the scan, keeps the window's rows narrow: measured at
@@ -20,7 +21,7 @@ WITH per_ip AS (
         count(*) AS requests,
         array_agg("timestamp") AS times
     FROM waf_logs
-    WHERE hour BETWEEN ? AND ?
+    WHERE hour BETWEEN :from_hour AND :to_hour
     GROUP BY 1
 ),
 per_request AS (
@@ -55,8 +56,8 @@ per_limit AS (
         sum(CASE WHEN l.in_window > c.threshold THEN l.requests ELSE 0 END) AS blocked
     FROM per_level l
     CROSS JOIN (
-        SELECT DISTINCT CAST(trim(t.limit_text) AS bigint) AS threshold
-        FROM UNNEST(split(?, ',')) AS t (limit_text)
+        SELECT DISTINCT CAST(t.threshold AS bigint) AS threshold
+        FROM UNNEST(ARRAY[{{thresholds}}]) AS t (threshold)
     ) AS c
     GROUP BY 1, 2, 3
 )

@@ -8,7 +8,7 @@ SELECT
     count_if(action = 'BLOCK') AS blocked,
     count(DISTINCT httprequest.country) AS countries
 FROM waf_logs
-WHERE hour BETWEEN ? AND ?
+WHERE hour BETWEEN :from_hour AND :to_hour
 GROUP BY 1
 ORDER BY requests DESC, client_ip
 LIMIT 25

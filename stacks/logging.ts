@@ -9,7 +9,13 @@ import { SearchDomain } from "../components/searchDomain";
 import { SearchLoader } from "../components/searchLoader";
 import { LoggingStackConfig } from "../config";
 import { CENTRAL_LAYOUT } from "../layout";
-import { SEARCH_LOADER_FUNCTION, blocklistPublisherRoleArn } from "../names";
+import {
+    ATHENA_COMPACTION_WORKGROUP,
+    ATHENA_WORKGROUP,
+    DETECTION_WORKGROUP,
+    SEARCH_LOADER_FUNCTION,
+    blocklistPublisherRoleArn,
+} from "../names";
 import { stackProvider } from "../provider";
 import { LoggingStackOutputs } from "./contract";
 
@@ -62,6 +68,7 @@ export async function loggingStack(
             sources: config.resourceAccounts,
             emails: config.alerts.emails,
             subscriptions: config.alerts.subscriptions,
+            athenaWorkgroups: [ATHENA_WORKGROUP, ATHENA_COMPACTION_WORKGROUP, DETECTION_WORKGROUP],
         },
         { provider },
     );

@@ -232,7 +232,7 @@ describe("alerting: the alert bus in the logging account", () => {
         );
     });
 
-    it("publishes through a role only the notification rule can assume, which may publish and use the alert key, nothing else", () => {
+    it("publishes through a role only the notification rules can assume, which may publish and use the alert key, nothing else", () => {
         const role = only(run, "aws:iam/role:Role", "alerts-publisher-role");
         assert.deepStrictEqual(policyDocument(role.inputs.assumeRolePolicy).Statement, [
             {
@@ -242,7 +242,11 @@ describe("alerting: the alert bus in the logging account", () => {
                 Condition: {
                     StringEquals: { "aws:SourceAccount": "111111111111" },
                     ArnEquals: {
-                        "aws:SourceArn": only(run, "aws:cloudwatch/eventRule:EventRule", "alerts-rule").state.arn,
+                        // The alarm notifications, and failed Athena queries (see compaction.test.ts).
+                        "aws:SourceArn": [
+                            only(run, "aws:cloudwatch/eventRule:EventRule", "alerts-rule").state.arn,
+                            only(run, "aws:cloudwatch/eventRule:EventRule", "alerts-athena-failures").state.arn,
+                        ],
                     },
                 },
             },

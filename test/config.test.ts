@@ -60,6 +60,7 @@ describe("stack configuration", () => {
                 resultsExpireAfterDays: 30,
                 projectionStartHour: "2024/01/01/00",
                 compactionSchedule: "cron(30 1 * * ? *)",
+                compactionBytesScannedCutoffMiB: 1_048_576,
             },
             response: {
                 mode: "block",

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { WAF_COLUMNS, hiveType } from "../analytics/schema";
-import { analyticsSql, namedQueries } from "../analytics/sql";
+import { analyticsSql, namedQueries, namedQueryText } from "../analytics/sql";
 import { definitionsDigest } from "../handlers/bakedDefinitions";
 import { deliveryRequest } from "../handlers/copier";
 import { ANALYTICS_DDL_FUNCTION } from "../names";
@@ -141,7 +141,7 @@ describe("logging stack: LogAnalytics", () => {
         assert.deepStrictEqual(
             registered.sort(),
             namedQueries()
-                .map((q) => [q.name, q.sql, "central-waf-logs"])
+                .map((q) => [q.name, namedQueryText(q), "central-waf-logs"])
                 .sort(),
         );
         assert.strictEqual(registered.length, namedQueries().length);
@@ -159,34 +159,70 @@ describe("logging stack: LogAnalytics", () => {
         assert.ok((await deployedSource(run, ANALYTICS_DDL_FUNCTION)).includes("CREATE OR REPLACE VIEW waf_logs AS"));
     });
 
-    it("compacts the previous day daily through EventBridge Scheduler, with the schedule's own time", () => {
+    it("compacts the previous day daily: Scheduler invokes the compaction Lambda with its own time", () => {
         const schedule = only(run, "aws:scheduler/schedule:Schedule", "analytics-compaction").inputs;
         assert.deepStrictEqual(
             [schedule.scheduleExpression, schedule.scheduleExpressionTimezone],
             ["cron(30 1 * * ? *)", "UTC"],
         );
-        assert.strictEqual(schedule.target.arn, "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution");
-        const input = JSON.parse(schedule.target.input);
-        assert.deepStrictEqual(input, {
-            QueryString: analyticsSql("compact_day.sql"),
-            WorkGroup: "central-waf-logs",
-            QueryExecutionContext: { Database: "central_waf_logs" },
-            ExecutionParameters: ["'<aws.scheduler.scheduled-time>'", "'<aws.scheduler.scheduled-time>'"],
-        });
-        assert.strictEqual(
-            schedule.target.deadLetterConfig.arn,
-            only(run, "aws:sqs/queue:Queue", "analytics-compaction-failures").state.arn,
+        const fn = only(run, "aws:lambda/function:Function", "analytics-compaction-function");
+        assert.deepStrictEqual(
+            [fn.inputs.name, fn.inputs.timeout, fn.inputs.memorySize],
+            ["central-waf-logs-analytics-compaction", 900, 256],
         );
+        assert.deepStrictEqual(schedule.target, {
+            arn: fn.state.arn,
+            roleArn: only(run, "aws:iam/role:Role", "analytics-scheduler-role").state.arn,
+            input: JSON.stringify({ scheduledTime: "<aws.scheduler.scheduled-time>" }),
+            retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+            deadLetterConfig: { arn: only(run, "aws:sqs/queue:Queue", "analytics-compaction-failures").state.arn },
+        });
+        // Scheduler invokes asynchronously: two retries by Lambda, then the failure queue (alarmed).
+        assert.deepStrictEqual(
+            only(run, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "analytics-compaction-async")
+                .inputs,
+            {
+                functionName: fn.inputs.name,
+                maximumRetryAttempts: 2,
+                destinationConfig: {
+                    onFailure: {
+                        destination: only(run, "aws:sqs/queue:Queue", "analytics-compaction-failures").state.arn,
+                    },
+                },
+            },
+        );
+        assert.deepStrictEqual(deployedEnvironment(run, "central-waf-logs-analytics-compaction"), {
+            ATHENA_WORKGROUP: "central-waf-logs-compaction",
+            ATHENA_DATABASE: "central_waf_logs",
+        });
     });
 
-    it("lets Scheduler assume the compaction role only for the analytics schedule group of this account", () => {
+    it("runs the compaction in a workgroup of its own, with a scan cutoff sized for a day", () => {
+        const workgroup = only(run, "aws:athena/workgroup:Workgroup", "analytics-compaction-workgroup").inputs;
+        assert.deepStrictEqual(workgroup, {
+            name: "central-waf-logs-compaction",
+            description: "The daily compaction of a day of WAF logs into the compacted Iceberg table",
+            configuration: {
+                enforceWorkgroupConfiguration: true,
+                publishCloudwatchMetricsEnabled: true,
+                bytesScannedCutoffPerQuery: 1_048_576 * 1024 * 1024,
+                engineVersion: { selectedEngineVersion: "Athena engine version 3" },
+                resultConfiguration: {
+                    outputLocation: `s3://${only(run, "aws:s3/bucket:Bucket", "analytics-results-bucket").state.bucket}/compaction/`,
+                    encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: KEY_ARN },
+                },
+            },
+        });
+    });
+
+    it("lets Scheduler assume its role only for the analytics schedule group, and only to invoke the compaction", () => {
         const schedule = only(run, "aws:scheduler/schedule:Schedule", "analytics-compaction").inputs;
         const group = only(run, "aws:scheduler/scheduleGroup:ScheduleGroup", "analytics-schedules").inputs;
         assert.deepStrictEqual(
             [schedule.groupName, group.name],
             ["central-waf-logs-analytics", "central-waf-logs-analytics"],
         );
-        const trust = JSON.parse(only(run, "aws:iam/role:Role", "analytics-compaction-role").inputs.assumeRolePolicy);
+        const trust = JSON.parse(only(run, "aws:iam/role:Role", "analytics-scheduler-role").inputs.assumeRolePolicy);
         assert.deepStrictEqual(trust.Statement, [
             {
                 Effect: "Allow",
@@ -201,14 +237,49 @@ describe("logging stack: LogAnalytics", () => {
                 },
             },
         ]);
+        const policy = policyDocument(
+            only(run, "aws:iam/rolePolicy:RolePolicy", "analytics-scheduler-policy").inputs.policy,
+        );
+        assert.deepStrictEqual(policy.Statement, [
+            {
+                Sid: "StartCompaction",
+                Effect: "Allow",
+                Action: "lambda:InvokeFunction",
+                Resource: only(run, "aws:lambda/function:Function", "analytics-compaction-function").state.arn,
+            },
+            {
+                Sid: "ParkFailedStarts",
+                Effect: "Allow",
+                Action: "sqs:SendMessage",
+                Resource: only(run, "aws:sqs/queue:Queue", "analytics-compaction-failures").state.arn,
+            },
+        ]);
     });
 
-    it("lets the compaction write only the compacted prefix of the central bucket", () => {
+    it("lets the compaction run, wait for and stop queries in its workgroup and write only the compacted prefix", () => {
         const statements = policyDocument(
             only(run, "aws:iam/rolePolicy:RolePolicy", "analytics-compaction-policy").inputs.policy,
         ).Statement;
         const writes = statements.find((s) => s.Sid === "WriteCompacted");
         assert.deepStrictEqual(writes.Resource, `arn:aws:s3:::${bucket}/_compacted/*`);
+        assert.deepStrictEqual(
+            statements.find((s) => s.Sid === "RunInWorkgroup"),
+            {
+                Sid: "RunInWorkgroup",
+                Effect: "Allow",
+                Action: ["athena:GetQueryExecution", "athena:StartQueryExecution", "athena:StopQueryExecution"],
+                Resource: "arn:aws:athena:us-east-1:111111111111:workgroup/central-waf-logs-compaction",
+            },
+        );
+        assert.deepStrictEqual(
+            statements.find((s) => s.Sid === "ParkFailedRuns"),
+            {
+                Sid: "ParkFailedRuns",
+                Effect: "Allow",
+                Action: "sqs:SendMessage",
+                Resource: only(run, "aws:sqs/queue:Queue", "analytics-compaction-failures").state.arn,
+            },
+        );
         assert.ok(
             !statements.some((s) => [s.Action].flat().includes("glue:CreateTable")),
             "only the DDL function creates tables",

@@ -1240,7 +1240,7 @@ describe("Athena stand-in (AWS JSON 1.1 with the unmodified SDK client)", () => 
             const { QueryExecutionId: id } = await client.send(
                 new StartQueryExecutionCommand({
                     QueryString:
-                        "SELECT ip, count(*) AS requests FROM (VALUES ('203.0.113.66'), ('203.0.113.66'), ('198.51.100.1')) t(ip) GROUP BY ip HAVING count(*) >= CAST(? AS INTEGER) ORDER BY ip",
+                        "SELECT ip, requests FROM (SELECT ip, count(*) AS requests FROM (VALUES ('203.0.113.66'), ('203.0.113.66'), ('198.51.100.1')) t(ip) GROUP BY ip) WHERE requests >= CAST(? AS INTEGER) ORDER BY ip",
                     ExecutionParameters: ["2"],
                 }),
             );

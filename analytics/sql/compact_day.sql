@@ -1,12 +1,14 @@
--- Compacts the finished day before ? (an ISO 8601 time; the scheduler passes its own scheduled
--- time) from the raw JSON table into the compacted table. Only rows the compacted table does not
--- hold yet are inserted, so running a day twice changes nothing.
+-- Compacts one finished day, {{day}} (yyyy/MM/dd), from the raw JSON table into the compacted table.
+-- Athena takes no execution parameters on MERGE, so the compaction function renders the day into
+-- the text after checking it is a real date (handlers/compaction.ts); nothing else is pasted in.
+-- Only rows the compacted table does not hold yet are inserted, so running a day twice changes
+-- nothing; the table is partitioned by day, so a day is one partition written, whatever the number
+-- of accounts and Regions (Athena writes at most 100 partitions per query).
 MERGE INTO waf_logs_compacted t
 USING (
     SELECT {{columns}}, account_id, region, stream_name, hour
     FROM waf_logs_raw
-    WHERE hour BETWEEN date_format(from_iso8601_timestamp(?) - INTERVAL '1' DAY, '%Y/%m/%d') || '/00'
-                   AND date_format(from_iso8601_timestamp(?) - INTERVAL '1' DAY, '%Y/%m/%d') || '/23'
+    WHERE hour BETWEEN '{{day}}/00' AND '{{day}}/23'
 ) s
 ON t.hour = s.hour
     AND t.account_id = s.account_id

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { LocalWarehouse } from "../../analytics/warehouse";
 import { BLOCKLIST_DETECTOR_FUNCTION, BLOCKLIST_PUBLISHER_FUNCTION } from "../../names";
-import { startAthenaServer, AthenaServer } from "./aws/athenaServer";
+import { MAX_PARTITIONS_WRITTEN, startAthenaServer, AthenaServer } from "./aws/athenaServer";
 import { Handler, LambdaContext, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "./localDynamo";
 import { ProgramRun } from "./mockEngine";
@@ -118,15 +118,22 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
 
     const dynamo = await startLocalDynamo(recordedTables(logging));
     const athena = await startAthenaServer({
+        // Each workgroup's scan cutoff as deployed, so a query past it is cancelled here too.
+        scanCutoffs: Object.fromEntries(
+            logging.resources
+                .filter((r) => r.type === "aws:athena/workgroup:Workgroup")
+                .map((r) => [r.inputs.name, r.inputs.configuration.bytesScannedCutoffPerQuery]),
+        ),
         execute: async (sql, parameters) => {
             const warehouse = await LocalWarehouse.open({ dataDir });
             try {
                 const values = parameters.map(fromAthenaLiteral);
-                const rows = await warehouse.query(sql, values);
+                const { rows, partitionsWritten } = await warehouse.execute(sql, values, MAX_PARTITIONS_WRITTEN);
                 return {
                     rows,
                     columns: rows.length > 0 ? Object.keys(rows[0]) : [],
                     scannedBytes: bytesInHours(dataDir, String(values[0]), String(values[1])),
+                    partitionsWritten,
                 };
             } finally {
                 warehouse.close();

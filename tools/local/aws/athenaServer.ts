@@ -7,9 +7,21 @@
  * layout): a query stays RUNNING until `execute` settles, fails with its error text, and
  * GetQueryResults pages its rows in Athena's ResultSet shape. `answerWith` replaces `execute`'s
  * answer with a given one (hand-made rows a real query could not return).
+ *
+ * It refuses what Athena refuses, so a local run meets the same failures a deployment would:
+ * - SQL that breaks Athena's rules, judged on Trino's or Hive's grammar (tools/athenaSql.ts): a `?`
+ *   outside WHERE, parameters on MERGE, a view or DDL, a function Athena lacks (Athena User Guide,
+ *   "Use parameterized queries", "Functions in Amazon Athena"); and a parameter count that does
+ *   not match the `?`s. The query ends FAILED with the reason.
+ * - A write into more than 100 partitions ("Use CTAS and INSERT INTO to work around the 100
+ *   partition limit"): FAILED with Athena's HIVE_TOO_MANY_OPEN_PARTITIONS message.
+ * - A query that scans more than its workgroup's BytesScannedCutoffPerQuery ("Set up workgroup
+ *   data usage controls": the query is cancelled): CANCELLED.
+ * Messages Athena documents are quoted; the others are modelled on Athena's error-code style.
  */
 import * as http from "http";
 import { AddressInfo } from "net";
+import { AthenaGrammar, loadAthenaGrammar } from "./athenaSql";
 import { signingScope } from "./sqsServer";
 
 export interface StartedQuery {
@@ -28,7 +40,19 @@ export interface QueryOutcome {
     readonly rows: Record<string, string | number | null>[];
     readonly columns: string[];
     readonly scannedBytes?: number;
+    /** Partitions of the target table a write (INSERT, CTAS, MERGE) put rows in. */
+    readonly partitionsWritten?: number;
 }
+
+/** Athena's partition limit per CTAS/INSERT INTO query (Iceberg writes meet it too, by field reports). */
+export const MAX_PARTITIONS_WRITTEN = 100;
+
+/** Athena's reason for a write past the partition limit (quoted from the User Guide). */
+export const TOO_MANY_PARTITIONS =
+    "HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of 100 open writers for partitions/buckets";
+
+/** The reason of a query cancelled by its workgroup's per-query scan cutoff (modelled). */
+export const SCAN_CUTOFF_EXCEEDED = "Query cancelled! : Bytes scanned limit was exceeded";
 
 /** Runs a query for real; throwing fails the query with the error's message as Athena's reason. */
 export type ExecuteQuery = (sql: string, executionParameters: string[]) => Promise<QueryOutcome>;
@@ -38,6 +62,8 @@ export interface AthenaServerOptions {
     readonly execute?: ExecuteQuery;
     /** Workgroups that exist, by name, with their engine (GetWorkGroup). Default: none. */
     readonly workGroups?: Readonly<Record<string, WorkGroupEngine>>;
+    /** Workgroups' per-query scan cutoffs (BytesScannedCutoffPerQuery, bytes), by workgroup name. */
+    readonly scanCutoffs?: Readonly<Record<string, number>>;
 }
 
 /** A workgroup's engine as GetWorkGroup reports it, e.g. `Athena engine version 3`. */
@@ -94,6 +120,8 @@ interface QueryRun {
     settled: boolean;
     held: boolean;
     cancelled?: boolean;
+    /** Why Athena itself cancelled it (a scan cutoff), rather than a StopQueryExecution. */
+    cancelReason?: string;
     completedAt?: number;
     outcome?: QueryOutcome;
     error?: string;
@@ -135,7 +163,29 @@ function datum(value: string | number | null | undefined): { VarCharValue?: stri
     return value === null || value === undefined ? {} : { VarCharValue: String(value) };
 }
 
+/**
+ * Why Athena would fail `sql` sent with `parameters` before running it: its rules, then the
+ * parameter count (Athena's own message), or undefined.
+ */
+function refusal(grammar: AthenaGrammar, sql: string, parameters: readonly string[]): string | undefined {
+    const problems = grammar.problems(sql, parameters.length);
+    if (problems.length > 0) {
+        const code = problems.some((p) => p.includes("execution parameters"))
+            ? "INVALID_PARAMETER_USAGE"
+            : problems.some((p) => p.startsWith("function "))
+              ? "FUNCTION_NOT_FOUND"
+              : "SYNTAX_ERROR";
+        return `${code}: ${problems.join("; ")}`;
+    }
+    const expected = grammar.parameters(sql);
+    if (expected !== parameters.length) {
+        return `SYNTAX_ERROR: line 1:1: Incorrect number of parameters: expected ${expected} but found ${parameters.length}`;
+    }
+    return undefined;
+}
+
 export async function startAthenaServer(options: AthenaServerOptions = {}): Promise<AthenaServer> {
+    const grammar = await loadAthenaGrammar();
     const started: StartedQuery[] = [];
     const calls: string[] = [];
     const runs = new Map<string, QueryRun>();
@@ -153,6 +203,7 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
     /** The state a query is in, given how often it has been polled. */
     const stateOf = (run: QueryRun): { state: string; reason?: string } => {
         if (run.cancelled) return { state: "CANCELLED", reason: "Query cancelled by user" };
+        if (run.cancelReason !== undefined && run.polls > 1) return { state: "CANCELLED", reason: run.cancelReason };
         if (run.polls <= 1 || run.held) return { state: "RUNNING" };
         if (failing?.test(run.query.sql)) return { state: "FAILED", reason: "line 1:8: mismatched input" };
         if (!run.settled) return { state: "RUNNING" };
@@ -195,7 +246,8 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
             clientRequestToken: token,
         };
         started.push(query);
-        const execute = options.execute && !answer;
+        const refused = refusal(grammar, query.sql, parameters ?? []);
+        const execute = options.execute && !answer && refused === undefined;
         const run: QueryRun = {
             query,
             submittedAt: Date.now(),
@@ -203,8 +255,10 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
             settled: !execute,
             held: holding?.test(query.sql) ?? false,
             outcome: execute ? undefined : answer,
+            error: refused,
         };
         if (!execute) run.completedAt = run.submittedAt;
+        const cutoff = options.scanCutoffs?.[query.workGroup ?? "primary"];
         runs.set(query.id, run);
         if (token !== undefined) byToken.set(token, run);
         if (execute) {
@@ -212,7 +266,15 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
                 .then(() => options.execute!(query.sql, parameters ?? []))
                 .then(
                     (outcome) => {
-                        run.outcome = outcome;
+                        if ((outcome.partitionsWritten ?? 0) > MAX_PARTITIONS_WRITTEN) {
+                            run.error = TOO_MANY_PARTITIONS;
+                            run.outcome = { rows: [], columns: [], scannedBytes: outcome.scannedBytes };
+                        } else if (cutoff !== undefined && (outcome.scannedBytes ?? 0) > cutoff) {
+                            run.cancelReason = SCAN_CUTOFF_EXCEEDED;
+                            run.outcome = { rows: [], columns: [], scannedBytes: cutoff };
+                        } else {
+                            run.outcome = outcome;
+                        }
                     },
                     (err) => {
                         run.error = String(err?.message ?? err);
