@@ -8,8 +8,9 @@ import { execFile } from "child_process";
 import * as net from "net";
 import * as path from "path";
 import * as dynamoSdk from "@aws-sdk/client-dynamodb";
-import { BlockPolicy } from "../handlers/blocklist";
+import { BlockEntry, BlockPolicy, auditOf } from "../handlers/blocklist";
 import { BlocklistStore, dynamoBlocklistStore } from "../handlers/blocklistStore";
+import { NOT_GLOBALLY_REACHABLE, parseRange } from "../handlers/ipRange";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "../tools/localDynamo";
 import { BlocklistArgs, blocklistMain, parseBlocklistArgs, printable, runBlocklistCommand } from "../tools/blocklist";
 import { runCliMain } from "../tools/cli";
@@ -91,7 +92,7 @@ describe("npm run blocklist", () => {
             "No active entries (--all shows expired and released ones).",
         ]);
         assert.deepStrictEqual(await run(["list", "--all"], NOW + 120_000), [
-            `203.0.113.9/32  released; not re-blocked before 2026-11-27T14:01:00Z  operator, repeat count reset  "partner's crawler"  (${OPERATOR}, 2026-11-27T12:01:00Z)`,
+            `203.0.113.9/32  released; not re-blocked before 2026-11-27T14:01:00Z  global, operator, repeat count reset  "partner's crawler"  (${OPERATOR}, 2026-11-27T12:01:00Z)`,
             "1 entries.",
         ]);
         assert.deepStrictEqual(
@@ -135,8 +136,8 @@ describe("npm run blocklist", () => {
                     return true;
                 },
             );
-        fails([], "Give a command: list, add, remove, history.");
-        fails(["block", "1.2.3.4"], 'Unknown command "block"; use list, add, remove, history.');
+        fails([], "Give a command: list, add, remove, promote, history.");
+        fails(["block", "1.2.3.4"], 'Unknown command "block"; use list, add, remove, promote, history.');
         fails(["add", "1.2.3.4"], 'add needs --reason "<why>": the audit trail keeps it.');
         fails(["add", "1.2.3.4", "--reason", "  "], 'add needs --reason "<why>": the audit trail keeps it.');
         fails(["add", "--reason", "x"], "add needs an IP address or CIDR range.");
@@ -244,15 +245,50 @@ describe("npm run blocklist", () => {
         ]);
     });
 
-    it("says so when a range is not public address space", async () => {
-        assert.deepStrictEqual(await run(["add", "10.1.0.0/16", "--reason", "x", "--minutes", "5"]), [
-            "Note: 10.1.0.0/16 overlaps 10.0.0.0/8 (private-use, RFC 1918): no client on the internet has such an address, so WAF sees it only from inside your own networks.",
-            "Blocked 10.1.0.0/16 until 2026-11-27T12:05:00Z (offense 1). The publisher writes it to every IP set within minutes.",
-        ]);
+    it("refuses every range that is not globally reachable, audits the refusal, and writes nothing", async () => {
+        for (const [block] of NOT_GLOBALLY_REACHABLE) {
+            const cidr = block.endsWith("/128") || block.endsWith("/32") ? block : block;
+            const range = parseRange(cidr);
+            // Blocks broader than the /8 guard are refused by it first; a narrow range inside stands in.
+            const asked = "problem" in range ? cidr.replace(/\/\d+$/, block.includes(":") ? "/64" : "/24") : cidr;
+            await assert.rejects(run(["add", asked, "--reason", "x", "--minutes", "5"]), (err: Error) => {
+                assert.match(
+                    err.message,
+                    new RegExp(
+                        `^Refused: \\S+ overlaps ${block.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} .*, which is not globally reachable \\(IANA special-purpose address registry\\): no client on the internet has such an address, so blocking it could only cut off your own networks\\. Fix: block the public address the client really has\\.$`,
+                    ),
+                    asked,
+                );
+                return true;
+            });
+        }
         assert.deepStrictEqual(
-            (await run(["add", "169.254.169.254", "--reason", "x", "--minutes", "5"]))[0],
-            "Note: 169.254.169.254/32 overlaps 169.254.0.0/16 (link-local (and the instance metadata service)): no client on the internet has such an address, so WAF sees it only from inside your own networks.",
+            await Promise.all(
+                ["10.0.0.1", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "::", "::ffff:10.0.0.1"].map(
+                    (ip) =>
+                        run(["add", ip, "--reason", "x", "--minutes", "5"]).then(
+                            () => "blocked",
+                            (err: Error) => err.message.split(",")[0],
+                        ),
+                ),
+            ),
+            [
+                "Refused: 10.0.0.1/32 overlaps 10.0.0.0/8 Private-Use (RFC 1918)",
+                "Refused: 192.168.1.1/32 overlaps 192.168.0.0/16 Private-Use (RFC 1918)",
+                "Refused: 127.0.0.1/32 overlaps 127.0.0.0/8 Loopback (RFC 1122)",
+                "Refused: 169.254.169.254/32 overlaps 169.254.0.0/16 Link Local (RFC 3927)",
+                "Refused: 100.64.0.1/32 overlaps 100.64.0.0/10 Shared Address Space (RFC 6598)",
+                "Refused: ::/128 overlaps ::/128 Unspecified Address (RFC 4291)",
+                "Refused: 10.0.0.1/32 overlaps 10.0.0.0/8 Private-Use (RFC 1918)",
+            ],
         );
+        assert.deepStrictEqual(
+            (await run(["list", "--all"])).filter((l) => /^(10|192\.168|127|169\.254|100\.64)\.|^::/.test(l)),
+            [],
+        );
+        assert.deepStrictEqual(await run(["history", "169.254.169.254"]), [
+            '2026-11-27T12:00:00Z  refuse  by arn:aws:sts::111111111111:assumed-role/security-admin/alice: "x"',
+        ]);
     });
 
     it("never shortens an active block with add, and starts a released range over at offense 1", async () => {
@@ -277,7 +313,7 @@ describe("npm run blocklist", () => {
     });
 
     it("prints text stored by other writers with control characters escaped", async () => {
-        await store.put({
+        const stored: BlockEntry = {
             cidr: "198.51.100.60/32",
             family: "ipv4",
             blockedUntil: NOW + 3_600_000,
@@ -291,11 +327,12 @@ describe("npm run blocklist", () => {
             updatedAt: NOW,
             version: 1,
             ttl: 0,
-        });
+        };
+        await store.write(stored, auditOf("add", stored, "hand", NOW, stored));
         const listed = (await run(["list"])).find((l) => l.startsWith("198.51.100.60/32"));
         assert.strictEqual(
             listed,
-            '198.51.100.60/32  blocked until 2026-11-27T13:00:00Z  operator, offense 1  "x\\u{1b}[2J\\u{a}2026  remove  by alice"  (hand\\u{7}, 2026-11-27T12:00:00Z)',
+            '198.51.100.60/32  blocked until 2026-11-27T13:00:00Z  global, operator, offense 1  "x\\u{1b}[2J\\u{a}2026  remove  by alice"  (hand\\u{7}, 2026-11-27T12:00:00Z)',
         );
     });
 
@@ -381,7 +418,7 @@ describe("npm run blocklist", () => {
         const listed = await cli("list", "--endpoint", dynamo.endpoint);
         assert.match(
             listed.out,
-            /^198\.51\.100\.77\/32 {2}blocked until .* operator, offense 1 {2}"seen in the forensics report" {2}\(local:/m,
+            /^198\.51\.100\.77\/32 {2}blocked until .* global, operator, offense 1 {2}"seen in the forensics report" {2}\(local:/m,
         );
         const missing = await cli("list", "--endpoint", dynamo.endpoint, "--table", "nope");
         assert.deepStrictEqual(
