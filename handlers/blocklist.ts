@@ -180,8 +180,10 @@ export function applyDetection(
     if (existing && isActive(existing, now)) {
         const blockedUntil = Math.max(existing.blockedUntil, now + blockMinutesFor(existing.offenses, policy) * MINUTE);
         // An active block keeps its evidence: a global one stays global, a local one grows.
-        const scope: BlockScope = (existing.scope ?? "global") === "global" || found.scope === "global" ? "global" : "local";
-        const union = (a: readonly string[] | undefined, b: readonly string[]) => [...new Set([...(a ?? []), ...b])].sort();
+        const scope: BlockScope =
+            (existing.scope ?? "global") === "global" || found.scope === "global" ? "global" : "local";
+        const union = (a: readonly string[] | undefined, b: readonly string[]) =>
+            [...new Set([...(a ?? []), ...b])].sort();
         return {
             outcome: "extended",
             entry: {

@@ -156,12 +156,19 @@ export function dynamoBlocklistStore(
             return entries;
         },
         async audit(record) {
-            // Append-only: a record is never overwritten.
+            // Append-only: a record is never overwritten. A transaction of one, as the IAM
+            // policies allow writes only inside TransactWriteItems.
             await client.send(
-                new sdk.PutItemCommand({
-                    TableName: tables.audit,
-                    Item: auditItem(record),
-                    ConditionExpression: "attribute_not_exists(sk)",
+                new sdk.TransactWriteItemsCommand({
+                    TransactItems: [
+                        {
+                            Put: {
+                                TableName: tables.audit,
+                                Item: auditItem(record),
+                                ConditionExpression: "attribute_not_exists(sk)",
+                            },
+                        },
+                    ],
                 }),
             );
         },

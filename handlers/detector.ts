@@ -241,7 +241,10 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
     const planned: { found: Detection; outcome: string; entry?: BlockEntry; why?: string }[] = [];
     for (const found of rows.found) {
         try {
-            planned.push({ found, ...applyDetection(await deps.store.get(found.cidr), found, now, settings, deps.actor) });
+            planned.push({
+                found,
+                ...applyDetection(await deps.store.get(found.cidr), found, now, settings, deps.actor),
+            });
         } catch (err) {
             failed.push({ cidr: found.cidr, error: messageOf(err) });
         }

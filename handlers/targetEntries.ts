@@ -55,6 +55,19 @@ export function byEvidence(a: BlockEntry, b: BlockEntry): number {
     );
 }
 
+/** What the checks of one entry found. */
+interface Verdict {
+    readonly problem?: string;
+    readonly block?: string;
+    readonly protectedBy?: string;
+}
+
+function verdictOf(entry: BlockEntry, allowlist: readonly string[]): Verdict {
+    const problem = entryProblem(entry);
+    if (problem !== undefined) return { problem };
+    return { block: notGloballyReachable(entry.cidr), protectedBy: allowlisted(entry.cidr, allowlist) };
+}
+
 /**
  * The addresses `target`'s IPv4 and IPv6 sets should hold at `now`.
  *
@@ -78,7 +91,7 @@ export function targetEntries(
     const kept: BlockEntry[] = [];
     for (const entry of entries) {
         // A malformed item may have a blockedUntil that is not a number: judge it before anything else.
-        const problem = entryProblem(entry);
+        const { problem, block, protectedBy } = verdictOf(entry, allowlist);
         if (problem !== undefined) {
             if (typeof entry.blockedUntil !== "number" || isActive(entry, now)) {
                 skipped.push({ cidr: String(entry.cidr), problem });
@@ -86,9 +99,8 @@ export function targetEntries(
             continue;
         }
         if (!isActive(entry, now)) continue;
-        const block = notGloballyReachable(entry.cidr);
         if (block !== undefined) notReachable.push({ cidr: entry.cidr, block });
-        else if (allowlisted(entry.cidr, allowlist)) protectedRanges.push(entry.cidr);
+        else if (protectedBy !== undefined) protectedRanges.push(entry.cidr);
         else if (!enforcedIn(entry, target)) elsewhere++;
         else kept.push(entry);
     }

@@ -73,7 +73,7 @@ describe("npm run blocklist", () => {
             ],
         );
         assert.deepStrictEqual(await run(["list"]), [
-            `203.0.113.9/32  blocked until 2026-11-27T13:30:00Z  operator, offense 1  "credential stuffing on /login"  (${OPERATOR}, 2026-11-27T12:00:00Z)`,
+            `203.0.113.9/32  blocked until 2026-11-27T13:30:00Z  global, operator, offense 1  "credential stuffing on /login"  (${OPERATOR}, 2026-11-27T12:00:00Z)`,
             "1 active entries.",
         ]);
         assert.deepStrictEqual(await run(["history", "203.0.113.9/32"]), [
@@ -310,6 +310,55 @@ describe("npm run blocklist", () => {
                 "Blocked 198.51.100.50/32 until 2026-11-27T13:10:00Z (offense 1). The publisher writes it to every IP set within minutes.",
             ],
         );
+    });
+
+    it("promotes an active local entry to global, audited with the operator's reason, and only such an entry", async () => {
+        const local: BlockEntry = {
+            cidr: "198.51.100.90/32",
+            family: "ipv4",
+            blockedUntil: NOW + 3_600_000,
+            offenses: 1,
+            reason: "1500 requests in 5 minutes (threshold 1000)",
+            source: "detector",
+            peakRequests: 1500,
+            seenIn: ["222222222222/us-east-1", "333333333333/eu-west-1"],
+            scope: "local",
+            evidenceAccounts: ["222222222222"],
+            locations: ["222222222222/us-east-1"],
+            firstSeen: NOW,
+            lastSeen: NOW,
+            updatedBy: "detector",
+            updatedAt: NOW,
+            version: 1,
+            ttl: 0,
+        };
+        await store.write(local, auditOf("add", local, "detector", NOW, local));
+        assert.deepStrictEqual(await run(["list"]).then((l) => l.filter((x) => x.startsWith("198.51.100.90/32"))), [
+            '198.51.100.90/32  blocked until 2026-11-27T13:00:00Z  local to 222222222222/us-east-1, detector, offense 1, seen in 222222222222/us-east-1 333333333333/eu-west-1  "1500 requests in 5 minutes (threshold 1000)"  (detector, 2026-11-27T12:00:00Z)',
+        ]);
+        assert.deepStrictEqual(
+            await run(["promote", "198.51.100.90", "--reason", "seen across the org, ticket SEC-7"]),
+            [
+                "Promoted 198.51.100.90/32: blocked in every account and Region until 2026-11-27T13:00:00Z (it was local to 222222222222/us-east-1). The publisher writes it to every IP set within minutes.",
+            ],
+        );
+        const promoted = (await store.get("198.51.100.90/32"))!;
+        assert.deepStrictEqual(
+            [promoted.scope, promoted.locations, promoted.reason, promoted.version, promoted.updatedBy],
+            ["global", ["222222222222/us-east-1"], "1500 requests in 5 minutes (threshold 1000)", 2, OPERATOR],
+        );
+        assert.deepStrictEqual((await run(["history", "198.51.100.90"])).slice(-1), [
+            `2026-11-27T12:00:00Z  promote  by ${OPERATOR}: "seen across the org, ticket SEC-7"`,
+        ]);
+        await assert.rejects(run(["promote", "198.51.100.90", "--reason", "again"]), {
+            message: "198.51.100.90/32 is already blocked in every account and Region; nothing to promote.",
+        });
+        await assert.rejects(run(["promote", "198.51.100.91", "--reason", "x"]), {
+            message: "198.51.100.91/32 is not blocked; nothing to promote (list shows the active entries).",
+        });
+        assert.throws(() => parseBlocklistArgs(["promote", "198.51.100.90"]), {
+            message: 'promote needs --reason "<why>": the audit trail keeps it.',
+        });
     });
 
     it("prints text stored by other writers with control characters escaped", async () => {

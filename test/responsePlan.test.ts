@@ -139,13 +139,15 @@ describe("logging stack: the response loop", () => {
                 Action: ["kms:Decrypt", "kms:GenerateDataKey"],
                 Resource: `arn:aws:kms:us-east-1:${LOGGING}:key/central-waf-logs-key-key-id`,
             },
+            { Sid: "ReadBlocklist", Effect: "Allow", Action: "dynamodb:GetItem", Resource: TABLE_ARN },
+            // "Using IAM with DynamoDB transactions": writes only inside TransactWriteItems.
             {
-                Sid: "ReadWriteBlocklist",
+                Sid: "WriteBlocklistWithAudit",
                 Effect: "Allow",
-                Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
-                Resource: TABLE_ARN,
+                Action: "dynamodb:PutItem",
+                Resource: [TABLE_ARN, AUDIT_ARN],
+                Condition: { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": "TransactWriteItems" } },
             },
-            { Sid: "AuditChanges", Effect: "Allow", Action: "dynamodb:PutItem", Resource: AUDIT_ARN },
             {
                 Sid: "ParkFailedRuns",
                 Effect: "Allow",
@@ -161,8 +163,8 @@ describe("logging stack: the response loop", () => {
                 "ReadLogs",
                 "WriteResults",
                 "UseCentralKey",
-                "ReadWriteBlocklist",
-                "AuditChanges",
+                "ReadBlocklist",
+                "WriteBlocklistWithAudit",
                 "ParkFailedRuns",
                 "WriteOwnLogs",
             ],
@@ -329,21 +331,26 @@ describe("logging stack: the response loop", () => {
         );
     });
 
-    it("publishes an operator policy for `npm run blocklist`: the two tables, nothing else", () => {
+    it("publishes an operator policy for `npm run blocklist`: reads, and writes only as a transaction with the audit record, nothing else", () => {
         const policy = only(run, "aws:iam/policy:Policy", "response-operator").inputs;
         assert.strictEqual(policy.name, "central-waf-logs-blocklist-operator");
         assert.deepStrictEqual(JSON.parse(policy.policy).Statement, [
             {
-                Sid: "ChangeBlocklist",
+                Sid: "ReadBlocklist",
                 Effect: "Allow",
-                Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"],
+                Action: ["dynamodb:GetItem", "dynamodb:Scan"],
                 Resource: TABLE_ARN,
             },
+            { Sid: "ReadAudit", Effect: "Allow", Action: "dynamodb:Query", Resource: AUDIT_ARN },
+            // "Using IAM with DynamoDB transactions": PutItem is authorized per item of a
+            // TransactWriteItems, and dynamodb:EnclosingOperation refuses it outside one. No
+            // UpdateItem or DeleteItem anywhere: the audit trail is append-only.
             {
-                Sid: "AuditChanges",
+                Sid: "ChangeBlocklistWithAudit",
                 Effect: "Allow",
-                Action: ["dynamodb:PutItem", "dynamodb:Query"],
-                Resource: AUDIT_ARN,
+                Action: "dynamodb:PutItem",
+                Resource: [TABLE_ARN, AUDIT_ARN],
+                Condition: { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": "TransactWriteItems" } },
             },
         ]);
     });
