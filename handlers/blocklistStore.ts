@@ -14,7 +14,7 @@ export interface BlocklistTables {
 }
 
 export interface BlocklistStore {
-    /** The entry of `cidr`; throws `MalformedEntryError` when the stored item is not a valid entry. */
+    /** The entry of `cidr`; throws a `MalformedEntryError` (`malformedEntry`) when the stored item is not a valid entry. */
     get(cidr: string): Promise<BlockEntry | undefined>;
     /**
      * Writes `entry` and its audit record in one transaction (TransactWriteItems): both or
@@ -60,17 +60,17 @@ export function fromItem(item: Readonly<Record<string, any>>): Record<string, un
     return record;
 }
 
-/** A stored item that is not a valid entry (a field of the wrong type): reported, never rewritten blindly. */
-export class MalformedEntryError extends Error {
-    constructor(
-        readonly cidr: string,
-        readonly problem: string,
-    ) {
-        super(
+/**
+ * A stored item that is not a valid entry (a field of the wrong type): reported, never rewritten
+ * blindly. A tagged Error, not a subclass: closure serialization loses a subclass's message.
+ */
+export function malformedEntry(cidr: string, problem: string): Error {
+    return Object.assign(
+        new Error(
             `Blocklist item ${cidr} is malformed (${problem}); it is left as it is. Fix: correct or delete the item in the blocklist table.`,
-        );
-        this.name = "MalformedEntryError";
-    }
+        ),
+        { name: "MalformedEntryError" },
+    );
 }
 
 /** An audit record's item: unique key per change even within one millisecond, kept 400 days. */
@@ -100,7 +100,7 @@ export function dynamoBlocklistStore(
             if (!Item) return undefined;
             const record = fromItem(Item);
             const problem = entryShapeProblem(record);
-            if (problem !== undefined) throw new MalformedEntryError(cidr, problem);
+            if (problem !== undefined) throw malformedEntry(cidr, problem);
             return record as unknown as BlockEntry;
         },
         async write(entry, record) {

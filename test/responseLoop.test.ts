@@ -721,7 +721,7 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
         const { result: published, metrics } = await metricsOf(() => local.publish(at(11, 14)));
         assert.deepStrictEqual(
             published.notReachable.map((n: any) => n.cidr),
-            ["10.0.0.1/32", "100.64.0.1/32", "127.0.0.1/32", "169.254.169.254/32", "192.168.1.1/32", "::/128"],
+            ["::/128", "10.0.0.1/32", "100.64.0.1/32", "127.0.0.1/32", "169.254.169.254/32", "192.168.1.1/32"],
         );
         for (const ips of [
             ...Object.values(addressesEverywhere(local, "ipv4")),

@@ -216,7 +216,7 @@ async function transactWriteItems(
             } catch (err: any) {
                 if (err?.name !== "ConditionalCheckFailedException") throw err;
                 reasons[i] = { Code: "ConditionalCheckFailed", Message: "The conditional request failed" };
-                throw new Error("cancelled");
+                throw new Error("cancelled", { cause: err });
             }
         }
         return {};
