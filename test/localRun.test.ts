@@ -45,7 +45,7 @@ describe("npm start: the whole platform on local stand-ins", () => {
         assert.strictEqual(summary.faultsMet.deadLettered, 2);
         const replayedQueues = summary.replayed.filter((r) => r.source.includes("-failures-"));
         assert.deepStrictEqual(replayedQueues.map((r) => [r.status, r.target.split(":function:")[1]]).sort(), [
-            ["replayed", "central-waf-logs-copier-ap-southeast-2"],
+            ["replayed", "central-waf-logs-copier-us-east-1"],
             ["replayed", "central-waf-logs-search-loader"],
         ]);
         assert.deepStrictEqual(summary.deliveryFailures, []);
