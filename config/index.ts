@@ -564,7 +564,11 @@ class StackConfigReader extends ConfigReader {
             globalMinAccounts: (v, at) => this.checkInteger(at, v, 1, 100),
             trustedEvidenceAccounts: (v, at) => {
                 if (!Array.isArray(v)) {
-                    return this.problem(at, "must be a list of account IDs", 'list 12-digit IDs such as ["111111111111"]');
+                    return this.problem(
+                        at,
+                        "must be a list of account IDs",
+                        'list 12-digit IDs such as ["111111111111"]',
+                    );
                 }
                 const ids = v.map((item: unknown, i) => this.accountId(`${at}[${i}]`, item));
                 return ids.every((id) => id !== undefined) ? (ids as string[]) : undefined;

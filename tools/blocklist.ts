@@ -245,7 +245,9 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
         for (const e of entries) {
             const offense = e.offenses > 0 ? `offense ${e.offenses}` : "repeat count reset";
             const scope =
-                (e.scope ?? "global") === "global" ? "global" : `local to ${(e.locations ?? []).join(" ") || "nowhere"}`;
+                (e.scope ?? "global") === "global"
+                    ? "global"
+                    : `local to ${(e.locations ?? []).join(" ") || "nowhere"}`;
             deps.out(
                 printable(
                     `${e.cidr}  ${status(e, now)}  ${scope}, ${e.source}, ${offense}` +
