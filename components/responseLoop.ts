@@ -41,6 +41,13 @@ export interface ResponseLoopArgs {
     readonly alarmActions?: pulumi.Input<string>[];
 }
 
+/**
+ * Writes allowed only inside TransactWriteItems ("Using IAM with DynamoDB transactions",
+ * condition key dynamodb:EnclosingOperation): the blocklist is never written without its audit
+ * record by the detector or the CLI, and a plain PutItem (which could skip it) is refused.
+ */
+const IN_TRANSACTION = { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": "TransactWriteItems" } };
+
 /** The named query the detector runs. */
 export const DETECTION_QUERY = "blocklist-candidates";
 
@@ -50,6 +57,9 @@ export function detectorSettings(settings: ResponseSettings): DetectorSettings {
         threshold: settings.threshold,
         lookbackMinutes: settings.lookbackMinutes,
         maxNewEntriesPerRun: settings.maxNewEntriesPerRun,
+        timestampSlackMinutes: settings.timestampSlackMinutes,
+        globalMinAccounts: settings.globalMinAccounts,
+        trustedEvidenceAccounts: settings.trustedEvidenceAccounts,
         queryName: DETECTION_QUERY,
         blockMinutes: settings.blockMinutes,
         maxBlockMinutes: settings.maxBlockMinutes,
@@ -260,20 +270,25 @@ export class ResponseLoop extends pulumi.ComponentResource {
             {
                 name: BLOCKLIST_OPERATOR_POLICY,
                 description:
-                    "What `npm run blocklist` needs: read and change the blocklist, append to and read its audit trail",
+                    "What `npm run blocklist` needs: read the blocklist and its audit trail, change an entry only with its audit record (TransactWriteItems)",
                 policy: JSON.stringify(
                     policyDocument([
                         {
-                            Sid: "ChangeBlocklist",
+                            Sid: "ReadBlocklist",
                             Effect: "Allow",
-                            Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"],
+                            Action: ["dynamodb:GetItem", "dynamodb:Scan"],
                             Resource: tableArn,
                         },
+                        { Sid: "ReadAudit", Effect: "Allow", Action: "dynamodb:Query", Resource: auditArn },
+                        // The CLI writes every change as one TransactWriteItems with its audit record
+                        // (conditional on the version read; the record on attribute_not_exists):
+                        // a plain PutItem outside a transaction is refused.
                         {
-                            Sid: "AuditChanges",
+                            Sid: "ChangeBlocklistWithAudit",
                             Effect: "Allow",
-                            Action: ["dynamodb:PutItem", "dynamodb:Query"],
-                            Resource: auditArn,
+                            Action: "dynamodb:PutItem",
+                            Resource: [tableArn, auditArn],
+                            Condition: IN_TRANSACTION,
                         },
                     ]),
                 ),
@@ -325,13 +340,15 @@ export class ResponseLoop extends pulumi.ComponentResource {
                                 access: "query",
                                 workgroup: DETECTION_WORKGROUP,
                             }),
+                            { Sid: "ReadBlocklist", Effect: "Allow", Action: "dynamodb:GetItem", Resource: tableArn },
+                            // Writes only inside TransactWriteItems: an entry with its audit record.
                             {
-                                Sid: "ReadWriteBlocklist",
+                                Sid: "WriteBlocklistWithAudit",
                                 Effect: "Allow",
-                                Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
-                                Resource: tableArn,
+                                Action: "dynamodb:PutItem",
+                                Resource: [tableArn, auditArn],
+                                Condition: IN_TRANSACTION,
                             },
-                            { Sid: "AuditChanges", Effect: "Allow", Action: "dynamodb:PutItem", Resource: auditArn },
                             // Lambda's on-failure destination sends as the function's role.
                             {
                                 Sid: "ParkFailedRuns",

@@ -562,6 +562,19 @@ class StackConfigReader extends ConfigReader {
                 return ranges.every((r) => r !== undefined) ? (ranges as string[]) : undefined;
             },
             maxNewEntriesPerRun: (v, at) => this.checkInteger(at, v, 1, 10_000),
+            globalMinAccounts: (v, at) => this.checkInteger(at, v, 1, 100),
+            trustedEvidenceAccounts: (v, at) => {
+                if (!Array.isArray(v)) {
+                    return this.problem(
+                        at,
+                        "must be a list of account IDs",
+                        'list 12-digit IDs such as ["111111111111"]',
+                    );
+                }
+                const ids = v.map((item: unknown, i) => this.accountId(`${at}[${i}]`, item));
+                return ids.every((id) => id !== undefined) ? (ids as string[]) : undefined;
+            },
+            timestampSlackMinutes: (v, at) => this.checkInteger(at, v, 0, 60),
             bytesScannedCutoffMiB: (v, at) => this.checkInteger(at, v, 10, 1_048_576),
         });
         // A window is searched by every run whose lookback reaches its start; it must be complete

@@ -115,6 +115,20 @@ export interface ResponseSettings {
     /** More new entries than this in one detection run trips the circuit breaker. Default 50. */
     readonly maxNewEntriesPerRun: number;
     /**
+     * A detection is blocked in every admitted account and Region only when at least this many
+     * distinct accounts each saw it over `threshold / globalMinAccounts` requests in 5 minutes (or a
+     * trusted account did); otherwise only where its evidence came from. 1: any one account's logs
+     * decide for every account. Default 2.
+     */
+    readonly globalMinAccounts: number;
+    /** Accounts whose evidence alone makes a block global (a central edge or CDN account). Default none. */
+    readonly trustedEvidenceAccounts: readonly string[];
+    /**
+     * Minutes a record's own timestamp may lie outside the hour of its partition (Firehose
+     * buffering) and still count in detection. Default 15.
+     */
+    readonly timestampSlackMinutes: number;
+    /**
      * Athena refuses a detection query past this many MiB scanned (the detection workgroup's
      * cutoff). A run reads the current hour of every account and Region, and the previous hour
      * too while the lookback reaches into it. Default 51200 (50 GiB).
@@ -272,6 +286,9 @@ export const DEFAULT_RESPONSE: ResponseSettings = {
     repeatWindowDays: 30,
     allowlist: [],
     maxNewEntriesPerRun: 50,
+    globalMinAccounts: 2,
+    trustedEvidenceAccounts: [],
+    timestampSlackMinutes: 15,
     bytesScannedCutoffMiB: 51_200,
 };
 

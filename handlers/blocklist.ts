@@ -5,7 +5,7 @@
  *
  * Serialized into Lambdas: keep it free of Pulumi and AWS SDK imports.
  */
-import { AddressFamily, IpRange, allowlisted, parseRange } from "./ipRange";
+import { AddressFamily, IpRange, parseRange } from "./ipRange";
 
 export type { AddressFamily } from "./ipRange";
 
@@ -33,6 +33,15 @@ export interface BlockEntry {
     readonly peakRequests?: number;
     /** `<account>/<region>` pairs the range was seen in. */
     readonly seenIn: readonly string[];
+    /**
+     * Where the block is enforced: `global` (every admitted account and Region) or `local` (only
+     * `locations`). Items written before scopes existed have none and are read as `global`.
+     */
+    readonly scope?: BlockScope;
+    /** The accounts whose logs are the evidence for this entry (detector entries). */
+    readonly evidenceAccounts?: readonly string[];
+    /** `<account>/<region>` pairs a `local` entry is enforced in: where its evidence came from. */
+    readonly locations?: readonly string[];
     /** Epoch ms of the first and last request seen. */
     readonly firstSeen: number;
     readonly lastSeen: number;
@@ -45,6 +54,9 @@ export interface BlockEntry {
     readonly ttl: number;
 }
 
+/** `global`: every admitted account and Region; `local`: only the entry's own `locations`. */
+export type BlockScope = "local" | "global";
+
 /** Durations and protections of the response loop. */
 export interface BlockPolicy {
     /** Minutes of a first block. Default 240. */
@@ -55,6 +67,18 @@ export interface BlockPolicy {
     readonly repeatWindowDays: number;
     /** Ranges never blocked: own NATs, partners, health checkers (parsed by `parseRange`). */
     readonly allowlist: readonly string[];
+}
+
+/** Who decides where a detection is blocked. */
+export interface EvidencePolicy {
+    /**
+     * A detection is blocked in every admitted location only when at least this many distinct
+     * accounts each saw the client over `threshold / globalMinAccounts` requests in 5 minutes;
+     * otherwise only where its evidence was seen. 1: any one account decides for all. Default 2.
+     */
+    readonly globalMinAccounts: number;
+    /** Accounts whose evidence alone makes a block global (a central edge or CDN account). Default none. */
+    readonly trustedEvidenceAccounts: readonly string[];
 }
 
 /** AWS WAF's quota of addresses in one IP set. */
@@ -86,6 +110,38 @@ export interface Detection {
     readonly query: string;
     readonly window: string;
     readonly threshold: number;
+    /** Where to block it, judged from its evidence by `scopeOfEvidence`. */
+    readonly scope: BlockScope;
+    readonly evidenceAccounts: readonly string[];
+    readonly locations: readonly string[];
+}
+
+/**
+ * Where a detection is blocked, from each account's own busiest 5 minutes of the client
+ * (`peaks`, account to requests) and the `<account>/<region>` pairs it was seen in.
+ *
+ * An account is evidence when it alone saw more than `threshold / globalMinAccounts` requests in
+ * 5 minutes: a second account with a handful of requests from an address that one account forged
+ * records for cannot make that address global. When no account reaches that share (a client
+ * spread thin over many accounts), every account that saw it is evidence, but only for a local
+ * block. Global: `globalMinAccounts` evidence accounts, or one trusted account, or
+ * `globalMinAccounts` 1 (any one account decides). Local: only the evidence accounts' locations.
+ */
+export function scopeOfEvidence(
+    peaks: ReadonlyMap<string, number>,
+    seenIn: readonly string[],
+    threshold: number,
+    policy: EvidencePolicy,
+): { scope: BlockScope; evidenceAccounts: string[]; locations: string[] } {
+    const strong = [...peaks].filter(([, peak]) => peak * policy.globalMinAccounts > threshold).map(([a]) => a);
+    const evidenceAccounts = (strong.length > 0 ? strong : [...peaks.keys()]).sort();
+    const global =
+        policy.globalMinAccounts <= 1 ||
+        (strong.length > 0 &&
+            (strong.length >= policy.globalMinAccounts ||
+                strong.some((a) => policy.trustedEvidenceAccounts.includes(a))));
+    const locations = seenIn.filter((l) => evidenceAccounts.includes(l.split("/")[0])).sort();
+    return { scope: global ? "global" : "local", evidenceAccounts, locations };
 }
 
 export type DetectionOutcome = "added" | "extended" | "suppressed";
@@ -120,11 +176,25 @@ export function applyDetection(
         updatedAt: now,
         version: (existing?.version ?? 0) + 1,
     };
+    const fresh = { scope: found.scope, evidenceAccounts: found.evidenceAccounts, locations: found.locations };
     if (existing && isActive(existing, now)) {
         const blockedUntil = Math.max(existing.blockedUntil, now + blockMinutesFor(existing.offenses, policy) * MINUTE);
+        // An active block keeps its evidence: a global one stays global, a local one grows.
+        const scope: BlockScope =
+            (existing.scope ?? "global") === "global" || found.scope === "global" ? "global" : "local";
+        const union = (a: readonly string[] | undefined, b: readonly string[]) =>
+            [...new Set([...(a ?? []), ...b])].sort();
         return {
             outcome: "extended",
-            entry: { ...existing, ...seen, blockedUntil, ttl: ttlFor(blockedUntil, policy) },
+            entry: {
+                ...existing,
+                ...seen,
+                scope,
+                evidenceAccounts: union(existing.evidenceAccounts, found.evidenceAccounts),
+                locations: union(existing.locations, found.locations),
+                blockedUntil,
+                ttl: ttlFor(blockedUntil, policy),
+            },
             why: `${evidenceOf(found)} in ${found.window}; blocked until ${new Date(blockedUntil).toISOString()}`,
         };
     }
@@ -140,6 +210,7 @@ export function applyDetection(
             cidr: found.cidr,
             family: found.family,
             ...seen,
+            ...fresh,
             blockedUntil,
             offenses,
             reason,
@@ -181,6 +252,10 @@ export function operatorBlock(
         window: existing?.window,
         reason,
         source: "operator",
+        // An operator decides for the organization: their block is enforced everywhere.
+        scope: "global",
+        evidenceAccounts: existing?.evidenceAccounts,
+        locations: existing?.locations,
         blockedUntil,
         updatedBy: actor,
         updatedAt: now,
@@ -217,61 +292,84 @@ export function operatorRelease(
     };
 }
 
-/** The addresses each IP set should hold now, most recently seen first when over the quota. */
-export interface DesiredAddresses {
-    readonly ipv4: string[];
-    readonly ipv6: string[];
-    /** Active ranges left out because a set would exceed its quota. */
-    readonly overflow: { readonly ipv4: number; readonly ipv6: number };
-    /** Active ranges left out because they overlap the allowlist. */
-    readonly allowlisted: string[];
-    /**
-     * Active entries left out because their range is not one AWS WAF would take as written (not
-     * in the form `parseRange` gives, of the wrong family, or broader than the block guard):
-     * written by hand or by an older version. One such entry would fail every update of its IP
-     * set everywhere; left out, it cannot.
-     */
-    readonly skipped: { readonly cidr: string; readonly problem: string }[];
+/**
+ * An operator's promotion of an active local entry to global: from now on it is enforced in every
+ * admitted account and Region. The entry keeps its reason and evidence; the audit trail keeps the
+ * operator's reason for the promotion.
+ */
+export function operatorPromote(existing: BlockEntry, now: number, actor: string): BlockEntry {
+    return { ...existing, scope: "global", updatedBy: actor, updatedAt: now, version: existing.version + 1 };
+}
+
+const TYPES: Record<string, "string" | "number" | "list" | "scope" | "family" | "source"> = {
+    cidr: "string",
+    family: "family",
+    blockedUntil: "number",
+    suppressedUntil: "number",
+    offenses: "number",
+    reason: "string",
+    source: "source",
+    query: "string",
+    window: "string",
+    peakRequests: "number",
+    seenIn: "list",
+    scope: "scope",
+    evidenceAccounts: "list",
+    locations: "list",
+    firstSeen: "number",
+    lastSeen: "number",
+    updatedBy: "string",
+    updatedAt: "number",
+    version: "number",
+    ttl: "number",
+};
+const REQUIRED = ["cidr", "family", "blockedUntil", "offenses", "seenIn", "firstSeen", "lastSeen", "version"];
+
+/**
+ * Why a stored item cannot be read as a `BlockEntry` (a field of the wrong type, written by hand
+ * or by another tool: `version "3" is text, not a number`), or undefined. Such an item is reported
+ * and left alone; it never stops the handling of the others.
+ */
+export function entryShapeProblem(item: Readonly<Record<string, unknown>>): string | undefined {
+    const problems: string[] = [];
+    for (const field of REQUIRED) if (item[field] === undefined) problems.push(`${field} is missing`);
+    for (const [field, value] of Object.entries(item)) {
+        const type = TYPES[field];
+        if (type === undefined || value === undefined) continue;
+        const ok =
+            type === "number"
+                ? typeof value === "number" && Number.isFinite(value)
+                : type === "list"
+                  ? Array.isArray(value) && value.every((v) => typeof v === "string")
+                  : type === "scope"
+                    ? value === "local" || value === "global"
+                    : type === "family"
+                      ? value === "ipv4" || value === "ipv6"
+                      : type === "source"
+                        ? value === "detector" || value === "operator"
+                        : typeof value === "string";
+        if (!ok) {
+            const shown = JSON.stringify(value);
+            problems.push(
+                `${field} ${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown} is not ${type === "list" ? "a list of strings" : type === "number" ? "a number" : type === "string" ? "text" : `a valid ${type}`}`,
+            );
+        }
+    }
+    if (typeof item.version === "number" && !(Number.isSafeInteger(item.version) && item.version >= 1)) {
+        problems.push(`version ${item.version} is not a whole number from 1`);
+    }
+    return problems.length > 0 ? problems.join("; ") : undefined;
 }
 
 /** Why an entry's range cannot go into an IP set as it is stored, or undefined when it can. */
 export function entryProblem(entry: Pick<BlockEntry, "cidr" | "family">): string | undefined {
+    const shape = entryShapeProblem(entry as unknown as Record<string, unknown>);
+    if (typeof entry.cidr !== "string") return shape ?? "cidr is not text";
     const parsed = parseRange(String(entry.cidr));
     if ("problem" in parsed) return parsed.problem;
     if (parsed.cidr !== entry.cidr) return `${entry.cidr} is not in the form AWS WAF takes; it reads as ${parsed.cidr}`;
     if (parsed.family !== entry.family) return `${entry.cidr} is ${parsed.family}, but the entry says ${entry.family}`;
-    return undefined;
-}
-
-export function desiredAddresses(
-    entries: readonly BlockEntry[],
-    now: number,
-    allowlist: readonly string[],
-    limit = MAX_ADDRESSES_PER_IP_SET,
-): DesiredAddresses {
-    const skipped: { cidr: string; problem: string }[] = [];
-    const active = entries.filter((e) => {
-        if (!isActive(e, now)) return false;
-        const problem = entryProblem(e);
-        if (problem !== undefined) skipped.push({ cidr: String(e.cidr), problem });
-        return problem === undefined;
-    });
-    const protectedRanges = active.filter((e) => allowlisted(e.cidr, allowlist)).map((e) => e.cidr);
-    const family = (f: AddressFamily) => {
-        const ranked = active
-            .filter((e) => e.family === f && !protectedRanges.includes(e.cidr))
-            .sort((a, b) => b.lastSeen - a.lastSeen || a.cidr.localeCompare(b.cidr));
-        return { kept: ranked.slice(0, limit).map((e) => e.cidr), dropped: Math.max(0, ranked.length - limit) };
-    };
-    const ipv4 = family("ipv4");
-    const ipv6 = family("ipv6");
-    return {
-        ipv4: ipv4.kept.sort(),
-        ipv6: ipv6.kept.sort(),
-        overflow: { ipv4: ipv4.dropped, ipv6: ipv6.dropped },
-        allowlisted: protectedRanges.sort(),
-        skipped: skipped.sort((a, b) => a.cidr.localeCompare(b.cidr)),
-    };
+    return shape;
 }
 
 /** One line of the audit trail: who changed which range, how, why and when. */
@@ -279,7 +377,7 @@ export interface AuditRecord {
     readonly cidr: string;
     /** Epoch ms. */
     readonly at: number;
-    readonly action: "add" | "extend" | "release" | "refuse";
+    readonly action: "add" | "extend" | "release" | "promote" | "refuse";
     readonly actor: string;
     readonly reason: string;
     /** The entry after the change (JSON), or what was refused. */

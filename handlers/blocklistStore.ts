@@ -6,7 +6,7 @@
  * Takes the SDK module and a client, so the Lambdas (which require the SDK inside their factory)
  * and the operator CLI share it.
  */
-import { AuditRecord, BlockEntry } from "./blocklist";
+import { AuditRecord, BlockEntry, entryShapeProblem } from "./blocklist";
 
 export interface BlocklistTables {
     readonly blocklist: string;
@@ -14,11 +14,18 @@ export interface BlocklistTables {
 }
 
 export interface BlocklistStore {
+    /** The entry of `cidr`; throws a `MalformedEntryError` (`malformedEntry`) when the stored item is not a valid entry. */
     get(cidr: string): Promise<BlockEntry | undefined>;
-    /** Writes `entry` if the stored version is still `entry.version - 1`; false when someone else wrote first. */
-    put(entry: BlockEntry): Promise<boolean>;
-    /** Every entry, active or not (a consistent scan, page by page). */
+    /**
+     * Writes `entry` and its audit record in one transaction (TransactWriteItems): both or
+     * neither. The entry is written only if the stored version is still `entry.version - 1`
+     * (false when someone else wrote first); the audit record only if it is new (the trail is
+     * append-only).
+     */
+    write(entry: BlockEntry, record: AuditRecord): Promise<boolean>;
+    /** Every item, active or not, as stored (a consistent scan, page by page): malformed ones too. */
     all(): Promise<BlockEntry[]>;
+    /** Appends one audit record (a refusal: no entry changes). */
     audit(record: AuditRecord): Promise<void>;
     /** The audit trail of one range, oldest first. */
     history(cidr: string): Promise<AuditRecord[]>;
@@ -53,6 +60,29 @@ export function fromItem(item: Readonly<Record<string, any>>): Record<string, un
     return record;
 }
 
+/**
+ * A stored item that is not a valid entry (a field of the wrong type): reported, never rewritten
+ * blindly. A tagged Error, not a subclass: closure serialization loses a subclass's message.
+ */
+export function malformedEntry(cidr: string, problem: string): Error {
+    return Object.assign(
+        new Error(
+            `Blocklist item ${cidr} is malformed (${problem}); it is left as it is. Fix: correct or delete the item in the blocklist table.`,
+        ),
+        { name: "MalformedEntryError" },
+    );
+}
+
+/** An audit record's item: unique key per change even within one millisecond, kept 400 days. */
+function auditItem(record: AuditRecord) {
+    const at = new Date(record.at).toISOString();
+    return toItem({
+        ...record,
+        sk: `${at}#${Math.random().toString(36).slice(2, 10)}`,
+        ttl: Math.ceil(record.at / 1000) + AUDIT_RETENTION_DAYS * 86_400,
+    });
+}
+
 export function dynamoBlocklistStore(
     sdk: any,
     client: { send(command: unknown): Promise<any> },
@@ -67,22 +97,45 @@ export function dynamoBlocklistStore(
                     ConsistentRead: true,
                 }),
             );
-            return Item ? (fromItem(Item) as unknown as BlockEntry) : undefined;
+            if (!Item) return undefined;
+            const record = fromItem(Item);
+            const problem = entryShapeProblem(record);
+            if (problem !== undefined) throw malformedEntry(cidr, problem);
+            return record as unknown as BlockEntry;
         },
-        async put(entry) {
+        async write(entry, record) {
             const first = entry.version === 1;
             try {
                 await client.send(
-                    new sdk.PutItemCommand({
-                        TableName: tables.blocklist,
-                        Item: toItem(entry as unknown as Record<string, unknown>),
-                        ConditionExpression: first ? "attribute_not_exists(cidr)" : "version = :read",
-                        ExpressionAttributeValues: first ? undefined : { ":read": { N: String(entry.version - 1) } },
+                    new sdk.TransactWriteItemsCommand({
+                        TransactItems: [
+                            {
+                                Put: {
+                                    TableName: tables.blocklist,
+                                    Item: toItem(entry as unknown as Record<string, unknown>),
+                                    ConditionExpression: first ? "attribute_not_exists(cidr)" : "version = :read",
+                                    ExpressionAttributeValues: first
+                                        ? undefined
+                                        : { ":read": { N: String(entry.version - 1) } },
+                                },
+                            },
+                            {
+                                Put: {
+                                    TableName: tables.audit,
+                                    Item: auditItem(record),
+                                    ConditionExpression: "attribute_not_exists(sk)",
+                                },
+                            },
+                        ],
                     }),
                 );
                 return true;
             } catch (err: any) {
-                if (err?.name === "ConditionalCheckFailedException") return false;
+                // Only the entry's version check means "someone else wrote first"; anything else fails.
+                const reasons: { Code?: string }[] = err?.CancellationReasons ?? [];
+                if (err?.name === "TransactionCanceledException" && reasons[0]?.Code === "ConditionalCheckFailed") {
+                    return false;
+                }
                 throw err;
             }
         },
@@ -103,16 +156,19 @@ export function dynamoBlocklistStore(
             return entries;
         },
         async audit(record) {
-            const at = new Date(record.at).toISOString();
+            // Append-only: a record is never overwritten. A transaction of one, as the IAM
+            // policies allow writes only inside TransactWriteItems.
             await client.send(
-                new sdk.PutItemCommand({
-                    TableName: tables.audit,
-                    Item: toItem({
-                        ...record,
-                        // Unique per change even within one millisecond.
-                        sk: `${at}#${Math.random().toString(36).slice(2, 10)}`,
-                        ttl: Math.ceil(record.at / 1000) + AUDIT_RETENTION_DAYS * 86_400,
-                    }),
+                new sdk.TransactWriteItemsCommand({
+                    TransactItems: [
+                        {
+                            Put: {
+                                TableName: tables.audit,
+                                Item: auditItem(record),
+                                ConditionExpression: "attribute_not_exists(sk)",
+                            },
+                        },
+                    ],
                 }),
             );
         },

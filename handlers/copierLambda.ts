@@ -10,13 +10,17 @@ import { S3Event } from "./s3Events";
 /** Tries of one delivery within an invocation; Lambda's own retries come after. */
 const DELIVERY_ATTEMPTS = 3;
 
-/** A fault worth another try: S3's 5xx and throttling, a timeout, a dropped connection. */
+/**
+ * A fault worth another try: S3's 5xx and throttling (also KMS's, which S3 answers as HTTP 400
+ * `KMS.ThrottlingException`), a timeout, a dropped connection.
+ */
 export function isTransient(err: any): boolean {
     const status = err?.$metadata?.httpStatusCode;
     return (
         err?.$retryable !== undefined ||
         status === 429 ||
         (typeof status === "number" && status >= 500) ||
+        /Throttl|SlowDown/.test(String(err?.name ?? "")) ||
         ["TimeoutError", "RequestTimeout", "SlowDown", "SourceReadError"].includes(err?.name) ||
         ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"].includes(err?.code)
     );

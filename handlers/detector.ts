@@ -1,31 +1,53 @@
 /**
  * The detector: every few minutes, asks Athena which client IPs went over the threshold in a
  * 5-minute window of the last minutes, across every account and Region, and turns each into a
- * block (or extends one) in the central blocklist. A circuit breaker refuses a run that would add
- * more new entries than configured: a bad query or threshold must not block the world.
+ * block (or extends one) in the central blocklist, scoped by its evidence: blocked only where it
+ * was seen unless several accounts (or a trusted one) saw it. A circuit breaker caps the new
+ * entries of one run: over the cap, the worst candidates are blocked and the rest refused, so a
+ * bad query or threshold cannot block the world, and a botnet cannot stop all new blocking.
  *
  * Every row is checked before anything is written: a row the detector cannot trust (a client IP
  * that is not one address, a count that is not over the threshold it ran with, a time that is not
  * epoch milliseconds) is counted as unusable, with its reason, and skipped; the rest are written.
+ * Each entry is handled on its own: one that fails (a malformed stored item) is reported and the
+ * others are still written; the run fails at the end, naming it.
  */
 import { hourPartition } from "../layout";
-import { AuditRecord, BlockEntry, BlockPolicy, Detection, applyDetection, auditOf } from "./blocklist";
+import {
+    AuditRecord,
+    BlockEntry,
+    BlockPolicy,
+    Detection,
+    EvidencePolicy,
+    applyDetection,
+    auditOf,
+    scopeOfEvidence,
+} from "./blocklist";
 import { BlocklistStore } from "./blocklistStore";
 import { CANARY_RANGE } from "./canary";
 import { QueryResult } from "./athenaQuery";
-import { allowlisted, parseRange, quoted } from "./ipRange";
+import { allowlisted, notGloballyReachable, parseRange, quoted } from "./ipRange";
 
-export interface DetectorSettings extends BlockPolicy {
+export interface DetectorSettings extends BlockPolicy, EvidencePolicy {
     /** Requests in 5 minutes above which a client IP is blocked. */
     readonly threshold: number;
     /** Each run looks at 5-minute windows starting this many minutes ago or later. */
     readonly lookbackMinutes: number;
     /**
-     * More new entries than this in one run trips the circuit breaker: no new entry is written
-     * (active blocks seen again are still extended, as they do not grow the blocked set).
+     * More new entries than this in one run trips the circuit breaker: only this many are written,
+     * the worst first (most requests in their busiest 5 minutes), the rest are refused; active
+     * blocks seen again are still extended (they do not grow the blocked set).
      */
     readonly maxNewEntriesPerRun: number;
-    /** The named query run (its parameters: from_hour, to_hour, since_ms, threshold). */
+    /**
+     * Minutes a record's own time may lie outside the hour of the partition it was filed under
+     * (Firehose buffering) and still count; records further off are forged or broken. Default 15.
+     */
+    readonly timestampSlackMinutes: number;
+    /**
+     * The named query run (its parameters: from_hour, to_hour, slack_ms, slack_ms, threshold,
+     * since_ms, threshold).
+     */
     readonly queryName: string;
 }
 
@@ -50,17 +72,28 @@ export interface DetectionSummary {
     /** Why, for the first `MAX_REASONS` unusable rows: `row 3 (client_ip "..."): <column> ...`. */
     readonly unusableReasons: string[];
     readonly allowlisted: string[];
+    /** Candidates in address space that is not globally reachable (never blocked), with the IANA block. */
+    readonly notReachable: string[];
     /** Ranges an operator released: left alone (also when the release landed during this run). */
     readonly suppressed: string[];
     readonly added: string[];
     readonly extended: string[];
     readonly circuitBreakerTripped: boolean;
-    /** New entries the circuit breaker refused (0 unless it tripped). */
+    /** New entries the circuit breaker refused (0 unless it tripped): the least busy beyond the cap. */
     readonly refusedNew: number;
+    /** Entries that could not be handled (a malformed stored item, a failed write), each with why. */
+    readonly failed: { readonly cidr: string; readonly error: string }[];
 }
 
 /** The columns of the named query the detector reads. */
-export const DETECTOR_COLUMNS = ["client_ip", "requests_in_5_minutes", "first_seen_ms", "last_seen_ms", "seen_in"];
+export const DETECTOR_COLUMNS = [
+    "client_ip",
+    "requests_in_5_minutes",
+    "first_seen_ms",
+    "last_seen_ms",
+    "seen_in",
+    "evidence",
+];
 
 const MINUTE = 60_000;
 const WRITE_ATTEMPTS = 3;
@@ -80,18 +113,34 @@ function wholeNumber(text: string | null): number | undefined {
 const unusableValue = (column: string, text: string | null, expected: string) =>
     text === null ? `${column} is empty` : `${column} ${quoted(text)} is not ${expected}`;
 
+/** Each account's own busiest 5 minutes, from `<account>:<requests>,...`, or undefined when malformed. */
+function evidenceOf(text: string | null): Map<string, number> | undefined {
+    if (text === null || text === "") return undefined;
+    const peaks = new Map<string, number>();
+    for (const part of text.split(",")) {
+        const m = /^([0-9]{12}):([0-9]{1,16})$/.exec(part);
+        if (!m || !Number.isSafeInteger(Number(m[2]))) return undefined;
+        peaks.set(m[1], Math.max(Number(m[2]), peaks.get(m[1]) ?? 0));
+    }
+    return peaks;
+}
+
 /**
  * The detections in the query's rows, or why each row cannot be used. Pure: nothing is written.
- * Rows for the same range (an IPv4 client seen in IPv4-mapped form too) are merged.
+ * Rows for the same range (an IPv4 client seen in IPv4-mapped form too) are merged. No time is
+ * later than `now` (a record's own time is whatever its account wrote).
  */
 export function readDetections(
     rows: readonly Record<string, string | null>[],
     settings: DetectorSettings,
     window: string,
-): { found: Detection[]; unusable: string[]; allowlisted: string[] } {
-    const byRange = new Map<string, Detection>();
+    now: number,
+): { found: Detection[]; unusable: string[]; allowlisted: string[]; notReachable: string[] } {
+    const byRange = new Map<string, Omit<Detection, "scope" | "evidenceAccounts" | "locations">>();
+    const peaksOf = new Map<string, Map<string, number>>();
     const unusable: string[] = [];
     const skipped = new Set<string>();
+    const notReachable = new Set<string>();
     rows.forEach((row, i) => {
         const clientIp = row.client_ip ?? null;
         const problems: string[] = [];
@@ -109,12 +158,21 @@ export function readDetections(
             if (value === undefined || value > MAX_EPOCH_MS) {
                 problems.push(unusableValue(column, row[column] ?? null, "a time in epoch milliseconds"));
             }
-            return value ?? 0;
+            return Math.min(value ?? 0, now);
         });
-        if (problems.length > 0 || range === undefined || "problem" in range) {
+        const peaks = evidenceOf(row.evidence ?? null);
+        if (peaks === undefined) {
+            problems.push(unusableValue("evidence", row.evidence ?? null, "a list of <account>:<requests>"));
+        }
+        if (problems.length > 0 || range === undefined || "problem" in range || peaks === undefined) {
             unusable.push(
                 `row ${i + 1}${clientIp === null ? "" : ` (client_ip ${quoted(clientIp)})`}: ${problems.join("; ")}`,
             );
+            return;
+        }
+        const block = notGloballyReachable(range.cidr);
+        if (block !== undefined) {
+            notReachable.add(`${range.cidr} (${block})`);
             return;
         }
         // The canary of `npm run verify` is never blocked, even where the allowlist forgets it.
@@ -122,6 +180,9 @@ export function readDetections(
             skipped.add(range.cidr);
             return;
         }
+        const merged = peaksOf.get(range.cidr) ?? new Map<string, number>();
+        for (const [account, peak] of peaks) merged.set(account, Math.max(peak, merged.get(account) ?? 0));
+        peaksOf.set(range.cidr, merged);
         const seenIn = String(row.seen_in ?? "")
             .split(",")
             .filter((l) => l !== "");
@@ -137,17 +198,31 @@ export function readDetections(
             threshold: settings.threshold,
         });
     });
-    return { found: [...byRange.values()], unusable, allowlisted: [...skipped] };
+    const found = [...byRange.values()].map((d) => ({
+        ...d,
+        ...scopeOfEvidence(peaksOf.get(d.cidr)!, d.seenIn, settings.threshold, settings),
+    }));
+    return { found, unusable, allowlisted: [...skipped], notReachable: [...notReachable].sort() };
 }
+
+/** The breaker's order: most requests in the busiest 5 minutes, then most evidence accounts, then the range. */
+const worstFirst = (a: Detection, b: Detection) =>
+    b.peakRequests - a.peakRequests ||
+    b.evidenceAccounts.length - a.evidenceAccounts.length ||
+    (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0);
+
+const messageOf = (err: unknown) => `${(err as Error)?.name ?? "Error"}: ${(err as Error)?.message ?? String(err)}`;
 
 export async function detect(deps: DetectorDependencies, settings: DetectorSettings): Promise<DetectionSummary> {
     const now = deps.now();
     const since = now - settings.lookbackMinutes * MINUTE;
     const window = `${new Date(since).toISOString()}..${new Date(now).toISOString()}`;
+    const slackMs = settings.timestampSlackMinutes * MINUTE;
     // Firehose files a record under the hour it arrived, never earlier than the record's own time.
     const result = await deps.runQuery({
         from_hour: hourPartition(since),
         to_hour: hourPartition(now),
+        slack_ms: slackMs,
         since_ms: since,
         threshold: settings.threshold,
     });
@@ -161,22 +236,40 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
         );
     }
 
-    const rows = readDetections(result.rows, settings, window);
-    const planned = await Promise.all(
-        rows.found.map(async (f) => ({
-            found: f,
-            ...applyDetection(await deps.store.get(f.cidr), f, now, settings, deps.actor),
-        })),
-    );
-    const added = planned.filter((p) => p.outcome === "added");
+    const rows = readDetections(result.rows, settings, window, now);
+    const failed: { cidr: string; error: string }[] = [];
+    // Each entry on its own: a malformed stored item is reported, and the others are still handled.
+    const planned: { found: Detection; outcome: string; entry?: BlockEntry; why?: string }[] = [];
+    for (const found of rows.found) {
+        try {
+            planned.push({
+                found,
+                ...applyDetection(await deps.store.get(found.cidr), found, now, settings, deps.actor),
+            });
+        } catch (err) {
+            failed.push({ cidr: found.cidr, error: messageOf(err) });
+        }
+    }
+    const added = planned.filter((p) => p.outcome === "added").sort((a, b) => worstFirst(a.found, b.found));
     const tripped = added.length > settings.maxNewEntriesPerRun;
-    const toWrite = planned.filter((p) => p.entry && (!tripped || p.outcome === "extended"));
+    // Over the cap, the worst candidates are blocked and the rest refused: a botnet of many
+    // addresses still gets its busiest members blocked, and cannot stop all new blocking.
+    const mayAdd = new Set(added.slice(0, settings.maxNewEntriesPerRun).map((p) => p.found.cidr));
+    const toWrite = planned.filter((p) => p.entry && (p.outcome === "extended" || mayAdd.has(p.found.cidr)));
 
     const outcomes: { cidr: string; outcome: string }[] = [];
     for (const plan of toWrite) {
-        outcomes.push({ cidr: plan.found.cidr, outcome: await write(deps, plan, now, settings, !tripped) });
+        try {
+            outcomes.push({
+                cidr: plan.found.cidr,
+                outcome: await write(deps, plan, now, settings, mayAdd.has(plan.found.cidr)),
+            });
+        } catch (err) {
+            failed.push({ cidr: plan.found.cidr, error: messageOf(err) });
+        }
     }
     const cidrsOf = (outcome: string) => outcomes.filter((o) => o.outcome === outcome).map((o) => o.cidr);
+    const refused = added.filter((p) => !mayAdd.has(p.found.cidr)).map((p) => p.found.cidr);
     const summary: DetectionSummary = {
         window,
         queryExecutionId: result.queryExecutionId,
@@ -185,6 +278,7 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
         unusable: rows.unusable.length,
         unusableReasons: rows.unusable.slice(0, MAX_REASONS),
         allowlisted: rows.allowlisted,
+        notReachable: rows.notReachable,
         suppressed: [
             ...planned.filter((p) => p.outcome === "suppressed").map((p) => p.found.cidr),
             ...cidrsOf("suppressed"),
@@ -192,15 +286,16 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
         added: cidrsOf("added"),
         extended: cidrsOf("extended"),
         circuitBreakerTripped: tripped,
-        refusedNew: tripped ? added.length : 0,
+        refusedNew: refused.length + cidrsOf("refused").length,
+        failed: failed.slice(0, MAX_REASONS),
     };
     if (tripped) {
         deps.log(
             JSON.stringify({
-                msg: "detector circuit breaker tripped: no new entry written, active blocks extended",
+                msg: "detector circuit breaker tripped: the busiest new entries written up to the cap, the rest refused, active blocks extended",
                 newEntries: added.length,
                 maxNewEntriesPerRun: settings.maxNewEntriesPerRun,
-                sample: added.slice(0, 20).map((p) => p.found.cidr),
+                sample: refused.slice(0, 20),
                 ...summary,
             }),
         );
@@ -213,15 +308,26 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
         BurstRowsUnusable: summary.unusable,
         BlocklistAdded: summary.added.length,
         BlocklistExtended: summary.extended.length,
+        BlocklistEntriesFailed: failed.length,
         BytesScanned: result.scannedBytes,
     });
+    if (failed.length > 0) {
+        // Every other entry was handled; fail the run so its error alarm and failure queue say so.
+        throw new Error(
+            `Detector could not handle ${failed.length} of ${rows.found.length} detections (the others were written): ` +
+                failed
+                    .slice(0, 5)
+                    .map((f) => `${f.cidr}: ${f.error}`)
+                    .join("; "),
+        );
+    }
     return summary;
 }
 
 /**
- * Writes one planned change; when someone else wrote first, re-reads and plans it again. With
- * `mayAdd` false (the circuit breaker tripped), a change that turns out to be a new block is not
- * written: it returns "refused".
+ * Writes one planned change with its audit record (one transaction: both or neither); when
+ * someone else wrote first, re-reads and plans it again. With `mayAdd` false (the circuit breaker
+ * refused this range), a change that turns out to be a new block is not written: "refused".
  */
 async function write(
     deps: DetectorDependencies,
@@ -233,17 +339,14 @@ async function write(
     let next: { outcome: string; entry?: BlockEntry; why?: string } = plan;
     for (let attempt = 1; next.entry; attempt++) {
         if (next.outcome === "added" && !mayAdd) return "refused";
-        if (await deps.store.put(next.entry)) {
-            const record: AuditRecord = auditOf(
-                next.outcome === "added" ? "add" : "extend",
-                { cidr: next.entry.cidr, reason: next.why ?? next.entry.reason },
-                deps.actor,
-                now,
-                next.entry,
-            );
-            await deps.store.audit(record);
-            return next.outcome;
-        }
+        const record: AuditRecord = auditOf(
+            next.outcome === "added" ? "add" : "extend",
+            { cidr: next.entry.cidr, reason: next.why ?? next.entry.reason },
+            deps.actor,
+            now,
+            next.entry,
+        );
+        if (await deps.store.write(next.entry, record)) return next.outcome;
         if (attempt >= WRITE_ATTEMPTS) {
             throw new Error(
                 `Blocklist entry ${plan.found.cidr} kept changing under the detector; ${attempt} writes refused.`,

@@ -4,7 +4,8 @@
  * a stable prefix operators and alarms can match on:
  *
  * - `Transient:` a retry can succeed (HTTP 429/5xx, connection errors, timeouts, a response cut
- *   short, S3 throttling, running out of invocation time).
+ *   short, S3 throttling and KMS throttling (`KMS.ThrottlingException`, HTTP 400), running out of
+ *   invocation time).
  * - `Configuration:` the loader is not allowed or not pointed right (HTTP 401/403/404, S3 access
  *   denied, a full /tmp); a retry succeeds only once someone fixes the setting the message names.
  * - `Unexpected:` anything else (an answer the loader does not understand, a vanished object).
@@ -49,6 +50,9 @@ export function storageFailure(err: unknown, action: string, target: string): Er
             `${detail}; the function's ephemeral storage (/tmp) is too small for the rejected-lines report: raise it`,
         );
     }
+    // Throttling first: S3 answers KMS throttling as HTTP 400 KMS.ThrottlingException, a passing
+    // fault, not a permission to fix (the other KMS.* errors are).
+    if (/Throttl|SlowDown/.test(name)) return failure("Transient", detail);
     if (status === 403 || name === "AccessDenied" || name.startsWith("KMS.") || name === "InvalidAccessKeyId") {
         return failure(
             "Configuration",

@@ -4,7 +4,8 @@
  * or failed run heals itself at the next one. Each target is independent: one that fails (not yet
  * deployed, throttled for too long, denied) is reported and counted, and the others are synced.
  */
-import { BlockEntry, DesiredAddresses, desiredAddresses } from "./blocklist";
+import { BlockEntry } from "./blocklist";
+import { TargetAddresses, targetEntries } from "./targetEntries";
 
 /** One resource stack: its account, Region and the role the publisher assumes there. */
 export interface SyncTarget {
@@ -59,17 +60,28 @@ export interface PublisherDependencies {
 }
 
 export type TargetOutcome =
-    | { readonly target: string; readonly status: "synced"; readonly updated: string[] }
+    | {
+          readonly target: string;
+          readonly status: "synced";
+          readonly updated: string[];
+          /** Addresses in its two sets (global entries and its own local ones). */
+          readonly ipv4: number;
+          readonly ipv6: number;
+      }
     | { readonly target: string; readonly status: "failed"; readonly error: string };
 
 export interface PublishSummary {
     readonly active: number;
+    /** The most addresses any target's IPv4 and IPv6 set holds. */
     readonly ipv4: number;
     readonly ipv6: number;
-    readonly overflow: DesiredAddresses["overflow"];
+    /** The most entries any target's sets left out for lack of room. */
+    readonly overflow: TargetAddresses["overflow"];
     readonly allowlisted: string[];
-    /** Active entries left out of every IP set because their range is malformed (see `desiredAddresses`). */
-    readonly skipped: DesiredAddresses["skipped"];
+    /** Active entries left out of every IP set: not globally reachable (see `targetEntries`). */
+    readonly notReachable: TargetAddresses["notReachable"];
+    /** Active entries left out of every IP set because they are malformed (see `targetEntries`). */
+    readonly skipped: TargetAddresses["skipped"];
     readonly targets: TargetOutcome[];
 }
 
@@ -85,7 +97,12 @@ const retryable = (err: unknown) =>
 export async function publish(deps: PublisherDependencies, settings: PublisherSettings): Promise<PublishSummary> {
     const entries = await deps.entries();
     const now = deps.now();
-    const desired = desiredAddresses(entries, now, settings.allowlist);
+    // Each target's sets, by the one computation every writer of IP sets uses.
+    const desiredOf = new Map(
+        deps.targets.map((t) => [label(t), targetEntries(entries, t, now, settings.allowlist)] as const),
+    );
+    const desiredList = [...desiredOf.values()];
+    const desired = desiredList[0] ?? targetEntries(entries, { accountId: "", region: "" }, now, settings.allowlist);
     // One malformed entry would fail its family's update in every target: leave it out, loudly.
     for (const { cidr, problem } of desired.skipped) {
         deps.log(
@@ -97,22 +114,35 @@ export async function publish(deps: PublisherDependencies, settings: PublisherSe
             }),
         );
     }
+    // Only a hand-written item can hold one (detector and CLI refuse them): never blocked anywhere.
+    for (const { cidr, block } of desired.notReachable) {
+        deps.log(
+            JSON.stringify({
+                msg: "publisher left out a blocklist entry that is not globally reachable",
+                cidr,
+                block,
+                fix: "no client on the internet has such an address; release it with the CLI (remove), or let it expire",
+            }),
+        );
+    }
     const outcomes: TargetOutcome[] = [];
     const queue = [...deps.targets];
     const worker = async () => {
         for (let target = queue.shift(); target; target = queue.shift()) {
-            outcomes.push(await syncTarget(deps, settings, target, desired));
+            outcomes.push(await syncTarget(deps, settings, target, desiredOf.get(label(target))!));
         }
     };
     await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, worker));
     outcomes.sort((a, b) => a.target.localeCompare(b.target));
 
+    const most = (f: (d: TargetAddresses) => number) => Math.max(0, ...desiredList.map(f));
     const summary: PublishSummary = {
-        active: entries.filter((e) => e.blockedUntil > now).length,
-        ipv4: desired.ipv4.length,
-        ipv6: desired.ipv6.length,
-        overflow: desired.overflow,
+        active: entries.filter((e) => typeof e.blockedUntil === "number" && e.blockedUntil > now).length,
+        ipv4: most((d) => d.ipv4.length),
+        ipv6: most((d) => d.ipv6.length),
+        overflow: { ipv4: most((d) => d.overflow.ipv4), ipv6: most((d) => d.overflow.ipv6) },
         allowlisted: desired.allowlisted,
+        notReachable: desired.notReachable,
         skipped: desired.skipped,
         targets: outcomes,
     };
@@ -120,8 +150,8 @@ export async function publish(deps: PublisherDependencies, settings: PublisherSe
     deps.metrics({
         BlocklistSyncRuns: 1,
         BlocklistActiveEntries: summary.active,
-        BlocklistOverflow: desired.overflow.ipv4 + desired.overflow.ipv6,
-        BlocklistEntriesSkipped: desired.skipped.length,
+        BlocklistOverflow: summary.overflow.ipv4 + summary.overflow.ipv6,
+        BlocklistEntriesSkipped: desired.skipped.length + desired.notReachable.length,
         BlocklistSyncFailedTargets: outcomes.filter((o) => o.status === "failed").length,
     });
     return summary;
@@ -131,7 +161,7 @@ async function syncTarget(
     deps: PublisherDependencies,
     settings: PublisherSettings,
     target: SyncTarget,
-    desired: DesiredAddresses,
+    desired: TargetAddresses,
 ): Promise<TargetOutcome> {
     let calls: IpSetCalls | undefined;
     try {
@@ -155,7 +185,13 @@ async function syncTarget(
             if (changed) updated.push(name);
         }
         deps.metrics({ BlocklistSyncFailures: 0 }, target);
-        return { target: label(target), status: "synced", updated };
+        return {
+            target: label(target),
+            status: "synced",
+            updated,
+            ipv4: desired.ipv4.length,
+            ipv6: desired.ipv6.length,
+        };
     } catch (err) {
         const error = `${(err as Error).name ?? "Error"}: ${(err as Error).message}`;
         deps.log(JSON.stringify({ msg: "publisher target failed", target: label(target), error }));

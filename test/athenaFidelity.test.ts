@@ -210,11 +210,24 @@ describe("DuckDB's emulation of Trino functions (analytics/warehouse.ts TRINO_MA
 describe("Athena fidelity: the detector's parameters", () => {
     it("sends blocklist-candidates' parameters by name, in the order of its ?s", () => {
         const query = namedQuery("blocklist-candidates");
-        assert.deepStrictEqual(query.placeholders, ["from_hour", "to_hour", "threshold", "since_ms", "threshold"]);
+        assert.deepStrictEqual(query.placeholders, [
+            "from_hour",
+            "to_hour",
+            "slack_ms",
+            "slack_ms",
+            "threshold",
+            "since_ms",
+            "threshold",
+        ]);
         assert.deepStrictEqual(
-            bindQuery(query, { from_hour: "2026/11/27/10", to_hour: "2026/11/27/11", since_ms: 5, threshold: 9 })
-                .parameters,
-            ["2026/11/27/10", "2026/11/27/11", 9, 5, 9],
+            bindQuery(query, {
+                from_hour: "2026/11/27/10",
+                to_hour: "2026/11/27/11",
+                slack_ms: 900000,
+                since_ms: 5,
+                threshold: 9,
+            }).parameters,
+            ["2026/11/27/10", "2026/11/27/11", 900000, 900000, 9, 5, 9],
         );
     });
 });

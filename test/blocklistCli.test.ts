@@ -8,8 +8,9 @@ import { execFile } from "child_process";
 import * as net from "net";
 import * as path from "path";
 import * as dynamoSdk from "@aws-sdk/client-dynamodb";
-import { BlockPolicy } from "../handlers/blocklist";
+import { BlockEntry, BlockPolicy, auditOf } from "../handlers/blocklist";
 import { BlocklistStore, dynamoBlocklistStore } from "../handlers/blocklistStore";
+import { NOT_GLOBALLY_REACHABLE, parseRange } from "../handlers/ipRange";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "../tools/local/localDynamo";
 import {
     BlocklistArgs,
@@ -78,7 +79,7 @@ describe("npm run blocklist", () => {
             ],
         );
         assert.deepStrictEqual(await run(["list"]), [
-            `203.0.113.9/32  blocked until 2026-11-27T13:30:00Z  operator, offense 1  "credential stuffing on /login"  (${OPERATOR}, 2026-11-27T12:00:00Z)`,
+            `203.0.113.9/32  blocked until 2026-11-27T13:30:00Z  global, operator, offense 1  "credential stuffing on /login"  (${OPERATOR}, 2026-11-27T12:00:00Z)`,
             "1 active entries.",
         ]);
         assert.deepStrictEqual(await run(["history", "203.0.113.9/32"]), [
@@ -97,7 +98,7 @@ describe("npm run blocklist", () => {
             "No active entries (--all shows expired and released ones).",
         ]);
         assert.deepStrictEqual(await run(["list", "--all"], NOW + 120_000), [
-            `203.0.113.9/32  released; not re-blocked before 2026-11-27T14:01:00Z  operator, repeat count reset  "partner's crawler"  (${OPERATOR}, 2026-11-27T12:01:00Z)`,
+            `203.0.113.9/32  released; not re-blocked before 2026-11-27T14:01:00Z  global, operator, repeat count reset  "partner's crawler"  (${OPERATOR}, 2026-11-27T12:01:00Z)`,
             "1 entries.",
         ]);
         assert.deepStrictEqual(
@@ -141,8 +142,8 @@ describe("npm run blocklist", () => {
                     return true;
                 },
             );
-        fails([], "Give a command: list, add, remove, history.");
-        fails(["block", "1.2.3.4"], 'Unknown command "block"; use list, add, remove, history.');
+        fails([], "Give a command: list, add, remove, promote, history.");
+        fails(["block", "1.2.3.4"], 'Unknown command "block"; use list, add, remove, promote, history.');
         fails(["add", "1.2.3.4"], 'add needs --reason "<why>": the audit trail keeps it.');
         fails(["add", "1.2.3.4", "--reason", "  "], 'add needs --reason "<why>": the audit trail keeps it.');
         fails(["add", "--reason", "x"], "add needs an IP address or CIDR range.");
@@ -250,15 +251,50 @@ describe("npm run blocklist", () => {
         ]);
     });
 
-    it("says so when a range is not public address space", async () => {
-        assert.deepStrictEqual(await run(["add", "10.1.0.0/16", "--reason", "x", "--minutes", "5"]), [
-            "Note: 10.1.0.0/16 overlaps 10.0.0.0/8 (private-use, RFC 1918): no client on the internet has such an address, so WAF sees it only from inside your own networks.",
-            "Blocked 10.1.0.0/16 until 2026-11-27T12:05:00Z (offense 1). The publisher writes it to every IP set within minutes.",
-        ]);
+    it("refuses every range that is not globally reachable, audits the refusal, and writes nothing", async () => {
+        for (const [block] of NOT_GLOBALLY_REACHABLE) {
+            const cidr = block.endsWith("/128") || block.endsWith("/32") ? block : block;
+            const range = parseRange(cidr);
+            // Blocks broader than the /8 guard are refused by it first; a narrow range inside stands in.
+            const asked = "problem" in range ? cidr.replace(/\/\d+$/, block.includes(":") ? "/64" : "/24") : cidr;
+            await assert.rejects(run(["add", asked, "--reason", "x", "--minutes", "5"]), (err: Error) => {
+                assert.match(
+                    err.message,
+                    new RegExp(
+                        `^Refused: \\S+ overlaps ${block.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} .*, which is not globally reachable \\(IANA special-purpose address registry\\): no client on the internet has such an address, so blocking it could only cut off your own networks\\. Fix: block the public address the client really has\\.$`,
+                    ),
+                    asked,
+                );
+                return true;
+            });
+        }
         assert.deepStrictEqual(
-            (await run(["add", "169.254.169.254", "--reason", "x", "--minutes", "5"]))[0],
-            "Note: 169.254.169.254/32 overlaps 169.254.0.0/16 (link-local (and the instance metadata service)): no client on the internet has such an address, so WAF sees it only from inside your own networks.",
+            await Promise.all(
+                ["10.0.0.1", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "::", "::ffff:10.0.0.1"].map(
+                    (ip) =>
+                        run(["add", ip, "--reason", "x", "--minutes", "5"]).then(
+                            () => "blocked",
+                            (err: Error) => err.message.split(",")[0],
+                        ),
+                ),
+            ),
+            [
+                "Refused: 10.0.0.1/32 overlaps 10.0.0.0/8 Private-Use (RFC 1918)",
+                "Refused: 192.168.1.1/32 overlaps 192.168.0.0/16 Private-Use (RFC 1918)",
+                "Refused: 127.0.0.1/32 overlaps 127.0.0.0/8 Loopback (RFC 1122)",
+                "Refused: 169.254.169.254/32 overlaps 169.254.0.0/16 Link Local (RFC 3927)",
+                "Refused: 100.64.0.1/32 overlaps 100.64.0.0/10 Shared Address Space (RFC 6598)",
+                "Refused: ::/128 overlaps ::/128 Unspecified Address (RFC 4291)",
+                "Refused: 10.0.0.1/32 overlaps 10.0.0.0/8 Private-Use (RFC 1918)",
+            ],
         );
+        assert.deepStrictEqual(
+            (await run(["list", "--all"])).filter((l) => /^(10|192\.168|127|169\.254|100\.64)\.|^::/.test(l)),
+            [],
+        );
+        assert.deepStrictEqual(await run(["history", "169.254.169.254"]), [
+            '2026-11-27T12:00:00Z  refuse  by arn:aws:sts::111111111111:assumed-role/security-admin/alice: "x"',
+        ]);
     });
 
     it("never shortens an active block with add, and starts a released range over at offense 1", async () => {
@@ -282,8 +318,60 @@ describe("npm run blocklist", () => {
         );
     });
 
+    it("promotes an active local entry to global, audited with the operator's reason, and only such an entry", async () => {
+        const local: BlockEntry = {
+            cidr: "198.51.100.90/32",
+            family: "ipv4",
+            blockedUntil: NOW + 3_600_000,
+            offenses: 1,
+            reason: "1500 requests in 5 minutes (threshold 1000)",
+            source: "detector",
+            peakRequests: 1500,
+            seenIn: ["222222222222/us-east-1", "333333333333/eu-west-1"],
+            scope: "local",
+            evidenceAccounts: ["222222222222"],
+            locations: ["222222222222/us-east-1"],
+            firstSeen: NOW,
+            lastSeen: NOW,
+            updatedBy: "detector",
+            updatedAt: NOW,
+            version: 1,
+            ttl: 0,
+        };
+        await store.write(local, auditOf("add", local, "detector", NOW, local));
+        assert.deepStrictEqual(await run(["list"]).then((l) => l.filter((x) => x.startsWith("198.51.100.90/32"))), [
+            '198.51.100.90/32  blocked until 2026-11-27T13:00:00Z  local to 222222222222/us-east-1, detector, offense 1, seen in 222222222222/us-east-1 333333333333/eu-west-1  "1500 requests in 5 minutes (threshold 1000)"  (detector, 2026-11-27T12:00:00Z)',
+        ]);
+        assert.deepStrictEqual(
+            await run(["promote", "198.51.100.90", "--reason", "seen across the org, ticket SEC-7"]),
+            [
+                "Promoted 198.51.100.90/32: blocked in every account and Region until 2026-11-27T13:00:00Z (it was local to 222222222222/us-east-1). The publisher writes it to every IP set within minutes.",
+            ],
+        );
+        const promoted = (await store.get("198.51.100.90/32"))!;
+        assert.deepStrictEqual(
+            [promoted.scope, promoted.locations, promoted.reason, promoted.version, promoted.updatedBy],
+            ["global", ["222222222222/us-east-1"], "1500 requests in 5 minutes (threshold 1000)", 2, OPERATOR],
+        );
+        // Both records carry the same clock time here; their order within one millisecond is not defined.
+        assert.ok(
+            (await run(["history", "198.51.100.90"])).includes(
+                `2026-11-27T12:00:00Z  promote  by ${OPERATOR}: "seen across the org, ticket SEC-7"`,
+            ),
+        );
+        await assert.rejects(run(["promote", "198.51.100.90", "--reason", "again"]), {
+            message: "198.51.100.90/32 is already blocked in every account and Region; nothing to promote.",
+        });
+        await assert.rejects(run(["promote", "198.51.100.91", "--reason", "x"]), {
+            message: "198.51.100.91/32 is not blocked; nothing to promote (list shows the active entries).",
+        });
+        assert.throws(() => parseBlocklistArgs(["promote", "198.51.100.90"]), {
+            message: 'promote needs --reason "<why>": the audit trail keeps it.',
+        });
+    });
+
     it("prints text stored by other writers with control characters escaped", async () => {
-        await store.put({
+        const stored: BlockEntry = {
             cidr: "198.51.100.60/32",
             family: "ipv4",
             blockedUntil: NOW + 3_600_000,
@@ -297,11 +385,12 @@ describe("npm run blocklist", () => {
             updatedAt: NOW,
             version: 1,
             ttl: 0,
-        });
+        };
+        await store.write(stored, auditOf("add", stored, "hand", NOW, stored));
         const listed = (await run(["list"])).find((l) => l.startsWith("198.51.100.60/32"));
         assert.strictEqual(
             listed,
-            '198.51.100.60/32  blocked until 2026-11-27T13:00:00Z  operator, offense 1  "x\\u{1b}[2J\\u{a}2026  remove  by alice"  (hand\\u{7}, 2026-11-27T12:00:00Z)',
+            '198.51.100.60/32  blocked until 2026-11-27T13:00:00Z  global, operator, offense 1  "x\\u{1b}[2J\\u{a}2026  remove  by alice"  (hand\\u{7}, 2026-11-27T12:00:00Z)',
         );
     });
 
@@ -387,7 +476,7 @@ describe("npm run blocklist", () => {
         const listed = await cli("list", "--endpoint", dynamo.endpoint);
         assert.match(
             listed.out,
-            /^198\.51\.100\.77\/32 {2}blocked until .* operator, offense 1 {2}"seen in the forensics report" {2}\(local:/m,
+            /^198\.51\.100\.77\/32 {2}blocked until .* global, operator, offense 1 {2}"seen in the forensics report" {2}\(local:/m,
         );
         const missing = await cli("list", "--endpoint", dynamo.endpoint, "--table", "nope");
         assert.deepStrictEqual(

@@ -5,10 +5,11 @@
  * invocation deadline. The deployed Lambdas run the same functions in test/responseLoop.test.ts.
  */
 import * as assert from "assert";
-import { BlockEntry, BlockPolicy, applyDetection, desiredAddresses, operatorRelease } from "../handlers/blocklist";
+import { BlockEntry, BlockPolicy, applyDetection, operatorRelease, scopeOfEvidence } from "../handlers/blocklist";
 import { AthenaQueryCalls, runAthenaQuery } from "../handlers/athenaQuery";
 import { DetectorSettings, detect, readDetections } from "../handlers/detector";
-import { notPublic, parseRange } from "../handlers/ipRange";
+import { NOT_GLOBALLY_REACHABLE, notGloballyReachable, parseRange } from "../handlers/ipRange";
+import { targetEntries } from "../handlers/targetEntries";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0);
 const MINUTE = 60_000;
@@ -21,6 +22,9 @@ const SETTINGS: DetectorSettings = {
     threshold: 1000,
     lookbackMinutes: 15,
     maxNewEntriesPerRun: 50,
+    timestampSlackMinutes: 15,
+    globalMinAccounts: 2,
+    trustedEvidenceAccounts: ["999999999999"],
     queryName: "blocklist-candidates",
 };
 
@@ -165,26 +169,88 @@ describe("response loop inputs: one strict address reader", () => {
         });
     });
 
-    it("names the non-public space a range overlaps", () => {
+    it("names the IANA special-purpose block a range overlaps, for every row not globally reachable, judging IPv4-mapped forms as IPv4", () => {
+        // IANA IPv4 and IPv6 Special-Purpose Address Registries, rows with Globally Reachable = False
+        // (every row, the more specific ones inside a listed block too), and multicast.
+        const rows: [string, string][] = [
+            ["0.0.0.0/8", '0.0.0.0/8 "This network" (RFC 791)'],
+            ["0.0.0.0/32", '0.0.0.0/8 "This network" (RFC 791)'],
+            ["10.0.0.1", "10.0.0.0/8 Private-Use (RFC 1918)"],
+            ["100.64.0.1", "100.64.0.0/10 Shared Address Space (RFC 6598)"],
+            ["100.127.255.255", "100.64.0.0/10 Shared Address Space (RFC 6598)"],
+            ["127.0.0.1", "127.0.0.0/8 Loopback (RFC 1122)"],
+            ["169.254.169.254", "169.254.0.0/16 Link Local (RFC 3927)"],
+            ["172.31.255.1", "172.16.0.0/12 Private-Use (RFC 1918)"],
+            ["192.0.0.0/29", "192.0.0.0/24 IETF Protocol Assignments (RFC 6890)"],
+            ["192.0.0.8", "192.0.0.0/24 IETF Protocol Assignments (RFC 6890)"],
+            ["192.0.0.9", "192.0.0.0/24 IETF Protocol Assignments (RFC 6890)"],
+            ["192.0.0.170", "192.0.0.0/24 IETF Protocol Assignments (RFC 6890)"],
+            ["192.0.0.171", "192.0.0.0/24 IETF Protocol Assignments (RFC 6890)"],
+            ["192.88.99.1", "192.88.99.0/24 Deprecated (6to4 Relay Anycast) (RFC 7526)"],
+            ["192.168.1.1", "192.168.0.0/16 Private-Use (RFC 1918)"],
+            ["198.18.0.1", "198.18.0.0/15 Benchmarking (RFC 2544)"],
+            ["198.19.255.255", "198.18.0.0/15 Benchmarking (RFC 2544)"],
+            ["224.0.0.1", "224.0.0.0/4 Multicast (RFC 5771)"],
+            ["239.255.255.250", "224.0.0.0/4 Multicast (RFC 5771)"],
+            ["240.0.0.1", "240.0.0.0/4 Reserved (RFC 1112)"],
+            ["255.255.255.255", "255.255.255.255/32 Limited Broadcast (RFC 919)"],
+            ["::", "::/128 Unspecified Address (RFC 4291)"],
+            ["::1", "::1/128 Loopback Address (RFC 4291)"],
+            ["64:ff9b:1::1", "64:ff9b:1::/48 IPv4-IPv6 Translation (RFC 8215)"],
+            ["100::1", "100::/64 Discard-Only Address Block (RFC 6666)"],
+            ["2001::1", "2001::/23 IETF Protocol Assignments (RFC 2928)"],
+            ["2001:1::1", "2001::/23 IETF Protocol Assignments (RFC 2928)"],
+            ["2001:2::1", "2001::/23 IETF Protocol Assignments (RFC 2928)"],
+            ["2001:10::1", "2001::/23 IETF Protocol Assignments (RFC 2928)"],
+            ["2001:1ff::1", "2001::/23 IETF Protocol Assignments (RFC 2928)"],
+            ["5f00::1", "5f00::/16 Segment Routing (SRv6) SIDs (RFC 9602)"],
+            ["fd12:3456::1", "fc00::/7 Unique-Local (RFC 4193)"],
+            ["fe80::1", "fe80::/10 Link-Local Unicast (RFC 4291)"],
+            ["ff02::1", "ff00::/8 Multicast (RFC 4291)"],
+            // IPv4-mapped IPv6 is judged as the IPv4 it carries.
+            ["::ffff:10.0.0.1", "10.0.0.0/8 Private-Use (RFC 1918)"],
+            ["::ffff:127.0.0.1", "127.0.0.0/8 Loopback (RFC 1122)"],
+            ["::ffff:169.254.169.254", "169.254.0.0/16 Link Local (RFC 3927)"],
+            // A range overlapping a block in either direction is refused too.
+            ["10.0.0.0/7", "10.0.0.0/8 Private-Use (RFC 1918)"],
+            ["8.0.0.0/6", "10.0.0.0/8 Private-Use (RFC 1918)"],
+            ["2001::/22", "2001::/23 IETF Protocol Assignments (RFC 2928)"],
+        ];
+        const cidrOf = (text: string) => {
+            const range = parseRange(text, { narrowest: false });
+            assert.ok(!("problem" in range), text);
+            return range.cidr;
+        };
         assert.deepStrictEqual(
-            [
-                "10.1.0.0/16",
-                "100.64.0.0/10",
-                "127.0.0.1/32",
-                "8.0.0.0/6",
-                "fd00::/8",
-                "203.0.113.0/24",
-                "2001:db8::/32",
-            ].map(notPublic),
-            [
-                "10.0.0.0/8 (private-use, RFC 1918)",
-                "100.64.0.0/10 (carrier-grade NAT, RFC 6598)",
-                "127.0.0.0/8 (loopback)",
-                "10.0.0.0/8 (private-use, RFC 1918)",
-                "fc00::/7 (unique local, RFC 4193)",
-                undefined,
-                undefined,
-            ],
+            rows.map(([text]) => [text, notGloballyReachable(cidrOf(text))]),
+            rows,
+        );
+        for (const [block] of NOT_GLOBALLY_REACHABLE) assert.ok(notGloballyReachable(block), block);
+        // Globally reachable, and the documentation ranges kept blockable on purpose.
+        const blockable = [
+            "1.1.1.1",
+            "11.0.0.1",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.32.0.1",
+            "192.0.1.255",
+            "192.0.2.1",
+            "198.17.255.255",
+            "198.20.0.0",
+            "198.51.100.7",
+            "203.0.113.0/24",
+            "223.255.255.255",
+            "2001:200::1",
+            "2001:db8::/32",
+            "3fff::1",
+            "64:ff9b::203.0.113.7",
+            "2a00:1450::1",
+            "fbff::1",
+            "fec0::1",
+        ];
+        assert.deepStrictEqual(
+            blockable.map((text) => notGloballyReachable(cidrOf(text))),
+            blockable.map(() => undefined),
         );
     });
 });
@@ -196,6 +262,7 @@ const row = (clientIp: string | null, over: Record<string, string | null> = {}):
     first_seen_ms: String(NOW - 10 * MINUTE),
     last_seen_ms: String(NOW - 7 * MINUTE),
     seen_in: "222222222222/us-east-1",
+    evidence: "222222222222:1500",
     ...over,
 });
 
@@ -214,9 +281,12 @@ describe("response loop inputs: the detector's rows", () => {
                 row("X.X.X.X"),
                 row("192.0.2.9"),
                 row("::ffff:192.0.2.10"),
+                row("203.0.113.11", { evidence: "2222:1500" }),
+                row("203.0.113.12", { evidence: null }),
             ],
             SETTINGS,
             "w",
+            NOW,
         );
         assert.deepStrictEqual(
             found.map((f) => [f.cidr, f.peakRequests]),
@@ -231,6 +301,8 @@ describe("response loop inputs: the detector's rows", () => {
             'row 7 (client_ip "203.0.113.7"): first_seen_ms "9000000000000000" is not a time in epoch milliseconds',
             'row 8 (client_ip "203.0.113.8"): last_seen_ms "" is not a time in epoch milliseconds',
             'row 9 (client_ip "X.X.X.X"): client_ip: "X.X.X.X" is not an IP address or CIDR range',
+            'row 12 (client_ip "203.0.113.11"): evidence "2222:1500" is not a list of <account>:<requests>',
+            'row 13 (client_ip "203.0.113.12"): evidence is empty',
         ]);
         assert.deepStrictEqual(allowlisted, ["192.0.2.9/32", "192.0.2.10/32"]);
     });
@@ -244,10 +316,12 @@ describe("response loop inputs: the detector's rows", () => {
                     first_seen_ms: String(NOW - 14 * MINUTE),
                     last_seen_ms: String(NOW - 8 * MINUTE),
                     seen_in: "333333333333/eu-west-1,222222222222/us-east-1",
+                    evidence: "222222222222:1200,333333333333:1300",
                 }),
             ],
             SETTINGS,
             "w",
+            NOW,
         );
         assert.deepStrictEqual(found, [
             {
@@ -260,8 +334,115 @@ describe("response loop inputs: the detector's rows", () => {
                 query: "blocklist-candidates",
                 window: "w",
                 threshold: 1000,
+                // Two accounts, each over threshold / globalMinAccounts on its own: global.
+                scope: "global",
+                evidenceAccounts: ["222222222222", "333333333333"],
+                locations: ["222222222222/us-east-1", "333333333333/eu-west-1"],
             },
         ]);
+    });
+
+    it("never takes a time later than the run's own clock, and never detects address space that is not globally reachable", () => {
+        const { found, notReachable } = readDetections(
+            [
+                row("203.0.113.5", { first_seen_ms: String(NOW - MINUTE), last_seen_ms: String(Date.UTC(2031, 0, 1)) }),
+                row("10.0.0.1"),
+                row("::ffff:169.254.169.254"),
+                row("100.64.0.1"),
+                row("::"),
+            ],
+            SETTINGS,
+            "w",
+            NOW,
+        );
+        assert.deepStrictEqual(
+            found.map((f) => [f.cidr, f.firstSeen, f.lastSeen]),
+            [["203.0.113.5/32", NOW - MINUTE, NOW]],
+        );
+        assert.deepStrictEqual(notReachable, [
+            "10.0.0.1/32 (10.0.0.0/8 Private-Use (RFC 1918))",
+            "100.64.0.1/32 (100.64.0.0/10 Shared Address Space (RFC 6598))",
+            "169.254.169.254/32 (169.254.0.0/16 Link Local (RFC 3927))",
+            "::/128 (::/128 Unspecified Address (RFC 4291))",
+        ]);
+    });
+
+    it("scopes a detection by its evidence: one account blocks where it was seen, two accounts or a trusted one everywhere", () => {
+        const policy = { globalMinAccounts: 2, trustedEvidenceAccounts: ["999999999999"] };
+        const seen = [
+            "111111111111/us-east-1",
+            "222222222222/eu-west-1",
+            "222222222222/us-east-1",
+            "999999999999/us-east-1",
+        ];
+        const scope = (peaks: [string, number][], p = policy) => scopeOfEvidence(new Map(peaks), seen, 1000, p);
+        // One account over the threshold, another with a handful of requests: local to the first.
+        assert.deepStrictEqual(
+            scope([
+                ["222222222222", 5000],
+                ["111111111111", 3],
+            ]),
+            {
+                scope: "local",
+                evidenceAccounts: ["222222222222"],
+                locations: ["222222222222/eu-west-1", "222222222222/us-east-1"],
+            },
+        );
+        // Two accounts each over threshold / 2 on their own: global.
+        assert.deepStrictEqual(
+            scope([
+                ["222222222222", 800],
+                ["111111111111", 800],
+            ]).scope,
+            "global",
+        );
+        // Exactly half is not over it: one account's share, local.
+        assert.deepStrictEqual(
+            scope([
+                ["222222222222", 1200],
+                ["111111111111", 500],
+            ]).scope,
+            "local",
+        );
+        // A trusted account's evidence alone: global.
+        assert.deepStrictEqual(scope([["999999999999", 1500]]).scope, "global");
+        // A trusted account with only a handful of requests is not evidence.
+        assert.deepStrictEqual(
+            scope([
+                ["222222222222", 1500],
+                ["999999999999", 2],
+            ]).scope,
+            "local",
+        );
+        // Spread thin (no account over its share): every account seen is evidence, for a local block.
+        assert.deepStrictEqual(
+            scope([
+                ["222222222222", 400],
+                ["111111111111", 400],
+                ["999999999999", 400],
+            ]),
+            {
+                scope: "local",
+                evidenceAccounts: ["111111111111", "222222222222", "999999999999"],
+                locations: seen,
+            },
+        );
+        // globalMinAccounts 1: any one account decides for all.
+        assert.deepStrictEqual(
+            scope([["222222222222", 1500]], { globalMinAccounts: 1, trustedEvidenceAccounts: [] }).scope,
+            "global",
+        );
+        // Three required: two is not enough.
+        assert.deepStrictEqual(
+            scope(
+                [
+                    ["222222222222", 800],
+                    ["111111111111", 800],
+                ],
+                { globalMinAccounts: 3, trustedEvidenceAccounts: [] },
+            ).scope,
+            "local",
+        );
     });
 
     it("reads every row before writing anything, keeps the first 50 reasons and counts them all", async () => {
@@ -278,8 +459,8 @@ describe("response loop inputs: the detector's rows", () => {
                 },
                 store: {
                     get: async (cidr) => (events.push(`get ${cidr}`), undefined),
-                    put: async (e) => (events.push(`put ${e.cidr}`), true),
-                    audit: async (r) => void events.push(`audit ${r.cidr} ${r.reason}`),
+                    write: async (e, r) => (events.push(`write ${e.cidr}`, `audit ${r.cidr} ${r.reason}`), true),
+                    audit: async () => assert.fail("only refusals are audited alone"),
                     all: async () => [],
                     history: async () => [],
                 },
@@ -293,7 +474,7 @@ describe("response loop inputs: the detector's rows", () => {
         assert.deepStrictEqual(events, [
             "query",
             "get 203.0.113.9/32",
-            "put 203.0.113.9/32",
+            "write 203.0.113.9/32",
             "audit 203.0.113.9/32 1500 requests in 5 minutes (threshold 1000)",
             "log detector summary",
             "metrics 60",
@@ -322,7 +503,7 @@ describe("response loop inputs: the detector's rows", () => {
                     }),
                     store: {
                         get: async () => assert.fail("nothing is read"),
-                        put: async () => assert.fail("nothing is written"),
+                        write: async () => assert.fail("nothing is written"),
                         audit: async () => assert.fail("nothing is audited"),
                         all: async () => [],
                         history: async () => [],
@@ -336,7 +517,7 @@ describe("response loop inputs: the detector's rows", () => {
             ),
             {
                 message:
-                    "Query blocklist-candidates (execution q-2) returned no columns requests_in_5_minutes, first_seen_ms, last_seen_ms, seen_in; its columns are client_ip, requests, and the detector reads client_ip, requests_in_5_minutes, first_seen_ms, last_seen_ms, seen_in. Fix: deploy the named query and the detector from the same version; nothing was written.",
+                    "Query blocklist-candidates (execution q-2) returned no columns requests_in_5_minutes, first_seen_ms, last_seen_ms, seen_in, evidence; its columns are client_ip, requests, and the detector reads client_ip, requests_in_5_minutes, first_seen_ms, last_seen_ms, seen_in, evidence. Fix: deploy the named query and the detector from the same version; nothing was written.",
             },
         );
     });
@@ -355,7 +536,7 @@ describe("response loop inputs: the detector's rows", () => {
                 store: {
                     get: async () => reads.shift(),
                     // The operator's release landed between the detector's read and its write.
-                    put: async () => false,
+                    write: async () => false,
                     audit: async () => assert.fail("nothing is audited"),
                     all: async () => [],
                     history: async () => [],
@@ -390,7 +571,7 @@ const entry = (fields: Partial<BlockEntry>): BlockEntry => ({
 
 describe("response loop inputs: the publisher's entries and the repeat count", () => {
     it("leaves out active entries AWS WAF would refuse, saying why, and keeps the rest", () => {
-        const desired = desiredAddresses(
+        const desired = targetEntries(
             [
                 entry({ cidr: "203.0.113.9/32" }),
                 entry({ cidr: "fe80::1%eth0/128", family: "ipv6" }),
@@ -402,6 +583,7 @@ describe("response loop inputs: the publisher's entries and the repeat count", (
                 // Expired: not published, so not counted either.
                 entry({ cidr: "1.2.3", blockedUntil: NOW - 1 }),
             ],
+            { accountId: "222222222222", region: "us-east-1" },
             NOW,
             [],
         );
@@ -437,6 +619,9 @@ describe("response loop inputs: the publisher's entries and the repeat count", (
             query: "q",
             window: "w",
             threshold: 1000,
+            scope: "local" as const,
+            evidenceAccounts: ["222222222222"],
+            locations: ["222222222222/us-east-1"],
         };
         const expired = entry({ blockedUntil: NOW - 60 * MINUTE, offenses: 2, source: "detector" });
         const repeat = applyDetection(expired, found, NOW, POLICY, "d");

@@ -43,6 +43,8 @@ const EDGE_FLOWS: Flow[] = [
     { clientIp: "192.0.2.7", country: "NL", location: L1, startMs: at(10, 0), spanMs: 7_000_000, count: 1500 },
 ];
 const HOURS = { from_hour: "2026/11/27/10", to_hour: "2026/11/27/11" };
+/** The detector's default slack: a record may lie 15 minutes outside its partition's hour. */
+const SLACK_MS = 900_000;
 
 /**
  * The most requests in any [t, t + 300,000 ms) with t one of `times` at or after `sinceMs`, and
@@ -131,7 +133,14 @@ describe("burst-detection and blocklist-candidates (the detector's query) at the
     it("blocks what burst-detection reports, with the same peaks and window starts, when every window is recent", async () => {
         const since = at(10, 0);
         for (const threshold of [0, 499, 500, 501, 1499]) {
-            const rows = numbers(await warehouse.run("blocklist-candidates", { ...HOURS, since_ms: since, threshold }));
+            const rows = numbers(
+                await warehouse.run("blocklist-candidates", {
+                    ...HOURS,
+                    since_ms: since,
+                    threshold,
+                    slack_ms: SLACK_MS,
+                }),
+            );
             assert.deepStrictEqual(rows, expectedCandidates(objects, threshold, since), `threshold ${threshold}`);
             const bursts = await warehouse.run("burst-detection", { ...HOURS, threshold });
             assert.deepStrictEqual(
@@ -145,7 +154,12 @@ describe("burst-detection and blocklist-candidates (the detector's query) at the
     it("counts only windows starting at or after since_ms, and still reports every account and Region hit", async () => {
         const since = at(10, 30);
         const rows = numbers(
-            await warehouse.run("blocklist-candidates", { ...HOURS, since_ms: since, threshold: 500 }),
+            await warehouse.run("blocklist-candidates", {
+                ...HOURS,
+                since_ms: since,
+                threshold: 500,
+                slack_ms: SLACK_MS,
+            }),
         );
         assert.deepStrictEqual(
             rows.map((r) => [r.client_ip, r.requests_in_5_minutes, r.window_start_ms, r.seen_in]),
@@ -170,19 +184,85 @@ describe("burst-detection and blocklist-candidates (the detector's query) at the
     });
 });
 
+describe("blocklist-candidates ignores forged time: only records within their partition's hour, give or take the slack, count", () => {
+    let root: string;
+    let warehouse: LocalWarehouse;
+    /** Flows filed under the hour 2026/11/27/10 whatever their records' time says. */
+    const forged = (clientIp: string, timestampMs: number, count: number, location = L1): DeliveredObject => {
+        const [object] = deliveredObjects([burst(clientIp, at(10, 30), count, location)], (l) =>
+            firehoseStreamName(l.region),
+        );
+        return {
+            ...object,
+            // One object per client (the generator names objects by time and place).
+            fileName: object.fileName.replace(/\.gz$/, `-${clientIp}.gz`),
+            lines: object.lines.map((l) => JSON.stringify({ ...JSON.parse(l), timestamp: timestampMs })),
+        };
+    };
+
+    before(async () => {
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "burst-forged-"));
+        for (const object of [
+            // Years ahead of the hour they were filed under: forged, never counted.
+            forged("203.0.113.61", Date.UTC(2031, 0, 1), 900),
+            // 20 minutes before the hour: outside the 15-minute slack.
+            forged("203.0.113.62", at(9, 40), 900),
+            // 10 minutes after the hour's end: inside the slack (Firehose buffering), counted.
+            forged("203.0.113.63", at(11, 10), 900),
+            // 14 minutes before the hour: inside the slack, counted.
+            forged("203.0.113.64", at(9, 46), 900),
+        ]) {
+            writeObject(root, object);
+        }
+        warehouse = await LocalWarehouse.open({ dataDir: root });
+    });
+    after(() => {
+        warehouse?.close();
+        fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it("counts a record only when its time lies within its partition's hour, with the slack either side", async () => {
+        const rows = await warehouse.run("blocklist-candidates", {
+            from_hour: "2026/11/27/10",
+            to_hour: "2026/11/27/10",
+            slack_ms: SLACK_MS,
+            since_ms: at(9, 0),
+            threshold: 500,
+        });
+        assert.deepStrictEqual(
+            rows.map((r) => [r.client_ip, Number(r.requests_in_5_minutes), Number(r.last_seen_ms), r.evidence]),
+            [
+                ["203.0.113.63", 900, at(11, 10), "222222222222:900"],
+                ["203.0.113.64", 900, at(9, 46), "222222222222:900"],
+            ],
+        );
+    });
+});
+
 /** The detector's definition: burst-detection's window, counted only for windows starting at or after `sinceMs`. */
 function expectedCandidates(objects: readonly DeliveredObject[], threshold: number, sinceMs: number): Row[] {
-    const byIp = new Map<string, { times: number[]; seenIn: Set<string> }>();
+    const byIp = new Map<string, { times: number[]; seenIn: Set<string>; byAccount: Map<string, number[]> }>();
     for (const r of flowRecords(objects)) {
         if (r.hour < HOURS.from_hour || r.hour > HOURS.to_hour) continue;
-        const ip = byIp.get(r.httpRequest.clientIp) ?? { times: [], seenIn: new Set<string>() };
+        const ip = byIp.get(r.httpRequest.clientIp) ?? {
+            times: [],
+            seenIn: new Set<string>(),
+            byAccount: new Map<string, number[]>(),
+        };
         ip.times.push(r.timestamp);
         ip.seenIn.add(`${r.location.accountId}/${r.location.region}`);
+        ip.byAccount.set(r.location.accountId, [...(ip.byAccount.get(r.location.accountId) ?? []), r.timestamp]);
         byIp.set(r.httpRequest.clientIp, ip);
     }
     const rows: Row[] = [];
-    for (const [ip, { times, seenIn }] of byIp) {
+    for (const [ip, { times, seenIn, byAccount }] of byIp) {
         const { peak, start } = peakWindow(times, sinceMs);
+        // Each account's own busiest 5 minutes among windows starting at or after sinceMs.
+        const evidence = [...byAccount]
+            .map(([account, accountTimes]) => [account, peakWindow(accountTimes, sinceMs).peak] as const)
+            .filter(([, accountPeak]) => accountPeak > 0)
+            .map(([account, accountPeak]) => `${account}:${accountPeak}`)
+            .sort();
         if (peak > threshold) {
             rows.push({
                 client_ip: ip,
@@ -192,6 +272,7 @@ function expectedCandidates(objects: readonly DeliveredObject[], threshold: numb
                 last_seen_ms: times[times.length - 1],
                 requests: times.length,
                 seen_in: [...seenIn].sort().join(","),
+                evidence: evidence.join(","),
             });
         }
     }

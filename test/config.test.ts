@@ -73,6 +73,9 @@ describe("stack configuration", () => {
                 repeatWindowDays: 30,
                 allowlist: ["192.0.2.0/24"],
                 maxNewEntriesPerRun: 50,
+                globalMinAccounts: 2,
+                trustedEvidenceAccounts: [],
+                timestampSlackMinutes: 15,
                 bytesScannedCutoffMiB: 51_200,
             },
             alerts: {

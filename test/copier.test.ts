@@ -332,6 +332,27 @@ describe("copier Lambda, as deployed, under injected S3 faults: every object cop
         await assertCopiedOnce(files, bodies);
     });
 
+    it("S3's KMS.ThrottlingException (HTTP 400) on a write is a transient fault: tried again within the invocation", async () => {
+        // S3 answers 400 KMS.ThrottlingException when KMS throttles the object's data key
+        // ("Troubleshooting access denied / KMS.ThrottlingException", Amazon S3 error responses).
+        const files = ["kms-throttled.gz"];
+        proxy.inject([
+            copyRule("kms-throttled.gz", 2, {
+                kind: "status",
+                status: 400,
+                body: "<Error><Code>KMS.ThrottlingException</Code><Message>Rate exceeded</Message></Error>",
+                contentType: "application/xml",
+            }),
+        ]);
+        const { invocations, bodies } = await deliverAll(files);
+        assert.deepStrictEqual(
+            invocations.map((i) => [i.tries.length, i.tries[0].error]),
+            [[1, undefined]],
+        );
+        assert.strictEqual(proxy.injected(), 2);
+        await assertCopiedOnce(files, bodies);
+    });
+
     it("a source body cut mid-stream is a failed read, tried again at once within the invocation, never a crash", async () => {
         const body = randomBytes(300_000);
         await s3.client.send(new PutObjectCommand({ Bucket: staging, Key: `${HOUR}cut-source.gz`, Body: body }));

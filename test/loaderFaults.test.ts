@@ -582,6 +582,37 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
             });
         });
 
+        it("GetObject answered KMS.ThrottlingException (HTTP 400): Transient, not Configuration, and Lambda's retry loads it", async () => {
+            // S3 answers 400 KMS.ThrottlingException when KMS throttles decrypting the object's data
+            // key (Amazon S3 API Reference, Error responses: KMS.ThrottlingException).
+            const generated = numberedRecords(60);
+            stage.s3Proxy.inject([
+                {
+                    method: "GET",
+                    path: /kms-throttled-get\.gz/,
+                    count: 1,
+                    fault: {
+                        kind: "status",
+                        status: 400,
+                        body: "<Error><Code>KMS.ThrottlingException</Code><Message>Rate exceeded</Message></Error>",
+                        contentType: "application/xml",
+                    },
+                },
+            ]);
+            const { key, invocation } = await deliverAndInvoke("kms-throttled-get.gz", ndjson(generated));
+            assert.deepStrictEqual([invocation.tries.length, invocation.deadLettered], [2, false]);
+            assert.strictEqual(
+                invocation.tries[0].error?.message,
+                `Transient: GetObject s3://${stage.central}/${key} failed: KMS.ThrottlingException: Rate exceeded (s3://${stage.central}/${key}: 0 lines read, 0 indexed and 0 parked before failing)`,
+            );
+            assert.deepStrictEqual(await accountFor(key, generated), {
+                missing: [],
+                duplicated: [],
+                indexed: 60,
+                parked: 0,
+            });
+        });
+
         it("a GetObject body cut short is a failed read retried by Lambda, never an unreadable object", async () => {
             const generated = numberedRecords(300);
             stage.s3Proxy.inject([

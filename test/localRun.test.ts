@@ -8,7 +8,13 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ATTACKERS, HEALTH_CHECKER, attackedLocations, runLocalPipeline } from "../tools/local/localRun";
+import {
+    ATTACKERS,
+    HEALTH_CHECKER,
+    ONE_ACCOUNT_ATTACKER,
+    attackedLocations,
+    runLocalPipeline,
+} from "../tools/local/localRun";
 import { committedRuns } from "./support/program";
 
 const LOCATIONS = ["222222222222/ap-southeast-2", "222222222222/us-east-1", "333333333333/eu-west-1"];
@@ -39,7 +45,7 @@ describe("npm start: the whole platform on local stand-ins", () => {
         assert.strictEqual(summary.faultsMet.deadLettered, 2);
         const replayedQueues = summary.replayed.filter((r) => r.source.includes("-failures-"));
         assert.deepStrictEqual(replayedQueues.map((r) => [r.status, r.target.split(":function:")[1]]).sort(), [
-            ["replayed", "central-waf-logs-copier-ap-southeast-2"],
+            ["replayed", "central-waf-logs-copier-us-east-1"],
             ["replayed", "central-waf-logs-search-loader"],
         ]);
         assert.deepStrictEqual(summary.deliveryFailures, []);
@@ -64,8 +70,24 @@ describe("npm start: the whole platform on local stand-ins", () => {
             summary.crossAccount.map((r) => [r.client_ip, r.seen_in]),
             ATTACKERS.map((ip) => [ip, "222222222222/us-east-1, 333333333333/eu-west-1"]),
         );
-        assert.deepStrictEqual(Object.keys(summary.response.blocked).sort(), LOCATIONS);
-        for (const ips of Object.values(summary.response.blocked)) assert.deepStrictEqual(ips, ATTACKERS);
+        // The two-account attackers everywhere; the one-account attacker only where it was seen.
+        assert.deepStrictEqual(summary.response.blocked, {
+            "222222222222/ap-southeast-2": ATTACKERS,
+            "222222222222/us-east-1": [...ATTACKERS, ONE_ACCOUNT_ATTACKER],
+            "333333333333/eu-west-1": ATTACKERS,
+        });
+        assert.deepStrictEqual(summary.response.oneAccountAttacker, {
+            ip: ONE_ACCOUNT_ATTACKER,
+            seenAt: "222222222222/us-east-1",
+            blockedAt: ["222222222222/us-east-1"],
+        });
+        assert.ok(
+            lines.some((l) =>
+                l.includes(
+                    `${ONE_ACCOUNT_ATTACKER} (seen by one account, at 222222222222/us-east-1) blocked at 222222222222/us-east-1`,
+                ),
+            ),
+        );
         assert.deepStrictEqual(
             [
                 summary.response.attackersNotBlocked,

@@ -33,6 +33,10 @@ const SETS = { ipv4: "central-waf-logs-blocklist-ipv4", ipv6: "central-waf-logs-
 /** The committed resource stacks' locations; the scenario's attacker never reaches ap-southeast-2. */
 const L2 = { accountId: "222222222222", region: "ap-southeast-2" };
 const LOCATIONS = [L1, L2, L3].map((l) => `${l.accountId}/${l.region}`).sort();
+/** Floods one account (L1) only: blocked only where it was seen. */
+const ONE_ACCOUNT = "198.51.100.150/32";
+/** Writes a flood whose records carry forged times (years ahead), filed under the hour they arrived. */
+const FORGED = "198.51.100.160/32";
 
 /** Writes extra flows into the central layout under `root`. */
 function addFlows(root: string, flows: Parameters<typeof deliveredObjects>[0]): void {
@@ -123,7 +127,36 @@ describe("response loop, as deployed: detector and publisher against the stand-i
         // A health checker in the allowlisted range, flooding like an attacker.
         addFlows(root, [
             { clientIp: "192.0.2.99", country: "US", location: L2, startMs: at(10, 31), spanMs: 120_000, count: 1500 },
+            // One account's flood: over the threshold in 222222222222/us-east-1 alone.
+            {
+                clientIp: "198.51.100.150",
+                country: "RU",
+                location: L1,
+                startMs: at(10, 32),
+                spanMs: 120_000,
+                count: 1500,
+            },
         ]);
+        // An account's admin forges 3000 records for an address, dated years ahead, into its own prefix.
+        for (const object of deliveredObjects(
+            [
+                {
+                    clientIp: "198.51.100.160",
+                    country: "US",
+                    location: L3,
+                    startMs: at(10, 33),
+                    spanMs: 60_000,
+                    count: 3000,
+                },
+            ],
+            (l) => firehoseStreamName(l.region),
+            { seed: 9 },
+        )) {
+            writeObject(root, {
+                ...object,
+                lines: object.lines.map((l) => JSON.stringify({ ...JSON.parse(l), timestamp: Date.UTC(2031, 0, 1) })),
+            });
+        }
         local = await startLocalResponse(runs, root);
     });
     after(async () => {
@@ -133,15 +166,20 @@ describe("response loop, as deployed: detector and publisher against the stand-i
 
     it("blocks a burst found across accounts, skipping the allowlisted flood, and audits who, what, why and when", async () => {
         const { result, metrics } = await metricsOf(() => local.detect(at(10, 40)));
+        // The forged records (dated 2031, filed under 10:00) are not counted: no candidate.
         assert.deepStrictEqual(
             [result.added, result.extended, result.allowlisted, result.circuitBreakerTripped, result.candidates],
-            [[ATTACKER], [], ["192.0.2.99/32"], false, 2],
+            [[ATTACKER, ONE_ACCOUNT], [], ["192.0.2.99/32"], false, 3],
         );
+        assert.strictEqual(await entry(local, FORGED), undefined);
         assert.strictEqual(result.window, "2026-11-27T10:25:00.000Z..2026-11-27T10:40:00.000Z");
         assert.ok(result.scannedBytes > 0, "the bytes of the searched hours are reported");
         assert.deepStrictEqual(local.athena.started[0].executionParameters, [
             "'2026/11/27/10'",
             "'2026/11/27/10'",
+            "900000",
+            "900000",
+            "1000",
             String(at(10, 25)),
             "1000",
         ]);
@@ -159,6 +197,17 @@ describe("response loop, as deployed: detector and publisher against the stand-i
             ["ipv4", "detector", 1, at(14, 40), 1600, "blocklist-candidates", 1],
         );
         assert.strictEqual(stored.reason, "1600 requests in 5 minutes (threshold 1000)");
+        // Two accounts each saw it over threshold / globalMinAccounts (800 > 500): global.
+        assert.deepStrictEqual(
+            [stored.scope, stored.evidenceAccounts, stored.locations],
+            ["global", ["222222222222", "333333333333"], ["222222222222/us-east-1", "333333333333/eu-west-1"]],
+        );
+        // One account alone: blocked only where it was seen.
+        const single = (await entry(local, ONE_ACCOUNT))!;
+        assert.deepStrictEqual(
+            [single.scope, single.evidenceAccounts, single.locations, single.peakRequests],
+            ["local", ["222222222222"], ["222222222222/us-east-1"], 1500],
+        );
         const audit = await local.dynamo.client.send(
             new QueryCommand({
                 TableName: "central-waf-logs-blocklist-audit",
@@ -179,20 +228,21 @@ describe("response loop, as deployed: detector and publisher against the stand-i
         );
         assert.deepStrictEqual(
             metrics.map((m) => [m.CircuitBreakerTripped, m.BlocklistAdded, m.BurstCandidates]),
-            [[0, 1, 2]],
+            [[0, 2, 3]],
         );
     });
 
-    it("writes the blocklist into every account's and Region's IP set, including one the attacker never reached", async () => {
+    it("writes a global entry into every account's and Region's IP set, including one the attacker never reached, and a local one only where it was seen", async () => {
         const { result, metrics } = await metricsOf(() => local.publish(at(10, 41)));
         assert.deepStrictEqual(
             result.targets.map((t: any) => [t.target, t.status]),
             LOCATIONS.map((l) => [l, "synced"]),
         );
-        assert.deepStrictEqual(
-            addressesEverywhere(local, "ipv4"),
-            Object.fromEntries(LOCATIONS.map((l) => [l, [ATTACKER]])),
-        );
+        assert.deepStrictEqual(addressesEverywhere(local, "ipv4"), {
+            "222222222222/ap-southeast-2": [ATTACKER],
+            "222222222222/us-east-1": [ONE_ACCOUNT, ATTACKER],
+            "333333333333/eu-west-1": [ATTACKER],
+        });
         assert.deepStrictEqual(addressesEverywhere(local, "ipv6"), Object.fromEntries(LOCATIONS.map((l) => [l, []])));
         // Each target was written with its own sync role, assumed from the publisher's role.
         const updates = local.waf.calls.filter((c) => c.operation === "UpdateIPSet");
@@ -222,7 +272,7 @@ describe("response loop, as deployed: detector and publisher against the stand-i
 
     it("extends an active block instead of adding it twice", async () => {
         const { result } = await metricsOf(() => local.detect(at(10, 42)));
-        assert.deepStrictEqual([result.added, result.extended], [[], [ATTACKER]]);
+        assert.deepStrictEqual([result.added, result.extended], [[], [ATTACKER, ONE_ACCOUNT]]);
         const stored = (await entry(local, ATTACKER))!;
         assert.deepStrictEqual([stored.version, stored.offenses, stored.blockedUntil], [2, 1, at(14, 42)]);
     });
@@ -284,6 +334,7 @@ describe("response loop, as deployed: detector and publisher against the stand-i
     it("releases an expired block everywhere, and blocks a returning attacker twice as long", async () => {
         await metricsOf(() => local.publish(at(14, 43)));
         assert.deepStrictEqual(addressesEverywhere(local, "ipv4"), Object.fromEntries(LOCATIONS.map((l) => [l, []])));
+        assert.deepStrictEqual(addressesEverywhere(local, "ipv4"), Object.fromEntries(LOCATIONS.map((l) => [l, []])));
         // The attacker returns after the block ended.
         addFlows(root, [
             {
@@ -300,26 +351,33 @@ describe("response loop, as deployed: detector and publisher against the stand-i
         const stored = (await entry(local, ATTACKER))!;
         assert.deepStrictEqual([stored.offenses, stored.blockedUntil], [2, at(15, 10) + 480 * MINUTE]);
         assert.match(stored.reason, /offense 2 within 30 days$/);
+        // This time only one account saw it: a new block is judged on its own evidence, so it is local.
+        assert.deepStrictEqual([stored.scope, stored.locations], ["local", ["222222222222/ap-southeast-2"]]);
         await metricsOf(() => local.publish(at(15, 11)));
-        assert.deepStrictEqual(
-            addressesEverywhere(local, "ipv4"),
-            Object.fromEntries(LOCATIONS.map((l) => [l, [ATTACKER]])),
-        );
+        assert.deepStrictEqual(addressesEverywhere(local, "ipv4"), {
+            "222222222222/ap-southeast-2": [ATTACKER],
+            "222222222222/us-east-1": [],
+            "333333333333/eu-west-1": [],
+        });
     });
 
-    it("fills each IP set up to WAF's 10,000 addresses with the most recently seen, and counts the overflow", async () => {
+    it("fills a full IP set by evidence, not by a time an account wrote: forged future lastSeen cannot push real attackers out", async () => {
         const now = at(16, 0);
         const items = Array.from({ length: 10_003 }, (_, i) => ({
-            cidr: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`,
+            cidr: `11.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`,
             family: "ipv4",
             blockedUntil: now + 60 * MINUTE,
             offenses: 1,
             reason: "overflow test",
-            source: "operator",
-            seenIn: [],
+            source: "detector",
+            // The first four: barely over the threshold, seen by one account, and dated years ahead.
+            peakRequests: i < 4 ? 1001 : 5000,
+            seenIn: ["222222222222/us-east-1"],
+            scope: "global",
+            evidenceAccounts: i < 4 ? ["222222222222"] : ["222222222222", "333333333333"],
+            locations: ["222222222222/us-east-1"],
             firstSeen: now - 1000,
-            // All seen before the attacker's return; the four oldest are the ones left out.
-            lastSeen: at(12, 0) + i,
+            lastSeen: i < 4 ? Date.UTC(2031, 0, 1) : at(12, 0) + i,
             updatedBy: "test",
             updatedAt: now,
             version: 1,
@@ -338,12 +396,17 @@ describe("response loop, as deployed: detector and publisher against the stand-i
         }
         const { result, metrics } = await metricsOf(() => local.publish(now));
         assert.deepStrictEqual([result.ipv4, result.overflow], [10_000, { ipv4: 4, ipv6: 0 }]);
-        const set = local.waf.ipSet(L1.accountId, L1.region, SETS.ipv4)!.addresses;
+        // 222222222222/ap-southeast-2 holds the 10,003 global entries and the attacker's local one.
+        const set = local.waf.ipSet(L2.accountId, L2.region, SETS.ipv4)!.addresses;
         assert.strictEqual(set.length, 10_000);
-        for (const oldest of ["10.0.0.0/32", "10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32"]) {
-            assert.ok(!set.includes(oldest), oldest);
+        for (const forged of ["11.0.0.0/32", "11.0.0.1/32", "11.0.0.2/32", "11.0.0.3/32"]) {
+            assert.ok(!set.includes(forged), forged);
         }
-        assert.ok(set.includes(ATTACKER), "the recently seen attacker stays");
+        assert.ok(set.includes(ATTACKER), "the real attacker (1600 requests at its peak) stays");
+        assert.deepStrictEqual(
+            result.targets.map((t: any) => [t.target, t.ipv4]),
+            LOCATIONS.map((l) => [l, 10_000]),
+        );
         assert.strictEqual(metrics.find((m) => m.BlocklistOverflow !== undefined).BlocklistOverflow, 4);
     });
 });
@@ -360,7 +423,9 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
         first_seen_ms: String(at(10, 40)),
         last_seen_ms: String(at(10, 43)),
         requests: "1700",
-        seen_in: "222222222222/us-east-1",
+        seen_in: "222222222222/us-east-1,333333333333/eu-west-1",
+        // Two accounts, each over threshold / 2 (250) on its own: global unless a test says otherwise.
+        evidence: "222222222222:900,333333333333:800",
         ...over,
     });
     const COLUMNS = Object.keys(row(""));
@@ -380,6 +445,7 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
                     lookbackMinutes: 20,
                     maxNewEntriesPerRun: 1,
                     allowlist: ["::ffff:192.0.2.0/120"],
+                    trustedEvidenceAccounts: ["333333333333"],
                 }),
             },
         });
@@ -397,16 +463,26 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
         fs.rmSync(root, { recursive: true, force: true });
     });
 
-    it("writes no new entry when one run would add more than allowed, and says why", async () => {
-        const { result, metrics } = await metricsOf(() => local.detect(at(10, 46)));
+    it("blocks the cap's worth of the busiest new entries when one run would add more than allowed, refuses the rest, and alarms", async () => {
+        const { result, metrics, logs } = await metricsOf(() => local.detect(at(10, 46)));
         assert.deepStrictEqual(
             [result.circuitBreakerTripped, result.refusedNew, result.added, result.extended, result.candidates],
-            [true, 2, [], [], 2],
+            [true, 1, [ATTACKER], [], 2],
         );
-        assert.deepStrictEqual(await cidrs(), []);
+        assert.deepStrictEqual(await cidrs(), [ATTACKER]);
         assert.deepStrictEqual(
             metrics.map((m) => [m.CircuitBreakerTripped, m.BlocklistAdded, m.BlocklistExtended]),
-            [[1, 0, 0]],
+            [[1, 1, 0]],
+        );
+        assert.deepStrictEqual(
+            logs.map((l) => JSON.parse(l)).map((l) => [l.msg, l.newEntries, l.sample]),
+            [
+                [
+                    "detector circuit breaker tripped: the busiest new entries written up to the cap, the rest refused, active blocks extended",
+                    2,
+                    ["203.0.113.20/32"],
+                ],
+            ],
         );
     });
 
@@ -421,9 +497,9 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
         const { result, metrics, logs } = await metricsOf(() => local.detect(at(10, 47)));
         assert.deepStrictEqual(
             [result.circuitBreakerTripped, result.refusedNew, result.added, result.extended],
-            [true, 2, [], [ATTACKER]],
+            [true, 1, [OTHERS[0]], [ATTACKER]],
         );
-        assert.deepStrictEqual(await cidrs(), [ATTACKER]);
+        assert.deepStrictEqual(await cidrs(), [OTHERS[0], ATTACKER]);
         const stored = (await entry(local, ATTACKER))!;
         // The operator's reason stays on the entry; the audit record says why it was extended.
         assert.deepStrictEqual(
@@ -433,6 +509,8 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
         assert.deepStrictEqual(
             (await auditTrail(local, ATTACKER)).map((r) => [r.action, r.reason]),
             [
+                // Blocked by the previous run (the busiest of its two new entries).
+                ["add", "1600 requests in 5 minutes (threshold 500)"],
                 [
                     "extend",
                     "1700 requests in 5 minutes (threshold 500) in 2026-11-27T10:27:00.000Z..2026-11-27T10:47:00.000Z; blocked until 2026-11-27T14:47:00.000Z",
@@ -441,11 +519,17 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
         );
         assert.deepStrictEqual(
             metrics.map((m) => [m.CircuitBreakerTripped, m.BlocklistAdded, m.BlocklistExtended]),
-            [[1, 0, 1]],
+            [[1, 1, 1]],
         );
         assert.deepStrictEqual(
             logs.map((l) => JSON.parse(l)).map((l) => [l.msg, l.newEntries, l.sample]),
-            [["detector circuit breaker tripped: no new entry written, active blocks extended", 2, OTHERS]],
+            [
+                [
+                    "detector circuit breaker tripped: the busiest new entries written up to the cap, the rest refused, active blocks extended",
+                    2,
+                    [OTHERS[1]],
+                ],
+            ],
         );
     });
 
@@ -520,7 +604,7 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
         await assert.rejects(
             metricsOf(() => local.detect(at(11, 6))),
             {
-                message: `Query blocklist-candidates (execution ${id}) returned no column requests_in_5_minutes; its columns are client_ip, peak, window_start_ms, first_seen_ms, last_seen_ms, requests, seen_in, and the detector reads client_ip, requests_in_5_minutes, first_seen_ms, last_seen_ms, seen_in. Fix: deploy the named query and the detector from the same version; nothing was written.`,
+                message: `Query blocklist-candidates (execution ${id}) returned no column requests_in_5_minutes; its columns are client_ip, peak, window_start_ms, first_seen_ms, last_seen_ms, requests, seen_in, evidence, and the detector reads client_ip, requests_in_5_minutes, first_seen_ms, last_seen_ms, seen_in, evidence. Fix: deploy the named query and the detector from the same version; nothing was written.`,
             },
         );
         assert.deepStrictEqual(await cidrs(), before);
@@ -573,7 +657,7 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
         );
         assert.deepStrictEqual(
             addressesEverywhere(local, "ipv4"),
-            Object.fromEntries(LOCATIONS.map((l) => [l, ["203.0.113.10/32", "203.0.113.41/32"]])),
+            Object.fromEntries(LOCATIONS.map((l) => [l, ["198.51.100.201/32", "203.0.113.10/32", "203.0.113.41/32"]])),
         );
         assert.strictEqual(metrics.find((m) => !m.TargetAccount).BlocklistEntriesSkipped, 2);
         assert.deepStrictEqual(
@@ -583,5 +667,147 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
                 .map((l) => l.cidr),
             ["198.051.100.007/32", "fe80::1%eth0/128"],
         );
+    });
+
+    it("blocks on a trusted account's evidence everywhere, and on one ordinary account's only where it was seen", async () => {
+        answer([row("198.51.100.170", { seen_in: "333333333333/eu-west-1", evidence: "333333333333:700" })]);
+        assert.deepStrictEqual((await metricsOf(() => local.detect(at(11, 10)))).result.added, ["198.51.100.170/32"]);
+        answer([
+            row("198.51.100.171", {
+                seen_in: "222222222222/ap-southeast-2,222222222222/us-east-1,333333333333/eu-west-1",
+                // 333333333333 saw it too, but only twice: its handful is no evidence.
+                evidence: "222222222222:1698,333333333333:2",
+            }),
+        ]);
+        assert.deepStrictEqual((await metricsOf(() => local.detect(at(11, 11)))).result.added, ["198.51.100.171/32"]);
+        assert.deepStrictEqual(
+            [(await entry(local, "198.51.100.170/32"))!.scope, (await entry(local, "198.51.100.171/32"))!.locations],
+            ["global", ["222222222222/ap-southeast-2", "222222222222/us-east-1"]],
+        );
+        await metricsOf(() => local.publish(at(11, 12)));
+        const sets = addressesEverywhere(local, "ipv4");
+        assert.deepStrictEqual(
+            Object.entries(sets)
+                .map(([l, ips]) => [l, ips.includes("198.51.100.170/32"), ips.includes("198.51.100.171/32")])
+                .sort(),
+            [
+                ["222222222222/ap-southeast-2", true, true],
+                ["222222222222/us-east-1", true, true],
+                ["333333333333/eu-west-1", true, false],
+            ].sort(),
+        );
+    });
+
+    it("never blocks address space that is not globally reachable: the detector refuses it, the publisher leaves it out", async () => {
+        const special = ["10.0.0.1", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "::"];
+        const before = await cidrs();
+        answer(special.map((ip) => row(ip)));
+        const { result } = await metricsOf(() => local.detect(at(11, 13)));
+        assert.deepStrictEqual([result.added, result.circuitBreakerTripped], [[], false]);
+        assert.deepStrictEqual(result.notReachable, [
+            "10.0.0.1/32 (10.0.0.0/8 Private-Use (RFC 1918))",
+            "100.64.0.1/32 (100.64.0.0/10 Shared Address Space (RFC 6598))",
+            "127.0.0.1/32 (127.0.0.0/8 Loopback (RFC 1122))",
+            "169.254.169.254/32 (169.254.0.0/16 Link Local (RFC 3927))",
+            "192.168.1.1/32 (192.168.0.0/16 Private-Use (RFC 1918))",
+            "::/128 (::/128 Unspecified Address (RFC 4291))",
+        ]);
+        assert.deepStrictEqual(await cidrs(), before);
+        // Written by hand past the detector and the CLI: the publisher still keeps them out of every set.
+        for (const ip of special) {
+            const family = ip.includes(":") ? "ipv6" : "ipv4";
+            await putEntry(local, { cidr: `${ip}/${family === "ipv6" ? 128 : 32}`, family, blockedUntil: at(12, 0) });
+        }
+        const { result: published, metrics } = await metricsOf(() => local.publish(at(11, 14)));
+        assert.deepStrictEqual(
+            published.notReachable.map((n: any) => n.cidr),
+            ["::/128", "10.0.0.1/32", "100.64.0.1/32", "127.0.0.1/32", "169.254.169.254/32", "192.168.1.1/32"],
+        );
+        for (const ips of [
+            ...Object.values(addressesEverywhere(local, "ipv4")),
+            ...Object.values(addressesEverywhere(local, "ipv6")),
+        ]) {
+            assert.deepStrictEqual(
+                ips.filter((ip) => special.some((s) => ip.startsWith(`${s}/`))),
+                [],
+            );
+        }
+        // Counted with the malformed entries written earlier (two): the skipped-entries alarm fires.
+        assert.strictEqual(metrics.find((m) => !m.TargetAccount).BlocklistEntriesSkipped, 8);
+    });
+
+    it("handles each entry on its own: a stored item with a wrong type is reported and skipped, the others are written", async () => {
+        await putEntry(local, { cidr: "198.51.100.180/32", version: "3", blockedUntil: at(12, 0) });
+        answer([row("198.51.100.180"), row("198.51.100.181")]);
+        await assert.rejects(
+            metricsOf(() => local.detect(at(11, 15))),
+            {
+                message:
+                    'Detector could not handle 1 of 2 detections (the others were written): 198.51.100.180/32: MalformedEntryError: Blocklist item 198.51.100.180/32 is malformed (version "3" is not a number); it is left as it is. Fix: correct or delete the item in the blocklist table.',
+            },
+        );
+        assert.deepStrictEqual(
+            [(await entry(local, "198.51.100.181/32"))?.version, (await auditTrail(local, "198.51.100.181/32")).length],
+            [1, 1],
+        );
+        assert.strictEqual((await entry(local, "198.51.100.180/32"))!.version, "3");
+        // The publisher reports it and syncs the rest.
+        const { result } = await metricsOf(() => local.publish(at(11, 16)));
+        assert.deepStrictEqual(
+            result.skipped.filter((s: any) => s.cidr === "198.51.100.180/32"),
+            [{ cidr: "198.51.100.180/32", problem: 'version "3" is not a number' }],
+        );
+        assert.ok(result.targets.every((t: any) => t.status === "synced"));
+        assert.ok(addressesEverywhere(local, "ipv4")[LOCATIONS[0]].includes("198.51.100.181/32"));
+    });
+
+    it("never writes a block without its audit record: when the audit write fails, neither is written", async () => {
+        local.dynamo.failWritesTo("central-waf-logs-blocklist-audit");
+        try {
+            answer([row("198.51.100.185")]);
+            await assert.rejects(
+                metricsOf(() => local.detect(at(11, 17))),
+                (err: Error) => {
+                    assert.match(
+                        err.message,
+                        /^Detector could not handle 1 of 1 detections .*198\.51\.100\.185\/32: TransactionCanceledException: Transaction cancelled, please refer cancellation reasons for specific reasons \[None, ThrottlingError\]$/,
+                    );
+                    return true;
+                },
+            );
+            assert.deepStrictEqual(
+                [await entry(local, "198.51.100.185/32"), await auditTrail(local, "198.51.100.185/32")],
+                [undefined, []],
+            );
+        } finally {
+            local.dynamo.failWritesTo(undefined);
+        }
+        // The next run writes both.
+        const { result } = await metricsOf(() => local.detect(at(11, 18)));
+        assert.deepStrictEqual(result.added, ["198.51.100.185/32"]);
+        assert.deepStrictEqual(
+            (await auditTrail(local, "198.51.100.185/32")).map((r) => r.action),
+            ["add"],
+        );
+    });
+
+    it("holds a botnet over the cap by blocking its busiest members first", async () => {
+        answer([
+            row("198.51.100.190", { requests_in_5_minutes: "900" }),
+            row("198.51.100.191", { requests_in_5_minutes: "2000" }),
+            row("198.51.100.192", { requests_in_5_minutes: "1500" }),
+            row("198.51.100.193", { requests_in_5_minutes: "700" }),
+        ]);
+        const { result, metrics, logs } = await metricsOf(() => local.detect(at(11, 19)));
+        assert.deepStrictEqual(
+            [result.added, result.refusedNew, result.circuitBreakerTripped],
+            [["198.51.100.191/32"], 3, true],
+        );
+        assert.deepStrictEqual(JSON.parse(logs[0]).sample, [
+            "198.51.100.192/32",
+            "198.51.100.190/32",
+            "198.51.100.193/32",
+        ]);
+        assert.strictEqual(metrics[0].CircuitBreakerTripped, 1);
     });
 });

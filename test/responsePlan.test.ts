@@ -139,13 +139,15 @@ describe("logging stack: the response loop", () => {
                 Action: ["kms:Decrypt", "kms:GenerateDataKey"],
                 Resource: `arn:aws:kms:us-east-1:${LOGGING}:key/central-waf-logs-key-key-id`,
             },
+            { Sid: "ReadBlocklist", Effect: "Allow", Action: "dynamodb:GetItem", Resource: TABLE_ARN },
+            // "Using IAM with DynamoDB transactions": writes only inside TransactWriteItems.
             {
-                Sid: "ReadWriteBlocklist",
+                Sid: "WriteBlocklistWithAudit",
                 Effect: "Allow",
-                Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
-                Resource: TABLE_ARN,
+                Action: "dynamodb:PutItem",
+                Resource: [TABLE_ARN, AUDIT_ARN],
+                Condition: { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": "TransactWriteItems" } },
             },
-            { Sid: "AuditChanges", Effect: "Allow", Action: "dynamodb:PutItem", Resource: AUDIT_ARN },
             {
                 Sid: "ParkFailedRuns",
                 Effect: "Allow",
@@ -161,8 +163,8 @@ describe("logging stack: the response loop", () => {
                 "ReadLogs",
                 "WriteResults",
                 "UseCentralKey",
-                "ReadWriteBlocklist",
-                "AuditChanges",
+                "ReadBlocklist",
+                "WriteBlocklistWithAudit",
                 "ParkFailedRuns",
                 "WriteOwnLogs",
             ],
@@ -329,21 +331,26 @@ describe("logging stack: the response loop", () => {
         );
     });
 
-    it("publishes an operator policy for `npm run blocklist`: the two tables, nothing else", () => {
+    it("publishes an operator policy for `npm run blocklist`: reads, and writes only as a transaction with the audit record, nothing else", () => {
         const policy = only(run, "aws:iam/policy:Policy", "response-operator").inputs;
         assert.strictEqual(policy.name, "central-waf-logs-blocklist-operator");
         assert.deepStrictEqual(JSON.parse(policy.policy).Statement, [
             {
-                Sid: "ChangeBlocklist",
+                Sid: "ReadBlocklist",
                 Effect: "Allow",
-                Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"],
+                Action: ["dynamodb:GetItem", "dynamodb:Scan"],
                 Resource: TABLE_ARN,
             },
+            { Sid: "ReadAudit", Effect: "Allow", Action: "dynamodb:Query", Resource: AUDIT_ARN },
+            // "Using IAM with DynamoDB transactions": PutItem is authorized per item of a
+            // TransactWriteItems, and dynamodb:EnclosingOperation refuses it outside one. No
+            // UpdateItem or DeleteItem anywhere: the audit trail is append-only.
             {
-                Sid: "AuditChanges",
+                Sid: "ChangeBlocklistWithAudit",
                 Effect: "Allow",
-                Action: ["dynamodb:PutItem", "dynamodb:Query"],
-                Resource: AUDIT_ARN,
+                Action: "dynamodb:PutItem",
+                Resource: [TABLE_ARN, AUDIT_ARN],
+                Condition: { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": "TransactWriteItems" } },
             },
         ]);
     });
@@ -388,6 +395,9 @@ describe("logging stack: the response loop", () => {
                         blockMinutes: 600,
                         maxBlockMinutes: 60,
                         allowlist: ["10.0.0.1/8", "not-an-ip"],
+                        globalMinAccounts: 0,
+                        trustedEvidenceAccounts: ["12345"],
+                        timestampSlackMinutes: 90,
                         colour: "red",
                     }),
                 },
@@ -398,7 +408,10 @@ describe("logging stack: the response loop", () => {
                 `Invalid config ${P}:response.detectionSchedule in Pulumi.logging.yaml: "every 5 minutes" is not a schedule expression. Fix: use rate(...) or cron(...), e.g. rate(5 minutes).`,
                 `Invalid config ${P}:response.allowlist[0] in Pulumi.logging.yaml: 10.0.0.1/8 has host bits set; AWS WAF takes the network address: use 10.0.0.0/8. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
                 `Invalid config ${P}:response.allowlist[1] in Pulumi.logging.yaml: "not-an-ip" is not an IP address or CIDR range. Fix: write an IP address or a CIDR range such as 203.0.113.0/24.`,
-                `Invalid config ${P}:response.colour in Pulumi.logging.yaml: is not a known setting. Fix: use one of mode, threshold, detectionSchedule, lookbackMinutes, syncSchedule, blockMinutes, maxBlockMinutes, repeatWindowDays, allowlist, maxNewEntriesPerRun, bytesScannedCutoffMiB.`,
+                `Invalid config ${P}:response.globalMinAccounts in Pulumi.logging.yaml: 0 is not a whole number from 1 to 100. Fix: use a value in that range.`,
+                `Invalid config ${P}:response.trustedEvidenceAccounts[0] in Pulumi.logging.yaml: "12345" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
+                `Invalid config ${P}:response.timestampSlackMinutes in Pulumi.logging.yaml: 90 is not a whole number from 0 to 60. Fix: use a value in that range.`,
+                `Invalid config ${P}:response.colour in Pulumi.logging.yaml: is not a known setting. Fix: use one of mode, threshold, detectionSchedule, lookbackMinutes, syncSchedule, blockMinutes, maxBlockMinutes, repeatWindowDays, allowlist, maxNewEntriesPerRun, globalMinAccounts, trustedEvidenceAccounts, timestampSlackMinutes, bytesScannedCutoffMiB.`,
                 `Invalid config ${P}:response.maxBlockMinutes in Pulumi.logging.yaml: 60 is shorter than blockMinutes (600). Fix: use at least blockMinutes.`,
             ].join("\n"),
         );

@@ -7,6 +7,7 @@ import {
     DynamoDBClient,
     GetItemCommand,
     PutItemCommand,
+    TransactWriteItemsCommand,
     UpdateItemCommand,
     UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
@@ -1507,6 +1508,73 @@ describe("local DynamoDB (dynalite)", () => {
                 }
             },
         );
+    });
+
+    it("adds TransactWriteItems as the API reference states it: all or nothing, a reason per action, one action per item", async () => {
+        // DynamoDB API Reference, TransactWriteItems (dynalite lacks it; the stand-in adds it).
+        const put = (ip: string, extra: Record<string, unknown> = {}) => ({
+            Put: { TableName: "blocklist", Item: { scope: { S: "tx" }, ip: { S: ip } }, ...extra },
+        });
+        const stored = async (ip: string) =>
+            (
+                await dynamo.client.send(
+                    new GetItemCommand({ TableName: "blocklist", Key: { scope: { S: "tx" }, ip: { S: ip } } }),
+                )
+            ).Item;
+        await dynamo.client.send(new TransactWriteItemsCommand({ TransactItems: [put("a"), put("b")] }));
+        assert.ok((await stored("a")) && (await stored("b")));
+        // The second action's condition fails: the first is not written either.
+        const cancelled = await rejection(
+            dynamo.client.send(
+                new TransactWriteItemsCommand({
+                    TransactItems: [put("c"), put("a", { ConditionExpression: "attribute_not_exists(ip)" })],
+                }),
+            ),
+        );
+        assert.deepStrictEqual(
+            [cancelled.name, cancelled.message, cancelled.raw.CancellationReasons.map((r: any) => r.Code)],
+            [
+                "TransactionCanceledException",
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]",
+                ["None", "ConditionalCheckFailed"],
+            ],
+        );
+        assert.strictEqual(await stored("c"), undefined);
+        // A failed write (throttled) cancels it too, and an item changed earlier is put back as it was.
+        dynamo.failWritesTo("publish-state");
+        try {
+            const throttled = await rejection(
+                dynamo.client.send(
+                    new TransactWriteItemsCommand({
+                        TransactItems: [
+                            { Delete: { TableName: "blocklist", Key: { scope: { S: "tx" }, ip: { S: "b" } } } },
+                            { Put: { TableName: "publish-state", Item: { target: { S: "t" } } } },
+                        ],
+                    }),
+                ),
+            );
+            assert.deepStrictEqual(
+                throttled.raw.CancellationReasons.map((r: any) => r.Code),
+                ["None", "ThrottlingError"],
+            );
+        } finally {
+            dynamo.failWritesTo(undefined);
+        }
+        assert.ok(await stored("b"), "the deleted item is back");
+        const twice = await rejection(
+            dynamo.client.send(new TransactWriteItemsCommand({ TransactItems: [put("d"), put("d")] })),
+        );
+        assert.deepStrictEqual(
+            [twice.name, twice.message],
+            ["ValidationException", "Transaction request cannot include multiple operations on one item"],
+        );
+        const many = await rejection(
+            dynamo.client.send(
+                new TransactWriteItemsCommand({ TransactItems: Array.from({ length: 101 }, (_, i) => put(`m${i}`)) }),
+            ),
+        );
+        assert.strictEqual(many.name, "ValidationException");
+        assert.strictEqual(await stored("m0"), undefined);
     });
 
     it("does not implement TTL: expired entries stay until the code ignores them", async () => {

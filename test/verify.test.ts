@@ -223,9 +223,10 @@ describe("the canary's address in the detector, as deployed", function () {
             first_seen_ms: String(now - 600_000),
             last_seen_ms: String(now - 300_000),
             seen_in: "333333333333/eu-west-1",
+            evidence: "333333333333:5000",
         });
         response.athena.answerWith({
-            columns: ["client_ip", "requests_in_5_minutes", "first_seen_ms", "last_seen_ms", "seen_in"],
+            columns: ["client_ip", "requests_in_5_minutes", "first_seen_ms", "last_seen_ms", "seen_in", "evidence"],
             rows: [over(CANARY_CLIENT_IP), over("192.0.2.251")],
         });
         const summary = await response.detect(now);
@@ -244,6 +245,9 @@ describe("the canary's address in the detector", function () {
         lookbackMinutes: 15,
         maxNewEntriesPerRun: 50,
         queryName: "burst-detection",
+        timestampSlackMinutes: 15,
+        globalMinAccounts: 2,
+        trustedEvidenceAccounts: [],
     };
     const row = (clientIp: string) => ({
         client_ip: clientIp,
@@ -251,10 +255,16 @@ describe("the canary's address in the detector", function () {
         first_seen_ms: "1764244800000",
         last_seen_ms: "1764245000000",
         seen_in: "333333333333/eu-west-1",
+        evidence: "333333333333:1500",
     });
 
     it("is skipped like an allowlisted range, and its neighbours are not", function () {
-        const { found, allowlisted } = readDetections([row(CANARY_CLIENT_IP), row("192.0.2.249")], settings, "w");
+        const { found, allowlisted } = readDetections(
+            [row(CANARY_CLIENT_IP), row("192.0.2.249")],
+            settings,
+            "w",
+            1764245000000,
+        );
         assert.deepStrictEqual(allowlisted, [CANARY_RANGE]);
         assert.deepStrictEqual(
             found.map((f) => f.cidr),

@@ -1,5 +1,5 @@
 /**
- * `npm run blocklist -- list | add <ip> --reason .. [--minutes N] | remove <ip> --reason .. | history <ip>`
+ * `npm run blocklist -- list | add <ip> --reason .. [--minutes N] | remove <ip> --reason .. | promote <ip> --reason .. | history <ip>`
  *
  * The operator's hand on the central blocklist: reads and changes the DynamoDB table the detector
  * writes and the publisher syncs into every WAF IP set, with the user's own credentials (or a
@@ -8,9 +8,17 @@
  * block durations are the logging stack's own configuration.
  */
 import * as os from "os";
-import { BlockEntry, BlockPolicy, auditOf, isActive, operatorBlock, operatorRelease } from "../../handlers/blocklist";
+import {
+    BlockEntry,
+    BlockPolicy,
+    auditOf,
+    isActive,
+    operatorBlock,
+    operatorPromote,
+    operatorRelease,
+} from "../../handlers/blocklist";
 import { BlocklistStore, dynamoBlocklistStore } from "../../handlers/blocklistStore";
-import { IpRange, allowlisted, notPublic, parseRange } from "../../handlers/ipRange";
+import { IpRange, allowlisted, notGloballyReachable, parseRange } from "../../handlers/ipRange";
 import { BLOCKLIST_AUDIT_TABLE, BLOCKLIST_TABLE } from "../../names";
 import { unreachable } from "./awsErrors";
 import { runCli, usageError, userError } from "./shell";
@@ -26,13 +34,18 @@ syncs into every account's and Region's WAF IP sets). Every change is audited: w
 commands:
   list                         active entries (--all: every entry, expired and released included)
   add <ip|cidr>                block for --minutes (default: the stack's response.blockMinutes);
-                               --reason is required; allowlisted ranges are refused. add never
+                               --reason is required; allowlisted ranges and address space
+                               that is not globally reachable (private, loopback, link-local,
+                               ... per IANA's special-purpose registries) are refused. add never
                                shortens an active block: a later expiry already set is kept (to
                                shorten a block, remove it, then add it again)
   remove <ip|cidr>             release now, and keep the detector from blocking it again for
                                --minutes (default 60); --reason is required. A release marks a
                                false positive: the range's repeat count starts over, so if it
                                returns it is blocked as a first offense (blockMinutes), not longer
+  promote <ip|cidr>            make an active local entry (blocked only where its evidence was
+                               seen) global: blocked in every account and Region; --reason is
+                               required
   history <ip|cidr>            the audit trail of one range, oldest first
 
   <ip|cidr> is IPv4 in dotted decimal (203.0.113.7, no leading zeros) or IPv6 in standard text
@@ -55,7 +68,7 @@ Credentials are the usual AWS ones (AWS_PROFILE, environment, SSO...). The loggi
 blocklistOperatorPolicyArn is a managed policy with exactly what this needs.`;
 
 export interface BlocklistArgs {
-    readonly command: "list" | "add" | "remove" | "history";
+    readonly command: "list" | "add" | "remove" | "promote" | "history";
     readonly target?: string;
     readonly reason?: string;
     readonly minutes?: number;
@@ -67,7 +80,7 @@ export interface BlocklistArgs {
     readonly endpoint?: string;
 }
 
-const COMMANDS = ["list", "add", "remove", "history"] as const;
+const COMMANDS = ["list", "add", "remove", "promote", "history"] as const;
 const VALUE_FLAGS = ["--reason", "--minutes", "--stack", "--region", "--table", "--audit-table", "--endpoint"];
 
 export function parseBlocklistArgs(argv: readonly string[]): BlocklistArgs {
@@ -99,7 +112,7 @@ export function parseBlocklistArgs(argv: readonly string[]): BlocklistArgs {
     if (extra.length > 0) throw usageError(`Unexpected argument ${extra[0]}; give one IP or CIDR range.`);
     if (command === "list" && target !== undefined) throw usageError(`list takes no range; got ${target}.`);
     if (command !== "list" && target === undefined) throw usageError(`${command} needs an IP address or CIDR range.`);
-    if ((command === "add" || command === "remove") && !values["--reason"]?.trim()) {
+    if ((command === "add" || command === "remove" || command === "promote") && !values["--reason"]?.trim()) {
         throw usageError(`${command} needs --reason "<why>": the audit trail keeps it.`);
     }
     const reason = values["--reason"]?.trim();
@@ -231,9 +244,13 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
         }
         for (const e of entries) {
             const offense = e.offenses > 0 ? `offense ${e.offenses}` : "repeat count reset";
+            const scope =
+                (e.scope ?? "global") === "global"
+                    ? "global"
+                    : `local to ${(e.locations ?? []).join(" ") || "nowhere"}`;
             deps.out(
                 printable(
-                    `${e.cidr}  ${status(e, now)}  ${e.source}, ${offense}` +
+                    `${e.cidr}  ${status(e, now)}  ${scope}, ${e.source}, ${offense}` +
                         `${e.seenIn.length > 0 ? `, seen in ${e.seenIn.join(" ")}` : ""}  "${e.reason}"  (${e.updatedBy}, ${iso(e.updatedAt)})`,
                 ),
             );
@@ -254,6 +271,17 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
         let entry: BlockEntry;
         const minutes = args.minutes ?? (args.command === "add" ? deps.policy.blockMinutes : 60);
         if (args.command === "add") {
+            const block = notGloballyReachable(range.cidr);
+            if (block) {
+                await deps.store.audit(
+                    auditOf("refuse", { cidr: range.cidr, reason: args.reason! }, actor, now, {
+                        notGloballyReachable: block,
+                    }),
+                );
+                throw userError(
+                    `Refused: ${range.cidr} overlaps ${block}, which is not globally reachable (IANA special-purpose address registry): no client on the internet has such an address, so blocking it could only cut off your own networks. Fix: block the public address the client really has.`,
+                );
+            }
             const protectedBy = allowlisted(range.cidr, deps.policy.allowlist);
             if (protectedBy) {
                 await deps.store.audit(
@@ -266,25 +294,34 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
                 );
             }
             entry = operatorBlock(existing, range, minutes, args.reason!, now, deps.policy, actor);
+        } else if (args.command === "promote") {
+            if (!existing || !isActive(existing, now)) {
+                throw userError(`${range.cidr} is not blocked; nothing to promote (list shows the active entries).`);
+            }
+            if ((existing.scope ?? "global") === "global") {
+                throw userError(`${range.cidr} is already blocked in every account and Region; nothing to promote.`);
+            }
+            entry = operatorPromote(existing, now, actor);
         } else {
             if (!existing || (!isActive(existing, now) && (existing.suppressedUntil ?? 0) <= now)) {
                 throw userError(`${range.cidr} is not blocked; nothing to remove (list shows the active entries).`);
             }
             entry = operatorRelease(existing, minutes, args.reason!, now, deps.policy, actor);
         }
-        if (await deps.store.put(entry)) {
-            await deps.store.audit(auditOf(args.command === "add" ? "add" : "release", entry, actor, now, entry));
+        const action = args.command === "add" ? "add" : args.command === "promote" ? "promote" : "release";
+        const record = auditOf(action, { cidr: entry.cidr, reason: args.reason! }, actor, now, entry);
+        if (await deps.store.write(entry, record)) {
+            if (args.command === "promote") {
+                deps.out(
+                    `Promoted ${entry.cidr}: blocked in every account and Region until ${iso(entry.blockedUntil)} (it was local to ${(existing?.locations ?? []).join(" ") || "nowhere"}). The publisher writes it to every IP set within minutes.`,
+                );
+                return;
+            }
             if (args.command === "remove") {
                 deps.out(
                     `Released ${entry.cidr}; the detector leaves it alone until ${iso(entry.suppressedUntil!)}, and its repeat count starts over (if it returns, it is blocked as a first offense). The publisher removes it from every IP set within minutes.`,
                 );
                 return;
-            }
-            const special = notPublic(range.cidr);
-            if (special) {
-                deps.out(
-                    `Note: ${range.cidr} overlaps ${special}: no client on the internet has such an address, so WAF sees it only from inside your own networks.`,
-                );
             }
             const kept =
                 entry.blockedUntil > now + minutes * 60_000

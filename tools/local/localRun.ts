@@ -84,6 +84,8 @@ export interface ResponseVerdict {
     readonly quietClientsBlocked: string[];
     readonly allowlistedBlocked: string[];
     readonly stillBlockedAfterExpiry: string[];
+    /** The attacker only one account saw: where it was seen, and where it was blocked (only there). */
+    readonly oneAccountAttacker: { readonly ip: string; readonly seenAt: string; readonly blockedAt: string[] };
     readonly blocklist: string[];
     readonly ok: boolean;
 }
@@ -119,6 +121,11 @@ export interface LocalRunSummary {
 }
 
 export const ATTACKERS = ["203.0.113.66", "203.0.113.77", "203.0.113.88"];
+/**
+ * Floods one location of one account only: scope by evidence blocks it only there (the
+ * ATTACKERS flood two accounts each, so they are blocked everywhere).
+ */
+export const ONE_ACCOUNT_ATTACKER = "203.0.113.55";
 /** A health checker in the committed allowlist (192.0.2.0/24), as busy as an attacker. */
 export const HEALTH_CHECKER = "192.0.2.10";
 const ATTACK_PER_LOCATION = 600;
@@ -159,6 +166,15 @@ export function trafficPlan(locations: readonly Location[], records: number, sta
         });
     }
     const attacked = attackedLocations(locations);
+    // One attacker floods the first attacked location alone: over the threshold in one account only.
+    flows.push({
+        clientIp: ONE_ACCOUNT_ATTACKER,
+        country: "RU",
+        location: attacked[0],
+        startMs: startMs + HOUR + 3 * MINUTE,
+        spanMs: 240_000,
+        count: 2 * ATTACK_PER_LOCATION,
+    });
     // Every attacker floods two accounts within the same four minutes.
     for (const [a, clientIp] of ATTACKERS.entries()) {
         for (const location of attacked) {
@@ -644,6 +660,7 @@ async function respond(
             quietClientsBlocked: [],
             allowlistedBlocked: [],
             stillBlockedAfterExpiry: [],
+            oneAccountAttacker: { ip: ONE_ACCOUNT_ATTACKER, seenAt: "", blockedAt: [] },
             blocklist: [],
             ok: true,
         };
@@ -671,9 +688,12 @@ async function respond(
                     ...local.waf.ipSet(l.accountId, l.region, BLOCKLIST_IP_SETS.ipv6)!.addresses,
                 ];
                 const matches = ipSetMatcher(addresses);
-                result[`${l.accountId}/${l.region}`] = [...ATTACKERS, ...quiet, HEALTH_CHECKER].filter((ip) =>
-                    matches(ip),
-                );
+                result[`${l.accountId}/${l.region}`] = [
+                    ...ATTACKERS,
+                    ONE_ACCOUNT_ATTACKER,
+                    ...quiet,
+                    HEALTH_CHECKER,
+                ].filter((ip) => matches(ip));
             }
             return result;
         };
@@ -683,6 +703,15 @@ async function respond(
         const attackersNotBlocked = ATTACKERS.filter((ip) => !everywhere.every((ips) => ips.includes(ip)));
         const quietClientsBlocked = quiet.filter((ip) => everywhere.some((ips) => ips.includes(ip)));
         const allowlistedBlocked = [HEALTH_CHECKER].filter((ip) => everywhere.some((ips) => ips.includes(ip)));
+        const seenAt = attackedLocations(local.locations).map((l) => `${l.accountId}/${l.region}`)[0];
+        const oneAccountAttacker = {
+            ip: ONE_ACCOUNT_ATTACKER,
+            seenAt,
+            blockedAt: Object.keys(blocked).filter((l) => blocked[l].includes(ONE_ACCOUNT_ATTACKER)),
+        };
+        log(
+            `  scope by evidence: ${ATTACKERS.join(", ")} (seen by two accounts) blocked at ${everywhere.length - everywhere.filter((ips) => ATTACKERS.every((a) => ips.includes(a))).length === 0 ? "every location" : "some locations only"}; ${ONE_ACCOUNT_ATTACKER} (seen by one account, at ${seenAt}) blocked at ${oneAccountAttacker.blockedAt.join(", ") || "no location"}`,
+        );
         for (const [location, ips] of Object.entries(blocked)) {
             log(
                 `  second wave at ${location}: ${action === "block" ? "blocked" : "counted (mode count)"} ${ips.join(", ") || "nobody"}`,
@@ -700,7 +729,9 @@ async function respond(
         const later = now + (blockMinutes + 1) * MINUTE;
         await quietly(() => local.publish(later));
         const after = Object.values(blockedNow());
-        const stillBlockedAfterExpiry = ATTACKERS.filter((ip) => after.some((ips) => ips.includes(ip)));
+        const stillBlockedAfterExpiry = [...ATTACKERS, ONE_ACCOUNT_ATTACKER].filter((ip) =>
+            after.some((ips) => ips.includes(ip)),
+        );
         log(
             `  ${blockMinutes + 1} minutes later: ${stillBlockedAfterExpiry.length === 0 ? "every block expired and left every IP set" : `still blocked: ${stillBlockedAfterExpiry.join(", ")}`}`,
         );
@@ -708,7 +739,8 @@ async function respond(
             attackersNotBlocked.length === 0 &&
             quietClientsBlocked.length === 0 &&
             allowlistedBlocked.length === 0 &&
-            stillBlockedAfterExpiry.length === 0;
+            stillBlockedAfterExpiry.length === 0 &&
+            oneAccountAttacker.blockedAt.join(",") === seenAt;
         return {
             mode,
             blocked,
@@ -716,6 +748,7 @@ async function respond(
             quietClientsBlocked,
             allowlistedBlocked,
             stillBlockedAfterExpiry,
+            oneAccountAttacker,
             blocklist,
             ok,
         };
