@@ -223,3 +223,120 @@ export function notPublic(cidr: string): string | undefined {
     const hit = NOT_PUBLIC.find(([range]) => overlaps(cidr, range));
     return hit && `${hit[0]} (${hit[1]})`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Global reachability (issue 18, item 5: the applier's containment in each resource account).
+// The "evidence" helper adds a function of the same name and signature; the lead merges the two.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Blocks of the IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and updates)
+ * whose "Globally Reachable" column is False (or N/A), with the globally reachable exceptions
+ * inside them. Documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
+ * 2001:db8::/32, 3fff::/20) are left out on purpose: examples and tests use them. IPv4-mapped
+ * IPv6 (::ffff:0:0/96) never gets here as IPv6: `parseRange` reads it as the IPv4 it carries.
+ */
+const NOT_GLOBALLY_REACHABLE: readonly { range: string; what: string; except?: readonly string[] }[] = [
+    { range: "0.0.0.0/8", what: '"this network" (RFC 791), 0.0.0.0 unspecified' },
+    { range: "10.0.0.0/8", what: "private-use (RFC 1918)" },
+    { range: "100.64.0.0/10", what: "shared address space, carrier-grade NAT (RFC 6598)" },
+    { range: "127.0.0.0/8", what: "loopback (RFC 1122)" },
+    { range: "169.254.0.0/16", what: "link-local (RFC 3927)" },
+    { range: "172.16.0.0/12", what: "private-use (RFC 1918)" },
+    {
+        range: "192.0.0.0/24",
+        what: "IETF protocol assignments (RFC 6890)",
+        except: ["192.0.0.9/32", "192.0.0.10/32"],
+    },
+    { range: "192.88.99.0/24", what: "deprecated 6to4 relay anycast (RFC 7526)" },
+    { range: "192.168.0.0/16", what: "private-use (RFC 1918)" },
+    { range: "198.18.0.0/15", what: "benchmarking (RFC 2544)" },
+    { range: "224.0.0.0/4", what: "multicast (RFC 5771)" },
+    { range: "240.0.0.0/4", what: "reserved (RFC 1112), 255.255.255.255 limited broadcast" },
+    { range: "::/128", what: "unspecified address (RFC 4291)" },
+    { range: "::1/128", what: "loopback (RFC 4291)" },
+    { range: "64:ff9b:1::/48", what: "local-use IPv4/IPv6 translation (RFC 8215)" },
+    { range: "100::/64", what: "discard-only (RFC 6666)" },
+    {
+        range: "2001::/23",
+        what: "IETF protocol assignments (RFC 2928)",
+        except: [
+            "2001:1::1/128",
+            "2001:1::2/128",
+            "2001:1::3/128",
+            "2001:3::/32",
+            "2001:4:112::/48",
+            "2001:20::/28",
+            "2001:30::/28",
+        ],
+    },
+    { range: "2002::/16", what: "6to4 (RFC 3056)" },
+    { range: "5f00::/16", what: "segment routing SIDs (RFC 9602)" },
+    { range: "fc00::/7", what: "unique-local (RFC 4193)" },
+    { range: "fe80::/10", what: "link-local unicast (RFC 4291)" },
+    { range: "ff00::/8", what: "multicast (RFC 4291)" },
+];
+
+/** A range as a number: fast to compare when one request holds 10,000 of them. */
+interface RangeBits {
+    readonly family: AddressFamily;
+    readonly value: bigint;
+    readonly prefix: number;
+}
+
+/** `cidr` (in the form `parseRange` returns) as bits; dotted IPv4 is read without ipaddr.js (it is slow per call). */
+function bitsOf(cidr: string): RangeBits {
+    const [address, prefixText] = cidr.split("/");
+    if (!address.includes(":")) {
+        const value = address.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+        return { family: "ipv4", value, prefix: Number(prefixText) };
+    }
+    const value = ipaddr.IPv6.parse(address)
+        .toByteArray()
+        .reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+    return { family: "ipv6", value, prefix: Number(prefixText) };
+}
+
+/** Whether `a` and `b` share an address; with `inside`, whether `a` lies wholly inside `b`. */
+function bitsMatch(a: RangeBits, b: RangeBits, inside = false): boolean {
+    if (a.family !== b.family || (inside && a.prefix < b.prefix)) return false;
+    const shift = BigInt((a.family === "ipv4" ? 32 : 128) - Math.min(a.prefix, b.prefix));
+    return a.value >> shift === b.value >> shift;
+}
+
+/**
+ * A finder of the first of `ranges` a CIDR overlaps (like `allowlisted`, with `ranges` parsed once):
+ * for checking many entries against one list.
+ */
+export function overlapFinder(ranges: readonly string[]): (cidr: string) => string | undefined {
+    const parsed = ranges.map((range) => ({ range, bits: bitsOf(range) }));
+    return (cidr) => {
+        const bits = bitsOf(cidr);
+        return parsed.find((p) => bitsMatch(bits, p.bits))?.range;
+    };
+}
+
+/** The table, parsed once. */
+let parsedBlocks: { range: string; what: string; bits: RangeBits; except: RangeBits[] }[] | undefined;
+
+/**
+ * Why `range` (in the form `parseRange` returns) holds an address that is not globally reachable,
+ * naming the special-purpose block, or undefined when every address in it is. A range that
+ * contains such a block (0.0.0.0/1 contains 10.0.0.0/8) is refused too: no client on the
+ * internet has those addresses, so blocking them only ever hits one's own networks.
+ */
+export function notGloballyReachable(range: string): string | undefined {
+    parsedBlocks ??= NOT_GLOBALLY_REACHABLE.map((b) => ({
+        range: b.range,
+        what: b.what,
+        bits: bitsOf(b.range),
+        except: (b.except ?? []).map(bitsOf),
+    }));
+    const candidate = bitsOf(range);
+    for (const block of parsedBlocks) {
+        if (!bitsMatch(candidate, block.bits)) continue;
+        if (block.except.some((allowed) => bitsMatch(candidate, allowed, true))) continue;
+        return `${range} ${bitsMatch(candidate, block.bits, true) ? "is in" : "contains"} ${block.range}, ${block.what}, which is not globally reachable`;
+    }
+    return undefined;
+}

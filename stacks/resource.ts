@@ -28,6 +28,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
                       region: config.region,
                       partition: config.partition,
                       publisherRoleArn: logging.blocklistPublisherRoleArn,
+                      limits: config.response,
                   },
                   { provider },
               );
@@ -95,6 +96,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             ? {
                   blocklistIpSetArns: [blocklist.ipv4.arn, blocklist.ipv6.arn],
                   blocklistSyncRoleArn: blocklist.syncRole.arn,
+                  blocklistApplierArn: blocklist.applier.arn,
               }
             : {}),
         ...(protectedResources.demoUrl ? { demoApplicationUrl: protectedResources.demoUrl } : {}),
