@@ -147,7 +147,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   ...common,
                   role,
                   resourceAccounts: reader.resourceAccounts(),
-                  centralBucket: reader.centralBucket(),
+                  centralBucket: reader.centralBucket(common.deploymentRoleArn),
                   search: reader.search(accountId),
                   analytics: reader.analytics(),
                   response: reader.response(),
@@ -262,7 +262,7 @@ class StackConfigReader extends ConfigReader {
         return accounts;
     }
 
-    centralBucket(): CentralBucketSettings {
+    centralBucket(deploymentRoleArn: string | undefined): CentralBucketSettings {
         const key = "centralBucket";
         const days = (v: unknown, at: string) => this.checkInteger(at, v, 1, 36_500);
         const settings = this.settings(key, DEFAULT_CENTRAL_BUCKET, {
@@ -278,7 +278,30 @@ class StackConfigReader extends ConfigReader {
                           "use GOVERNANCE (deletable by users granted s3:BypassGovernanceRetention) or COMPLIANCE (deletable by no one until the retention ends)",
                       ),
             objectLockRetentionDays: days,
+            breakGlassRoleArn: (v, at) =>
+                typeof v === "string" && /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(v)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not an IAM role ARN`,
+                          "use arn:aws:iam::<logging account>:role/<name>, a role assumed only in an emergency (MFA, two people)",
+                      ),
         });
+        if (settings.breakGlassRoleArn === undefined && deploymentRoleArn === undefined) {
+            this.problem(
+                `${key}.breakGlassRoleArn`,
+                "is required when deploymentRoleArn is not set: the archive's bucket and key policies deny changes to everyone but these roles, so a deployment with ambient credentials would lock itself out",
+                "name the logging account's break-glass role (arn:aws:iam::<logging account>:role/<name>), or deploy through deploymentRoleArn",
+            );
+        }
+        const breakGlass = settings.breakGlassRoleArn?.split(":")[4];
+        if (breakGlass !== undefined && breakGlass !== this.value("accountId")) {
+            this.problem(
+                `${key}.breakGlassRoleArn`,
+                `the role is in account ${breakGlass}, not the logging account`,
+                "name a role of the logging account",
+            );
+        }
         if (settings.infrequentAccessAfterDays < 30) {
             this.problem(
                 `${key}.infrequentAccessAfterDays`,

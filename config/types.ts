@@ -26,6 +26,14 @@ export interface CentralBucketSettings {
     readonly objectLockMode: "GOVERNANCE" | "COMPLIANCE";
     /** Days every object version is locked after it is written; at most expireAfterDays. Default 90 (or expireAfterDays if shorter). */
     readonly objectLockRetentionDays: number;
+    /**
+     * The break-glass role: besides the deployment role (`deploymentRoleArn`), the only principal
+     * the bucket policy lets bypass governance retention, delete object versions or change the
+     * bucket's policy, lifecycle, versioning or Object Lock configuration, and the only one the key
+     * policy lets disable the key or schedule its deletion. Default: none (then only the deployer
+     * may change the bucket, and no one may disable or delete the key).
+     */
+    readonly breakGlassRoleArn?: string;
 }
 
 interface CommonConfig {

@@ -57,6 +57,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             accountId: config.accountId,
             region: config.region,
             sourceBucket: waf.stagingBucket,
+            sourceKeyArn: waf.stagingKey.arn,
             streamName,
             central: {
                 accountId: logging.loggingAccountId,

@@ -608,7 +608,7 @@ describe("resource stacks: enforcing the central blocklist", () => {
 
     it("bakes this account's own limits into its applier: /24 and /48 by default, its own allowlist", async () => {
         const usSource = await deployedSource(usEast, "central-waf-logs-blocklist-applier-us-east-1");
-        assert.match(usSource, /maxAddresses: 10000/);
+        assert.match(usSource, /__settings\.maxAddresses = 10000;/);
         const ireland = await committedRun("resource-eu-west-1");
         const irelandSource = await deployedSource(ireland, "central-waf-logs-blocklist-applier-eu-west-1");
         assert.ok(irelandSource.includes("198.51.100.0/26"), "eu-west-1's own allowlist is baked in");
@@ -617,8 +617,8 @@ describe("resource stacks: enforcing the central blocklist", () => {
             configOverrides: { "central-waf-logs:response": JSON.stringify({ maxPrefixIpv4: 16, maxPrefixIpv6: 32 }) },
         });
         const widerSource = await deployedSource(wider, "central-waf-logs-blocklist-applier-us-east-1");
-        assert.match(widerSource, /ipv4: 16,\s*ipv6: 32/);
-        assert.match(usSource, /ipv4: 24,\s*ipv6: 48/);
+        assert.match(widerSource, /__settings_broadestPrefix = \{ipv4: 16, ipv6: 32\};/);
+        assert.match(usSource, /__settings_broadestPrefix = \{ipv4: 24, ipv6: 48\};/);
     });
 
     it("rejects bad resource response settings, naming each key and the fix", async () => {
@@ -632,7 +632,15 @@ describe("resource stacks: enforcing the central blocklist", () => {
                 }),
             },
         });
-        assert.strictEqual(message, "");
+        assert.strictEqual(
+            message,
+            [
+                "Invalid config central-waf-logs:response.maxPrefixIpv4 in Pulumi.resource-us-east-1.yaml: 4 is not a whole number from 8 to 32. Fix: use a value in that range.",
+                "Invalid config central-waf-logs:response.maxPrefixIpv6 in Pulumi.resource-us-east-1.yaml: 200 is not a whole number from 32 to 128. Fix: use a value in that range.",
+                "Invalid config central-waf-logs:response.allowlist[0] in Pulumi.resource-us-east-1.yaml: 10.0.0.0/4 is broader than /8; an allowlist entry that broad exempts so much of the internet that it disables the response loop for it; list your own NATs, partners and health checkers, no broader than /8 (IPv4) or /16 (IPv6). Fix: write an IP address or a CIDR range such as 203.0.113.0/24.",
+                "Invalid config central-waf-logs:response.mode in Pulumi.resource-us-east-1.yaml: is not a known setting. Fix: use one of maxPrefixIpv4, maxPrefixIpv6, allowlist.",
+            ].join("\n"),
+        );
     });
 
     it("counts instead of blocking in mode count, and has no blocklist in mode off", async () => {
