@@ -81,7 +81,8 @@ export class ArchiveGuardrails extends pulumi.ComponentResource {
             `${name}-scp`,
             {
                 name: "central-waf-logs-archive-guardrails",
-                description: "Only the break-glass and deployment roles may unprotect or destroy the central WAF log archive",
+                description:
+                    "Only the break-glass and deployment roles may unprotect or destroy the central WAF log archive",
                 type: "SERVICE_CONTROL_POLICY",
                 content,
             },

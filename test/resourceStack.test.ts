@@ -149,7 +149,7 @@ describe("resource stacks: RegionalWafLogging", () => {
         );
     });
 
-    it("keeps the staging bucket private, encrypted, TLS-only, ACL-free and short-lived", () => {
+    it("keeps the staging bucket private, SSE-KMS with this account's key, TLS-only, ACL-free and short-lived", () => {
         for (const [run, days] of [
             [usEast, 15],
             [euWest, 30],
@@ -169,7 +169,15 @@ describe("resource stacks: RegionalWafLogging", () => {
             assert.deepStrictEqual(
                 only(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
                     .inputs.rules,
-                [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+                [
+                    {
+                        applyServerSideEncryptionByDefault: {
+                            sseAlgorithm: "aws:kms",
+                            kmsMasterKeyId: only(run, "aws:kms/key:Key", "waf-staging-key").state.arn,
+                        },
+                        bucketKeyEnabled: true,
+                    },
+                ],
             );
             assert.deepStrictEqual(only(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule, {
                 objectOwnership: "BucketOwnerEnforced",
@@ -228,6 +236,18 @@ describe("resource stacks: copier and least privilege", () => {
         const queue = only(usEast, "aws:sqs/queue:Queue").state.arn;
         assert.deepStrictEqual(rolePolicy(usEast, "copier-policy"), [
             { Sid: "ReadStagedLogs", Effect: "Allow", Action: "s3:GetObject", Resource: `${staging}/logs/*` },
+            {
+                Sid: "DecryptStagedLogs",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: only(usEast, "aws:kms/key:Key", "waf-staging-key").state.arn,
+                Condition: {
+                    StringEquals: {
+                        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+                        "kms:EncryptionContext:aws:s3:arn": staging,
+                    },
+                },
+            },
             {
                 Sid: "WriteOwnCentralPrefix",
                 Effect: "Allow",
@@ -306,12 +326,29 @@ describe("resource stacks: copier and least privilege", () => {
         ]);
     });
 
-    it("limits the Firehose role to its staging bucket and its error log stream", () => {
+    it("limits the Firehose role to its staging bucket, that bucket's key through S3, and its error log stream", () => {
         const staging = only(usEast, "aws:s3/bucket:Bucket").state.arn;
         const statements = rolePolicy(usEast, "waf-firehose-policy");
         assert.deepStrictEqual(statements[0].Resource, [staging, `${staging}/*`]);
+        assert.deepStrictEqual(statements[1], {
+            Sid: "EncryptStagedLogs",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: only(usEast, "aws:kms/key:Key", "waf-staging-key").state.arn,
+            Condition: {
+                StringEquals: {
+                    "kms:ViaService": "s3.us-east-1.amazonaws.com",
+                    "kms:EncryptionContext:aws:s3:arn": staging,
+                },
+            },
+        });
+        const key = only(usEast, "aws:kms/key:Key", "waf-staging-key").inputs;
+        assert.deepStrictEqual(
+            [key.enableKeyRotation, JSON.parse(key.policy).Statement.map((st: any) => st.Principal)],
+            [true, [{ AWS: "arn:aws:iam::222222222222:root" }]],
+        );
         assert.strictEqual(
-            statements[1].Resource,
+            statements[2].Resource,
             "arn:aws:logs:us-east-1:222222222222:log-group:/aws/kinesisfirehose/aws-waf-logs-central-us-east-1:log-stream:DestinationDelivery",
         );
     });
