@@ -354,7 +354,7 @@ describe("resource stacks: copier and least privilege", () => {
     });
 
     it("runs the copier on Node.js 22 with its own role, retried, then parked in an encrypted queue with an alarm", () => {
-        const fn = only(usEast, "aws:lambda/function:Function").inputs;
+        const fn = only(usEast, "aws:lambda/function:Function", "copier-function").inputs;
         assert.strictEqual(fn.runtime, "nodejs22.x");
         assert.strictEqual(fn.role, only(usEast, "aws:iam/role:Role", "copier-role").state.arn);
         const queue = only(usEast, "aws:sqs/queue:Queue");
@@ -377,7 +377,7 @@ describe("resource stacks: copier and least privilege", () => {
 
     it("is invoked only by S3 for its own staging bucket, for objects under logs/", () => {
         const bucket = only(usEast, "aws:s3/bucket:Bucket").state;
-        const fn = only(usEast, "aws:lambda/function:Function").state;
+        const fn = only(usEast, "aws:lambda/function:Function", "copier-function").state;
         const permission = only(usEast, "aws:lambda/permission:Permission").inputs;
         assert.deepStrictEqual(
             [permission.principal, permission.sourceArn, permission.sourceAccount, permission.action],
@@ -392,7 +392,7 @@ describe("resource stacks: copier and least privilege", () => {
     });
 
     it("ships only the serialized handler: the runtime provides the AWS SDK", async () => {
-        const assets = await only(usEast, "aws:lambda/function:Function").inputs.code.assets;
+        const assets = await only(usEast, "aws:lambda/function:Function", "copier-function").inputs.code.assets;
         assert.deepStrictEqual(Object.keys(assets), ["__index.js"]);
     });
 });
