@@ -65,6 +65,8 @@ export interface LambdaServerOptions {
     readonly authorize?: (caller: Caller, functionArn: string) => boolean;
     /** Maps a request's access key ID to its principal (normally the STS stand-in's); needed by `authorize`. */
     readonly resolveCaller?: ResolveCaller;
+    /** The clock, in epoch milliseconds, for credential expiry. Default: `Date.now`. */
+    readonly now?: () => number;
 }
 
 /** One attempt of one invocation, as Lambda's logs and metrics would show it. */
@@ -320,7 +322,7 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         }
         const fn = resolve(decodeURIComponent(route[1]), url.searchParams.get("Qualifier") ?? undefined, scope.region);
         if (options.authorize) {
-            const identity = authenticate(req.headers, "lambda", options.resolveCaller!, Date.now());
+            const identity = authenticate(req.headers, "lambda", options.resolveCaller!, (options.now ?? Date.now)());
             if (!identity.ok) {
                 throw new LambdaFault(403, "UnrecognizedClientException", {
                     message: "The security token included in the request is invalid.",

@@ -112,6 +112,8 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
     const wafFaults = await startFaultProxy(waf.url);
     // IAM for Invoke as planned: the caller's role policy must allow lambda:InvokeFunction on the function.
     const lambda = await startLambdaServer({
+        // Credential expiry on the real clock: the deployed code's clock may be stopped in the future.
+        now: realClock,
         resolveCaller: sts.resolveCaller,
         authorize: (caller, functionArn) =>
             (permissions.get(sessionRoleArn(caller.principalArn) ?? "") ?? []).some(
