@@ -74,7 +74,16 @@ export function blocklistSyncRoleArn(partition: string, accountId: string, regio
     return `arn:${partition}:iam::${accountId}:role/${blocklistSyncRoleName(region)}`;
 }
 
-/** The REGIONAL IP sets every resource stack creates and the publisher fills. */
+/** The applier Lambda (and its role) in a resource account: the only writer of that Region's blocklist IP sets. */
+export function blocklistApplierName(region: string): string {
+    return `${PROJECT}-blocklist-applier-${region}`;
+}
+
+export function blocklistApplierArn(partition: string, accountId: string, region: string): string {
+    return `arn:${partition}:lambda:${region}:${accountId}:function:${blocklistApplierName(region)}`;
+}
+
+/** The REGIONAL IP sets every resource stack creates and its applier fills. */
 export const BLOCKLIST_IP_SETS = { ipv4: `${PROJECT}-blocklist-ipv4`, ipv6: `${PROJECT}-blocklist-ipv6` } as const;
 /** The label the blocklist rule adds to matching requests (visible in the WAF logs). */
 export const BLOCKLIST_LABEL = `${PROJECT}:blocklisted`;

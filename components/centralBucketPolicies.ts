@@ -15,7 +15,33 @@ export interface CentralPolicyInputs {
     readonly partition: string;
     /** Accounts and Regions whose copier roles may write. */
     readonly writers: readonly ResourceAccount[];
+    /**
+     * The only principals that may change the archive's protections (bucket policy, lifecycle,
+     * versioning, Object Lock, retention bypass, version deletes) and administer its key: the
+     * break-glass role and the deployment role. At least one.
+     */
+    readonly guardianRoleArns: readonly string[];
+    /** The break-glass role alone may disable the key or schedule its deletion. Absent: no one may. */
+    readonly breakGlassRoleArn?: string;
 }
+
+/**
+ * What would shorten, delete or unprotect the archive from inside the logging account. IAM's
+ * action for the PutObjectLockConfiguration API is `s3:PutBucketObjectLockConfiguration`;
+ * DeleteBucketLifecycle is authorized by `s3:PutLifecycleConfiguration`.
+ */
+export const ARCHIVE_TAMPERING_ACTIONS = [
+    "s3:BypassGovernanceRetention",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+];
+
+/** What destroys every log under the key, COMPLIANCE mode or not. */
+export const KEY_DESTRUCTION_ACTIONS = ["kms:DisableKey", "kms:ScheduleKeyDeletion"];
 
 const accountRoot = (partition: string, accountId: string) => `arn:${partition}:iam::${accountId}:root`;
 const sidPart = (text: string) => text.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
@@ -78,9 +104,31 @@ export function centralBucketStatements(p: CentralPolicyInputs): PolicyStatement
             Resource: objects,
             Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": p.keyArn } },
         },
+        {
+            // Principal "*" with the exempt roles as a condition: IAM refuses a policy naming a
+            // role that does not exist, and this deny must hold for every principal of every
+            // account. The account's root user can still replace a bucket policy (S3 always lets
+            // it): the organization's SCP (components/archiveGuardrails.ts) closes that.
+            Sid: "DenyArchiveTamperingButGuardians",
+            Effect: "Deny",
+            Principal: "*",
+            Action: ARCHIVE_TAMPERING_ACTIONS,
+            Resource: [p.bucketArn, objects],
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": [...p.guardianRoleArns] } },
+        },
         ...writes,
     ];
 }
+
+/** Key use the logging account delegates to its IAM policies (the roles that read and write the logs). */
+export const KEY_USER_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+];
 
 /** Key administration and use by the logging account; no `kms:*`, so the key stays auditable. */
 export const KEY_OWNER_ACTIONS = [
@@ -112,6 +160,11 @@ export const KEY_OWNER_ACTIONS = [
     "kms:UpdateKeyDescription",
 ];
 
+/** Administration, for the guardian roles only: everything the owner may do except encrypt and decrypt. */
+export const KEY_ADMIN_ACTIONS = KEY_OWNER_ACTIONS.filter(
+    (a) => !KEY_USER_ACTIONS.includes(a) || a === "kms:DescribeKey",
+);
+
 export type KeyPolicyInputs = Omit<CentralPolicyInputs, "keyArn" | "bucketArn">;
 
 export function centralKeyPolicy(p: KeyPolicyInputs): PolicyDocument {
@@ -130,13 +183,37 @@ export function centralKeyPolicy(p: KeyPolicyInputs): PolicyDocument {
             },
         },
     }));
+    const root = accountRoot(p.partition, p.loggingAccountId);
     return policyDocument([
         {
-            Sid: "LoggingAccountOwnsKey",
+            // Named administrators instead of the whole account: the deployer (which must pass
+            // KMS's lockout safety check on every PutKeyPolicy) and the break-glass role.
+            Sid: "GuardiansAdministerKey",
             Effect: "Allow",
-            Principal: { AWS: accountRoot(p.partition, p.loggingAccountId) },
-            Action: KEY_OWNER_ACTIONS,
+            Principal: { AWS: root },
+            Action: KEY_ADMIN_ACTIONS,
             Resource: "*",
+            Condition: { ArnEquals: { "aws:PrincipalArn": [...p.guardianRoleArns] } },
+        },
+        {
+            // Use only, delegated to IAM: the loader, detector, Athena users and operators have it
+            // through their own policies. No administration through IAM.
+            Sid: "LoggingAccountUsesKey",
+            Effect: "Allow",
+            Principal: { AWS: root },
+            Action: KEY_USER_ACTIONS,
+            Resource: "*",
+        },
+        {
+            // Disabling or deleting the key destroys every log, COMPLIANCE mode or not.
+            Sid: "DenyKeyDestructionButBreakGlass",
+            Effect: "Deny",
+            Principal: "*",
+            Action: KEY_DESTRUCTION_ACTIONS,
+            Resource: "*",
+            ...(p.breakGlassRoleArn
+                ? { Condition: { ArnNotEquals: { "aws:PrincipalArn": p.breakGlassRoleArn } } }
+                : {}),
         },
         ...writers,
     ]);

@@ -16,6 +16,8 @@ export interface CentralLogBucketArgs {
     readonly writers: readonly ResourceAccount[];
     /** Storage-class transitions, expiry and the Object Lock retention of every version. */
     readonly lifecycle: CentralBucketSettings;
+    /** The deployment role (config `deploymentRoleArn`): it must keep changing the bucket and key at deploy. */
+    readonly deploymentRoleArn?: string;
     /** Days a replaced (noncurrent) object version is kept. Default 30. */
     readonly noncurrentVersionExpireAfterDays?: number;
 }
@@ -42,11 +44,21 @@ export class CentralLogBucket extends pulumi.ComponentResource {
                 `CentralLogBucket ${name}: args.writers is empty; list at least one resource account and Region.`,
             );
         }
+        const guardians = [args.lifecycle.breakGlassRoleArn, args.deploymentRoleArn].filter(
+            (arn): arn is string => arn !== undefined,
+        );
+        if (guardians.length === 0) {
+            throw new Error(
+                `CentralLogBucket ${name}: name args.lifecycle.breakGlassRoleArn or args.deploymentRoleArn; the archive's policies deny changes to everyone else.`,
+            );
+        }
         const policyInputs = {
             loggingAccountId: args.loggingAccountId,
             loggingRegion: args.region,
             partition: args.partition,
             writers: args.writers,
+            guardianRoleArns: guardians,
+            breakGlassRoleArn: args.lifecycle.breakGlassRoleArn,
         };
 
         this.key = new aws.kms.Key(

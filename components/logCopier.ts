@@ -24,6 +24,8 @@ export interface LogCopierArgs {
     readonly region: string;
     /** The staging bucket Firehose writes to. */
     readonly sourceBucket: aws.s3.Bucket;
+    /** The staging bucket's KMS key: the copier decrypts with it, through S3, for that bucket only. */
+    readonly sourceKeyArn: pulumi.Input<string>;
     /** The Firehose stream whose objects are copied; part of the central key. */
     readonly streamName: string;
     readonly central: CentralDestination;
@@ -34,6 +36,7 @@ export interface LogCopierArgs {
 /** What the copier may do besides logging and parking: read staged logs, write its own central prefix. */
 export function copierStatements(p: {
     sourceBucketArn: string;
+    sourceKeyArn: string;
     central: CentralDestination;
     accountId: string;
     region: string;
@@ -44,6 +47,13 @@ export function copierStatements(p: {
             Effect: "Allow",
             Action: "s3:GetObject",
             Resource: `${p.sourceBucketArn}/${REGIONAL_LOG_PREFIX}*`,
+        },
+        {
+            Sid: "DecryptStagedLogs",
+            Effect: "Allow",
+            Action: "kms:Decrypt",
+            Resource: p.sourceKeyArn,
+            Condition: s3KeyUseCondition(p.sourceBucketArn, p.region),
         },
         {
             Sid: "WriteOwnCentralPrefix",
@@ -86,9 +96,10 @@ export class LogCopier extends pulumi.ComponentResource {
                 description: "Copies WAF log objects from the staging bucket into the central layout",
                 role,
                 statements: () =>
-                    args.sourceBucket.arn.apply((sourceBucketArn) =>
+                    pulumi.all([args.sourceBucket.arn, args.sourceKeyArn]).apply(([sourceBucketArn, sourceKeyArn]) =>
                         copierStatements({
                             sourceBucketArn,
+                            sourceKeyArn,
                             central: args.central,
                             accountId: args.accountId,
                             region: args.region,

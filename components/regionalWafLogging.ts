@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { FirehoseSettings, WafSettings } from "../config";
 import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX } from "../layout";
 import { BLOCKLIST_LABEL } from "../names";
-import { policyDocument, serviceTrustPolicy } from "./policyDocuments";
+import { KEY_OWNER_ACTIONS } from "./centralBucketPolicies";
+import { policyDocument, s3KeyUseCondition, serviceTrustPolicy } from "./policyDocuments";
 import { privateBucket } from "./privateBucket";
 import { requireProvider } from "./requireProvider";
 
@@ -50,6 +51,8 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
     readonly webAcl: aws.wafv2.WebAcl;
     readonly stream: aws.kinesis.FirehoseDeliveryStream;
     readonly stagingBucket: aws.s3.Bucket;
+    /** The staging bucket's key (this account's): Firehose encrypts with it, the copier decrypts, both only through S3. */
+    readonly stagingKey: aws.kms.Key;
 
     constructor(name: string, args: RegionalWafLoggingArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:RegionalWafLogging", name, {}, opts);
@@ -66,9 +69,32 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
         }
         const parent = { parent: this };
 
+        this.stagingKey = new aws.kms.Key(
+            `${name}-staging-key`,
+            {
+                description: `Encrypts the WAF logs staged in ${args.region} before the copier moves them`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 7,
+                // Administration stays with this account's IAM; use is granted per role, through S3 only.
+                policy: JSON.stringify(
+                    policyDocument([
+                        {
+                            Sid: "AccountAdministersKey",
+                            Effect: "Allow",
+                            Principal: { AWS: `arn:${args.partition}:iam::${args.accountId}:root` },
+                            Action: KEY_OWNER_ACTIONS,
+                            Resource: "*",
+                        },
+                    ]),
+                ),
+            },
+            parent,
+        );
         this.stagingBucket = privateBucket(
             `${name}-staging`,
             {
+                // SSE-KMS with S3 Bucket Keys (privateBucket turns them on with a key).
+                kmsKeyArn: this.stagingKey.arn,
                 lifecycleRules: [
                     {
                         id: "staging-expiry",
@@ -153,8 +179,8 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
             {
                 role: role.id,
                 policy: pulumi
-                    .all([this.stagingBucket.arn, logGroup.arn, logStream.name])
-                    .apply(([bucketArn, logGroupArn, streamName]) =>
+                    .all([this.stagingBucket.arn, logGroup.arn, logStream.name, this.stagingKey.arn])
+                    .apply(([bucketArn, logGroupArn, streamName, keyArn]) =>
                         JSON.stringify(
                             policyDocument([
                                 {
@@ -169,6 +195,14 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
                                         "s3:PutObject",
                                     ],
                                     Resource: [bucketArn, `${bucketArn}/*`],
+                                },
+                                {
+                                    // Multipart uploads read the data key back: Decrypt too.
+                                    Sid: "EncryptStagedLogs",
+                                    Effect: "Allow",
+                                    Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                                    Resource: keyArn,
+                                    Condition: s3KeyUseCondition(bucketArn, args.region),
                                 },
                                 {
                                     Sid: "LogDeliveryErrors",

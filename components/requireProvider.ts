@@ -8,7 +8,7 @@ export function requireProvider(
     component: string,
     name: string,
     opts: pulumi.ComponentResourceOptions,
-    account: "logging" | "resource",
+    account: "logging" | "resource" | "management",
 ): void {
     if (!opts.provider) {
         throw new Error(`${component} ${name}: opts.provider is required; pass the ${account} account's aws.Provider.`);

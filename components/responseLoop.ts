@@ -11,14 +11,15 @@ import {
     ATHENA_DATABASE,
     BLOCKLIST_AUDIT_TABLE,
     BLOCKLIST_DETECTOR_FUNCTION,
-    BLOCKLIST_IP_SETS,
     BLOCKLIST_OPERATOR_POLICY,
     BLOCKLIST_PUBLISHER_FUNCTION,
     BLOCKLIST_TABLE,
     DETECTION_WORKGROUP,
     RESPONSE_SCHEDULE_GROUP,
+    blocklistApplierArn,
     blocklistSyncRoleArn,
 } from "../names";
+import { APPLIER_TIMEOUT_SEC } from "./blocklistEnforcement";
 import { inlineFunction, lambdaRole } from "./inlineFunction";
 import { athenaUserStatements, workgroupConfiguration } from "./logAnalytics";
 import { PolicyStatement, policyDocument, serviceTrustPolicy } from "./policyDocuments";
@@ -71,11 +72,10 @@ export function detectorSettings(settings: ResponseSettings): DetectorSettings {
 export function publisherSettings(settings: ResponseSettings): PublisherSettings {
     return {
         allowlist: settings.allowlist,
-        ipSetNames: BLOCKLIST_IP_SETS,
-        maxAttempts: 6,
-        baseDelayMs: 500,
-        minUpdateIntervalMs: 1100,
         concurrency: 4,
+        assumeRoleTimeoutMs: 10_000,
+        // The applier's own timeout (60 s) and a margin.
+        applyTimeoutMs: (APPLIER_TIMEOUT_SEC + 10) * 1000,
     };
 }
 
@@ -86,6 +86,7 @@ export function syncTargets(partition: string, accounts: readonly ResourceAccoun
             accountId: a.accountId,
             region,
             roleArn: blocklistSyncRoleArn(partition, a.accountId, region),
+            applierArn: blocklistApplierArn(partition, a.accountId, region),
         })),
     );
 }

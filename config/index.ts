@@ -5,7 +5,7 @@
  * Every error names the full config key and says how to fix it, so a typo in a stack file fails
  * `pulumi preview` with a sentence a platform engineer can act on.
  */
-import { ALLOWLIST_NARROWEST_PREFIX, parseRange } from "../handlers/ipRange";
+import { ALLOWLIST_NARROWEST_PREFIX, BLOCK_NARROWEST_PREFIX, parseRange } from "../handlers/ipRange";
 import { ConfigReader, isAccountId, isRegion } from "./reader";
 import { rateMinutes, scheduleProblem } from "./schedule";
 import {
@@ -18,6 +18,7 @@ import {
     DEFAULT_COPIER_ERRORS,
     DEFAULT_FIREHOSE,
     DEFAULT_LOGGING_ALERTS,
+    DEFAULT_RESOURCE_RESPONSE,
     DEFAULT_RESPONSE,
     DEFAULT_SEARCH,
     DEFAULT_STAGING_EXPIRE_AFTER_DAYS,
@@ -30,6 +31,7 @@ import {
     Protection,
     ResourceAlertSettings,
     ResourceAccount,
+    ResourceResponseSettings,
     ResourceStackConfig,
     ResponseSettings,
     SearchSettings,
@@ -55,6 +57,7 @@ const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
         "firehose",
         "stagingExpireAfterDays",
         "alerts",
+        "response",
     ],
 };
 
@@ -144,7 +147,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   ...common,
                   role,
                   resourceAccounts: reader.resourceAccounts(),
-                  centralBucket: reader.centralBucket(),
+                  centralBucket: reader.centralBucket(common.deploymentRoleArn),
                   search: reader.search(accountId),
                   analytics: reader.analytics(),
                   response: reader.response(),
@@ -158,6 +161,7 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   waf: reader.waf(),
                   firehose: reader.firehose(),
                   stagingExpireAfterDays: reader.stagingExpireAfterDays(),
+                  response: reader.resourceResponse(),
               });
 
     if (reader.problems.length > 0) throw new ConfigError(reader.problems);
@@ -258,7 +262,7 @@ class StackConfigReader extends ConfigReader {
         return accounts;
     }
 
-    centralBucket(): CentralBucketSettings {
+    centralBucket(deploymentRoleArn: string | undefined): CentralBucketSettings {
         const key = "centralBucket";
         const days = (v: unknown, at: string) => this.checkInteger(at, v, 1, 36_500);
         const settings = this.settings(key, DEFAULT_CENTRAL_BUCKET, {
@@ -274,7 +278,30 @@ class StackConfigReader extends ConfigReader {
                           "use GOVERNANCE (deletable by users granted s3:BypassGovernanceRetention) or COMPLIANCE (deletable by no one until the retention ends)",
                       ),
             objectLockRetentionDays: days,
+            breakGlassRoleArn: (v, at) =>
+                typeof v === "string" && /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(v)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is not an IAM role ARN`,
+                          "use arn:aws:iam::<logging account>:role/<name>, a role assumed only in an emergency (MFA, two people)",
+                      ),
         });
+        if (settings.breakGlassRoleArn === undefined && deploymentRoleArn === undefined) {
+            this.problem(
+                `${key}.breakGlassRoleArn`,
+                "is required when deploymentRoleArn is not set: the archive's bucket and key policies deny changes to everyone but these roles, so a deployment with ambient credentials would lock itself out",
+                "name the logging account's break-glass role (arn:aws:iam::<logging account>:role/<name>), or deploy through deploymentRoleArn",
+            );
+        }
+        const breakGlass = settings.breakGlassRoleArn?.split(":")[4];
+        if (breakGlass !== undefined && breakGlass !== this.value("accountId")) {
+            this.problem(
+                `${key}.breakGlassRoleArn`,
+                `the role is in account ${breakGlass}, not the logging account`,
+                "name a role of the logging account",
+            );
+        }
         if (settings.infrequentAccessAfterDays < 30) {
             this.problem(
                 `${key}.infrequentAccessAfterDays`,
@@ -537,30 +564,7 @@ class StackConfigReader extends ConfigReader {
             blockMinutes: (v, at) => this.checkInteger(at, v, 5, 43_200),
             maxBlockMinutes: (v, at) => this.checkInteger(at, v, 5, 43_200),
             repeatWindowDays: (v, at) => this.checkInteger(at, v, 1, 365),
-            allowlist: (v, at) => {
-                if (!Array.isArray(v)) {
-                    return this.problem(at, "must be a list of CIDR ranges", 'list ranges such as ["203.0.113.0/24"]');
-                }
-                const ranges = v.map((item: unknown, i) => {
-                    // The same strict reader as the detector and the operator CLI; IPv4-mapped
-                    // ranges become IPv4, so they protect what the detector sees.
-                    const parsed =
-                        typeof item === "string"
-                            ? parseRange(item, {
-                                  narrowest: ALLOWLIST_NARROWEST_PREFIX,
-                                  breadthFix: `an allowlist entry that broad exempts so much of the internet that it disables the response loop for it; list your own NATs, partners and health checkers, no broader than /${ALLOWLIST_NARROWEST_PREFIX.ipv4} (IPv4) or /${ALLOWLIST_NARROWEST_PREFIX.ipv6} (IPv6)`,
-                              })
-                            : { problem: `${JSON.stringify(item)} is not text` };
-                    return "problem" in parsed
-                        ? this.problem(
-                              `${at}[${i}]`,
-                              parsed.problem,
-                              "write an IP address or a CIDR range such as 203.0.113.0/24",
-                          )
-                        : parsed.cidr;
-                });
-                return ranges.every((r) => r !== undefined) ? (ranges as string[]) : undefined;
-            },
+            allowlist: (v, at) => this.allowlist(at, v),
             maxNewEntriesPerRun: (v, at) => this.checkInteger(at, v, 1, 10_000),
             globalMinAccounts: (v, at) => this.checkInteger(at, v, 1, 100),
             trustedEvidenceAccounts: (v, at) => {
@@ -595,6 +599,44 @@ class StackConfigReader extends ConfigReader {
             );
         }
         return settings;
+    }
+
+    /** A list of allowlisted ranges (logging and resource stacks alike): IPs or CIDRs, no broader than /8 or /16. */
+    private allowlist(at: string, v: unknown): string[] | undefined {
+        if (!Array.isArray(v)) {
+            return this.problem(at, "must be a list of CIDR ranges", 'list ranges such as ["203.0.113.0/24"]');
+        }
+        const ranges = v.map((item: unknown, i) => {
+            // The same strict reader as the detector and the operator CLI; IPv4-mapped
+            // ranges become IPv4, so they protect what the detector sees.
+            const parsed =
+                typeof item === "string"
+                    ? parseRange(item, {
+                          narrowest: ALLOWLIST_NARROWEST_PREFIX,
+                          breadthFix: `an allowlist entry that broad exempts so much of the internet that it disables the response loop for it; list your own NATs, partners and health checkers, no broader than /${ALLOWLIST_NARROWEST_PREFIX.ipv4} (IPv4) or /${ALLOWLIST_NARROWEST_PREFIX.ipv6} (IPv6)`,
+                      })
+                    : { problem: `${JSON.stringify(item)} is not text` };
+            return "problem" in parsed
+                ? this.problem(
+                      `${at}[${i}]`,
+                      parsed.problem,
+                      "write an IP address or a CIDR range such as 203.0.113.0/24",
+                  )
+                : parsed.cidr;
+        });
+        return ranges.every((r) => r !== undefined) ? (ranges as string[]) : undefined;
+    }
+
+    /**
+     * A resource stack's own limits on its blocklist IP sets. Broader than /8 (IPv4) or /32 (IPv6)
+     * is never accepted: that is the central block guard too.
+     */
+    resourceResponse(): ResourceResponseSettings {
+        return this.settings("response", DEFAULT_RESOURCE_RESPONSE, {
+            maxPrefixIpv4: (v, at) => this.checkInteger(at, v, BLOCK_NARROWEST_PREFIX.ipv4, 32),
+            maxPrefixIpv6: (v, at) => this.checkInteger(at, v, BLOCK_NARROWEST_PREFIX.ipv6, 128),
+            allowlist: (v, at) => this.allowlist(at, v),
+        });
     }
 
     /** The logging stack's `alerts`: who is told, and the thresholds of its own alarms. */

@@ -26,6 +26,14 @@ export interface CentralBucketSettings {
     readonly objectLockMode: "GOVERNANCE" | "COMPLIANCE";
     /** Days every object version is locked after it is written; at most expireAfterDays. Default 90 (or expireAfterDays if shorter). */
     readonly objectLockRetentionDays: number;
+    /**
+     * The break-glass role: besides the deployment role (`deploymentRoleArn`), the only principal
+     * the bucket policy lets bypass governance retention, delete object versions or change the
+     * bucket's policy, lifecycle, versioning or Object Lock configuration, and the only one the key
+     * policy lets disable the key or schedule its deletion. Default: none (then only the deployer
+     * may change the bucket, and no one may disable or delete the key).
+     */
+    readonly breakGlassRoleArn?: string;
 }
 
 interface CommonConfig {
@@ -209,7 +217,28 @@ export interface ResourceStackConfig extends CommonConfig {
     /** Days the regional staging bucket keeps delivered objects. Default 7. */
     readonly stagingExpireAfterDays: number;
     readonly alerts: ResourceAlertSettings;
+    /** This account's own limits on what the central blocklist may write into its IP sets. */
+    readonly response: ResourceResponseSettings;
 }
+
+/**
+ * The resource account's last word on its blocklist IP sets (resource stack `response`): its
+ * applier refuses what breaks these limits, whatever the logging account sends.
+ */
+export interface ResourceResponseSettings {
+    /** Broadest IPv4 prefix length accepted (a shorter prefix is refused). Default 24. */
+    readonly maxPrefixIpv4: number;
+    /** Broadest IPv6 prefix length accepted. Default 48. */
+    readonly maxPrefixIpv6: number;
+    /** Ranges this account never lets into its IP sets (own NATs, partners, health checkers). Default none. */
+    readonly allowlist: readonly string[];
+}
+
+export const DEFAULT_RESOURCE_RESPONSE: ResourceResponseSettings = {
+    maxPrefixIpv4: 24,
+    maxPrefixIpv6: 48,
+    allowlist: [],
+};
 
 /** When a resource stack's own alarms fire; their state changes are forwarded to the logging account. */
 export interface ResourceAlertSettings {

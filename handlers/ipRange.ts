@@ -276,3 +276,44 @@ export function notGloballyReachable(cidr: string): string | undefined {
     const hit = NOT_GLOBALLY_REACHABLE.find(([block]) => overlaps(cidr, block));
     return hit && `${hit[0]} ${hit[1]}`;
 }
+
+// Fast overlap checks for the applier, which judges up to 10,000 entries per request.
+
+/** A range as a number: fast to compare when one request holds 10,000 of them. */
+interface RangeBits {
+    readonly family: AddressFamily;
+    readonly value: bigint;
+    readonly prefix: number;
+}
+
+/** `cidr` (in the form `parseRange` returns) as bits; dotted IPv4 is read without ipaddr.js (it is slow per call). */
+function bitsOf(cidr: string): RangeBits {
+    const [address, prefixText] = cidr.split("/");
+    if (!address.includes(":")) {
+        const value = address.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+        return { family: "ipv4", value, prefix: Number(prefixText) };
+    }
+    const value = ipaddr.IPv6.parse(address)
+        .toByteArray()
+        .reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+    return { family: "ipv6", value, prefix: Number(prefixText) };
+}
+
+/** Whether `a` and `b` share an address; with `inside`, whether `a` lies wholly inside `b`. */
+function bitsMatch(a: RangeBits, b: RangeBits, inside = false): boolean {
+    if (a.family !== b.family || (inside && a.prefix < b.prefix)) return false;
+    const shift = BigInt((a.family === "ipv4" ? 32 : 128) - Math.min(a.prefix, b.prefix));
+    return a.value >> shift === b.value >> shift;
+}
+
+/**
+ * A finder of the first of `ranges` a CIDR overlaps (like `allowlisted`, with `ranges` parsed once):
+ * for checking many entries against one list.
+ */
+export function overlapFinder(ranges: readonly string[]): (cidr: string) => string | undefined {
+    const parsed = ranges.map((range) => ({ range, bits: bitsOf(range) }));
+    return (cidr) => {
+        const bits = bitsOf(cidr);
+        return parsed.find((p) => bitsMatch(bits, p.bits))?.range;
+    };
+}

@@ -1,62 +1,57 @@
 /**
- * The publisher: writes the whole active blocklist into the two WAF IP sets (IPv4, IPv6) of every
- * admitted account and Region, after each change and on a schedule. Full-state sync, so a missed
- * or failed run heals itself at the next one. Each target is independent: one that fails (not yet
- * deployed, throttled for too long, denied) is reported and counted, and the others are synced.
+ * The publisher: sends the whole active blocklist to the applier of every admitted account and
+ * Region, after each change and on a schedule; each applier checks it against its own account's
+ * limits and writes its two WAF IP sets (IPv4, IPv6). Full-state sync, so a missed or failed run
+ * heals itself at the next one. Each target is independent: one that fails (not yet deployed,
+ * denied, hung) is reported and counted, and the others are synced. Every call is bounded, and the
+ * run stops itself before Lambda's timeout so its summary and per-target failures are written.
  */
+import { ApplyRequest, ApplyResult, Refusal } from "./applier";
 import { BlockEntry } from "./blocklist";
 import { TargetAddresses, targetEntries } from "./targetEntries";
 
-/** One resource stack: its account, Region and the role the publisher assumes there. */
+/** One resource stack: its account, Region, the role the publisher assumes there and the applier it invokes. */
 export interface SyncTarget {
     readonly accountId: string;
     readonly region: string;
     readonly roleArn: string;
+    /** The target's applier Lambda: the sync role may invoke it and nothing else. */
+    readonly applierArn: string;
 }
 
-export interface IpSetSummary {
-    readonly name: string;
-    readonly id: string;
-}
-
-export interface IpSetState {
-    readonly addresses: readonly string[];
-    readonly lockToken: string;
-    readonly description?: string;
-}
-
-/** The WAFV2 calls the publisher makes in one target, with that target's credentials. */
-export interface IpSetCalls {
-    list(): Promise<IpSetSummary[]>;
-    get(set: IpSetSummary): Promise<IpSetState>;
-    update(set: IpSetSummary, addresses: readonly string[], state: IpSetState): Promise<void>;
+/** One target's applier, reached with that target's credentials. */
+export interface TargetWriter {
+    /** Sends the desired state; resolves with the applier's answer, rejects on its failure or on `signal`. */
+    apply(request: ApplyRequest, signal: AbortSignal): Promise<ApplyResult>;
     /** Releases the target's connections. */
     close(): void;
 }
 
 export interface PublisherSettings {
     readonly allowlist: readonly string[];
-    /** Names of the IP sets every resource stack creates. */
-    readonly ipSetNames: { readonly ipv4: string; readonly ipv6: string };
-    /** Attempts per IP set (lock conflicts and throttling). Default 6. */
-    readonly maxAttempts: number;
-    /** First backoff ceiling, ms; doubles per attempt (full jitter). Default 500. */
-    readonly baseDelayMs: number;
-    /** Pause between two updates in one account and Region: WAF allows about one per second. Default 1100. */
-    readonly minUpdateIntervalMs: number;
     /** Targets synced at once. Default 4. */
     readonly concurrency: number;
+    /** Bound of one AssumeRole call, ms. Default 10000. */
+    readonly assumeRoleTimeoutMs: number;
+    /** Bound of one applier invocation, ms: the applier's own timeout plus a margin. Default 70000. */
+    readonly applyTimeoutMs: number;
 }
 
 export interface PublisherDependencies {
     readonly entries: () => Promise<BlockEntry[]>;
     readonly targets: readonly SyncTarget[];
-    readonly connect: (target: SyncTarget) => Promise<IpSetCalls>;
+    /** Assumes the target's sync role; `signal` aborts the call. */
+    readonly connect: (target: SyncTarget, signal: AbortSignal) => Promise<TargetWriter>;
     readonly now: () => number;
-    readonly sleep: (ms: number) => Promise<void>;
     readonly log: (line: string) => void;
     /** Emits metrics, optionally for one target (dimensions TargetAccount, TargetRegion). */
     readonly metrics: (values: Record<string, number>, target?: SyncTarget) => void;
+    /**
+     * Milliseconds the run may still spend (`invocationBudget`: Lambda's remaining time less a safety
+     * margin). When it runs out, targets not finished are failed and the summary is still written.
+     * Absent: no deadline (local runs).
+     */
+    readonly remainingMs?: () => number;
 }
 
 export type TargetOutcome =
@@ -64,9 +59,12 @@ export type TargetOutcome =
           readonly target: string;
           readonly status: "synced";
           readonly updated: string[];
-          /** Addresses in its two sets (global entries and its own local ones). */
+          /** Addresses sent for its two sets (global entries and its own local ones). */
           readonly ipv4: number;
           readonly ipv6: number;
+          /** What the target's applier refused to write (it alarms in its own account too). */
+          readonly refused: Refusal[];
+          readonly refusedCount: number;
       }
     | { readonly target: string; readonly status: "failed"; readonly error: string };
 
@@ -82,19 +80,49 @@ export interface PublishSummary {
     readonly notReachable: TargetAddresses["notReachable"];
     /** Active entries left out of every IP set because they are malformed (see `targetEntries`). */
     readonly skipped: TargetAddresses["skipped"];
+    /** The run stopped at its own deadline; targets not finished by then are failed. */
+    readonly deadlineReached: boolean;
     readonly targets: TargetOutcome[];
 }
 
 const label = (t: SyncTarget) => `${t.accountId}/${t.region}`;
-const retryable = (err: unknown) =>
-    [
-        "WAFOptimisticLockException",
-        "ThrottlingException",
-        "WAFInternalErrorException",
-        "WAFUnavailableEntityException",
-    ].includes((err as { name?: string })?.name ?? "");
+
+/** The error of a target cut short by the publisher's own deadline (a plain Error: serialized code). */
+function deadlineReached(message: string): Error {
+    const err = new Error(message);
+    err.name = "DeadlineReached";
+    return err;
+}
 
 export async function publish(deps: PublisherDependencies, settings: PublisherSettings): Promise<PublishSummary> {
+    // The run's own deadline, on a timer (Date.now may be a stopped clock under test; timers are not).
+    const deadline = new AbortController();
+    const remaining = deps.remainingMs?.();
+    const stopIn = remaining === undefined ? undefined : Math.max(0, remaining);
+    const deadlineTimer =
+        stopIn === undefined
+            ? undefined
+            : setTimeout(
+                  () =>
+                      deadline.abort(
+                          deadlineReached(
+                              `the publisher stopped at its own deadline (its safety margin before Lambda's timeout) so that the run could report; the next sync retries this target`,
+                          ),
+                      ),
+                  stopIn,
+              );
+    try {
+        return await publishUntil(deps, settings, deadline.signal);
+    } finally {
+        clearTimeout(deadlineTimer);
+    }
+}
+
+async function publishUntil(
+    deps: PublisherDependencies,
+    settings: PublisherSettings,
+    deadline: AbortSignal,
+): Promise<PublishSummary> {
     const entries = await deps.entries();
     const now = deps.now();
     // Each target's sets, by the one computation every writer of IP sets uses.
@@ -129,7 +157,7 @@ export async function publish(deps: PublisherDependencies, settings: PublisherSe
     const queue = [...deps.targets];
     const worker = async () => {
         for (let target = queue.shift(); target; target = queue.shift()) {
-            outcomes.push(await syncTarget(deps, settings, target, desiredOf.get(label(target))!));
+            outcomes.push(await syncTarget(deps, settings, target, desiredOf.get(label(target))!, deadline));
         }
     };
     await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, worker));
@@ -144,6 +172,7 @@ export async function publish(deps: PublisherDependencies, settings: PublisherSe
         allowlisted: desired.allowlisted,
         notReachable: desired.notReachable,
         skipped: desired.skipped,
+        deadlineReached: deadline.aborted,
         targets: outcomes,
     };
     deps.log(JSON.stringify({ msg: "publisher summary", ...summary }));
@@ -153,44 +182,59 @@ export async function publish(deps: PublisherDependencies, settings: PublisherSe
         BlocklistOverflow: summary.overflow.ipv4 + summary.overflow.ipv6,
         BlocklistEntriesSkipped: desired.skipped.length + desired.notReachable.length,
         BlocklistSyncFailedTargets: outcomes.filter((o) => o.status === "failed").length,
+        BlocklistSyncDeadlineReached: deadline.aborted ? 1 : 0,
     });
     return summary;
 }
+
+/** Rejects when `signal` aborts, with its reason; never resolves otherwise. */
+const aborted = (signal: AbortSignal) =>
+    new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+
+/** A signal that aborts after `ms` or at the deadline, whichever comes first. */
+const bounded = (deadline: AbortSignal, ms: number) => AbortSignal.any([deadline, AbortSignal.timeout(ms)]);
 
 async function syncTarget(
     deps: PublisherDependencies,
     settings: PublisherSettings,
     target: SyncTarget,
     desired: TargetAddresses,
+    deadline: AbortSignal,
 ): Promise<TargetOutcome> {
-    let calls: IpSetCalls | undefined;
+    let writer: TargetWriter | undefined;
     try {
-        calls = await deps.connect(target);
-        const sets = await calls.list();
-        const updated: string[] = [];
-        let lastUpdate = -Infinity;
-        for (const family of ["ipv4", "ipv6"] as const) {
-            const name = settings.ipSetNames[family];
-            const set = sets.find((s) => s.name === name);
-            if (!set) {
-                throw new Error(
-                    `IP set ${name} not found: deploy the resource stack of ${label(target)} with this version (response mode count or block).`,
-                );
-            }
-            const changed = await converge(deps, settings, calls!, set, desired[family], async () => {
-                const wait = lastUpdate + settings.minUpdateIntervalMs - deps.now();
-                if (wait > 0) await deps.sleep(wait);
-                lastUpdate = deps.now();
-            });
-            if (changed) updated.push(name);
+        if (deadline.aborted) throw deadlineReached(`not started: ${(deadline.reason as Error).message}`);
+        // Raced against the deadline too: a call that ignored its abort signal still cannot hold the run.
+        const work = async () => {
+            writer = await deps.connect(target, bounded(deadline, settings.assumeRoleTimeoutMs));
+            return writer.apply(
+                { version: 1, ipv4: desired.ipv4, ipv6: desired.ipv6 },
+                bounded(deadline, settings.applyTimeoutMs),
+            );
+        };
+        const result = await Promise.race([work(), aborted(deadline)]);
+        if (result.refusedCount > 0) {
+            deps.log(
+                JSON.stringify({
+                    msg: "publisher target refused part of the blocklist",
+                    target: label(target),
+                    refusedCount: result.refusedCount,
+                    refused: result.refused,
+                }),
+            );
         }
-        deps.metrics({ BlocklistSyncFailures: 0 }, target);
+        deps.metrics({ BlocklistSyncFailures: 0, BlocklistEntriesRefused: result.refusedCount }, target);
         return {
             target: label(target),
             status: "synced",
-            updated,
+            updated: result.updated,
             ipv4: desired.ipv4.length,
             ipv6: desired.ipv6.length,
+            refused: result.refused,
+            refusedCount: result.refusedCount,
         };
     } catch (err) {
         const error = `${(err as Error).name ?? "Error"}: ${(err as Error).message}`;
@@ -198,35 +242,6 @@ async function syncTarget(
         deps.metrics({ BlocklistSyncFailures: 1 }, target);
         return { target: label(target), status: "failed", error };
     } finally {
-        calls?.close();
+        writer?.close();
     }
-}
-
-/** Makes one IP set hold `addresses`, re-reading after a lock conflict; true if it had to write. */
-async function converge(
-    deps: PublisherDependencies,
-    settings: PublisherSettings,
-    calls: IpSetCalls,
-    set: IpSetSummary,
-    addresses: readonly string[],
-    pace: () => Promise<void>,
-): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-        try {
-            const state = await calls.get(set);
-            if (sameAddresses(state.addresses, addresses)) return attempt > 1;
-            await pace();
-            await calls.update(set, addresses, state);
-            return true;
-        } catch (err) {
-            if (!retryable(err) || attempt >= settings.maxAttempts) throw err;
-            await deps.sleep(Math.random() * settings.baseDelayMs * 2 ** (attempt - 1));
-        }
-    }
-}
-
-function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
-    if (a.length !== b.length) return false;
-    const sorted = [...a].sort();
-    return [...b].sort().every((v, i) => v === sorted[i]);
 }

@@ -1,12 +1,14 @@
 /**
  * Entry point of the publisher Lambda: started by the blocklist table's stream after each change
  * and by EventBridge Scheduler for the periodic full sync. The targets (every admitted account and
- * Region with the role to assume there) and the allowlist are baked into its code at deploy time;
+ * Region with the role to assume there and the applier to invoke) and the allowlist are baked into
+ * its code at deploy time;
  * the event is ignored, since every run syncs the whole state.
  */
 import { dynamoBlocklistStore } from "./blocklistStore";
 import { LambdaContext, emitCounts } from "./detectorLambda";
-import { IpSetCalls, PublishSummary, PublisherSettings, SyncTarget, publish } from "./publisher";
+import { invocationBudget } from "./invocation";
+import { PublishSummary, PublisherSettings, SyncTarget, TargetWriter, publish } from "./publisher";
 
 export const PUBLISHER_ENVIRONMENT = { blocklistTable: "BLOCKLIST_TABLE" } as const;
 
@@ -21,7 +23,7 @@ export function publisherCallbackFactory(
         /* eslint-disable @typescript-eslint/no-require-imports */
         const dynamoSdk = require("@aws-sdk/client-dynamodb");
         const stsSdk = require("@aws-sdk/client-sts");
-        const wafSdk = require("@aws-sdk/client-wafv2");
+        const lambdaSdk = require("@aws-sdk/client-lambda");
         /* eslint-enable @typescript-eslint/no-require-imports */
         const table = process.env[PUBLISHER_ENVIRONMENT.blocklistTable];
         if (!table) throw new Error(`Publisher environment is missing ${PUBLISHER_ENVIRONMENT.blocklistTable}.`);
@@ -29,74 +31,74 @@ export function publisherCallbackFactory(
             blocklist: table,
             audit: "",
         });
-        const sts = new stsSdk.STSClient({});
+        // Socket-level bounds besides each call's abort signal: a peer that accepts and never answers.
+        const sts = new stsSdk.STSClient({
+            requestHandler: { connectionTimeout: 3000, requestTimeout: settings.assumeRoleTimeoutMs },
+        });
 
-        const connect = async (target: SyncTarget): Promise<IpSetCalls> => {
+        const connect = async (target: SyncTarget, signal: AbortSignal): Promise<TargetWriter> => {
             const { Credentials } = await sts.send(
                 new stsSdk.AssumeRoleCommand({
                     RoleArn: target.roleArn,
                     RoleSessionName: PUBLISHER_SESSION,
                     DurationSeconds: 900,
                 }),
+                { abortSignal: signal },
             );
-            const waf = new wafSdk.WAFV2Client({
+            const lambda = new lambdaSdk.LambdaClient({
                 region: target.region,
                 credentials: {
                     accessKeyId: Credentials.AccessKeyId,
                     secretAccessKey: Credentials.SecretAccessKey,
                     sessionToken: Credentials.SessionToken,
                 },
+                requestHandler: { connectionTimeout: 3000, requestTimeout: settings.applyTimeoutMs },
+                // The applier is idempotent (full state), but a retry must not outlive the call's bound.
+                maxAttempts: 2,
             });
             return {
-                close: () => waf.destroy(),
-                async list() {
-                    const sets: { name: string; id: string }[] = [];
-                    let NextMarker: string | undefined;
-                    do {
-                        const page = await waf.send(
-                            new wafSdk.ListIPSetsCommand({ Scope: "REGIONAL", Limit: 100, NextMarker }),
-                        );
-                        sets.push(...(page.IPSets ?? []).map((s: any) => ({ name: s.Name, id: s.Id })));
-                        NextMarker = page.IPSets?.length ? page.NextMarker : undefined;
-                    } while (NextMarker);
-                    return sets;
-                },
-                async get(set) {
-                    const { IPSet, LockToken } = await waf.send(
-                        new wafSdk.GetIPSetCommand({ Name: set.name, Scope: "REGIONAL", Id: set.id }),
-                    );
-                    return { addresses: IPSet?.Addresses ?? [], lockToken: LockToken, description: IPSet?.Description };
-                },
-                async update(set, addresses, state) {
-                    await waf.send(
-                        new wafSdk.UpdateIPSetCommand({
-                            Name: set.name,
-                            Scope: "REGIONAL",
-                            Id: set.id,
-                            Addresses: [...addresses],
-                            LockToken: state.lockToken,
-                            // UpdateIPSet replaces every setting: keep the description.
-                            Description: state.description,
+                close: () => lambda.destroy(),
+                async apply(request, applySignal) {
+                    const answer = await lambda.send(
+                        new lambdaSdk.InvokeCommand({
+                            FunctionName: target.applierArn,
+                            InvocationType: "RequestResponse",
+                            Payload: new TextEncoder().encode(JSON.stringify(request)),
                         }),
+                        { abortSignal: applySignal },
                     );
+                    const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : "";
+                    if (answer.FunctionError) {
+                        let detail = text;
+                        try {
+                            const payload = JSON.parse(text);
+                            detail = `${payload.errorType}: ${payload.errorMessage}`;
+                        } catch {
+                            // Not the runtime's error JSON: show it as it came.
+                        }
+                        const err = new Error(`the applier ${target.applierArn} failed: ${detail}`);
+                        err.name = "ApplierFailed";
+                        throw err;
+                    }
+                    return JSON.parse(text);
                 },
             };
         };
 
-        return async () =>
+        return async (_event, context) =>
             publish(
                 {
                     entries: () => store.all(),
                     targets,
                     connect,
                     now: Date.now,
-                    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
                     log: (line) => console.log(line),
                     metrics: (values, target) =>
                         emitCounts(
                             values,
                             target ? { TargetAccount: target.accountId, TargetRegion: target.region } : {},
                         ),
+                    remainingMs: invocationBudget(context),
                 },
                 settings,
             );

@@ -26,6 +26,7 @@ import { s3BucketNoPublicAcl } from "./s3BucketNoPublicAcl";
 import { s3BucketNoPublicPolicy } from "./s3BucketNoPublicPolicy";
 import { s3BucketPublicAccessBlock } from "./s3BucketPublicAccessBlock";
 import { s3BucketTlsOnly } from "./s3BucketTlsOnly";
+import { s3ObjectLockDeniesBypass } from "./s3ObjectLockDeniesBypass";
 import { secretsmanagerSecretNoPublicAccess } from "./secretsmanagerSecretNoPublicAccess";
 import { snsTopicNoPublicAccess } from "./snsTopicNoPublicAccess";
 import { sqsQueueNoPublicAccess } from "./sqsQueueNoPublicAccess";
@@ -43,6 +44,7 @@ export const POLICIES: Policies = [
     s3BucketPublicAccessBlock,
     s3BucketEncryption,
     s3BucketTlsOnly,
+    s3ObjectLockDeniesBypass,
     s3BucketNoPublicPolicy,
     s3BucketNoPublicAcl,
     s3AccessPointNoPublicPolicy,

@@ -34,6 +34,7 @@ export async function loggingStack(
             partition: config.partition,
             writers: config.resourceAccounts,
             lifecycle: config.centralBucket,
+            deploymentRoleArn: config.deploymentRoleArn,
         },
         { provider },
     );

@@ -28,6 +28,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
                       region: config.region,
                       partition: config.partition,
                       publisherRoleArn: logging.blocklistPublisherRoleArn,
+                      limits: config.response,
                   },
                   { provider },
               );
@@ -56,6 +57,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             accountId: config.accountId,
             region: config.region,
             sourceBucket: waf.stagingBucket,
+            sourceKeyArn: waf.stagingKey.arn,
             streamName,
             central: {
                 accountId: logging.loggingAccountId,
@@ -95,6 +97,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             ? {
                   blocklistIpSetArns: [blocklist.ipv4.arn, blocklist.ipv6.arn],
                   blocklistSyncRoleArn: blocklist.syncRole.arn,
+                  blocklistApplierArn: blocklist.applier.arn,
               }
             : {}),
         ...(protectedResources.demoUrl ? { demoApplicationUrl: protectedResources.demoUrl } : {}),

@@ -42,6 +42,7 @@ describe("stack configuration", () => {
                 expireAfterDays: 400,
                 objectLockMode: "GOVERNANCE",
                 objectLockRetentionDays: 90,
+                breakGlassRoleArn: "arn:aws:iam::111111111111:role/central-waf-logs-break-glass",
             },
             search: {
                 domainName: "central-waf-logs",
@@ -154,7 +155,7 @@ describe("stack configuration", () => {
 
     it("rejects keys that do not belong to the stack's role (typos included)", () => {
         assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:resourceAcounts`]: "[]" }), [
-            `Invalid config ${P}:resourceAcounts in Pulumi.resource-eu-west-1.yaml: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays, alerts).`,
+            `Invalid config ${P}:resourceAcounts in Pulumi.resource-eu-west-1.yaml: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays, alerts, response).`,
         ]);
     });
 

@@ -5,6 +5,10 @@ import { committedRun, failureOf, only, policyDocument, runWith, statement } fro
 const BUCKET = "central-waf-logs-bucket-42f7b07";
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
 const KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/central-waf-logs-key-key-id";
+const BREAK_GLASS = "arn:aws:iam::111111111111:role/central-waf-logs-break-glass";
+const DEPLOYER = "arn:aws:iam::111111111111:role/central-waf-logs-deployer";
+/** The committed choice: the deployer is named alongside the break-glass role, so `pulumi up` keeps working. */
+const GUARDIANS = [BREAK_GLASS, DEPLOYER];
 
 describe("logging stack: CentralLogBucket", () => {
     let run: ProgramRun;
@@ -239,14 +243,103 @@ describe("logging stack: CentralLogBucket", () => {
         );
     });
 
-    it("keeps the key owned by the logging account without a kms:* grant", () => {
-        const owner = statement(keyPolicy(), "LoggingAccountOwnsKey");
-        assert.deepStrictEqual(owner.Principal, { AWS: "arn:aws:iam::111111111111:root" });
-        assert.ok(owner.Action.includes("kms:PutKeyPolicy"), "the owner must be able to change the key policy");
-        for (const s of keyPolicy().Statement) {
+    it("names the key's administrators (break-glass and deployer), delegates only its use to IAM, and grants no kms:*", () => {
+        const doc = keyPolicy();
+        const admins = statement(doc, "GuardiansAdministerKey");
+        assert.deepStrictEqual(
+            [admins.Principal, admins.Condition],
+            [{ AWS: "arn:aws:iam::111111111111:root" }, { ArnEquals: { "aws:PrincipalArn": GUARDIANS } }],
+        );
+        // The deployer must pass KMS's lockout safety check on every PutKeyPolicy.
+        assert.ok(admins.Action.includes("kms:PutKeyPolicy"));
+        assert.ok(!admins.Action.includes("kms:Decrypt"), "administrators do not read the logs");
+        assert.deepStrictEqual(statement(doc, "LoggingAccountUsesKey"), {
+            Sid: "LoggingAccountUsesKey",
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::111111111111:root" },
+            Action: [
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+            ],
+            Resource: "*",
+        });
+        for (const s of doc.Statement) {
             for (const action of [s.Action].flat())
                 assert.ok(!/^(\*|kms:\*)$/.test(action), `${s.Sid} grants ${action}`);
         }
+    });
+
+    it("lets no one but the break-glass role disable the key or schedule its deletion", () => {
+        assert.deepStrictEqual(statement(keyPolicy(), "DenyKeyDestructionButBreakGlass"), {
+            Sid: "DenyKeyDestructionButBreakGlass",
+            Effect: "Deny",
+            Principal: "*",
+            Action: ["kms:DisableKey", "kms:ScheduleKeyDeletion"],
+            Resource: "*",
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": BREAK_GLASS } },
+        });
+    });
+
+    it("denies retention bypass, version deletes and changes to the bucket's protections to all but break-glass and the deployer", () => {
+        assert.deepStrictEqual(statement(bucketPolicy(), "DenyArchiveTamperingButGuardians"), {
+            Sid: "DenyArchiveTamperingButGuardians",
+            Effect: "Deny",
+            Principal: "*",
+            Action: [
+                "s3:BypassGovernanceRetention",
+                "s3:DeleteBucketPolicy",
+                "s3:DeleteObjectVersion",
+                "s3:PutBucketObjectLockConfiguration",
+                "s3:PutBucketPolicy",
+                "s3:PutBucketVersioning",
+                "s3:PutLifecycleConfiguration",
+            ],
+            Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": GUARDIANS } },
+        });
+    });
+
+    it("exempts only the deployer when no break-glass role is named, and no one from key destruction; refuses neither", async () => {
+        const noBreakGlass = await runWith("logging", {
+            configOverrides: {
+                "central-waf-logs:centralBucket": JSON.stringify({
+                    infrequentAccessAfterDays: 30,
+                    glacierAfterDays: 90,
+                    expireAfterDays: 400,
+                }),
+            },
+        });
+        const key = policyDocument(only(noBreakGlass, "aws:kms/key:Key", "central-waf-logs-key").inputs.policy);
+        assert.strictEqual(statement(key, "DenyKeyDestructionButBreakGlass").Condition, undefined);
+        assert.deepStrictEqual(statement(key, "GuardiansAdministerKey").Condition, {
+            ArnEquals: { "aws:PrincipalArn": [DEPLOYER] },
+        });
+        const message = await failureOf("logging", {
+            configOverrides: {
+                "central-waf-logs:deploymentRoleArn": undefined,
+                "central-waf-logs:centralBucket": JSON.stringify({
+                    breakGlassRoleArn: "arn:aws:iam::999999999999:role/x",
+                }),
+            },
+        });
+        assert.strictEqual(
+            message,
+            "Invalid config central-waf-logs:centralBucket.breakGlassRoleArn in Pulumi.logging.yaml: the role is in account 999999999999, not the logging account. Fix: name a role of the logging account.",
+        );
+        const neither = await failureOf("logging", {
+            configOverrides: {
+                "central-waf-logs:deploymentRoleArn": undefined,
+                "central-waf-logs:centralBucket": "{}",
+            },
+        });
+        assert.strictEqual(
+            neither,
+            "Invalid config central-waf-logs:centralBucket.breakGlassRoleArn in Pulumi.logging.yaml: is required when deploymentRoleArn is not set: the archive's bucket and key policies deny changes to everyone but these roles, so a deployment with ambient credentials would lock itself out. Fix: name the logging account's break-glass role (arn:aws:iam::<logging account>:role/<name>), or deploy through deploymentRoleArn.",
+        );
     });
 
     it("exports what resource stacks need", () => {

@@ -149,7 +149,7 @@ describe("resource stacks: RegionalWafLogging", () => {
         );
     });
 
-    it("keeps the staging bucket private, encrypted, TLS-only, ACL-free and short-lived", () => {
+    it("keeps the staging bucket private, SSE-KMS with this account's key, TLS-only, ACL-free and short-lived", () => {
         for (const [run, days] of [
             [usEast, 15],
             [euWest, 30],
@@ -169,7 +169,15 @@ describe("resource stacks: RegionalWafLogging", () => {
             assert.deepStrictEqual(
                 only(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
                     .inputs.rules,
-                [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+                [
+                    {
+                        applyServerSideEncryptionByDefault: {
+                            sseAlgorithm: "aws:kms",
+                            kmsMasterKeyId: only(run, "aws:kms/key:Key", "waf-staging-key").state.arn,
+                        },
+                        bucketKeyEnabled: true,
+                    },
+                ],
             );
             assert.deepStrictEqual(only(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule, {
                 objectOwnership: "BucketOwnerEnforced",
@@ -228,6 +236,18 @@ describe("resource stacks: copier and least privilege", () => {
         const queue = only(usEast, "aws:sqs/queue:Queue").state.arn;
         assert.deepStrictEqual(rolePolicy(usEast, "copier-policy"), [
             { Sid: "ReadStagedLogs", Effect: "Allow", Action: "s3:GetObject", Resource: `${staging}/logs/*` },
+            {
+                Sid: "DecryptStagedLogs",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: only(usEast, "aws:kms/key:Key", "waf-staging-key").state.arn,
+                Condition: {
+                    StringEquals: {
+                        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+                        "kms:EncryptionContext:aws:s3:arn": staging,
+                    },
+                },
+            },
             {
                 Sid: "WriteOwnCentralPrefix",
                 Effect: "Allow",
@@ -306,18 +326,35 @@ describe("resource stacks: copier and least privilege", () => {
         ]);
     });
 
-    it("limits the Firehose role to its staging bucket and its error log stream", () => {
+    it("limits the Firehose role to its staging bucket, that bucket's key through S3, and its error log stream", () => {
         const staging = only(usEast, "aws:s3/bucket:Bucket").state.arn;
         const statements = rolePolicy(usEast, "waf-firehose-policy");
         assert.deepStrictEqual(statements[0].Resource, [staging, `${staging}/*`]);
+        assert.deepStrictEqual(statements[1], {
+            Sid: "EncryptStagedLogs",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: only(usEast, "aws:kms/key:Key", "waf-staging-key").state.arn,
+            Condition: {
+                StringEquals: {
+                    "kms:ViaService": "s3.us-east-1.amazonaws.com",
+                    "kms:EncryptionContext:aws:s3:arn": staging,
+                },
+            },
+        });
+        const key = only(usEast, "aws:kms/key:Key", "waf-staging-key").inputs;
+        assert.deepStrictEqual(
+            [key.enableKeyRotation, JSON.parse(key.policy).Statement.map((st: any) => st.Principal)],
+            [true, [{ AWS: "arn:aws:iam::222222222222:root" }]],
+        );
         assert.strictEqual(
-            statements[1].Resource,
+            statements[2].Resource,
             "arn:aws:logs:us-east-1:222222222222:log-group:/aws/kinesisfirehose/aws-waf-logs-central-us-east-1:log-stream:DestinationDelivery",
         );
     });
 
     it("runs the copier on Node.js 22 with its own role, retried, then parked in an encrypted queue with an alarm", () => {
-        const fn = only(usEast, "aws:lambda/function:Function").inputs;
+        const fn = only(usEast, "aws:lambda/function:Function", "copier-function").inputs;
         assert.strictEqual(fn.runtime, "nodejs22.x");
         assert.strictEqual(fn.role, only(usEast, "aws:iam/role:Role", "copier-role").state.arn);
         const queue = only(usEast, "aws:sqs/queue:Queue");
@@ -340,7 +377,7 @@ describe("resource stacks: copier and least privilege", () => {
 
     it("is invoked only by S3 for its own staging bucket, for objects under logs/", () => {
         const bucket = only(usEast, "aws:s3/bucket:Bucket").state;
-        const fn = only(usEast, "aws:lambda/function:Function").state;
+        const fn = only(usEast, "aws:lambda/function:Function", "copier-function").state;
         const permission = only(usEast, "aws:lambda/permission:Permission").inputs;
         assert.deepStrictEqual(
             [permission.principal, permission.sourceArn, permission.sourceAccount, permission.action],
@@ -355,7 +392,7 @@ describe("resource stacks: copier and least privilege", () => {
     });
 
     it("ships only the serialized handler: the runtime provides the AWS SDK", async () => {
-        const assets = await only(usEast, "aws:lambda/function:Function").inputs.code.assets;
+        const assets = await only(usEast, "aws:lambda/function:Function", "copier-function").inputs.code.assets;
         assert.deepStrictEqual(Object.keys(assets), ["__index.js"]);
     });
 });

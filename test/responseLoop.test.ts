@@ -23,6 +23,7 @@ import { lambdaContext } from "../tools/local/deployedCode";
 import { LocalResponse, startLocalResponse } from "../tools/local/localResponse";
 import { ProgramRun } from "../tools/local/mockEngine";
 import { deliveredObjects } from "../tools/traffic/traffic";
+import { metricsOf } from "./support/capture";
 import { committedRuns, runWith } from "./support/program";
 import { ATTACKER_CROSS_ACCOUNT, L1, L3, writeObject, writeScenario } from "./support/scenario";
 
@@ -42,26 +43,6 @@ const FORGED = "198.51.100.160/32";
 function addFlows(root: string, flows: Parameters<typeof deliveredObjects>[0]): void {
     for (const object of deliveredObjects(flows, (l) => firehoseStreamName(l.region), { seed: 7 })) {
         writeObject(root, object);
-    }
-}
-
-/** Runs `f` capturing the EMF documents written to stdout and the lines logged with console.log. */
-async function metricsOf<T>(f: () => Promise<T>): Promise<{ result: T; metrics: any[]; logs: string[] }> {
-    const lines: string[] = [];
-    const logs: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => {
-        lines.push(String(chunk));
-        return true;
-    }) as typeof process.stdout.write;
-    const log = console.log;
-    console.log = (line: unknown) => logs.push(String(line));
-    try {
-        const result = await f();
-        return { result, metrics: lines.map((l) => JSON.parse(l)).filter((d) => d._aws), logs };
-    } finally {
-        process.stdout.write = write;
-        console.log = log;
     }
 }
 
@@ -244,15 +225,19 @@ describe("response loop, as deployed: detector and publisher against the stand-i
             "333333333333/eu-west-1": [ATTACKER],
         });
         assert.deepStrictEqual(addressesEverywhere(local, "ipv6"), Object.fromEntries(LOCATIONS.map((l) => [l, []])));
-        // Each target was written with its own sync role, assumed from the publisher's role.
+        // Each target was written by its own applier, invoked with the sync role assumed from the publisher's role.
         const updates = local.waf.calls.filter((c) => c.operation === "UpdateIPSet");
         assert.deepStrictEqual(
             updates.map((c) => [c.accountId, c.region, c.principalArn?.split("/")[1], c.outcome]).sort(),
             [
-                ["222222222222", "ap-southeast-2", "central-waf-logs-blocklist-sync-ap-southeast-2", "ok"],
-                ["222222222222", "us-east-1", "central-waf-logs-blocklist-sync-us-east-1", "ok"],
-                ["333333333333", "eu-west-1", "central-waf-logs-blocklist-sync-eu-west-1", "ok"],
+                ["222222222222", "ap-southeast-2", "central-waf-logs-blocklist-applier-ap-southeast-2", "ok"],
+                ["222222222222", "us-east-1", "central-waf-logs-blocklist-applier-us-east-1", "ok"],
+                ["333333333333", "eu-west-1", "central-waf-logs-blocklist-applier-eu-west-1", "ok"],
             ],
+        );
+        assert.deepStrictEqual(
+            local.lambda.attempts.map((a) => [a.functionName, a.outcome]).sort(),
+            LOCATIONS.map((l) => [`central-waf-logs-blocklist-applier-${l.split("/")[1]}`, "success"]).sort(),
         );
         assert.deepStrictEqual(
             metrics
@@ -302,7 +287,7 @@ describe("response loop, as deployed: detector and publisher against the stand-i
         local.waf.failRegion(L2.accountId, L2.region, {
             status: 400,
             errorName: "AccessDeniedException",
-            message: "User is not authorized to perform: wafv2:ListIPSets",
+            message: "User is not authorized to perform: wafv2:GetIPSet",
         });
         try {
             const { result, metrics } = await metricsOf(() => local.publish(at(12, 1)));
@@ -315,7 +300,11 @@ describe("response loop, as deployed: detector and publisher against the stand-i
                     ["333333333333/eu-west-1", "synced"],
                 ],
             );
-            assert.match(result.targets[0].error, /^AccessDeniedException: /);
+            // The applier there failed, and said why.
+            assert.match(
+                result.targets[0].error,
+                /^ApplierFailed: the applier arn:aws:lambda:ap-southeast-2:222222222222:function:central-waf-logs-blocklist-applier-ap-southeast-2 failed: AccessDeniedException: /,
+            );
             assert.deepStrictEqual(local.waf.ipSet(L1.accountId, L1.region, SETS.ipv6)!.addresses, []);
             assert.deepStrictEqual(local.waf.ipSet(L2.accountId, L2.region, SETS.ipv6)!.addresses, [
                 "2001:db8::66/128",
@@ -659,7 +648,7 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
             addressesEverywhere(local, "ipv4"),
             Object.fromEntries(LOCATIONS.map((l) => [l, ["198.51.100.201/32", "203.0.113.10/32", "203.0.113.41/32"]])),
         );
-        assert.strictEqual(metrics.find((m) => !m.TargetAccount).BlocklistEntriesSkipped, 2);
+        assert.strictEqual(metrics.find((m) => m.BlocklistEntriesSkipped !== undefined).BlocklistEntriesSkipped, 2);
         assert.deepStrictEqual(
             logs
                 .map((l) => JSON.parse(l))
@@ -733,7 +722,7 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
             );
         }
         // Counted with the malformed entries written earlier (two): the skipped-entries alarm fires.
-        assert.strictEqual(metrics.find((m) => !m.TargetAccount).BlocklistEntriesSkipped, 8);
+        assert.strictEqual(metrics.find((m) => m.BlocklistSyncRuns !== undefined).BlocklistEntriesSkipped, 8);
     });
 
     it("handles each entry on its own: a stored item with a wrong type is reported and skipped, the others are written", async () => {

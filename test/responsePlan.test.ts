@@ -22,6 +22,8 @@ const SYNC_ROLES = [
     "arn:aws:iam::333333333333:role/central-waf-logs-blocklist-sync-eu-west-1",
 ];
 
+const APPLIER_US_EAST = "arn:aws:lambda:us-east-1:222222222222:function:central-waf-logs-blocklist-applier-us-east-1";
+
 const rolePolicy = (run: ProgramRun, name: string) =>
     policyDocument(only(run, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy).Statement;
 
@@ -514,23 +516,144 @@ describe("resource stacks: enforcing the central blocklist", () => {
         });
     });
 
-    it("lets only the publisher's role assume the sync role, which may read and update these two sets and list set IDs", () => {
+    it("lets only the publisher's role assume the sync role, which may invoke this Region's applier and nothing else", () => {
         const role = only(usEast, "aws:iam/role:Role", "blocklist-sync-role");
         assert.strictEqual(role.inputs.name, "central-waf-logs-blocklist-sync-us-east-1");
         assert.strictEqual(role.state.arn, SYNC_ROLES[0]);
         assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement, [
             { Effect: "Allow", Principal: { AWS: PUBLISHER_ROLE }, Action: "sts:AssumeRole" },
         ]);
-        const sets = ofType(usEast, "aws:wafv2/ipSet:IpSet").map((s) => s.state.arn);
-        assert.deepStrictEqual(rolePolicy(usEast, "blocklist-sync-policy"), [
+        // No wafv2 action at all: a compromised logging account cannot get past the applier's checks.
+        assert.deepStrictEqual(
+            policyDocument(only(usEast, "aws:iam/rolePolicy:RolePolicy", "blocklist-sync-policy").inputs.policy),
+            {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "InvokeBlocklistApplier",
+                        Effect: "Allow",
+                        Action: "lambda:InvokeFunction",
+                        Resource: APPLIER_US_EAST,
+                    },
+                ],
+            },
+        );
+        assert.strictEqual(usEast.outputs.blocklistApplierArn, APPLIER_US_EAST);
+    });
+
+    it("runs the applier as a role only Lambda here may assume, allowed to get and update its own two sets and write its logs", () => {
+        const fn = only(usEast, "aws:lambda/function:Function", "blocklist-applier-function");
+        assert.deepStrictEqual(
+            [fn.inputs.name, fn.state.arn, fn.inputs.runtime, fn.inputs.timeout, fn.inputs.memorySize],
+            ["central-waf-logs-blocklist-applier-us-east-1", APPLIER_US_EAST, "nodejs22.x", 60, 256],
+        );
+        const role = only(usEast, "aws:iam/role:Role", "blocklist-applier-role");
+        assert.strictEqual(role.inputs.name, "central-waf-logs-blocklist-applier-us-east-1");
+        assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement, [
+            {
+                Effect: "Allow",
+                Principal: { Service: "lambda.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:SourceAccount": "222222222222" } },
+            },
+        ]);
+        const sets = ofType(usEast, "aws:wafv2/ipSet:IpSet");
+        assert.deepStrictEqual(rolePolicy(usEast, "blocklist-applier-policy"), [
             {
                 Sid: "UpdateBlocklistSets",
                 Effect: "Allow",
                 Action: ["wafv2:GetIPSet", "wafv2:UpdateIPSet"],
-                Resource: sets,
+                Resource: sets.map((s) => s.state.arn),
             },
-            { Sid: "FindBlocklistSets", Effect: "Allow", Action: "wafv2:ListIPSets", Resource: "*" },
+            {
+                Sid: "WriteOwnLogs",
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource:
+                    "arn:aws:logs:us-east-1:222222222222:log-group:/aws/lambda/central-waf-logs-blocklist-applier-us-east-1:*",
+            },
         ]);
+        assert.deepStrictEqual(fn.inputs.environment.variables, {
+            IPV4_SET_ID: `${sets[0].name}-id`,
+            IPV6_SET_ID: `${sets[1].name}-id`,
+        });
+    });
+
+    it("alarms in the resource account on refusals and on applier failures (names the alert forwarder matches)", () => {
+        const alarms = ofType(usEast, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) =>
+            a.name.startsWith("blocklist-"),
+        );
+        assert.deepStrictEqual(
+            alarms.map((a) => [
+                a.inputs.name,
+                a.inputs.namespace,
+                a.inputs.metricName,
+                a.inputs.dimensions,
+                a.inputs.statistic,
+                a.inputs.comparisonOperator,
+                a.inputs.threshold,
+                a.inputs.treatMissingData,
+            ]),
+            [
+                [
+                    "central-waf-logs-blocklist-refused-us-east-1",
+                    "CentralWafLogs",
+                    "BlocklistEntriesRefused",
+                    { FunctionName: "central-waf-logs-blocklist-applier-us-east-1" },
+                    "Sum",
+                    "GreaterThanOrEqualToThreshold",
+                    1,
+                    "notBreaching",
+                ],
+                [
+                    "central-waf-logs-blocklist-applier-us-east-1-errors",
+                    "AWS/Lambda",
+                    "Errors",
+                    { FunctionName: "central-waf-logs-blocklist-applier-us-east-1" },
+                    "Sum",
+                    "GreaterThanOrEqualToThreshold",
+                    1,
+                    "notBreaching",
+                ],
+            ],
+        );
+    });
+
+    it("bakes this account's own limits into its applier: /24 and /48 by default, its own allowlist", async () => {
+        const usSource = await deployedSource(usEast, "central-waf-logs-blocklist-applier-us-east-1");
+        assert.match(usSource, /__settings\.maxAddresses = 10000;/);
+        const ireland = await committedRun("resource-eu-west-1");
+        const irelandSource = await deployedSource(ireland, "central-waf-logs-blocklist-applier-eu-west-1");
+        assert.ok(irelandSource.includes("198.51.100.0/26"), "eu-west-1's own allowlist is baked in");
+        assert.ok(!usSource.includes("198.51.100.0/26"), "us-east-1 has none");
+        const wider = await runWith("resource-us-east-1", {
+            configOverrides: { "central-waf-logs:response": JSON.stringify({ maxPrefixIpv4: 16, maxPrefixIpv6: 32 }) },
+        });
+        const widerSource = await deployedSource(wider, "central-waf-logs-blocklist-applier-us-east-1");
+        assert.match(widerSource, /__settings_broadestPrefix = \{ipv4: 16, ipv6: 32\};/);
+        assert.match(usSource, /__settings_broadestPrefix = \{ipv4: 24, ipv6: 48\};/);
+    });
+
+    it("rejects bad resource response settings, naming each key and the fix", async () => {
+        const message = await failureOf("resource-us-east-1", {
+            configOverrides: {
+                "central-waf-logs:response": JSON.stringify({
+                    maxPrefixIpv4: 4,
+                    maxPrefixIpv6: 200,
+                    allowlist: ["10.0.0.0/4"],
+                    mode: "block",
+                }),
+            },
+        });
+        assert.strictEqual(
+            message,
+            [
+                "Invalid config central-waf-logs:response.maxPrefixIpv4 in Pulumi.resource-us-east-1.yaml: 4 is not a whole number from 8 to 32. Fix: use a value in that range.",
+                "Invalid config central-waf-logs:response.maxPrefixIpv6 in Pulumi.resource-us-east-1.yaml: 200 is not a whole number from 32 to 128. Fix: use a value in that range.",
+                "Invalid config central-waf-logs:response.allowlist[0] in Pulumi.resource-us-east-1.yaml: 10.0.0.0/4 is broader than /8; an allowlist entry that broad exempts so much of the internet that it disables the response loop for it; list your own NATs, partners and health checkers, no broader than /8 (IPv4) or /16 (IPv6). Fix: write an IP address or a CIDR range such as 203.0.113.0/24.",
+                "Invalid config central-waf-logs:response.mode in Pulumi.resource-us-east-1.yaml: is not a known setting. Fix: use one of maxPrefixIpv4, maxPrefixIpv6, allowlist.",
+            ].join("\n"),
+        );
     });
 
     it("counts instead of blocking in mode count, and has no blocklist in mode off", async () => {

@@ -49,6 +49,7 @@ describe("the policy pack", () => {
             "s3-bucket-public-access-block",
             "s3-bucket-server-side-encryption",
             "s3-bucket-tls-only",
+            "s3-object-lock-denies-bypass",
             "secretsmanager-secret-no-public-access",
             "sns-topic-no-public-access",
             "sqs-queue-no-public-access",

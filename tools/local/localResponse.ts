@@ -1,9 +1,11 @@
 /**
  * The response loop on this machine, built from the plan: DynamoDB (dynalite) with the planned
- * tables, STS whose trust decisions are the planned trust policies, WAFV2 with every resource
- * stack's planned IP sets and, as IAM, the planned sync-role policy, and Athena running the SQL on
- * DuckDB over a local copy of the central layout. The detector and publisher are the deployed
- * `__index.js` of the plan, run with a clock the caller controls. Used by the tests and `npm start`.
+ * tables, STS whose trust decisions are the planned trust policies, a Lambda Invoke API running
+ * every resource stack's deployed applier (IAM: the planned sync-role policy), WAFV2 with every
+ * resource stack's planned IP sets and, as IAM, the planned applier-role policy, and Athena running
+ * the SQL on DuckDB over a local copy of the central layout. The detector, publisher and appliers
+ * are the deployed `__index.js` of the plan, the first two run with a clock the caller controls.
+ * Used by the tests and `npm start`.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -13,6 +15,8 @@ import { MAX_PARTITIONS_WRITTEN, startAthenaServer, AthenaServer } from "./aws/a
 import { Handler, LambdaContext, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "./localDynamo";
 import { ProgramRun } from "./mockEngine";
+import { FaultProxy, startFaultProxy } from "./aws/faultProxy";
+import { LambdaServer, startLambdaServer } from "./aws/lambdaServer";
 import { StsServer, sessionRoleArn, startStsServer } from "./aws/stsServer";
 import { WafServer, startWafServer } from "./aws/wafServer";
 
@@ -27,16 +31,22 @@ export interface LocalResponse {
     readonly sts: StsServer;
     readonly waf: WafServer;
     readonly athena: AthenaServer;
+    /** The Lambda Invoke API running every resource stack's deployed applier, IAM as planned. */
+    readonly lambda: LambdaServer;
+    /** Between the publisher and the Lambda stand-in, and between the appliers and WAF: inject faults here. */
+    readonly lambdaFaults: FaultProxy;
+    readonly wafFaults: FaultProxy;
     /** Runs the deployed detector at `now` (epoch ms), with `context` as its Lambda context if given. */
     detect(now: number, context?: LambdaContext): Promise<any>;
-    /** Runs the deployed publisher at `now` (epoch ms). */
-    publish(now: number): Promise<any>;
+    /** Runs the deployed publisher at `now` (epoch ms), with `context` as its Lambda context if given. */
+    publish(now: number, context?: LambdaContext): Promise<any>;
     /** Every planned resource stack's account and Region, with its two IP sets' names. */
     readonly locations: readonly { accountId: string; region: string }[];
     close(): Promise<void>;
 }
 
 interface Statement {
+    Sid?: string;
     Effect: string;
     Action: string | string[];
     Resource: string | string[];
@@ -99,21 +109,66 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
                     ),
             ),
     });
+    const wafFaults = await startFaultProxy(waf.url);
+    // IAM for Invoke as planned: the caller's role policy must allow lambda:InvokeFunction on the function.
+    const lambda = await startLambdaServer({
+        // Credential expiry on the real clock: the deployed code's clock may be stopped in the future.
+        now: realClock,
+        resolveCaller: sts.resolveCaller,
+        authorize: (caller, functionArn) =>
+            (permissions.get(sessionRoleArn(caller.principalArn) ?? "") ?? []).some(
+                (s) =>
+                    s.Effect === "Allow" &&
+                    asList(s.Action).includes("lambda:InvokeFunction") &&
+                    asList(s.Resource).includes(functionArn),
+            ),
+    });
+    const lambdaFaults = await startFaultProxy(lambda.url);
+    // The appliers share this process's environment (their credentials and endpoints): one at a time.
+    let applierQueue: Promise<unknown> = Promise.resolve();
     const locations: { accountId: string; region: string }[] = [];
-    for (const run of resources) {
+    for (const [index, run] of resources.entries()) {
         const accountId = run.outputs.accountId as string;
         const region = run.outputs.region as string;
         locations.push({ accountId, region });
+        const ids: Record<string, string> = {};
         for (const set of run.resources.filter((r) => r.type === "aws:wafv2/ipSet:IpSet")) {
-            waf.createIpSet({
+            ids[set.inputs.ipAddressVersion] = waf.createIpSet({
                 accountId,
                 region,
                 name: set.inputs.name,
                 ipAddressVersion: set.inputs.ipAddressVersion,
                 addresses: set.inputs.addresses,
                 description: set.inputs.description,
-            });
+            }).id;
         }
+        const applierArn = run.outputs.blocklistApplierArn as string | undefined;
+        if (!applierArn) continue;
+        const applier = run.resources.find(
+            (r) => r.type === "aws:lambda/function:Function" && r.state.arn === applierArn,
+        )!;
+        const key = `ASIALOCALAPPLIER${index}`;
+        sts.register(key, sessionOf(applier.inputs.role));
+        const handle = loadHandler(await deployedSource(run, applier.inputs.name), {
+            ...deployedEnvironment(run, applier.inputs.name),
+            // The stand-in issued its own IP set IDs.
+            IPV4_SET_ID: ids.IPV4,
+            IPV6_SET_ID: ids.IPV6,
+            AWS_REGION: region,
+            AWS_ACCESS_KEY_ID: key,
+            AWS_SECRET_ACCESS_KEY: "local",
+            AWS_LAMBDA_FUNCTION_NAME: applier.inputs.name,
+            AWS_ENDPOINT_URL_WAFV2: wafFaults.url,
+        });
+        lambda.register(
+            applierArn,
+            (event, context) => {
+                const run = applierQueue.then(() => handle(event, context));
+                applierQueue = run.catch(() => undefined);
+                return run;
+            },
+            { timeoutSeconds: applier.inputs.timeout },
+        );
     }
 
     const dynamo = await startLocalDynamo(recordedTables(logging));
@@ -152,6 +207,7 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
             ...dynamo.lambdaEnvironment(region),
             ...sts.lambdaEnvironment(),
             ...waf.lambdaEnvironment(),
+            AWS_ENDPOINT_URL_LAMBDA: lambdaFaults.url,
             AWS_ENDPOINT_URL_ATHENA: athena.url,
         });
     const detector = await handler(BLOCKLIST_DETECTOR_FUNCTION, LAMBDA_KEYS.detector);
@@ -161,11 +217,15 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
         sts,
         waf,
         athena,
+        lambda,
+        lambdaFaults,
+        wafFaults,
         locations,
         detect: (now, context) => atTime(now, () => detector({ source: "local schedule" }, context)),
-        publish: (now) => atTime(now, () => publisher({ source: "local schedule" })),
+        publish: (now, context) => atTime(now, () => publisher({ source: "local schedule" }, context)),
         async close() {
-            await Promise.all([dynamo.close(), sts.close(), waf.close(), athena.close()]);
+            await Promise.all([lambdaFaults.close(), wafFaults.close()]);
+            await Promise.all([dynamo.close(), sts.close(), waf.close(), athena.close(), lambda.close()]);
         },
     };
 }

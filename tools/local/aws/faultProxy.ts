@@ -3,7 +3,7 @@
  * search stand-in), forwards every request unchanged (the Host header too, so SigV4 signatures
  * made for the proxy's address still verify), and, for requests matching a rule, injects a fault
  * instead: an error status, a connection cut before or after the response headers, a body that
- * stalls, or added latency. Used by the tests and by `npm start -- --faults`.
+ * stalls, added latency, or no answer at all. Used by the tests and by `npm start -- --faults`.
  */
 import * as http from "http";
 import { AddressInfo, Socket } from "net";
@@ -21,7 +21,9 @@ export type Fault =
     /** Forward, then send the body `bytes` at a time, one piece every `everyMs`: never idle, always slow. */
     | { readonly kind: "trickle"; readonly bytes: number; readonly everyMs: number }
     /** Wait `ms` before forwarding. */
-    | { readonly kind: "latency"; readonly ms: number };
+    | { readonly kind: "latency"; readonly ms: number }
+    /** Read the request and never answer (a peer that accepts and hangs), until the proxy closes. */
+    | { readonly kind: "hang" };
 
 export interface FaultRule {
     /** HTTP method to match (GET, PUT...); any method when absent. */
@@ -148,6 +150,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
                 return;
             case "latency":
                 setTimeout(() => forward(req, res), fault.ms);
+                return;
+            case "hang":
+                req.resume();
                 return;
             default:
                 forward(req, res, fault);

@@ -11,6 +11,7 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import { types } from "util";
 import { FunctionErrorPayload, SqsServer, onFailureRecord, signingScope } from "./sqsServer";
+import { Caller, ResolveCaller, authenticate } from "./stsServer";
 
 /** The Lambda context object a Node.js handler receives (the members our handlers may read). */
 export interface LambdaContext {
@@ -62,6 +63,15 @@ export interface LambdaServerOptions {
      * quota; new accounts have 10) and the concurrency already reserved by functions (default 0).
      */
     readonly concurrency?: { readonly limit: number; readonly reserved?: number };
+    /**
+     * IAM for Invoke, in one function: may `caller` invoke `functionArn`? False answers
+     * AccessDeniedException, as Lambda does. Needs `resolveCaller`. Default: every signer may invoke.
+     */
+    readonly authorize?: (caller: Caller, functionArn: string) => boolean;
+    /** Maps a request's access key ID to its principal (normally the STS stand-in's); needed by `authorize`. */
+    readonly resolveCaller?: ResolveCaller;
+    /** The clock, in epoch milliseconds, for credential expiry. Default: `Date.now`. */
+    readonly now?: () => number;
 }
 
 /** One attempt of one invocation, as Lambda's logs and metrics would show it. */
@@ -163,6 +173,11 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     const failedEvents: FailedEvent[] = [];
     const pending = new Set<Promise<void>>();
 
+    if (options.authorize && !options.resolveCaller) {
+        throw new Error(
+            "startLambdaServer: authorize needs resolveCaller to identify callers (pass the STS stand-in's).",
+        );
+    }
     if (options.onFailure && !options.sqs) {
         throw new Error(
             "startLambdaServer: onFailure names queues, so pass the SQS stand-in that holds them as `sqs`.",
@@ -314,6 +329,20 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
             });
         }
         const fn = resolve(decodeURIComponent(route[1]), url.searchParams.get("Qualifier") ?? undefined, scope.region);
+        if (options.authorize) {
+            const identity = authenticate(req.headers, "lambda", options.resolveCaller!, (options.now ?? Date.now)());
+            if (!identity.ok) {
+                throw new LambdaFault(403, "UnrecognizedClientException", {
+                    message: "The security token included in the request is invalid.",
+                });
+            }
+            if (!options.authorize(identity.caller, fn.arn)) {
+                // Lambda's text for a missing identity-based permission.
+                throw new LambdaFault(403, "AccessDeniedException", {
+                    Message: `User: ${identity.caller.principalArn} is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn} because no identity-based policy allows the lambda:InvokeFunction action`,
+                });
+            }
+        }
         const limit = invocationType === "Event" ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
         if (raw.length > limit) {
             throw new LambdaFault(413, "RequestTooLargeException", {
