@@ -18,6 +18,7 @@ import {
     RAW_TABLE,
     firehoseStreamName,
 } from "../names";
+import { CompactedTableMaintenance } from "./compactedTableMaintenance";
 import { inlineFunction, lambdaRole } from "./inlineFunction";
 import { QuickSightDashboard } from "./quickSightDashboard";
 import { PolicyStatement, serviceTrustPolicy } from "./policyDocuments";
@@ -36,6 +37,8 @@ export interface LogAnalyticsArgs {
     readonly settings: AnalyticsSettings;
     /** Told when a scheduled compaction could not be started (the alert topic). Default: no one. */
     readonly alarmActions?: pulumi.Input<string>[];
+    /** Days a compacted day is kept (the raw logs' expiry, `centralBucket.expireAfterDays`). */
+    readonly retentionDays: number;
 }
 
 /** Partition projection: every account, Region, stream and hour, with no crawler and no lag. */
@@ -172,7 +175,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
             { name: ATHENA_DATABASE, description: "Central WAF logs" },
             parent,
         );
-        new aws.glue.CatalogTable(
+        const rawTable = new aws.glue.CatalogTable(
             `${name}-raw-table`,
             {
                 databaseName: database.name,
@@ -285,7 +288,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
             },
             this,
         );
-        new aws.lambda.Invocation(
+        const ddlApply = new aws.lambda.Invocation(
             `${name}-ddl-apply`,
             {
                 functionName: ddl.name,
@@ -293,10 +296,24 @@ export class LogAnalytics extends pulumi.ComponentResource {
                     JSON.stringify({ digest: definitionsDigest(renderStatements(ddlTemplates, location)) }),
                 ),
             },
-            { parent: this, dependsOn: [this.workgroup, database] },
+            // The view reads the raw table: Athena fails the statement if the table does not exist yet.
+            { parent: this, dependsOn: [this.workgroup, database, rawTable] },
         );
 
         this.compactionSchedule(name, args, statements("compaction"));
+        new CompactedTableMaintenance(
+            `${name}-maintenance`,
+            {
+                accountId: args.accountId,
+                region: args.region,
+                partition: args.partition,
+                statements: statements("compaction"),
+                retentionDays: args.retentionDays,
+                alarmActions: args.alarmActions,
+                after: [ddlApply],
+            },
+            parent,
+        );
         if (args.settings.quickSightPrincipalArn) {
             new QuickSightDashboard(
                 `${name}-quicksight`,

@@ -114,6 +114,7 @@ export async function loggingStack(
             writers: config.resourceAccounts,
             settings: config.analytics,
             alarmActions: [alerts.topicArn],
+            retentionDays: config.centralBucket.expireAfterDays,
         },
         { provider },
     );

@@ -19,6 +19,8 @@ export const ORGANIZATION = "organization";
 
 export interface RecordedResource {
     readonly urn: string;
+    /** The ID the mock returned (`<name>-id`; a StackReference's is the stack's name). */
+    readonly id: string;
     readonly type: string;
     readonly name: string;
     /** URN of the parent, undefined for the stack's top-level resources. */
@@ -182,6 +184,7 @@ function recordRegistrations(resources: RecordedResource[]): void {
             if (!err) {
                 resources.push({
                     urn: res.getUrn(),
+                    id: res.getId(),
                     type: req.getType(),
                     name: req.getName(),
                     parent: req.getParent() || undefined,
@@ -316,6 +319,12 @@ class MockState {
                     name: physical,
                     arn: `arn:aws:sqs:${region}:${account}:${physical}`,
                     url: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
+                });
+                break;
+            case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+                Object.assign(extra, {
+                    name: physical,
+                    arn: `arn:aws:firehose:${region}:${account}:deliverystream/${physical}`,
                 });
                 break;
             case "aws:sns/topic:Topic":

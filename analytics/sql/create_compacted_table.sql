@@ -1,5 +1,7 @@
 -- The compacted table: the raw schema plus the partition columns, as Iceberg on Parquet, so a
 -- MERGE can add a day idempotently. Applied at deploy time (Athena DDL; Hive type syntax).
+-- Its files are retired by Iceberg, never by a bucket lifecycle rule: the weekly VACUUM removes
+-- snapshots older than a week (keeping at least one) and the files only they referenced.
 CREATE TABLE IF NOT EXISTS waf_logs_compacted (
     {{hive_columns}},
     account_id string,
@@ -9,4 +11,7 @@ CREATE TABLE IF NOT EXISTS waf_logs_compacted (
 )
 PARTITIONED BY (account_id, region, stream_name, hour)
 LOCATION '{{compacted_location}}'
-TBLPROPERTIES ('table_type' = 'ICEBERG', 'format' = 'parquet', 'write_compression' = 'zstd')
+TBLPROPERTIES (
+    'table_type' = 'ICEBERG', 'format' = 'parquet', 'write_compression' = 'zstd',
+    'vacuum_max_snapshot_age_seconds' = '604800', 'vacuum_min_snapshots_to_keep' = '1'
+)
