@@ -165,6 +165,8 @@ export function athenaUserStatements(p: {
 export class LogAnalytics extends pulumi.ComponentResource {
     readonly workgroup: aws.athena.Workgroup;
     readonly resultsBucket: aws.s3.Bucket;
+    /** The Glue database and the deploy-time DDL: what must exist before anyone queries the view. */
+    readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: LogAnalyticsArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:LogAnalytics", name, {}, opts);
@@ -279,6 +281,8 @@ export class LogAnalytics extends pulumi.ComponentResource {
                 functionName: ANALYTICS_DDL_FUNCTION,
                 description: "Applies the compacted Iceberg table and the waf_logs view through Athena",
                 role: ddlRole,
+                // Its environment names them.
+                after: [this.workgroup, database],
                 statements: () => statements("ddl"),
                 callbackFactory: athenaStatementsCallbackFactory(ddlTemplates),
                 packages: [],
@@ -299,6 +303,8 @@ export class LogAnalytics extends pulumi.ComponentResource {
             // The view reads the raw table: Athena fails the statement if the table does not exist yet.
             { parent: this, dependsOn: [this.workgroup, database, rawTable] },
         );
+
+        this.ready = [database, ddlApply];
 
         this.compactionSchedule(name, args, statements("compaction"));
         new CompactedTableMaintenance(

@@ -89,6 +89,7 @@ export async function loggingStack(
             loaderFunctionName: SEARCH_LOADER_FUNCTION,
             loaderFailureQueueName: loader.failureQueue.name,
             thresholds: config.alerts,
+            after: [loader.function],
         },
         { provider },
     );
@@ -132,6 +133,7 @@ export async function loggingStack(
             resultsBucketArn: analytics.resultsBucket.arn,
             resultsBucketName: analytics.resultsBucket.bucket,
             alarmActions: [alerts.topicArn],
+            analyticsReady: analytics.ready,
         },
         { provider },
     );

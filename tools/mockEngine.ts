@@ -131,8 +131,14 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const exported = await require(options.entrypoint ?? path.join(PROJECT_ROOT, "index.ts"));
         const outputs = await resolveDeep(exported);
-        // Registrations the outputs did not depend on may still be in flight: let them land.
-        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        // Registrations the outputs did not depend on may still be in flight: let them land. A
+        // component's registerOutputs starts its RPC only once its outputs resolve, which can be after
+        // the last RPC settled (its children wait on dependencies): settle a few rounds, or the late
+        // call would reach the next run's mock monitor ("unknown resource").
+        for (let round = 0; round < 5; round++) {
+            await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+            await new Promise((resolve) => setImmediate(resolve));
+        }
         return { stack, config, resources, invokes, outputs, references };
     };
     // A registration that fails (a Lambda callback that cannot be serialized, say) rejects a

@@ -24,11 +24,14 @@ export function sqlStatementsIn(source: string, env: Readonly<Record<string, str
 
 /** The tables and views a statement creates, and those it reads or writes without creating them. */
 export function tablesNamedBy(sql: string): { creates: string[]; uses: string[] } {
-    const names = (pattern: RegExp) => [...sql.matchAll(pattern)].map((m) => m[1].toLowerCase());
+    const code = sql.replace(/--[^\n]*/g, "");
+    const names = (pattern: RegExp) => [...code.matchAll(pattern)].map((m) => m[1].toLowerCase());
     const creates = names(
         /\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:EXTERNAL\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)/gi,
     );
-    const uses = names(/\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+(\w+)/gi).filter((name) => !creates.includes(name));
+    const uses = names(/\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)/gi).filter(
+        (name) => !creates.includes(name),
+    );
     return { creates, uses: [...new Set(uses)] };
 }
 
