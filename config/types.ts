@@ -14,9 +14,12 @@ export interface ResourceAccount {
 export interface CentralBucketSettings {
     /** Move to S3 Standard-IA. Default 30 (the S3 minimum for this transition). */
     readonly infrequentAccessAfterDays: number;
-    /** Move to S3 Glacier Flexible Retrieval. Default 90. */
+    /**
+     * Move raw logs to S3 Glacier Instant Retrieval, which Athena reads like Standard (it skips
+     * Glacier Flexible Retrieval and Deep Archive). At least infrequentAccessAfterDays + 30. Default 90.
+     */
     readonly glacierAfterDays: number;
-    /** Delete. Default 400 (13 months, so a year-on-year comparison is possible). */
+    /** Delete raw logs; also the compacted table's retention. Default 400 (13 months, so a year-on-year comparison is possible). */
     readonly expireAfterDays: number;
     /**
      * S3 Object Lock mode of every object version: `GOVERNANCE` (users granted

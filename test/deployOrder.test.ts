@@ -6,6 +6,7 @@
 import * as assert from "assert";
 import { functionSource } from "../tools/deployedCode";
 import { dependencyClosure, principalsOutsideStack, undeclaredReferences } from "../tools/deployOrder";
+import { trustAdmits } from "../tools/localResponse";
 import { ProgramRun, RecordedResource } from "../tools/mockEngine";
 import { sqlStatementsIn, tablesNamedBy } from "../tools/planSql";
 import { committedRun, committedRuns, ofType, only } from "./support/program";
@@ -179,6 +180,39 @@ describe("deploy order and prerequisites", () => {
                     principal: "arn:aws:iam::999999999999:role/elsewhere",
                 },
             ],
+        );
+    });
+});
+
+describe("the local STS stand-in judges trust as IAM does (IAM JSON policy elements: Principal, Condition)", () => {
+    const role = "arn:aws:iam::111111111111:role/central-waf-logs-blocklist-publisher";
+    const allow = (principal: string, condition?: Record<string, Record<string, string[]>>) => ({
+        Effect: "Allow",
+        Action: "sts:AssumeRole",
+        Resource: [],
+        Principal: { AWS: principal },
+        ...(condition ? { Condition: condition } : {}),
+    });
+
+    it("admits a role named as principal, or its account root with aws:PrincipalArn naming it", () => {
+        assert.ok(trustAdmits(allow(role), role));
+        assert.ok(
+            trustAdmits(allow("arn:aws:iam::111111111111:root", { ArnEquals: { "aws:PrincipalArn": [role] } }), role),
+        );
+        assert.ok(trustAdmits(allow("arn:aws:iam::111111111111:root"), role), "root alone admits the account");
+    });
+
+    it("refuses another role of the account, another account, a Deny, and conditions it does not model", () => {
+        const other = "arn:aws:iam::111111111111:role/intruder";
+        const rootOnly = allow("arn:aws:iam::111111111111:root", { ArnEquals: { "aws:PrincipalArn": [role] } });
+        assert.ok(!trustAdmits(rootOnly, other));
+        assert.ok(!trustAdmits(allow("arn:aws:iam::999999999999:root"), role));
+        assert.ok(!trustAdmits({ ...allow(role), Effect: "Deny" }, role));
+        assert.ok(
+            !trustAdmits(
+                allow("arn:aws:iam::111111111111:root", { StringEquals: { "aws:PrincipalTag/x": ["y"] } }),
+                role,
+            ),
         );
     });
 });
