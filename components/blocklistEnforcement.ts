@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BLOCKLIST_IP_SETS, blocklistSyncRoleName } from "../names";
-import { policyDocument } from "./policyDocuments";
+import { policyDocument, rolesOutsideStack } from "./policyDocuments";
 import { requireProvider } from "./requireProvider";
 
 export interface BlocklistEnforcementArgs {
@@ -51,9 +51,10 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
                 maxSessionDuration: 3600,
                 assumeRolePolicy: JSON.stringify(
                     policyDocument([
+                        // The publisher's role lives in the logging stack: admitted by ARN condition.
                         {
-                            Effect: "Allow",
-                            Principal: { AWS: args.publisherRoleArn },
+                            Sid: "AssumedByPublisher",
+                            ...rolesOutsideStack([args.publisherRoleArn]),
                             Action: "sts:AssumeRole",
                         },
                     ]),

@@ -96,6 +96,7 @@ export async function loggingStack(
             loaderFunctionName: SEARCH_LOADER_FUNCTION,
             loaderFailureQueueName: loader.failureQueue.name,
             thresholds: config.alerts,
+            after: [loader.function],
         },
         { provider },
     );
@@ -121,6 +122,7 @@ export async function loggingStack(
             writers: config.resourceAccounts,
             settings: config.analytics,
             alarmActions: [alerts.topicArn],
+            retentionDays: config.centralBucket.expireAfterDays,
         },
         { provider },
     );
@@ -138,6 +140,7 @@ export async function loggingStack(
             resultsBucketArn: analytics.resultsBucket.arn,
             resultsBucketName: analytics.resultsBucket.bucket,
             alarmActions: [alerts.topicArn],
+            analyticsReady: analytics.ready,
         },
         { provider },
     );

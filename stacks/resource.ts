@@ -64,6 +64,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
                 bucketArn: logging.centralBucketArn,
                 keyArn: logging.centralKeyArn,
             },
+            after: [waf.stream],
         },
         { provider },
     );
@@ -77,6 +78,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             copierFunctionName: copierFunctionName(config.region),
             alertBusArn: logging.alertBusArn,
             thresholds: config.alerts,
+            after: [waf.stream, copier.function],
         },
         { provider },
     );
