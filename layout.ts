@@ -20,6 +20,8 @@ export const CENTRAL_LAYOUT = "<account_id>/<region>/<firehose_name>/<yyyy>/<MM>
 export const CENTRAL_SERVICE_PREFIXES: readonly string[] = ["_errors/", "_compacted/"];
 /** Where the compacted (Iceberg, Parquet) copy of finished days lives in the central bucket. */
 export const COMPACTED_PREFIX = "_compacted/";
+/** Where the loader reports the lines it could not index, for `npm run replay`. */
+export const LOADER_REJECTS_PREFIX = "_errors/";
 
 /** The parts of a central object key. */
 export interface CentralKey {

@@ -47,6 +47,10 @@ export const DETECTION_WORKGROUP = `${PROJECT}-detection`;
 export const RAW_TABLE = "waf_logs_raw";
 /** EventBridge Scheduler group of the analytics schedules; their role trusts this group only. */
 export const ANALYTICS_SCHEDULE_GROUP = `${PROJECT}-analytics`;
+/** The compacted (Iceberg) table the view reads for compacted days. */
+export const COMPACTED_TABLE = "waf_logs_compacted";
+/** Schedule group of the compacted table's weekly maintenance, apart from the daily compaction. */
+export const MAINTENANCE_SCHEDULE_GROUP = `${PROJECT}-maintenance`;
 export const ANALYTICS_DDL_FUNCTION = `${PROJECT}-analytics-ddl`;
 export const ANALYTICS_COMPACTION_FUNCTION = `${PROJECT}-analytics-compaction`;
 export const QUICKSIGHT_DASHBOARD_FUNCTION = `${PROJECT}-quicksight-dashboard`;

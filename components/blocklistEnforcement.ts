@@ -7,7 +7,7 @@ import { MAX_ADDRESSES_PER_IP_SET } from "../handlers/blocklist";
 import { METRICS_NAMESPACE } from "../handlers/metrics";
 import { ALARM_NAME_PREFIX, BLOCKLIST_IP_SETS, blocklistApplierName, blocklistSyncRoleName } from "../names";
 import { inlineFunction, lambdaRole } from "./inlineFunction";
-import { PolicyStatement, policyDocument } from "./policyDocuments";
+import { PolicyStatement, policyDocument, rolesOutsideStack } from "./policyDocuments";
 import { requireProvider } from "./requireProvider";
 
 export interface BlocklistEnforcementArgs {
@@ -69,9 +69,10 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
                 maxSessionDuration: 3600,
                 assumeRolePolicy: JSON.stringify(
                     policyDocument([
+                        // The publisher's role lives in the logging stack: admitted by ARN condition.
                         {
-                            Effect: "Allow",
-                            Principal: { AWS: args.publisherRoleArn },
+                            Sid: "AssumedByPublisher",
+                            ...rolesOutsideStack([args.publisherRoleArn]),
                             Action: "sts:AssumeRole",
                         },
                     ]),

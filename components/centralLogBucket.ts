@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CentralBucketSettings, ResourceAccount } from "../config";
 import { centralBucketStatements, centralKeyPolicy } from "./centralBucketPolicies";
+import { COMPACTED_PREFIX, LOADER_REJECTS_PREFIX } from "../layout";
 import { privateBucket } from "./privateBucket";
 import { requireProvider } from "./requireProvider";
 
@@ -20,6 +21,45 @@ export interface CentralLogBucketArgs {
     readonly deploymentRoleArn?: string;
     /** Days a replaced (noncurrent) object version is kept. Default 30. */
     readonly noncurrentVersionExpireAfterDays?: number;
+}
+
+/**
+ * The central bucket's lifecycle. Everything a table reads stays where Athena reads it: raw logs (one
+ * rule per writer account's prefix, since a rule cannot exclude a prefix) go to Standard-IA, then
+ * Glacier Instant Retrieval (Athena skips Glacier Flexible Retrieval and Deep Archive), then expire.
+ * The Iceberg table's files under `_compacted/` are never transitioned or expired here: Iceberg
+ * retires them itself (DELETE, OPTIMIZE, VACUUM on a schedule); only the versions it deleted go.
+ */
+export function centralLifecycleRules(args: {
+    writers: readonly ResourceAccount[];
+    lifecycle: CentralBucketSettings;
+    noncurrentVersionExpireAfterDays?: number;
+}): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+    const noncurrentVersionExpiration = { noncurrentDays: args.noncurrentVersionExpireAfterDays ?? 30 };
+    const abortIncompleteMultipartUpload = { daysAfterInitiation: 7 };
+    const retention = (id: string, prefix: string) => ({
+        id,
+        status: "Enabled",
+        filter: { prefix },
+        transitions: [
+            { days: args.lifecycle.infrequentAccessAfterDays, storageClass: "STANDARD_IA" },
+            { days: args.lifecycle.glacierAfterDays, storageClass: "GLACIER_IR" },
+        ],
+        expiration: { days: args.lifecycle.expireAfterDays },
+        noncurrentVersionExpiration,
+        abortIncompleteMultipartUpload,
+    });
+    return [
+        ...args.writers.map((w) => retention(`waf-logs-${w.accountId}`, `${w.accountId}/`)),
+        retention("loader-rejects", LOADER_REJECTS_PREFIX),
+        {
+            id: "compacted-deleted-versions",
+            status: "Enabled",
+            filter: { prefix: COMPACTED_PREFIX },
+            noncurrentVersionExpiration,
+            abortIncompleteMultipartUpload,
+        },
+    ];
 }
 
 /**
@@ -87,20 +127,7 @@ export class CentralLogBucket extends pulumi.ComponentResource {
                     mode: args.lifecycle.objectLockMode,
                     retentionDays: args.lifecycle.objectLockRetentionDays,
                 },
-                lifecycleRules: [
-                    {
-                        id: "waf-logs-retention",
-                        status: "Enabled",
-                        filter: { prefix: "" },
-                        transitions: [
-                            { days: args.lifecycle.infrequentAccessAfterDays, storageClass: "STANDARD_IA" },
-                            { days: args.lifecycle.glacierAfterDays, storageClass: "GLACIER" },
-                        ],
-                        expiration: { days: args.lifecycle.expireAfterDays },
-                        noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionExpireAfterDays ?? 30 },
-                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
-                    },
-                ],
+                lifecycleRules: centralLifecycleRules(args),
                 policyStatements: (bucketArn) =>
                     this.key.arn.apply((keyArn) => centralBucketStatements({ ...policyInputs, bucketArn, keyArn })),
             },

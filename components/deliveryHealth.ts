@@ -34,6 +34,8 @@ export interface DeliveryHealthArgs {
     readonly loaderFailureQueueName: pulumi.Input<string>;
     /** silenceMinutes (N), loaderErrors and parkedLines; defaults in LoggingAlertSettings. */
     readonly thresholds: Pick<LoggingAlertSettings, "silenceMinutes" | "loaderErrors" | "parkedLines">;
+    /** Resources its alarms name by a fixed name (the loader function): created first. Default none. */
+    readonly after?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Physical name of the delivery dashboard. */
@@ -62,12 +64,14 @@ export class DeliveryHealth extends pulumi.ComponentResource {
         const silence = silenceWindow(args.thresholds.silenceMinutes);
         const actions = { alarmActions: args.alarmActions, okActions: args.alarmActions };
         const parent = { parent: this };
+        // The dashboard's alarm widgets name these alarms: it is put after them.
+        const shown: aws.cloudwatch.MetricAlarm[] = [];
 
         for (const { accountId, regions } of args.sources) {
             for (const region of regions) {
                 const source = `${accountId}/${region}`;
                 const dimensions = sourceDimensions(accountId, region);
-                new aws.cloudwatch.MetricAlarm(
+                const silent = new aws.cloudwatch.MetricAlarm(
                     `${name}-silent-${accountId}-${region}`,
                     {
                         name: sourceAlarmName("silent", accountId, region),
@@ -87,6 +91,7 @@ export class DeliveryHealth extends pulumi.ComponentResource {
                     },
                     parent,
                 );
+                shown.push(silent);
                 new aws.cloudwatch.MetricAlarm(
                     `${name}-parked-${accountId}-${region}`,
                     {
@@ -132,7 +137,7 @@ export class DeliveryHealth extends pulumi.ComponentResource {
                 threshold: args.thresholds.loaderErrors,
                 actions: args.alarmActions,
             },
-            parent,
+            { parent: this, dependsOn: args.after },
         );
 
         const dashboard = new aws.cloudwatch.Dashboard(
@@ -153,7 +158,7 @@ export class DeliveryHealth extends pulumi.ComponentResource {
                     ),
                 ),
             },
-            parent,
+            { parent: this, dependsOn: shown },
         );
         this.dashboardName = dashboard.dashboardName;
         this.registerOutputs({ dashboardName: this.dashboardName });

@@ -24,6 +24,11 @@ export interface InlineFunctionArgs {
     readonly reservedConcurrency?: number;
     /** Retention of the function's logs, days. Default 30. */
     readonly logRetentionDays?: number;
+    /**
+     * Resources its policy or environment names by a fixed name or ARN (a table, a workgroup, a
+     * domain), which must exist before the function may use them. Default none.
+     */
+    readonly after?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** An execution role only Lambda may assume, and only for `accountId`; its policy comes from inlineFunction. */
@@ -126,7 +131,7 @@ export function inlineFunction(
                 ),
             ),
         },
-        { parent },
+        { parent, dependsOn: args.after },
     );
     return new aws.lambda.CallbackFunction(
         `${name}-function`,
@@ -148,7 +153,7 @@ export function inlineFunction(
             loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
         },
         // The function must not run before it may log and act.
-        { parent, dependsOn: [policy, logGroup] },
+        { parent, dependsOn: [policy, logGroup, ...(args.after ?? [])] },
     );
 }
 

@@ -27,6 +27,7 @@ import {
     RAW_TABLE,
     firehoseStreamName,
 } from "../names";
+import { CompactedTableMaintenance } from "./compactedTableMaintenance";
 import { inlineFunction, lambdaRole } from "./inlineFunction";
 import { QuickSightDashboard } from "./quickSightDashboard";
 import { PolicyStatement, serviceTrustPolicy } from "./policyDocuments";
@@ -45,6 +46,8 @@ export interface LogAnalyticsArgs {
     readonly settings: AnalyticsSettings;
     /** Told when a scheduled compaction could not be started (the alert topic). Default: no one. */
     readonly alarmActions?: pulumi.Input<string>[];
+    /** Days a compacted day is kept (the raw logs' expiry, `centralBucket.expireAfterDays`). */
+    readonly retentionDays: number;
 }
 
 /** Partition projection: every account, Region, stream and hour, with no crawler and no lag. */
@@ -172,6 +175,8 @@ export function athenaUserStatements(p: {
 export class LogAnalytics extends pulumi.ComponentResource {
     readonly workgroup: aws.athena.Workgroup;
     readonly resultsBucket: aws.s3.Bucket;
+    /** The Glue database and the deploy-time DDL: what must exist before anyone queries the view. */
+    readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: LogAnalyticsArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:LogAnalytics", name, {}, opts);
@@ -182,7 +187,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
             { name: ATHENA_DATABASE, description: "Central WAF logs" },
             parent,
         );
-        new aws.glue.CatalogTable(
+        const rawTable = new aws.glue.CatalogTable(
             `${name}-raw-table`,
             {
                 databaseName: database.name,
@@ -289,6 +294,8 @@ export class LogAnalytics extends pulumi.ComponentResource {
                 functionName: ANALYTICS_DDL_FUNCTION,
                 description: "Applies the compacted Iceberg table and the waf_logs view through Athena",
                 role: ddlRole,
+                // Its environment names them.
+                after: [this.workgroup, database],
                 statements: () => statements("ddl"),
                 callbackFactory: athenaStatementsCallbackFactory(ddlTemplates),
                 packages: [],
@@ -298,7 +305,7 @@ export class LogAnalytics extends pulumi.ComponentResource {
             },
             this,
         );
-        new aws.lambda.Invocation(
+        const ddlApply = new aws.lambda.Invocation(
             `${name}-ddl-apply`,
             {
                 functionName: ddl.name,
@@ -306,10 +313,26 @@ export class LogAnalytics extends pulumi.ComponentResource {
                     JSON.stringify({ digest: definitionsDigest(renderStatements(ddlTemplates, location)) }),
                 ),
             },
-            { parent: this, dependsOn: [this.workgroup, database] },
+            // The view reads the raw table: Athena fails the statement if the table does not exist yet.
+            { parent: this, dependsOn: [this.workgroup, database, rawTable] },
         );
 
-        this.compactionSchedule(name, args, statements("compaction"));
+        this.ready = [database, ddlApply];
+
+        const compactionWorkgroup = this.compactionSchedule(name, args, statements("compaction"), database);
+        new CompactedTableMaintenance(
+            `${name}-maintenance`,
+            {
+                accountId: args.accountId,
+                region: args.region,
+                partition: args.partition,
+                statements: statements("compaction"),
+                retentionDays: args.retentionDays,
+                alarmActions: args.alarmActions,
+                after: [ddlApply, compactionWorkgroup],
+            },
+            parent,
+        );
         if (args.settings.quickSightPrincipalArn) {
             new QuickSightDashboard(
                 `${name}-quicksight`,
@@ -336,7 +359,8 @@ export class LogAnalytics extends pulumi.ComponentResource {
         name: string,
         args: LogAnalyticsArgs,
         statements: pulumi.Output<PolicyStatement[]>,
-    ): void {
+        database: aws.glue.CatalogDatabase,
+    ): aws.athena.Workgroup {
         const parent = { parent: this };
         const deadLetters = new aws.sqs.Queue(
             `${name}-compaction-failures`,
@@ -378,6 +402,8 @@ export class LogAnalytics extends pulumi.ComponentResource {
                 functionName: ANALYTICS_COMPACTION_FUNCTION,
                 description: "Compacts the previous day of WAF logs into Parquet (idempotent MERGE)",
                 role,
+                // Its environment names the database.
+                after: [database],
                 statements: () =>
                     pulumi.all([statements, deadLetters.arn]).apply(([own, queueArn]): PolicyStatement[] => [
                         ...own,
@@ -458,5 +484,6 @@ export class LogAnalytics extends pulumi.ComponentResource {
             },
             parent,
         );
+        return workgroup;
     }
 }

@@ -31,6 +31,8 @@ export interface LogCopierArgs {
     readonly central: CentralDestination;
     /** Lambda's own retries of a failed event before it goes to the failure queue (0-2). Default 2. */
     readonly maximumRetryAttempts?: number;
+    /** The stream itself: the function's environment names it, so it is created first. Default none. */
+    readonly after?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** What the copier may do besides logging and parking: read staged logs, write its own central prefix. */
@@ -106,6 +108,7 @@ export class LogCopier extends pulumi.ComponentResource {
                         }),
                     ),
                 callbackFactory: copierHandlerFactory,
+                after: args.after,
                 packages: [],
                 environment: copierEnvironment({
                     centralBucket: args.central.bucketName,

@@ -82,3 +82,20 @@ export function lambdaTrustPolicy(accountId: string): PolicyDocument {
         },
     ]);
 }
+
+/**
+ * A grant to roles this stack does not create: their accounts' root with an `aws:PrincipalArn`
+ * condition. IAM and the services reject a policy naming a role that does not exist ("Invalid
+ * principal in policy"), and a named role that is recreated would silently lose the grant; the
+ * condition admits exactly these roles, whenever they exist.
+ */
+export function rolesOutsideStack(
+    roleArns: readonly string[],
+): Pick<PolicyStatement, "Effect" | "Principal" | "Condition"> {
+    const roots = [...new Set(roleArns.map((arn) => arn.replace(/^(arn:[\w-]+:iam::\d{12}):role\/.*$/, "$1:root")))];
+    return {
+        Effect: "Allow",
+        Principal: { AWS: roots.length === 1 ? roots[0] : roots },
+        Condition: { ArnEquals: { "aws:PrincipalArn": [...roleArns] } },
+    };
+}

@@ -20,6 +20,8 @@ export interface ResourceHealthArgs {
     readonly alertBusArn: string;
     /** firehoseFreshnessSeconds and copierErrors; defaults in ResourceAlertSettings. */
     readonly thresholds: ResourceAlertSettings;
+    /** Resources its alarms name by a fixed name (the stream, the function): created first. Default none. */
+    readonly after?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -38,7 +40,7 @@ export class ResourceHealth extends pulumi.ComponentResource {
                 `ResourceHealth ${name}: args.alertBusArn "${args.alertBusArn}" is not an event bus ARN; pass the logging stack's alertBusArn output.`,
             );
         }
-        const parent = { parent: this };
+        const alarmOpts = { parent: this, dependsOn: args.after };
         const stream = { DeliveryStreamName: args.streamName };
 
         new aws.cloudwatch.MetricAlarm(
@@ -57,7 +59,7 @@ export class ResourceHealth extends pulumi.ComponentResource {
                 // A stream with no traffic reports nothing: that is the silence alarm's business.
                 treatMissingData: "notBreaching",
             },
-            parent,
+            alarmOpts,
         );
         new aws.cloudwatch.MetricAlarm(
             `${name}-firehose-failing`,
@@ -75,12 +77,12 @@ export class ResourceHealth extends pulumi.ComponentResource {
                 threshold: 1,
                 treatMissingData: "notBreaching",
             },
-            parent,
+            alarmOpts,
         );
         lambdaErrorsAlarm(
             `${name}-copier-errors`,
             { functionName: args.copierFunctionName, threshold: args.thresholds.copierErrors },
-            parent,
+            alarmOpts,
         );
         this.forwardAlarms(name, args);
         this.registerOutputs({});

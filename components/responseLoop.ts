@@ -40,6 +40,8 @@ export interface ResponseLoopArgs {
     readonly resultsBucketName: pulumi.Input<string>;
     /** Where the loop's alarms notify. Default: nowhere (the alarms still show in CloudWatch). */
     readonly alarmActions?: pulumi.Input<string>[];
+    /** The Glue database and the DDL creating the view the detector queries: created first. Default none. */
+    readonly analyticsReady?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -294,7 +296,8 @@ export class ResponseLoop extends pulumi.ComponentResource {
                     ]),
                 ),
             },
-            { parent: this },
+            // It names the tables by ARN.
+            { parent: this, dependsOn: [this.table, this.auditTable] },
         );
     }
 
@@ -329,6 +332,8 @@ export class ResponseLoop extends pulumi.ComponentResource {
                 functionName: BLOCKLIST_DETECTOR_FUNCTION,
                 description: "Finds client IPs over the burst threshold in every account and Region and blocks them",
                 role,
+                // Its policy and environment name the tables and the database; it queries the view.
+                after: [this.table, this.auditTable, ...(args.analyticsReady ?? [])],
                 statements: () =>
                     pulumi
                         .all([args.bucketArn, args.resultsBucketArn, args.keyArn, failures.arn])

@@ -39,6 +39,8 @@ export class SearchBootstrap extends pulumi.ComponentResource {
                 functionName: SEARCH_BOOTSTRAP_FUNCTION,
                 description: "Applies OpenSearch index template, ISM policy, roles and dashboards",
                 role: args.search.masterRole,
+                // Its policy names the domain by ARN.
+                after: [args.search.domain],
                 statements: () => [
                     {
                         Sid: "ConfigureDomain",

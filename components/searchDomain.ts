@@ -3,7 +3,7 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { searchLoaderRoleName, searchMasterRoleName } from "../names";
 import { VpcAccess } from "./inlineFunction";
-import { PolicyStatement, lambdaTrustPolicy, policyDocument } from "./policyDocuments";
+import { PolicyStatement, lambdaTrustPolicy, policyDocument, rolesOutsideStack } from "./policyDocuments";
 import { requireProvider } from "./requireProvider";
 
 /** Where the domain lives: a VPC this component creates, or existing subnets and security groups. */
@@ -64,7 +64,13 @@ export function domainAccessPolicyStatements(p: {
         {
             Sid: "AdministerDomain",
             Effect: "Allow",
-            Principal: { AWS: [p.masterRoleArn, ...p.adminRoleArns] },
+            Principal: { AWS: p.masterRoleArn },
+            Action: ALL_HTTP,
+            Resource: `${p.domainArn}/*`,
+        },
+        {
+            Sid: "AdministerDomainAsAdmins",
+            ...rolesOutsideStack(p.adminRoleArns),
             Action: ALL_HTTP,
             Resource: `${p.domainArn}/*`,
         },
@@ -122,7 +128,7 @@ export class SearchDomain extends pulumi.ComponentResource {
                 assumeRolePolicy: JSON.stringify(
                     policyDocument([
                         ...lambdaTrustPolicy(args.accountId).Statement,
-                        { Effect: "Allow", Principal: { AWS: [...args.adminRoleArns] }, Action: "sts:AssumeRole" },
+                        { Sid: "AssumedByAdmins", ...rolesOutsideStack(args.adminRoleArns), Action: "sts:AssumeRole" },
                     ]),
                 ),
             },
@@ -149,7 +155,7 @@ export class SearchDomain extends pulumi.ComponentResource {
             partition: args.partition,
         };
 
-        const logGroups = this.logGroups(name, args);
+        const { groups: logGroups, delivery } = this.logGroups(name, args);
         this.domain = new aws.opensearch.Domain(
             `${name}-domain`,
             {
@@ -200,7 +206,8 @@ export class SearchDomain extends pulumi.ComponentResource {
                         ),
                     ),
             },
-            parent,
+            // OpenSearch checks at creation that CloudWatch Logs lets it publish to these groups.
+            { parent: this, dependsOn: [delivery] },
         );
         this.endpoint = this.domain.endpoint.apply((host) => `https://${host}`);
         this.registerOutputs({ endpoint: this.endpoint, domainArn: this.domainArn });
@@ -286,7 +293,10 @@ export class SearchDomain extends pulumi.ComponentResource {
         };
     }
 
-    private logGroups(name: string, args: SearchDomainArgs): Record<string, aws.cloudwatch.LogGroup> {
+    private logGroups(
+        name: string,
+        args: SearchDomainArgs,
+    ): { groups: Record<string, aws.cloudwatch.LogGroup>; delivery: aws.cloudwatch.LogResourcePolicy } {
         const parent = { parent: this };
         const groups = Object.fromEntries(
             Object.entries(LOG_TYPES).map(([logType, suffix]) => [
@@ -301,7 +311,7 @@ export class SearchDomain extends pulumi.ComponentResource {
                 ),
             ]),
         );
-        new aws.cloudwatch.LogResourcePolicy(
+        const delivery = new aws.cloudwatch.LogResourcePolicy(
             `${name}-log-delivery`,
             {
                 policyName: `${args.domainName}-opensearch-logs`,
@@ -325,7 +335,7 @@ export class SearchDomain extends pulumi.ComponentResource {
             },
             parent,
         );
-        return groups;
+        return { groups, delivery };
     }
 }
 

@@ -86,6 +86,8 @@ export class SearchLoader extends pulumi.ComponentResource {
                 functionName: SEARCH_LOADER_FUNCTION,
                 description: "Streams central WAF log objects into OpenSearch with bounded _bulk requests",
                 role: args.search.loaderRole,
+                // Its policy names the domain by ARN.
+                after: [args.search.domain],
                 statements: () =>
                     pulumi
                         .all([args.bucket.arn, args.keyArn])

@@ -24,6 +24,7 @@ import {
     DEFAULT_STAGING_EXPIRE_AFTER_DAYS,
     FAILURE_QUEUE_RETENTION_DAYS,
     MIN_REPLAYABLE_DAYS,
+    MIN_DAYS_IN_STANDARD_IA,
     DEFAULT_WAF,
     FirehoseSettings,
     FRESHNESS_MARGIN_SECONDS,
@@ -309,11 +310,13 @@ class StackConfigReader extends ConfigReader {
                 "use 30 or more",
             );
         }
-        if (settings.glacierAfterDays <= settings.infrequentAccessAfterDays) {
+        const earliestArchive = settings.infrequentAccessAfterDays + MIN_DAYS_IN_STANDARD_IA;
+        if (settings.glacierAfterDays < earliestArchive) {
+            // S3 rejects the lifecycle configuration otherwise ("Transitioning objects using Amazon S3 Lifecycle").
             this.problem(
                 `${key}.glacierAfterDays`,
-                "must come after infrequentAccessAfterDays",
-                "use a larger number of days",
+                `${settings.glacierAfterDays} days is ${settings.glacierAfterDays - settings.infrequentAccessAfterDays} days after infrequentAccessAfterDays (${settings.infrequentAccessAfterDays}), but S3 keeps an object in Standard-IA at least ${MIN_DAYS_IN_STANDARD_IA} days before moving it to Glacier Instant Retrieval`,
+                `use ${earliestArchive} or more`,
             );
         }
         if (settings.expireAfterDays <= settings.glacierAfterDays) {

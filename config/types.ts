@@ -14,9 +14,12 @@ export interface ResourceAccount {
 export interface CentralBucketSettings {
     /** Move to S3 Standard-IA. Default 30 (the S3 minimum for this transition). */
     readonly infrequentAccessAfterDays: number;
-    /** Move to S3 Glacier Flexible Retrieval. Default 90. */
+    /**
+     * Move raw logs to S3 Glacier Instant Retrieval, which Athena reads like Standard (it skips
+     * Glacier Flexible Retrieval and Deep Archive). At least infrequentAccessAfterDays + 30. Default 90.
+     */
     readonly glacierAfterDays: number;
-    /** Delete. Default 400 (13 months, so a year-on-year comparison is possible). */
+    /** Delete raw logs; also the compacted table's retention. Default 400 (13 months, so a year-on-year comparison is possible). */
     readonly expireAfterDays: number;
     /**
      * S3 Object Lock mode of every object version: `GOVERNANCE` (users granted
@@ -290,6 +293,14 @@ export const FAILURE_QUEUE_RETENTION_DAYS = 14;
  */
 export const MIN_REPLAYABLE_DAYS = FAILURE_QUEUE_RETENTION_DAYS + 1;
 export const DEFAULT_STAGING_EXPIRE_AFTER_DAYS = MIN_REPLAYABLE_DAYS;
+/**
+ * Days a raw central object must outlive its write so compaction has taken it before it expires:
+ * its day is compacted the next day, a compaction that could not start waits in its failure queue
+ * for a re-run, and one day of margin.
+ */
+export const MIN_RAW_EXPIRE_DAYS = 1 + FAILURE_QUEUE_RETENTION_DAYS + 1;
+/** S3 keeps an object in Standard-IA at least this many days before a lifecycle rule moves it on. */
+export const MIN_DAYS_IN_STANDARD_IA = 30;
 
 export const DEFAULT_SEARCH: SearchSettings = {
     domainName: "central-waf-logs",

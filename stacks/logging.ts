@@ -97,6 +97,7 @@ export async function loggingStack(
             loaderFunctionName: SEARCH_LOADER_FUNCTION,
             loaderFailureQueueName: loader.failureQueue.name,
             thresholds: config.alerts,
+            after: [loader.function],
         },
         { provider },
     );
@@ -122,6 +123,7 @@ export async function loggingStack(
             writers: config.resourceAccounts,
             settings: config.analytics,
             alarmActions: [alerts.topicArn],
+            retentionDays: config.centralBucket.expireAfterDays,
         },
         { provider },
     );
@@ -139,6 +141,7 @@ export async function loggingStack(
             resultsBucketArn: analytics.resultsBucket.arn,
             resultsBucketName: analytics.resultsBucket.bucket,
             alarmActions: [alerts.topicArn],
+            analyticsReady: analytics.ready,
         },
         { provider },
     );

@@ -66,6 +66,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
                 bucketArn: logging.centralBucketArn,
                 keyArn: logging.centralKeyArn,
             },
+            after: [waf.stream],
         },
         { provider },
     );
@@ -79,6 +80,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             copierFunctionName: copierFunctionName(config.region),
             alertBusArn: logging.alertBusArn,
             thresholds: config.alerts,
+            after: [waf.stream, copier.function],
         },
         { provider },
     );

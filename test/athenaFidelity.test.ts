@@ -71,8 +71,12 @@ describe("Athena fidelity: every SQL text the program sends, on Athena's grammar
         const origins = sent.map((s) => s.origin);
         for (const q of namedQueries()) assert.ok(origins.includes(`named query ${q.name}`), q.name);
         assert.ok(origins.includes("deploy-time DDL 2") && origins.includes("compaction Lambda"));
-        // The Scheduler no longer starts Athena itself (it cannot be told a query's outcome).
-        assert.ok(!origins.some((o) => o.startsWith("schedule ")));
+        // The Scheduler no longer starts the compaction itself (it cannot be told a query's outcome);
+        // it starts only the compacted table's weekly maintenance (DELETE, OPTIMIZE, VACUUM).
+        assert.deepStrictEqual(
+            origins.filter((o) => o.startsWith("schedule ")),
+            ["retention", "optimize", "vacuum"].map((s) => `schedule analytics-maintenance-${s}`),
+        );
     });
 
     it("breaks none of Athena's rules: parameters only in WHERE, only on SELECT/INSERT/CTAS, known functions", () => {
@@ -142,6 +146,28 @@ describe("Athena fidelity: the rules themselves refuse what Athena refuses", fun
             "days is not an Iceberg partition transform Athena knows",
         ]);
         assert.notDeepStrictEqual(grammar.problems("SELEC a FROM t"), []);
+    });
+
+    it("reads Athena's own OPTIMIZE and VACUUM as documented, and refuses other forms", () => {
+        assert.deepStrictEqual(grammar.problems("VACUUM db.t"), []);
+        assert.strictEqual(grammar.kind("VACUUM t"), "VACUUM");
+        assert.deepStrictEqual(grammar.problems("OPTIMIZE t REWRITE DATA USING BIN_PACK"), []);
+        assert.deepStrictEqual(
+            grammar.problems("OPTIMIZE t REWRITE DATA USING BIN_PACK WHERE hour >= date_format(current_date, '%Y')"),
+            [],
+        );
+        assert.deepStrictEqual(grammar.problems("OPTIMIZE t REWRITE DATA USING SORT"), [
+            "OPTIMIZE is OPTIMIZE <table> REWRITE DATA USING BIN_PACK [WHERE ...]",
+        ]);
+        assert.deepStrictEqual(grammar.problems("VACUUM t RETAIN 7 DAYS"), [
+            "VACUUM takes a table name and nothing else",
+        ]);
+        assert.deepStrictEqual(grammar.problems("OPTIMIZE t REWRITE DATA USING BIN_PACK WHERE strftime(h) > 'a'"), [
+            "function strftime is not in Athena engine 3's function list",
+        ]);
+        assert.deepStrictEqual(grammar.problems("OPTIMIZE t REWRITE DATA USING BIN_PACK WHERE h > ?", 1), [
+            "OPTIMIZE takes no execution parameters: Athena parameterizes only SELECT, INSERT INTO and CTAS",
+        ]);
     });
 });
 

@@ -188,11 +188,11 @@ describe("stack configuration", () => {
     it("keeps the default Object Lock retention within a shorter expiry", () => {
         const raw = {
             ...readStackConfig("logging"),
-            [`${P}:centralBucket`]: JSON.stringify({ glacierAfterDays: 40, expireAfterDays: 60 }),
+            [`${P}:centralBucket`]: JSON.stringify({ glacierAfterDays: 60, expireAfterDays: 70 }),
         };
         const config = parseStackConfig("logging", raw);
         assert.ok(config.role === "logging");
-        assert.strictEqual(config.centralBucket.objectLockRetentionDays, 60);
+        assert.strictEqual(config.centralBucket.objectLockRetentionDays, 70);
     });
 
     it("rejects lifecycle days in the wrong order or below the S3 minimum", () => {

@@ -151,7 +151,7 @@ describe("logging stack: LogAnalytics", () => {
     it("applies the compacted Iceberg table and the view at deploy time, baked into the DDL function", async () => {
         const input = JSON.parse(only(run, "aws:lambda/invocation:Invocation", "analytics-ddl-apply").inputs.input);
         assert.deepStrictEqual(input, { digest: definitionsDigest(ddlStatements(bucket)) });
-        assert.match(ddlStatements(bucket)[0], /TBLPROPERTIES \('table_type' = 'ICEBERG'/);
+        assert.match(ddlStatements(bucket)[0], /TBLPROPERTIES \(\s*'table_type' = 'ICEBERG'/);
         assert.strictEqual(
             deployedEnvironment(run, ANALYTICS_DDL_FUNCTION).COMPACTED_LOCATION,
             `s3://${bucket}/_compacted/`,

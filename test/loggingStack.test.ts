@@ -135,7 +135,7 @@ describe("logging stack: CentralLogBucket", () => {
         assert.strictEqual(rule.status, "Enabled");
         assert.deepStrictEqual(rule.transitions, [
             { days: 30, storageClass: "STANDARD_IA" },
-            { days: 90, storageClass: "GLACIER" },
+            { days: 90, storageClass: "GLACIER_IR" },
         ]);
         assert.deepStrictEqual(rule.expiration, { days: 400 });
         assert.deepStrictEqual(rule.noncurrentVersionExpiration, { noncurrentDays: 30 });

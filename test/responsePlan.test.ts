@@ -521,7 +521,13 @@ describe("resource stacks: enforcing the central blocklist", () => {
         assert.strictEqual(role.inputs.name, "central-waf-logs-blocklist-sync-us-east-1");
         assert.strictEqual(role.state.arn, SYNC_ROLES[0]);
         assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement, [
-            { Effect: "Allow", Principal: { AWS: PUBLISHER_ROLE }, Action: "sts:AssumeRole" },
+            {
+                Sid: "AssumedByPublisher",
+                Effect: "Allow",
+                Principal: { AWS: "arn:aws:iam::111111111111:root" },
+                Condition: { ArnEquals: { "aws:PrincipalArn": [PUBLISHER_ROLE] } },
+                Action: "sts:AssumeRole",
+            },
         ]);
         // No wafv2 action at all: a compromised logging account cannot get past the applier's checks.
         assert.deepStrictEqual(

@@ -94,20 +94,29 @@ describe("logging stack: SearchDomain", () => {
     });
 
     it("names only the master, loader and admin roles in its access policy; never a bare *", () => {
+        const HTTP = [
+            "es:ESHttpDelete",
+            "es:ESHttpGet",
+            "es:ESHttpHead",
+            "es:ESHttpPatch",
+            "es:ESHttpPost",
+            "es:ESHttpPut",
+        ];
         const policy = policyDocument(domain.accessPolicies);
         assert.deepStrictEqual(policy.Statement, [
             {
                 Sid: "AdministerDomain",
                 Effect: "Allow",
-                Principal: { AWS: [MASTER, ADMIN] },
-                Action: [
-                    "es:ESHttpDelete",
-                    "es:ESHttpGet",
-                    "es:ESHttpHead",
-                    "es:ESHttpPatch",
-                    "es:ESHttpPost",
-                    "es:ESHttpPut",
-                ],
+                Principal: { AWS: MASTER },
+                Action: HTTP,
+                Resource: `${DOMAIN_ARN}/*`,
+            },
+            {
+                Sid: "AdministerDomainAsAdmins",
+                Effect: "Allow",
+                Principal: { AWS: "arn:aws:iam::111111111111:root" },
+                Condition: { ArnEquals: { "aws:PrincipalArn": [ADMIN] } },
+                Action: HTTP,
                 Resource: `${DOMAIN_ARN}/*`,
             },
             {
@@ -146,9 +155,12 @@ describe("logging stack: SearchDomain", () => {
 
     it("lets the configured admins assume the master role", () => {
         const trust = JSON.parse(only(run, "aws:iam/role:Role", "search-master-role").inputs.assumeRolePolicy);
+        // By account root and role ARN: IAM refuses a trust policy naming a role that does not exist yet.
         assert.deepStrictEqual(trust.Statement[1], {
+            Sid: "AssumedByAdmins",
             Effect: "Allow",
-            Principal: { AWS: [ADMIN] },
+            Principal: { AWS: "arn:aws:iam::111111111111:root" },
+            Condition: { ArnEquals: { "aws:PrincipalArn": [ADMIN] } },
             Action: "sts:AssumeRole",
         });
     });

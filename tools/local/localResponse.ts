@@ -51,9 +51,31 @@ interface Statement {
     Action: string | string[];
     Resource: string | string[];
     Principal?: { AWS?: string | string[] };
+    Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/**
+ * Whether a trust statement admits a caller role, as IAM judges it: the role named as principal, or
+ * its account's root (any principal of that account) with any `ArnEquals`/`ArnLike` condition on
+ * `aws:PrincipalArn` naming the role. Other conditions are not modelled: such a statement admits no one.
+ */
+export function trustAdmits(statement: Statement, callerRoleArn: string): boolean {
+    if (statement.Effect !== "Allow") return false;
+    const principals = asList(statement.Principal?.AWS);
+    if (principals.includes(callerRoleArn)) return statement.Condition === undefined;
+    const root = callerRoleArn.replace(/:role\/.*$/, ":root");
+    if (!principals.includes(root)) return false;
+    const conditions = Object.entries(statement.Condition ?? {});
+    return conditions.every(
+        ([operator, keys]) =>
+            (operator === "ArnEquals" || operator === "ArnLike") &&
+            Object.entries(keys).every(
+                ([key, values]) => key === "aws:PrincipalArn" && asList(values).includes(callerRoleArn),
+            ),
+    );
+}
 
 /**
  * Starts every stand-in for `runs` (the logging run and the resource runs, as planned), reading
@@ -64,15 +86,12 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
     const resources = runs.filter((r) => r.config["central-waf-logs:role"] === "resource");
 
     // Trust as planned: each sync role admits the principals its trust policy names.
-    const trust = new Map<string, string[]>();
+    const trust = new Map<string, Statement[]>();
     const permissions = new Map<string, Statement[]>();
     for (const run of resources) {
         for (const role of run.resources.filter((r) => r.type === "aws:iam/role:Role")) {
             const statements: Statement[] = JSON.parse(role.inputs.assumeRolePolicy).Statement;
-            trust.set(
-                role.state.arn,
-                statements.filter((s) => s.Effect === "Allow").flatMap((s) => asList(s.Principal?.AWS)),
-            );
+            trust.set(role.state.arn, statements);
             const policies = run.resources.filter(
                 (r) =>
                     r.type === "aws:iam/rolePolicy:RolePolicy" &&
@@ -86,7 +105,8 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
     }
     const sts = await startStsServer({
         now: realClock,
-        mayAssume: (caller, roleArn) => (trust.get(roleArn) ?? []).includes(sessionRoleArn(caller) ?? caller),
+        mayAssume: (caller, roleArn) =>
+            (trust.get(roleArn) ?? []).some((s) => trustAdmits(s, sessionRoleArn(caller) ?? caller)),
     });
     const publisherRole = logging.outputs.blocklistPublisherRoleArn as string;
     const sessionOf = (roleArn: string) =>

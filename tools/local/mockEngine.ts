@@ -17,6 +17,8 @@ export { ORGANIZATION, PROJECT_ROOT, committedStacks, qualifiedStackName, readSt
 
 export interface RecordedResource {
     readonly urn: string;
+    /** The ID the mock returned (`<name>-id`; a StackReference's is the stack's name). */
+    readonly id: string;
     readonly type: string;
     readonly name: string;
     /** URN of the parent, undefined for the stack's top-level resources. */
@@ -100,8 +102,14 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const exported = await require(options.entrypoint ?? path.join(PROJECT_ROOT, "index.ts"));
         const outputs = await resolveDeep(exported);
-        // Registrations the outputs did not depend on may still be in flight: let them land.
-        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        // Registrations the outputs did not depend on may still be in flight: let them land. A
+        // component's registerOutputs starts its RPC only once its outputs resolve, which can be after
+        // the last RPC settled (its children wait on dependencies): settle a few rounds, or the late
+        // call would reach the next run's mock monitor ("unknown resource").
+        for (let round = 0; round < 5; round++) {
+            await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+            await new Promise((resolve) => setImmediate(resolve));
+        }
         return { stack, config, resources, invokes, outputs, references };
     };
     // A registration that fails (a Lambda callback that cannot be serialized, say) rejects a
@@ -153,6 +161,7 @@ function recordRegistrations(resources: RecordedResource[]): void {
             if (!err) {
                 resources.push({
                     urn: res.getUrn(),
+                    id: res.getId(),
                     type: req.getType(),
                     name: req.getName(),
                     parent: req.getParent() || undefined,
@@ -287,6 +296,12 @@ class MockState {
                     name: physical,
                     arn: `arn:aws:sqs:${region}:${account}:${physical}`,
                     url: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
+                });
+                break;
+            case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+                Object.assign(extra, {
+                    name: physical,
+                    arn: `arn:aws:firehose:${region}:${account}:deliverystream/${physical}`,
                 });
                 break;
             case "aws:sns/topic:Topic":

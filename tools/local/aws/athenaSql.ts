@@ -191,7 +191,29 @@ function athenaGrammar(trino: Grammar, hive: Grammar, list: FunctionList): Athen
             !/^\s*CREATE\s+TABLE\b[^(]*?\bAS\s*(\(|SELECT|WITH)/i.test(text);
         return ddl ? "hive" : "trino";
     };
+    // Athena's own Iceberg maintenance statements, in neither grammar (Athena User Guide: "OPTIMIZE",
+    // "VACUUM"): `OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE predicate]` and `VACUUM t`.
+    const maintenance = (sql: string): { kind: string; problems: string[] } | undefined => {
+        const text = sql.replace(/^(\s*--[^\n]*\n)+/, "");
+        const word = /^\s*(OPTIMIZE|VACUUM)\b/i.exec(text)?.[1].toUpperCase();
+        if (!word) return undefined;
+        const table = String.raw`(?:\w+\.)?\w+`;
+        if (word === "VACUUM") {
+            const ok = new RegExp(String.raw`^\s*VACUUM\s+${table}\s*;?\s*$`, "i").test(text);
+            return { kind: word, problems: ok ? [] : ["VACUUM takes a table name and nothing else"] };
+        }
+        const m = new RegExp(
+            String.raw`^\s*OPTIMIZE\s+${table}\s+REWRITE\s+DATA\s+USING\s+BIN_PACK(?:\s+WHERE\s+([\s\S]+?))?\s*;?\s*$`,
+            "i",
+        ).exec(text);
+        if (!m)
+            return { kind: word, problems: ["OPTIMIZE is OPTIMIZE <table> REWRITE DATA USING BIN_PACK [WHERE ...]"] };
+        // The predicate is a Trino boolean expression: parsed as one, its functions checked.
+        return { kind: word, problems: m[1] ? problems(`SELECT 1 FROM t WHERE ${m[1]}`) : [] };
+    };
     const kind = (sql: string): string => {
+        const own = maintenance(sql);
+        if (own) return own.kind;
         if (dialect(sql) === "hive") return /^\s*(\w+(\s+EXTERNAL)?\s+\w+)/i.exec(sql)?.[1].toUpperCase() ?? "DDL";
         const [statement] = statementsOf(parse(sql).tree);
         if (!statement) return "none";
@@ -206,6 +228,17 @@ function athenaGrammar(trino: Grammar, hive: Grammar, list: FunctionList): Athen
         return [...names].sort();
     };
     const problems = (sql: string, executionParameters?: number): string[] => {
+        const own = maintenance(sql);
+        if (own) {
+            return [
+                ...own.problems,
+                ...(executionParameters || /\?/.test(sql)
+                    ? [
+                          `${own.kind} takes no execution parameters: Athena parameterizes only SELECT, INSERT INTO and CTAS`,
+                      ]
+                    : []),
+            ];
+        }
         if (dialect(sql) === "hive") {
             const { hive: hiveText, transforms } = icebergSpec(sql);
             return [
