@@ -49,6 +49,11 @@ export function indexTemplate(indexPrefix: string): unknown {
                         },
                     },
                     responseCodeSent: { type: "integer" },
+                    // Exact values to aggregate on (one client stack behind many addresses).
+                    ja3Fingerprint: keyword,
+                    ja4Fingerprint: keyword,
+                    clientAsn: keyword,
+                    cfDistributionTenantId: keyword,
                 },
             },
         },

@@ -388,7 +388,7 @@ describe("delivery health: the dashboard", () => {
         const silenceArns = ofType(run, ALARM)
             .filter((r) => r.inputs.name.includes("-silent-"))
             .map((r) => r.state.arn);
-        assert.deepStrictEqual(body.widgets.slice(6), [
+        assert.deepStrictEqual(body.widgets.slice(6, 8), [
             {
                 type: "alarm",
                 x: 0,
