@@ -514,8 +514,12 @@ describe("coverage: the scan, as deployed, against the STS and WAFV2 stand-ins",
         // Every read went through the target's inventory role, and read only.
         const operations = new Set(local.waf.calls.map((c) => c.operation));
         assert.deepStrictEqual([...operations].sort(), ["GetLoggingConfiguration", "GetWebACL", "ListWebACLs"]);
+        // The one web ACL without a logging configuration answers as WAF does.
+        assert.deepStrictEqual(
+            local.waf.calls.filter((c) => c.outcome !== "ok").map((c) => [c.operation, c.ipSetName, c.outcome]),
+            [["GetLoggingConfiguration", undefined, "WAFNonexistentItemException"]],
+        );
         for (const call of local.waf.calls) {
-            assert.strictEqual(call.outcome, "ok");
             assert.strictEqual(
                 call.principalArn,
                 `arn:aws:sts::${call.accountId}:assumed-role/central-waf-logs-coverage-${call.region}/central-waf-logs-coverage`,
