@@ -5,8 +5,10 @@
  * the coverage Lambda is the deployed `__index.js` of the plan. Used by the tests and `npm start`.
  */
 import { CoverageSummary } from "../handlers/coverage";
+import { coverageMain } from "./coverage";
+import { startLambdaServer } from "./lambdaServer";
 import { COVERAGE_FUNCTION, coverageScannerRoleArn } from "../names";
-import { deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
+import { Handler, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
 import { ProgramRun, RecordedResource } from "./mockEngine";
 import { StsServer, accountOfPrincipal, sessionRoleArn, startStsServer } from "./stsServer";
 import { WafServer, startWafServer } from "./wafServer";
@@ -97,6 +99,8 @@ export interface LocalCoverage {
     readonly waf: WafServer;
     /** Every planned resource stack's account and Region, with the ARN of its planned web ACL there. */
     readonly webAcls: readonly { accountId: string; region: string; arn: string }[];
+    /** The deployed coverage Lambda's handler. */
+    readonly handler: Handler;
     /** Runs the deployed coverage Lambda once. */
     scan(): Promise<CoverageSummary>;
     close(): Promise<void>;
@@ -165,9 +169,62 @@ export async function startLocalCoverage(runs: readonly ProgramRun[]): Promise<L
         sts,
         waf,
         webAcls,
+        handler,
         scan: async () => (await handler({ source: "local schedule" })) as CoverageSummary,
         close: async () => {
             await Promise.all([sts.close(), waf.close()]);
         },
     };
+}
+
+/** The web ACL the local run adds by hand, as a team would outside the platform: it does not log. */
+export const UNMANAGED_WEB_ACL = "legacy-marketing-site";
+
+export interface CoverageShown {
+    readonly summary: CoverageSummary;
+    /** The unmanaged web ACL was reported as not logging, and every planned one as covered. */
+    readonly ok: boolean;
+}
+
+/**
+ * The coverage step of the local run: every planned web ACL in the WAFV2 stand-in, plus one made
+ * by hand in the first planned location with no logging configuration; `npm run coverage` invokes
+ * the deployed coverage Lambda through a local Lambda and prints the table.
+ */
+export async function showLocalCoverage(
+    runs: readonly ProgramRun[],
+    log: (line: string) => void,
+): Promise<CoverageShown> {
+    const local = await startLocalCoverage(runs);
+    const lambda = await startLambdaServer({
+        accountId: runs.find((r) => r.config["central-waf-logs:role"] === "logging")!.config[
+            "central-waf-logs:accountId"
+        ],
+    });
+    try {
+        const [first] = local.webAcls;
+        local.waf.createWebAcl({ accountId: first.accountId, region: first.region, name: UNMANAGED_WEB_ACL });
+        log(
+            `  added web ACL ${UNMANAGED_WEB_ACL} in ${first.accountId}/${first.region} by hand, with no logging configuration`,
+        );
+        lambda.register(COVERAGE_FUNCTION, (event) => local.handler(event), { timeoutSeconds: 300 });
+        log("  npm run coverage (the deployed coverage Lambda, through the read-only inventory roles):");
+        const summary = await coverageMain(["--endpoint", lambda.url], (line) => log(`    ${line}`));
+        const unmanaged = summary.targets
+            .flatMap((t) => (t.status === "scanned" ? t.webAcls : []))
+            .find((a) => a.name === UNMANAGED_WEB_ACL);
+        const planned = new Set(local.webAcls.map((a) => a.arn));
+        const ok =
+            unmanaged?.logging === "none" &&
+            summary.targets.every((t) => t.status === "scanned") &&
+            summary.targets.flatMap((t) => t.webAcls).every((a) => !planned.has(a.arn) || a.problems.length === 0);
+        log(
+            ok
+                ? `  coverage: ${UNMANAGED_WEB_ACL} does not log to the platform (reported, with its alarm's metric); every planned web ACL is covered`
+                : "  coverage: NOT as expected (see the table above)",
+        );
+        return { summary, ok };
+    } finally {
+        await Promise.all([lambda.close(), local.close()]);
+    }
 }

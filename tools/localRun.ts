@@ -25,6 +25,7 @@ import { parseCentralKey } from "../layout";
 import { writeReport } from "./forensics";
 import { LocalPlatform, startLocalPlatform } from "./localPlatform";
 import { listAllKeys } from "./localS3";
+import { CoverageShown, showLocalCoverage } from "./localCoverage";
 import { startLocalResponse } from "./localResponse";
 import { ProgramRun } from "./mockEngine";
 import { ReplayOutcome, replay } from "./replay";
@@ -98,6 +99,8 @@ export interface LocalRunSummary {
     readonly crossAccount: Row[];
     readonly reportPath: string;
     readonly response: ResponseVerdict;
+    /** The coverage table: the planned web ACLs and one made by hand that does not log. */
+    readonly coverage: CoverageShown;
     readonly ok: boolean;
 }
 
@@ -420,6 +423,8 @@ export async function runLocalPipeline(
         log(`  HTML report: ${reportPath}`);
 
         const response = await respond(runs, central, start, log);
+        log("\nCoverage: every web ACL of every planned account and Region, on the local WAFV2");
+        const coverage = await quietly(() => showLocalCoverage(runs, log));
         const ok =
             delivered.missing === 0 &&
             delivered.duplicated === 0 &&
@@ -427,7 +432,8 @@ export async function runLocalPipeline(
             indexing.duplicated === 0 &&
             failures.length === 0 &&
             found.length === ATTACKERS.length &&
-            response.ok;
+            response.ok &&
+            coverage.ok;
         return {
             faultsMet: {
                 s3Faults: platform.s3Proxy?.requests.filter((r) => r.fault !== undefined).length ?? 0,
@@ -446,6 +452,7 @@ export async function runLocalPipeline(
             crossAccount,
             reportPath,
             response,
+            coverage,
             ok,
         };
     } finally {

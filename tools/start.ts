@@ -161,6 +161,9 @@ export async function main(argv: readonly string[]): Promise<void> {
         );
         for (const entry of r.blocklist) console.log(`              ${entry}`);
         console.log(
+            `  coverage:   ${summary.coverage.summary.gaps} gap(s) reported${summary.coverage.ok ? ", the hand-made web ACL that does not log among them" : "; NOT as expected"}`,
+        );
+        console.log(
             options.keep
                 ? `  kept:       ${workDir}`
                 : "  working directory removed (use --keep to keep it and the report)",
@@ -170,7 +173,7 @@ export async function main(argv: readonly string[]): Promise<void> {
             process.exitCode = 1;
         } else {
             console.log(
-                "\nOK: every record delivered once and indexed or parked, every attacker found and blocked everywhere, no one else, and every block expired.",
+                "\nOK: every record delivered once and indexed or parked, every attacker found and blocked everywhere, no one else, every block expired, and the web ACL that does not log was reported.",
             );
         }
     } finally {
