@@ -9,6 +9,8 @@ import * as assert from "assert";
 import { CoverageTarget, carriesBlocklist, coverageTable, judge } from "../handlers/coverage";
 import { webAclConnector } from "../handlers/coverageLambda";
 import { coverageSettings } from "../components/coverageScan";
+import { coverageMain, parseCoverageArgs } from "../tools/coverage";
+import { LambdaServer, startLambdaServer } from "../tools/lambdaServer";
 import { LocalCoverage, startLocalCoverage, trustAdmits } from "../tools/localCoverage";
 import { ProgramRun } from "../tools/mockEngine";
 import { StsServer, startStsServer } from "../tools/stsServer";
@@ -556,5 +558,87 @@ describe("coverage: the scan, as deployed, against the STS and WAFV2 stand-ins",
         } finally {
             local.waf.failRegion("333333333333", "eu-west-1", undefined);
         }
+    });
+});
+
+describe("coverage: npm run coverage", () => {
+    let lambda: LambdaServer;
+    let answer: () => Promise<unknown>;
+    before(async () => {
+        lambda = await startLambdaServer({ accountId: LOGGING });
+        lambda.register("central-waf-logs-coverage", () => answer(), { timeoutSeconds: 5 });
+    });
+    after(async () => {
+        await lambda?.close();
+    });
+
+    it("refuses a bad command line, naming the fix", () => {
+        assert.throws(() => parseCoverageArgs(["--bogus"]), { message: "Unknown option --bogus." });
+        assert.throws(() => parseCoverageArgs(["--endpoint"]), { message: "--endpoint needs a value." });
+        assert.throws(() => parseCoverageArgs(["--endpoint", "localhost:9"]), {
+            message: '--endpoint takes the URL of a local Lambda, such as http://127.0.0.1:9001, got "localhost:9".',
+        });
+        assert.deepStrictEqual(parseCoverageArgs(["--stack=logging", "--region", "eu-west-1"]), {
+            stack: "logging",
+            region: "eu-west-1",
+            endpoint: undefined,
+        });
+    });
+
+    it("invokes the deployed scan and prints its table, with a target it could not scan", async () => {
+        answer = async () => ({
+            gaps: 2,
+            targets: [
+                {
+                    target: "222222222222/us-east-1",
+                    status: "scanned",
+                    webAcls: [
+                        { name: "shop", arn: "a", logging: "platform", blocklist: true, problems: [] },
+                        { name: "old", arn: "b", logging: "none", blocklist: true, problems: ["does not log"] },
+                    ],
+                },
+                { target: "444444444444/eu-central-1", status: "failed", error: "AccessDenied: no", webAcls: [] },
+            ],
+        });
+        const lines: string[] = [];
+        const summary = await coverageMain(["--endpoint", lambda.url], (l) => lines.push(l));
+        assert.strictEqual(summary.gaps, 2);
+        assert.deepStrictEqual(lines, [
+            "ACCOUNT/REGION             WEB ACL  LOGS TO PLATFORM  BLOCKLIST  PROBLEMS",
+            "222222222222/us-east-1     shop     yes               yes        ok",
+            "222222222222/us-east-1     old      no (not logging)  yes        does not log",
+            "444444444444/eu-central-1  -        ?                 ?          not scanned: AccessDenied: no",
+            "2 gap(s): 1 web ACL(s) not logging to the platform or without the blocklist, 1 account/Region(s) not scanned.",
+        ]);
+    });
+
+    it("reports a failed scan and an unreachable Lambda as user errors, and refuses a resource stack", async () => {
+        answer = async () => {
+            throw new Error("boom");
+        };
+        await assert.rejects(
+            coverageMain(["--endpoint", lambda.url], () => undefined),
+            (err: any) => {
+                assert.match(err.message, /^The coverage scan failed: Error: boom See the function's log group/);
+                assert.strictEqual(err.userError, true);
+                return true;
+            },
+        );
+        await assert.rejects(
+            coverageMain(["--endpoint", "http://127.0.0.1:9"], () => undefined),
+            (err: any) => {
+                assert.match(
+                    err.message,
+                    /^Cannot reach the coverage Lambda central-waf-logs-coverage at http:\/\/127.0.0.1:9 \(ECONNREFUSED\)/,
+                );
+                return true;
+            },
+        );
+        await assert.rejects(
+            coverageMain(["--stack", "resource-eu-west-1"], () => undefined),
+            {
+                message: "Stack resource-eu-west-1 is a resource stack; give the logging stack with --stack.",
+            },
+        );
     });
 });
