@@ -8,6 +8,7 @@ import * as wafSdk from "@aws-sdk/client-wafv2";
 import * as assert from "assert";
 import { CoverageTarget, carriesBlocklist, coverageTable, judge } from "../handlers/coverage";
 import { webAclConnector } from "../handlers/coverageLambda";
+import { coverageInventoryStatements } from "../components/coverageInventory";
 import { coverageSettings } from "../components/coverageScan";
 import { coverageMain, parseCoverageArgs } from "../tools/coverage";
 import { LambdaServer, startLambdaServer } from "../tools/lambdaServer";
@@ -77,6 +78,13 @@ describe("coverage: the read-only inventory role of every resource stack", () =>
                 ],
             });
         }
+    });
+
+    it("reads CloudFront web ACLs through us-east-1's global scope for the Region global", () => {
+        assert.deepStrictEqual(
+            coverageInventoryStatements({ accountId: "222222222222", region: "global", partition: "aws" })[0].Resource,
+            "arn:aws:wafv2:us-east-1:222222222222:global/webacl/*/*",
+        );
     });
 
     it("trusts the scanner's sessions and no other principal of the logging account (trust evaluated as IAM does)", () => {
