@@ -16,7 +16,7 @@ export function copierRoleArn(partition: string, accountId: string, region: stri
 
 /** The Firehose delivery stream of a resource stack; WAF requires the aws-waf-logs- prefix. */
 export function firehoseStreamName(region: string): string {
-    return `aws-waf-logs-central-${region}`;
+    return `${PLATFORM_STREAM_PREFIX}${region}`;
 }
 
 /** The copier Lambda; named like its role so an operator finds one from the other. */
@@ -104,3 +104,34 @@ export const ALARM_FORWARDER_RULE = `${PROJECT}-alarm-forwarder`;
 export function alarmForwarderRuleArn(partition: string, accountId: string, region: string): string {
     return `arn:${partition}:events:${region}:${accountId}:rule/${ALARM_FORWARDER_RULE}`;
 }
+
+/**
+ * Coverage: the logging account's scan of every web ACL in every admitted account and Region.
+ * The scan runs as this function, under a role of the same name; each resource stack's read-only
+ * inventory role trusts exactly that role.
+ */
+export const COVERAGE_FUNCTION = `${PROJECT}-coverage`;
+
+export function coverageScannerRoleArn(partition: string, loggingAccountId: string): string {
+    return `arn:${partition}:iam::${loggingAccountId}:role/${COVERAGE_FUNCTION}`;
+}
+
+/** The read-only role the coverage scan assumes in a resource account for one Region. */
+export function coverageRoleName(region: string): string {
+    return `${PROJECT}-coverage-${region}`;
+}
+
+export function coverageRoleArn(partition: string, accountId: string, region: string): string {
+    return `arn:${partition}:iam::${accountId}:role/${coverageRoleName(region)}`;
+}
+
+/** The web ACL rule that enforces the central blocklist (the IP sets above). */
+export const BLOCKLIST_RULE_NAME = "central-blocklist";
+/**
+ * How the coverage scan recognizes the platform's blocklist in a web ACL it did not create: a
+ * rule-group reference whose rule group's name starts with this (one rule group per resource
+ * stack, named `<prefix>...`), or an IP set reference to one of BLOCKLIST_IP_SETS.
+ */
+export const BLOCKLIST_RULE_GROUP_PREFIX = `${PROJECT}-blocklist`;
+/** Every platform Firehose stream's name starts with this (see firehoseStreamName). */
+export const PLATFORM_STREAM_PREFIX = "aws-waf-logs-central-";

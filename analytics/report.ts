@@ -23,6 +23,8 @@ export interface ReportData {
     readonly crossAccount: readonly Row[];
     /** threshold-tuning rows. */
     readonly tuning: readonly Row[];
+    /** top-fingerprints rows; the section is left out when absent. */
+    readonly fingerprints?: readonly Row[];
 }
 
 const COLORS = [
@@ -210,6 +212,20 @@ function tuningSection(rows: readonly Row[], hours: string): string {
     );
 }
 
+/**
+ * The top-fingerprints section, self-contained: the JA4 fingerprints behind the most client IPs,
+ * as bars (distinct IPs) and a table (requests, blocked, where seen).
+ */
+export function fingerprintsSection(rows: readonly Row[], hours: string): string {
+    const caption = `The JA4 TLS fingerprints behind the most distinct client IPs, ${hours}, with their requests and where they were seen. Browsers of one version share a JA4; a JA4 behind many addresses with few requests each, in several accounts, is one client stack behind many addresses (a residential-proxy botnet, a scraper fleet).`;
+    const bars = barChart(
+        rows.slice(0, 15).map((r) => ({ label: String(r.ja4), value: Number(r.client_ips) })),
+        "#8c564b",
+        "Distinct client IPs per JA4 fingerprint",
+    );
+    return `<h2>One client behind many addresses: top JA4 fingerprints</h2>\n${figure(`${bars}\n${table(rows)}`, caption)}`;
+}
+
 export function renderReport(data: ReportData): string {
     const hours = `hours ${data.window.from_hour} to ${data.window.to_hour} (UTC)`;
     const countries = new Map<string, number>();
@@ -243,6 +259,7 @@ ${figure(
 ${figure(table(data.crossAccount), `Client IPs seen in several accounts or Regions with heavy traffic, ${escape(hours)}.`)}
 <h2>Threshold tuning: what candidate rate limits would have blocked</h2>
 ${tuningSection(data.tuning, escape(hours))}
+${data.fingerprints ? fingerprintsSection(data.fingerprints, escape(hours)) : ""}
 </body></html>
 `;
 }

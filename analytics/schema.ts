@@ -89,6 +89,8 @@ export const WAF_COLUMNS: readonly (readonly [string, FieldType])[] = [
             ["fragment", "string"],
             ["scheme", "string"],
             ["host", "string"],
+            // Where the ASN is read too: the field reference lists it beside clientIp (see clientAsn below).
+            ["clientAsn", "string"],
         ),
     ],
     ["labels", array(struct(["name", "string"]))],
@@ -96,6 +98,10 @@ export const WAF_COLUMNS: readonly (readonly [string, FieldType])[] = [
     ["challengeResponse", captcha],
     ["ja3Fingerprint", "string"],
     ["ja4Fingerprint", "string"],
+    // Logged only when an ASN match statement is used; a number, read as text (as evaluationWindowSec).
+    ["clientAsn", "string"],
+    // Logged only for web ACLs associated with a CloudFront distribution tenant.
+    ["cfDistributionTenantId", "string"],
     ["oversizeFields", array("string")],
     ["requestBodySize", "bigint"],
     ["requestBodySizeInspectedByWAF", "bigint"],

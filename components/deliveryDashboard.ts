@@ -5,7 +5,8 @@
 import { ResourceAccount } from "../config";
 import { copierFunctionName } from "../names";
 import { alarmArn } from "./alarmEvents";
-import { LOADER_METRICS, failureAlarmName, sourceAlarmName } from "./deliveryMetrics";
+import { COVERAGE_METRICS } from "../handlers/coverage";
+import { LOADER_METRICS, coverageAlarmName, failureAlarmName, sourceAlarmName } from "./deliveryMetrics";
 
 export interface DeliveryDashboardInputs {
     /** The logging account and Region, where the loader's metrics are. */
@@ -117,6 +118,28 @@ export function deliveryDashboardBody(p: DeliveryDashboardInputs): { widgets: Da
                 // In the resource accounts too: shown once CloudWatch cross-account sharing is on.
                 sources.map(({ accountId, region }) =>
                     alarmArn(p.partition, accountId, region, failureAlarmName(copierFunctionName(region))),
+                ),
+            ),
+            // Coverage: web ACLs of each account/Region that do not log here or lack the blocklist.
+            graph(
+                8,
+                "Web ACL coverage gaps per account/Region (each hourly scan; npm run coverage lists them)",
+                "Maximum",
+                sources.map(({ accountId, region }): MetricLine => [
+                    LOADER_METRICS.namespace,
+                    COVERAGE_METRICS.gaps,
+                    "TargetAccount",
+                    accountId,
+                    "TargetRegion",
+                    region,
+                    { label: `${accountId}/${region}` },
+                ]),
+            ),
+            alarms(
+                9,
+                "Web ACLs not logging to the platform or without the blocklist",
+                sources.map(({ accountId, region }) =>
+                    alarmArn(p.partition, p.accountId, p.region, coverageAlarmName(accountId, region)),
                 ),
             ),
         ],

@@ -36,3 +36,8 @@ export function failureAlarmName(functionName: string): string {
 export function errorsAlarmName(functionName: string): string {
     return `${functionName}-errors`;
 }
+
+/** The coverage alarm of one admitted account and Region, e.g. `central-waf-logs-coverage-222222222222-eu-west-1`. */
+export function coverageAlarmName(accountId: string, region: string): string {
+    return `${ALARM_NAME_PREFIX}coverage-${accountId}-${region}`;
+}

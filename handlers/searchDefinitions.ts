@@ -49,6 +49,11 @@ export function indexTemplate(indexPrefix: string): unknown {
                         },
                     },
                     responseCodeSent: { type: "integer" },
+                    // Exact values to aggregate on (one client stack behind many addresses).
+                    ja3Fingerprint: keyword,
+                    ja4Fingerprint: keyword,
+                    clientAsn: keyword,
+                    cfDistributionTenantId: keyword,
                 },
             },
         },
@@ -123,6 +128,7 @@ export const DASHBOARD_VISUALIZATIONS = [
     "requests-per-client-ip",
     "requests-by-country",
     "top-blocked-client-ips",
+    "top-fingerprints",
 ] as const;
 
 export function dashboardObjects(prefix: string): SearchRequest[] {
@@ -149,10 +155,32 @@ export function dashboardObjects(prefix: string): SearchRequest[] {
             [count, terms("2", "clientIp", 25, "bucket"), terms("3", "country", 1, "bucket")],
             'action:"BLOCK"',
         ),
+        // As the top-fingerprints query: JA4s by distinct client IPs, with where they were seen.
+        visualization(
+            prefix,
+            "top-fingerprints",
+            "Top JA4 fingerprints: one client behind many addresses",
+            "table",
+            [
+                { id: "1", type: "cardinality", schema: "metric", params: { field: "clientIp" } },
+                { id: "2", type: "count", schema: "metric", params: {} },
+                terms("3", "ja4Fingerprint", 25, "bucket"),
+                terms("4", "accountId", 10, "bucket"),
+                terms("5", "region", 10, "bucket"),
+            ],
+            "ja4Fingerprint:*",
+        ),
     ];
     const panels = DASHBOARD_VISUALIZATIONS.map((_id, i) => ({
         panelIndex: String(i + 1),
-        gridData: { x: i === 0 ? 0 : (i - 1) * 24, y: i === 0 ? 0 : 15, w: i === 0 ? 48 : 24, h: 15, i: String(i + 1) },
+        // The first panel across the top, then two to a row.
+        gridData: {
+            x: i === 0 ? 0 : ((i - 1) % 2) * 24,
+            y: i === 0 ? 0 : 15 + Math.floor((i - 1) / 2) * 15,
+            w: i === 0 ? 48 : 24,
+            h: 15,
+            i: String(i + 1),
+        },
         panelRefName: `panel_${i}`,
         embeddableConfig: {},
         version: "2.19.0",

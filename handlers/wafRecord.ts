@@ -46,6 +46,10 @@ export interface WafDocument {
     responseCodeSent?: number;
     ja3Fingerprint?: string;
     ja4Fingerprint?: string;
+    /** The client's autonomous system number, as text; logged only when an ASN match statement is used. */
+    clientAsn?: string;
+    /** The CloudFront distribution tenant the request was for (CloudFront web ACLs only). */
+    cfDistributionTenantId?: string;
     accountId: string;
     region: string;
     streamName: string;
@@ -68,6 +72,9 @@ const num = (v: unknown): number | undefined => {
     const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
     return typeof n === "number" && Number.isFinite(n) ? n : undefined;
 };
+/** Text, or a finite number written as text (ASNs are numbers; a string one is kept as is). */
+const asText = (v: unknown): string | undefined =>
+    typeof v === "string" && v !== "" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
 const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -166,6 +173,9 @@ export function toDocument(
         responseCodeSent: num(record.responseCodeSent),
         ja3Fingerprint: text(record.ja3Fingerprint),
         ja4Fingerprint: text(record.ja4Fingerprint),
+        // Top level, or beside clientIp: the field reference does not say which; both are read.
+        clientAsn: asText(record.clientAsn) ?? asText(request.clientAsn),
+        cfDistributionTenantId: text(record.cfDistributionTenantId),
         accountId: source.accountId,
         region: source.region,
         streamName: source.streamName,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic } from "../components/alertTopic";
 import { CentralLogBucket } from "../components/centralLogBucket";
+import { CoverageScan } from "../components/coverageScan";
 import { DELIVERY_DASHBOARD, DeliveryHealth, dashboardUrl } from "../components/deliveryHealth";
 import { LogAnalytics } from "../components/logAnalytics";
 import { ResponseLoop } from "../components/responseLoop";
@@ -12,9 +13,11 @@ import { CENTRAL_LAYOUT } from "../layout";
 import {
     ATHENA_COMPACTION_WORKGROUP,
     ATHENA_WORKGROUP,
+    COVERAGE_FUNCTION,
     DETECTION_WORKGROUP,
     SEARCH_LOADER_FUNCTION,
     blocklistPublisherRoleArn,
+    coverageScannerRoleArn,
 } from "../names";
 import { stackProvider } from "../provider";
 import { LoggingStackOutputs } from "./contract";
@@ -146,6 +149,18 @@ export async function loggingStack(
         { provider },
     );
 
+    new CoverageScan(
+        "coverage",
+        {
+            accountId: config.accountId,
+            partition: config.partition,
+            targets: config.resourceAccounts,
+            requireBlocklist: config.response.mode !== "off",
+            alarmActions: [alerts.topicArn],
+        },
+        { provider },
+    );
+
     return {
         loggingAccountId: config.accountId,
         loggingRegion: config.region,
@@ -167,6 +182,9 @@ export async function loggingStack(
         alertBusArn: alerts.busArn,
         alertTopicArn: alerts.topicArn,
         healthDashboardUrl: dashboardUrl(config.region, DELIVERY_DASHBOARD),
+        // For `npm run coverage` and the inventory roles' trust.
+        coverageFunctionName: COVERAGE_FUNCTION,
+        coverageScannerRoleArn: coverageScannerRoleArn(config.partition, config.accountId),
         // For `npm run replay`: the loader's dead-lettered events.
         loaderFailureQueueUrl: loader.failureQueue.url,
     };

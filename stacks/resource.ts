@@ -1,12 +1,13 @@
 import * as aws from "@pulumi/aws";
 import { BlocklistEnforcement } from "../components/blocklistEnforcement";
+import { CoverageInventory } from "../components/coverageInventory";
 import { DemoApplication } from "../components/demoApplication";
 import { LogCopier } from "../components/logCopier";
 import { ProtectedResource, RegionalWafLogging } from "../components/regionalWafLogging";
 import { ResourceHealth } from "../components/resourceHealth";
 import { ResourceStackConfig } from "../config";
 import { centralRegionPrefix } from "../layout";
-import { copierFunctionName, firehoseStreamName } from "../names";
+import { copierFunctionName, coverageScannerRoleArn, firehoseStreamName } from "../names";
 import { stackProvider } from "../provider";
 import { readLoggingStack } from "./loggingReference";
 
@@ -84,6 +85,18 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
         },
         { provider },
     );
+    // Read-only: the logging account's coverage scan lists this Region's web ACLs through it.
+    const inventory = new CoverageInventory(
+        "coverage",
+        {
+            accountId: config.accountId,
+            region: config.region,
+            partition: config.partition,
+            loggingAccountId: logging.loggingAccountId,
+            scannerRoleArn: coverageScannerRoleArn(logging.partition, logging.loggingAccountId),
+        },
+        { provider },
+    );
     return {
         accountId: config.accountId,
         region: config.region,
@@ -95,6 +108,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
         centralBucketName: logging.centralBucketName,
         centralPrefix: `${centralRegionPrefix(config.accountId, config.region)}${streamName}/`,
         responseMode: logging.responseMode,
+        coverageInventoryRoleArn: inventory.role.arn,
         ...(blocklist
             ? {
                   blocklistIpSetArns: [blocklist.ipv4.arn, blocklist.ipv6.arn],

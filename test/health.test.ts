@@ -125,8 +125,9 @@ describe("delivery health: the logging stack's alarms", () => {
     it("sends every alarm of the logging stack straight to the alert topic, into ALARM and back to OK", () => {
         const alarms = ofType(run, ALARM);
         // Per source: silence, parked lines, unreadable objects; loader errors and failures; the
-        // response loop's ten (see responsePlan.test.ts); compaction and maintenance failures.
-        assert.strictEqual(alarms.length, 3 * SOURCES.length + 2 + 10 + 2);
+        // response loop's ten (see responsePlan.test.ts); compaction and maintenance failures; coverage,
+        // one per source and the scan's errors (see coverage.test.ts).
+        assert.strictEqual(alarms.length, 3 * SOURCES.length + 2 + 10 + 2 + SOURCES.length + 1);
         for (const { inputs } of alarms) {
             assert.ok(inputs.name.startsWith("central-waf-logs-"), inputs.name);
             assert.deepStrictEqual([inputs.alarmActions, inputs.okActions], [[TOPIC], [TOPIC]], inputs.name);
@@ -388,7 +389,7 @@ describe("delivery health: the dashboard", () => {
         const silenceArns = ofType(run, ALARM)
             .filter((r) => r.inputs.name.includes("-silent-"))
             .map((r) => r.state.arn);
-        assert.deepStrictEqual(body.widgets.slice(6), [
+        assert.deepStrictEqual(body.widgets.slice(6, 8), [
             {
                 type: "alarm",
                 x: 0,

@@ -365,6 +365,8 @@ describe("logging stack: CentralLogBucket", () => {
             healthDashboardUrl:
                 "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=central-waf-logs-delivery",
             loaderFailureQueueUrl: "https://sqs.us-east-1.amazonaws.com/111111111111/search-loader-failures-42f7b07",
+            coverageFunctionName: "central-waf-logs-coverage",
+            coverageScannerRoleArn: "arn:aws:iam::111111111111:role/central-waf-logs-coverage",
         });
     });
 

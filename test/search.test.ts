@@ -359,6 +359,7 @@ describe("bootstrap Lambda, as deployed, against a loopback OpenSearch", () => {
             "Requests per client IP over time",
             "Requests by country",
             "Top blocked client IPs",
+            "Top JA4 fingerprints: one client behind many addresses",
             "WAF overview: who is hitting us, from where",
         ]);
         for (const request of search.requests) {

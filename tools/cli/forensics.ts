@@ -242,6 +242,7 @@ export async function writeReport(
         countries: await warehouse.run("requests-by-country", window),
         bursts: await warehouse.run("burst-detection", { ...window, threshold }),
         crossAccount: await warehouse.run("cross-account-attackers", window),
+        fingerprints: await warehouse.run("top-fingerprints", window),
         tuning: await warehouse.run("threshold-tuning", {
             ...window,
             ...(params.thresholds !== undefined ? { thresholds: params.thresholds } : {}),

@@ -25,6 +25,7 @@ import { parseCentralKey } from "../../layout";
 import { writeReport } from "../cli/forensics";
 import { LocalPlatform, startLocalPlatform } from "./localPlatform";
 import { listAllKeys } from "../cli/s3Listing";
+import { CoverageShown, showLocalCoverage } from "./localCoverage";
 import { LocalResponse, startLocalResponse } from "./localResponse";
 import { ProgramRun } from "./mockEngine";
 import { ReplayOutcome, replay } from "../cli/replay";
@@ -117,6 +118,8 @@ export interface LocalRunSummary {
     readonly crossAccount: Row[];
     readonly reportPath: string;
     readonly response: ResponseVerdict;
+    /** The coverage table: the planned web ACLs and one made by hand that does not log. */
+    readonly coverage: CoverageShown;
     readonly ok: boolean;
 }
 
@@ -457,6 +460,8 @@ export async function runLocalPipeline(
             if (options.hold) localResponse = local;
             return Boolean(options.hold);
         });
+        log("\nCoverage: every web ACL of every planned account and Region, on the local WAFV2");
+        const coverage = await quietly(() => showLocalCoverage(runs, log));
         const ok =
             delivered.missing === 0 &&
             delivered.duplicated === 0 &&
@@ -464,7 +469,8 @@ export async function runLocalPipeline(
             indexing.duplicated === 0 &&
             failures.length === 0 &&
             found.length === ATTACKERS.length &&
-            response.ok;
+            response.ok &&
+            coverage.ok;
         const summary: LocalRunSummary = {
             faultsMet: {
                 s3Faults: platform.s3Proxy?.requests.filter((r) => r.fault !== undefined).length ?? 0,
@@ -483,6 +489,7 @@ export async function runLocalPipeline(
             crossAccount,
             reportPath,
             response,
+            coverage,
             ok,
         };
         await options.hold?.({

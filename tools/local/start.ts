@@ -180,13 +180,16 @@ export async function main(argv: readonly string[]): Promise<void> {
             `  response:   mode ${r.mode}; attackers not blocked everywhere: ${r.attackersNotBlocked.length}, quiet clients blocked: ${r.quietClientsBlocked.length}, allowlisted blocked: ${r.allowlistedBlocked.length}, still blocked after expiry: ${r.stillBlockedAfterExpiry.length}`,
         );
         for (const entry of r.blocklist) console.log(`              ${entry}`);
+        console.log(
+            `  coverage:   ${summary.coverage.summary.gaps} gap(s) reported${summary.coverage.ok ? ", the hand-made web ACL that does not log among them" : "; NOT as expected"}`,
+        );
         const canaryOk = options.verify ? await canaryStep(runs, workDir, elapsed) : true;
         if (!summary.ok || blocked || !canaryOk) {
             console.log("\nFAILED: see the counts above.");
             process.exitCode = 1;
         } else {
             console.log(
-                "\nOK: every record delivered once and indexed or parked, every attacker found and blocked everywhere, no one else, and every block expired.",
+                "\nOK: every record delivered once and indexed or parked, every attacker found and blocked everywhere, no one else, every block expired, and the web ACL that does not log was reported.",
             );
         }
     } finally {

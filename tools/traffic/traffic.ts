@@ -25,6 +25,66 @@ const AGENTS = [
     "python-requests/2.32.3",
 ];
 
+/** A client's TLS stack as WAF fingerprints it (CloudFront and ALB log both). */
+export interface ClientStack {
+    readonly name: string;
+    readonly ja3: string;
+    readonly ja4: string;
+}
+
+/**
+ * The client stacks of the generated traffic, each with its share of client IPs. Which stack an
+ * IP uses follows from the IP alone (a client keeps its TLS stack), so every stack is seen behind
+ * many addresses: the browsers, and a residential-proxy botnet whose one JA4 rotates through
+ * hundreds of home addresses while its user agents vary.
+ */
+export const CLIENT_STACKS: readonly (ClientStack & { readonly share: number })[] = [
+    { name: "chrome", ja3: "e7d705a3286e19ea42f587b344ee6865", ja4: "t13d1516h2_8daaf6152771_02713d6af862", share: 45 },
+    {
+        name: "firefox",
+        ja3: "579ccef312d18482fc42e2b822ca2430",
+        ja4: "t13d1715h2_5b57614c22b0_3d5424432f57",
+        share: 25,
+    },
+    { name: "safari", ja3: "773906b0efdefa24a7f2b8eb6985bf37", ja4: "t13d2014h2_a09f3c656075_14788d8d241b", share: 15 },
+    {
+        name: "proxy-botnet",
+        ja3: "6f7889b9fb1a62a9577e685c1fcfa919",
+        ja4: "t13d1717h2_5b57614c22b0_3cbfd9057e0d",
+        share: 8,
+    },
+    { name: "curl", ja3: "456523fc94726331a4d5a2e1d40b2cd7", ja4: "t13d3112h1_e8f1e7e78f70_375b5be3cd5a", share: 4 },
+    {
+        name: "python-requests",
+        ja3: "a48c0d5f95b1ef98f560f324fd275da1",
+        ja4: "t13d1812h1_85036bcba153_b26ce05bbdd6",
+        share: 3,
+    },
+];
+
+/** A stable hash of a text (FNV-1a, 32 bits): the same IP always maps to the same stack and ASN. */
+function hash32(text: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    return h;
+}
+
+/** The client stack an IP uses, by the shares of CLIENT_STACKS. */
+export function stackOf(clientIp: string): ClientStack {
+    const total = CLIENT_STACKS.reduce((n, s) => n + s.share, 0);
+    let at = hash32(clientIp) % total;
+    for (const stack of CLIENT_STACKS) {
+        if (at < stack.share) return stack;
+        at -= stack.share;
+    }
+    return CLIENT_STACKS[0];
+}
+
+/** The documentation ASNs (RFC 5398): the network an IP is in, stable per /16. */
+export function asnOf(clientIp: string): string {
+    return String(64496 + (hash32(clientIp.split(".").slice(0, 2).join(".")) % 16));
+}
+
 /** A small deterministic PRNG (mulberry32): tests and benchmarks must not depend on Math.random. */
 export function prng(seed: number): () => number {
     let a = seed >>> 0;
@@ -44,16 +104,23 @@ export interface RequestShape {
     readonly action?: "ALLOW" | "BLOCK" | "CAPTCHA" | "CHALLENGE";
     /** Blocked by the rate-based rule (a flood). */
     readonly rateLimited?: boolean;
+    /** The client's TLS stack. Default: the one `stackOf(clientIp)` gives. */
+    readonly stack?: ClientStack;
 }
 
 export function webAclArn(o: Pick<TrafficOptions, "accountId" | "region" | "webAclName">): string {
-    return `arn:aws:wafv2:${o.region}:${o.accountId}:regional/webacl/${o.webAclName}/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
+    // CloudFront web ACLs (the `global` location) live in us-east-1 with the `global` scope.
+    const [region, scope] = o.region === "global" ? ["us-east-1", "global"] : [o.region, "regional"];
+    return `arn:aws:wafv2:${region}:${o.accountId}:${scope}/webacl/${o.webAclName}/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
 }
 
 /** One WAF log record, shaped as AWS writes it (optional fields absent, not null). */
 export function wafRecord(o: TrafficOptions, shape: RequestShape, random: () => number): Record<string, unknown> {
     const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
     const blockedByRule = shape.action === "BLOCK" && !shape.rateLimited;
+    const stack = shape.stack ?? stackOf(shape.clientIp);
+    // CloudFront web ACLs (the `global` location) log the distribution, and its tenant when it has tenants.
+    const cloudFront = o.region === "global";
     const action = shape.rateLimited ? "BLOCK" : (shape.action ?? "ALLOW");
     const record: Record<string, unknown> = {
         timestamp: shape.timestamp,
@@ -67,8 +134,8 @@ export function wafRecord(o: TrafficOptions, shape: RequestShape, random: () => 
         terminatingRuleType: shape.rateLimited ? "RATE_BASED" : blockedByRule ? "MANAGED_RULE_GROUP" : "REGULAR",
         action,
         terminatingRuleMatchDetails: [],
-        httpSourceName: "ALB",
-        httpSourceId: `${o.accountId}-app/storefront/0123456789abcdef`,
+        httpSourceName: cloudFront ? "CF" : "ALB",
+        httpSourceId: cloudFront ? "E2EXAMPLE1ABCD" : `${o.accountId}-app/storefront/0123456789abcdef`,
         ruleGroupList: blockedByRule
             ? [
                   {
@@ -117,8 +184,11 @@ export function wafRecord(o: TrafficOptions, shape: RequestShape, random: () => 
             host: "shop.example.com",
         },
         labels: blockedByRule ? [{ name: "awswaf:managed:aws:core-rule-set:CrossSiteScripting_QueryArguments" }] : [],
-        ja3Fingerprint: "e7d705a3286e19ea42f587b344ee6865",
-        ja4Fingerprint: "t13d1516h2_8daaf6152771_02713d6af862",
+        ja3Fingerprint: stack.ja3,
+        ja4Fingerprint: stack.ja4,
+        // As logged when the web ACL has an ASN match statement (a number).
+        clientAsn: Number(asnOf(shape.clientIp)),
+        ...(cloudFront ? { cfDistributionTenantId: `dt_${(hash32(shape.clientIp) % 3) + 1}example` } : {}),
     };
     return record;
 }
@@ -154,6 +224,8 @@ export interface Flow {
     readonly count: number;
     readonly action?: RequestShape["action"];
     readonly rateLimited?: boolean;
+    /** The client's TLS stack. Default: the one `stackOf(clientIp)` gives. */
+    readonly stack?: ClientStack;
 }
 
 /** One object as Firehose would deliver it: a stream's records of one arrival hour. */
@@ -213,6 +285,7 @@ export function deliveredObjects(
                 country: flow.country,
                 action: flow.action,
                 rateLimited: flow.rateLimited,
+                stack: flow.stack,
             };
             const key = `${flow.location.accountId}/${flow.location.region}/${hourOf(timestamp)}`;
             const group = groups.get(key) ?? { location: flow.location, hour: hourOf(timestamp), records: [] };

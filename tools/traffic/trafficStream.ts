@@ -77,6 +77,7 @@ export function* streamDeliveredObjects(
                     country: flow.country,
                     action: flow.action,
                     rateLimited: flow.rateLimited,
+                    stack: flow.stack,
                 };
                 group.records.push({ ts: timestamp, line: JSON.stringify(wafRecord(traffic, shape, random)) });
                 byLocation.set(key, group);

@@ -24,7 +24,10 @@ import { authenticate, AuthenticationFailure, Caller, ResolveCaller } from "./st
 
 export type IpSetScope = "REGIONAL" | "CLOUDFRONT";
 export type IpAddressVersion = "IPV4" | "IPV6";
-export type WafOperation = "ListIPSets" | "GetIPSet" | "UpdateIPSet" | "CreateIPSet";
+export type WafOperation = "ListIPSets" | "GetIPSet" | "UpdateIPSet" | "CreateIPSet" | WebAclOperation;
+/** The read-only web ACL operations of the coverage scan (see webAclOperations below). */
+export type WebAclOperation = "ListWebACLs" | "GetWebACL" | "GetLoggingConfiguration";
+const WEB_ACL_OPERATIONS: readonly WebAclOperation[] = ["ListWebACLs", "GetWebACL", "GetLoggingConfiguration"];
 
 /** AWS WAF's quota of addresses (CIDR ranges) in one IP set. */
 export const MAX_ADDRESSES_PER_IP_SET = 10_000;
@@ -111,6 +114,10 @@ export interface WafServer {
         addresses?: readonly string[],
         scope?: IpSetScope,
     ): void;
+    /** Creates a web ACL directly, as its owner would have (no caller, no throttling). */
+    createWebAcl(seed: SeedWebAcl): { id: string; arn: string };
+    /** Gives a web ACL its logging configuration, as PutLoggingConfiguration would (one per ACL). */
+    putLoggingConfiguration(webAclArn: string, logDestinationConfigs: readonly string[]): void;
     /** Makes every call for this account and Region fail with `failure` (undefined heals it). */
     failRegion(accountId: string, region: string, failure: WafFailure | undefined): void;
     /** The environment the unmodified SDK needs to reach this WAF. */
@@ -182,7 +189,13 @@ const AUTH_ERRORS: Record<AuthenticationFailure, WafError> = {
 /** The exceptions whose model names their message member `message`, not `Message`. */
 const LOWER_CASE_MESSAGE = new Set(["WAFInvalidParameterException"]);
 const TARGET_PREFIX = "AWSWAF_20190729.";
-const OPERATIONS: readonly WafOperation[] = ["ListIPSets", "GetIPSet", "UpdateIPSet", "CreateIPSet"];
+const OPERATIONS: readonly WafOperation[] = [
+    "ListIPSets",
+    "GetIPSet",
+    "UpdateIPSet",
+    "CreateIPSet",
+    ...WEB_ACL_OPERATIONS,
+];
 const MUTATING: ReadonlySet<WafOperation> = new Set(["UpdateIPSet", "CreateIPSet"]);
 const NAME = /^[\w-]{1,128}$/;
 
@@ -268,7 +281,11 @@ export async function startWafServer(options: WafServerOptions): Promise<WafServ
         ARN: s.arn,
     });
 
+    const webAcls = webAclOperations(authorize);
     const run = (operation: WafOperation, caller: Caller, region: string, body: any): unknown => {
+        if (WEB_ACL_OPERATIONS.includes(operation as WebAclOperation)) {
+            return webAcls.run(operation as WebAclOperation, caller, region, body);
+        }
         const scope = body.Scope;
         if ((scope !== "REGIONAL" && scope !== "CLOUDFRONT") || (scope === "CLOUDFRONT" && region !== "us-east-1")) {
             throw invalidParameter("SCOPE_VALUE", String(scope), "The scope is not valid.");
@@ -348,6 +365,8 @@ export async function startWafServer(options: WafServerOptions): Promise<WafServ
             }
             case "CreateIPSet":
                 return { Summary: summary(create(accountId, region, scope, body)) };
+            default:
+                throw new WafError(400, "UnknownOperationException", `Unknown operation ${operation}`);
         }
     };
 
@@ -467,6 +486,8 @@ export async function startWafServer(options: WafServerOptions): Promise<WafServ
                 addresses: addresses ? checkedAddressesOrThrow(addresses, s.ipAddressVersion) : undefined,
             };
         },
+        createWebAcl: (seed) => webAcls.create(seed),
+        putLoggingConfiguration: (arn, destinations) => webAcls.putLogging(arn, destinations),
         failRegion(accountId, region, failure) {
             if (failure === undefined) failures.delete(`${accountId}/${region}`);
             else failures.set(`${accountId}/${region}`, failure);
@@ -587,4 +608,199 @@ export function ipSetMatcher(addresses: readonly string[]): (clientIp: string) =
 /** Whether any CIDR range of `addresses` contains `clientIp`. For many lookups, build one `ipSetMatcher`. */
 export function ipSetMatches(addresses: readonly string[], clientIp: string): boolean {
     return ipSetMatcher(addresses)(clientIp);
+}
+
+/** A web ACL as its owner created it; rules in the API's shape (`Name`, `Priority`, `Statement`...). */
+export interface SeedWebAcl {
+    readonly accountId: string;
+    readonly region: string;
+    /** Default: REGIONAL. CLOUDFRONT web ACLs exist only in us-east-1, as in AWS. */
+    readonly scope?: IpSetScope;
+    readonly name: string;
+    readonly description?: string;
+    readonly rules?: readonly unknown[];
+    /** Default: `{ Allow: {} }`. */
+    readonly defaultAction?: unknown;
+}
+
+interface StoredWebAcl {
+    readonly id: string;
+    readonly arn: string;
+    readonly name: string;
+    readonly accountId: string;
+    readonly region: string;
+    readonly scope: IpSetScope;
+    readonly description?: string;
+    readonly rules: readonly unknown[];
+    readonly defaultAction: unknown;
+    readonly lockToken: string;
+    logDestinationConfigs?: readonly string[];
+}
+
+const WEB_ACL_ARN = /^arn:aws:wafv2:([a-z0-9-]+):(\d{12}):(regional|global)\/webacl\/([\w-]{1,128})\/([\w-]+)$/;
+/** AWS WAF's rule for a logging destination: its name starts with `aws-waf-logs-` (developer guide, "Logging destinations"). */
+const LOG_DESTINATION =
+    /^arn:aws:(?:firehose:[a-z0-9-]+:\d{12}:deliverystream\/|s3:::|logs:[a-z0-9-]+:\d{12}:log-group:)aws-waf-logs-/;
+
+/**
+ * The web ACL side of the stand-in, for the coverage scan's three read-only operations, with the
+ * API reference's request and response shapes: ListWebACLs (Scope, Limit 1-100, NextMarker;
+ * `WebACLs` summaries), GetWebACL (Name + Scope + Id, or ARN; `WebACL` and `LockToken`) and
+ * GetLoggingConfiguration (ResourceArn; `LoggingConfiguration`, or WAFNonexistentItemException when
+ * the web ACL has none). Each call is authorized on the web ACL's ARN (`.../webacl/*` for the list).
+ */
+function webAclOperations(authorize: (caller: Caller, operation: WafOperation, arn: string) => boolean) {
+    const acls = new Map<string, StoredWebAcl>();
+    const scopeOk = (scope: unknown, region: string): scope is IpSetScope =>
+        (scope === "REGIONAL" || scope === "CLOUDFRONT") && (scope === "REGIONAL" || region === "us-east-1");
+    const inScope = (accountId: string, region: string, scope: IpSetScope) =>
+        [...acls.values()]
+            .filter((a) => a.accountId === accountId && a.region === region && a.scope === scope)
+            .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const denyUnless = (caller: Caller, operation: WebAclOperation, arn: string) => {
+        if (!authorize(caller, operation, arn)) {
+            throw new WafError(
+                400,
+                "AccessDeniedException",
+                `User: ${caller.principalArn} is not authorized to perform: wafv2:${operation} on resource: ${arn} ` +
+                    `because no identity-based policy allows the wafv2:${operation} action`,
+            );
+        }
+    };
+    const nonexistent = () => new WafError(400, "WAFNonexistentItemException", NONEXISTENT);
+    const summary = (a: StoredWebAcl) => ({
+        Name: a.name,
+        Id: a.id,
+        Description: a.description,
+        LockToken: a.lockToken,
+        ARN: a.arn,
+    });
+
+    return {
+        create(seed: SeedWebAcl): { id: string; arn: string } {
+            const scope = seed.scope ?? "REGIONAL";
+            if (!scopeOk(scope, seed.region)) {
+                throw new Error(
+                    "WafServer.createWebAcl: CLOUDFRONT web ACLs exist only in us-east-1; set region to us-east-1.",
+                );
+            }
+            if (typeof seed.name !== "string" || !NAME.test(seed.name)) {
+                throw new Error(`WafServer.createWebAcl: "${seed.name}" is not a web ACL name ([\\w-]{1,128}).`);
+            }
+            if (inScope(seed.accountId, seed.region, scope).some((a) => a.name === seed.name)) {
+                throw new Error(`WafServer.createWebAcl: WAFDuplicateItemException: ${DUPLICATE}`);
+            }
+            const id = randomUUID();
+            const arn = `arn:aws:wafv2:${seed.region}:${seed.accountId}:${scope === "CLOUDFRONT" ? "global" : "regional"}/webacl/${seed.name}/${id}`;
+            acls.set(arn, {
+                id,
+                arn,
+                name: seed.name,
+                accountId: seed.accountId,
+                region: seed.region,
+                scope,
+                description: seed.description,
+                rules: seed.rules ?? [],
+                defaultAction: seed.defaultAction ?? { Allow: {} },
+                lockToken: randomUUID(),
+            });
+            return { id, arn };
+        },
+        putLogging(webAclArn: string, destinations: readonly string[]): void {
+            const acl = acls.get(webAclArn);
+            if (!acl) throw new Error(`WafServer.putLoggingConfiguration: no web ACL ${webAclArn}; create it first.`);
+            // One destination per web ACL, named aws-waf-logs-* (developer guide, "Logging destinations").
+            if (destinations.length !== 1 || !LOG_DESTINATION.test(destinations[0])) {
+                throw new Error(
+                    `WafServer.putLoggingConfiguration: WAFInvalidParameterException: a web ACL logs to exactly one destination whose name starts with aws-waf-logs-, got ${JSON.stringify(destinations)}.`,
+                );
+            }
+            acl.logDestinationConfigs = [...destinations];
+        },
+        run(operation: WebAclOperation, caller: Caller, region: string, body: any): unknown {
+            const { accountId } = caller;
+            switch (operation) {
+                case "ListWebACLs": {
+                    if (!scopeOk(body.Scope, region))
+                        throw invalidParameter("SCOPE_VALUE", String(body.Scope), "The scope is not valid.");
+                    denyUnless(
+                        caller,
+                        operation,
+                        `arn:aws:wafv2:${region}:${accountId}:${body.Scope === "CLOUDFRONT" ? "global" : "regional"}/webacl/*`,
+                    );
+                    const limit = body.Limit ?? 100;
+                    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+                        throw invalidParameter("LIMIT", String(body.Limit), "The parameter has an invalid value.");
+                    }
+                    const from =
+                        typeof body.NextMarker === "string" ? Buffer.from(body.NextMarker, "base64url").toString() : "";
+                    const rest = inScope(accountId, region, body.Scope).filter((a) => a.name >= from);
+                    const next = rest[limit];
+                    return {
+                        WebACLs: rest.slice(0, limit).map(summary),
+                        NextMarker: next ? Buffer.from(next.name).toString("base64url") : undefined,
+                    };
+                }
+                case "GetWebACL": {
+                    let acl: StoredWebAcl | undefined;
+                    if (typeof body.ARN === "string") {
+                        acl = acls.get(body.ARN);
+                        denyUnless(caller, operation, body.ARN);
+                    } else {
+                        if (!scopeOk(body.Scope, region))
+                            throw invalidParameter("SCOPE_VALUE", String(body.Scope), "The scope is not valid.");
+                        acl = inScope(accountId, region, body.Scope).find((a) => a.id === body.Id);
+                        const scopePart = body.Scope === "CLOUDFRONT" ? "global" : "regional";
+                        denyUnless(
+                            caller,
+                            operation,
+                            `arn:aws:wafv2:${region}:${accountId}:${scopePart}/webacl/${body.Name}/${body.Id}`,
+                        );
+                        // Id and Name together identify a web ACL: a right Id with another Name finds nothing.
+                        if (acl && acl.name !== body.Name) acl = undefined;
+                    }
+                    if (!acl || acl.accountId !== accountId || acl.region !== region) throw nonexistent();
+                    return {
+                        WebACL: {
+                            Name: acl.name,
+                            Id: acl.id,
+                            ARN: acl.arn,
+                            DefaultAction: acl.defaultAction,
+                            Description: acl.description,
+                            Rules: acl.rules,
+                            VisibilityConfig: {
+                                SampledRequestsEnabled: true,
+                                CloudWatchMetricsEnabled: true,
+                                MetricName: acl.name,
+                            },
+                            Capacity: 0,
+                            ManagedByFirewallManager: false,
+                            LabelNamespace: `awswaf:${acl.accountId}:webacl:${acl.name}:`,
+                        },
+                        LockToken: acl.lockToken,
+                    };
+                }
+                case "GetLoggingConfiguration": {
+                    const arn = body.ResourceArn;
+                    if (typeof arn !== "string" || !WEB_ACL_ARN.test(arn)) {
+                        throw invalidParameter("RESOURCE_ARN", String(arn), "The parameter has an invalid value.");
+                    }
+                    denyUnless(caller, operation, arn);
+                    const acl = acls.get(arn);
+                    if (!acl || acl.accountId !== accountId || acl.region !== region || !acl.logDestinationConfigs) {
+                        throw nonexistent();
+                    }
+                    return {
+                        LoggingConfiguration: {
+                            ResourceArn: acl.arn,
+                            LogDestinationConfigs: [...acl.logDestinationConfigs],
+                            ManagedByFirewallManager: false,
+                            LogType: "WAF_LOGS",
+                            LogScope: "CUSTOMER",
+                        },
+                    };
+                }
+            }
+        },
+    };
 }
