@@ -6,6 +6,16 @@ import { committedRuns, failureOf, runWith } from "./support/program";
 const P = "central-waf-logs";
 
 describe("stack wiring and providers", () => {
+    it("plans the committed stacks once per process, even after the mock engine reloads the project's modules", async () => {
+        const first = await committedRuns();
+        // What the mock engine does on every run, and what a parallel mocha worker sees per file.
+        const file = require.resolve("./support/program");
+        delete require.cache[file];
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const reloaded = require(file) as typeof import("./support/program");
+        assert.strictEqual(await reloaded.committedRuns(), first);
+    });
+
     it("fails a program run whose Lambda callback cannot be serialized, naming the cause, instead of hanging", async () => {
         await assert.rejects(
             runProgram("logging", { entrypoint: path.join(__dirname, "fixtures", "unserializableCallback.ts") }),
