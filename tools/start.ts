@@ -5,10 +5,7 @@
  * with a DDoS, delivery, with faults and replay if asked); 5. the accounting; 6. forensics;
  * 7. the response loop; 8. the summary, which fails the run if anything was lost or left open.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { runCli, usageError } from "./cli";
+import { checkReachable, onCleanup, runCli, temporaryDirectory, usageError } from "./cli";
 
 export interface StartOptions {
     records: number;
@@ -97,15 +94,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     const { renderPlan, renderWiring } = await import("./plan");
     const started = Date.now();
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "central-waf-logs-"));
-    const cleanup = () => {
-        if (!options.keep) fs.rmSync(workDir, { recursive: true, force: true });
-    };
-    process.once("SIGINT", () => {
-        console.log(`\nInterrupted; ${options.keep ? `kept ${workDir}` : "removed the working directory"}.`);
-        cleanup();
-        process.exit(130);
-    });
+    if (process.env.OPENSEARCH_URL) await checkReachable("OPENSEARCH_URL", process.env.OPENSEARCH_URL);
+    // Removed at the end, on an error, and on Ctrl-C or SIGTERM (tools/cli.ts); kept with --keep.
+    const work = temporaryDirectory("central-waf-logs-");
+    const workDir = work.path;
+    const cleanup = options.keep ? onCleanup(() => console.log(`Kept the working directory ${workDir}.`)) : work.remove;
+    if (options.keep) work.keep();
 
     try {
         console.log("== 1. Plan: every committed stack under the Pulumi mock engine (no AWS calls)\n");
@@ -178,4 +172,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
 }
 
-if (require.main === module) runCli(main, { usage: START_USAGE, help: "npm start -- --help" });
+if (require.main === module) {
+    runCli(main, {
+        usage: START_USAGE,
+        help: "npm start -- --help",
+        flags: { switches: ["--faults", "--keep"], values: ["--records"] },
+    });
+}
