@@ -7,11 +7,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { renderReport } from "../analytics/report";
+import { ReportData, renderReport } from "../analytics/report";
 import { NamedQuery, namedQueries, namedQuery } from "../analytics/sql";
 import { LocalWarehouse, Row, hoursPresent } from "../analytics/warehouse";
+import { parseStackConfig } from "../config";
 import { CENTRAL_LAYOUT } from "../layout";
 import { runCli, usageError, userError } from "./cli";
+import { PROJECT_ROOT, parseStackFile } from "./mockEngine";
 
 export interface Options {
     data: string;
@@ -280,11 +282,29 @@ export function noRows(query: NamedQuery, params: Readonly<Record<string, string
     return `(no rows for hours ${params.from_hour} to ${params.to_hour}${others.map((o) => `, ${o}`).join("")})`;
 }
 
+/**
+ * The detector's threshold and allowlist from the committed logging stack's configuration
+ * (Pulumi.logging.yaml), for the report to state beside its own; none if it cannot be read.
+ */
+export function detectorContext(): Pick<ReportData, "detectorThreshold" | "allowlist"> {
+    try {
+        const stackConfig = parseStackConfig(
+            "logging",
+            parseStackFile("logging", fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.logging.yaml"), "utf8")),
+        );
+        if (stackConfig.role !== "logging") return {};
+        return { detectorThreshold: stackConfig.response.threshold, allowlist: stackConfig.response.allowlist };
+    } catch {
+        return {};
+    }
+}
+
 /** Writes the HTML report for the hours in `params` (or the queries' examples) and returns its path. */
 export async function writeReport(
     warehouse: LocalWarehouse,
     file: string,
     params: Readonly<Record<string, string | number>>,
+    context: Pick<ReportData, "detectorThreshold" | "allowlist" | "response"> = detectorContext(),
 ): Promise<string> {
     const burst = namedQuery("burst-detection");
     const window = {
@@ -304,6 +324,7 @@ export async function writeReport(
             ...window,
             ...(params.thresholds !== undefined ? { thresholds: params.thresholds } : {}),
         }),
+        ...context,
     });
     fs.writeFileSync(file, html);
     return path.resolve(file);
