@@ -5,6 +5,7 @@
  * and the hours it covers. Every value from the logs is escaped: client IPs and countries are
  * whatever the requests carried.
  */
+import { allowlisted } from "../handlers/ipRange";
 import { Row } from "./warehouse";
 
 export interface ReportData {
@@ -25,7 +26,53 @@ export interface ReportData {
     readonly tuning: readonly Row[];
     /** top-fingerprints rows; the section is left out when absent. */
     readonly fingerprints?: readonly Row[];
+    /** The detector's threshold (`central-waf-logs:response.threshold`), stated beside the report's. */
+    readonly detectorThreshold?: number;
+    /** Ranges never blocked (`central-waf-logs:response.allowlist`): marked wherever they appear. */
+    readonly allowlist?: readonly string[];
+    /**
+     * What the response loop did, from a blocklist state (the local run's); undefined when the
+     * report runs on its own, which the report then says.
+     */
+    readonly response?: ResponseState;
 }
+
+/** The blocklist as the report shows it. */
+export interface ResponseState {
+    /** Where it was read from, e.g. "the local run's DynamoDB blocklist". */
+    readonly source: string;
+    readonly blocked: readonly {
+        readonly range: string;
+        /** Accounts and Regions whose IP sets hold it, e.g. "222222222222/us-east-1". */
+        readonly where: readonly string[];
+        /** WAF scope: REGIONAL or CLOUDFRONT. */
+        readonly scope: string;
+        /** ISO time the block expires. */
+        readonly until: string;
+        readonly reason: string;
+    }[];
+}
+
+/** The allowlisted range an IP falls in, if any (a malformed IP from a log is in none). */
+function allowlistedRange(ip: string, allowlist: readonly string[] | undefined): string | undefined {
+    if (!allowlist || allowlist.length === 0) return undefined;
+    try {
+        return allowlisted(ip.includes(":") ? `${ip}/128` : `${ip}/32`, allowlist);
+    } catch {
+        return undefined;
+    }
+}
+
+/** `ip` with an "allowlisted" mark when it is, so no one reads it as a missed attacker. */
+function ipLabel(ip: string, allowlist: readonly string[] | undefined): string {
+    const range = allowlistedRange(ip, allowlist);
+    return range
+        ? `${escape(ip)} <span class="allowlisted">(allowlisted in ${escape(range)}: never blocked)</span>`
+        : escape(ip);
+}
+
+/** Dash patterns, so series that coincide (identical counts) still show as distinct lines. */
+const DASHES = ["", "6 3", "2 3", "10 4 2 4", "1 2", "8 2", "4 4", "12 3", "3 6", "6 2 2 2"];
 
 const COLORS = [
     "#d62728",
@@ -83,14 +130,27 @@ function figure(body: string, caption: string): string {
     return `<figure>\n${body}\n<figcaption>${caption}</figcaption>\n</figure>`;
 }
 
-/** Requests per 5-minute window per IP, on a time axis uniform over the whole searched window. */
-function timelineChart(rows: readonly Row[], window: ReportData["window"], hours: string): string {
+/**
+ * Requests per 5-minute window per IP. The time axis is zoomed to where the charted IPs had
+ * requests (with 15 minutes either side), uniform within it; the caption says what the whole
+ * window held. Series are dashed differently and named in a legend, so identical ones stay visible.
+ */
+function timelineChart(
+    rows: readonly Row[],
+    window: ReportData["window"],
+    hours: string,
+    allowlist?: readonly string[],
+): string {
     const caption = `Requests per 5-minute window of the busiest client IPs (up to 10, each with at least a tenth of the busiest IP's requests), ${hours}. The time axis is uniform: a window with no requests is drawn at 0.`;
     if (rows.length === 0) return figure("<p>No requests in these hours.</p>", caption);
-    const from = hourStart(window.from_hour);
-    const to = hourStart(window.to_hour) + HOUR_MS;
+    const whole = { from: hourStart(window.from_hour), to: hourStart(window.to_hour) + HOUR_MS };
+    const times = rows.map((r) => minuteStart(String(r.window_start)));
+    const pad = 3 * STEP_MS;
+    const from = Math.max(whole.from, Math.min(...times) - pad);
+    const to = Math.min(whole.to, Math.max(...times) + STEP_MS + pad);
+    const zoomed = from > whole.from || to < whole.to;
     const steps = Math.round((to - from) / STEP_MS);
-    const [width, height, left, right, top, bottom] = [900, 320, 60, 20, 15, 40];
+    const [width, height, left, right, top, bottom] = [900, 340, 70, 20, 15, 55];
     const plotWidth = width - left - right;
     const plotHeight = height - top - bottom;
     const max = Math.max(...rows.map((r) => Number(r.requests)), 1);
@@ -100,6 +160,7 @@ function timelineChart(rows: readonly Row[], window: ReportData["window"], hours
     const totals = new Map<string, number>();
     for (const r of rows) totals.set(String(r.client_ip), (totals.get(String(r.client_ip)) ?? 0) + Number(r.requests));
     const ips = [...totals.keys()].sort((a, b) => totals.get(b)! - totals.get(a)! || a.localeCompare(b));
+    const pointsOf = new Map<string, string>();
     const series = ips.map((ip, s) => {
         const counts = new Map(
             rows
@@ -110,7 +171,9 @@ function timelineChart(rows: readonly Row[], window: ReportData["window"], hours
             const at = from + k * STEP_MS;
             return `${x(at).toFixed(1)},${y(counts.get(at) ?? 0).toFixed(1)}`;
         }).join(" ");
-        return `<polyline class="series" data-ip="${escape(ip)}" fill="none" stroke="${COLORS[s % COLORS.length]}" stroke-width="1.5" points="${points}"><title>${escape(ip)}</title></polyline>`;
+        pointsOf.set(ip, points);
+        const dash = DASHES[s % DASHES.length] ? ` stroke-dasharray="${DASHES[s % DASHES.length]}"` : "";
+        return `<polyline class="series" data-ip="${escape(ip)}" fill="none" stroke="${COLORS[s % COLORS.length]}" stroke-width="${s === 0 ? 2.5 : 1.8}"${dash} points="${points}"><title>${escape(ip)}</title></polyline>`;
     });
     const xTicks = timeTicks(from, to).map(
         (t) =>
@@ -123,20 +186,29 @@ function timelineChart(rows: readonly Row[], window: ReportData["window"], hours
             `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end">${count(v)}</text>`,
     );
     const legend = ips
-        .map(
-            (ip, s) =>
-                `<span style="color:${COLORS[s % COLORS.length]}">&#9632;</span> ${escape(ip)} (${count(totals.get(ip)!)})`,
-        )
-        .join(" &nbsp; ");
-    const svg = `<svg class="timeline" width="${width}" height="${height}" role="img" aria-label="Requests per client IP over time" data-from="${iso(from)}" data-to="${iso(to)}" data-step-ms="${STEP_MS}">
+        .map((ip, s) => {
+            const same = ips.slice(0, s).find((other) => pointsOf.get(other) === pointsOf.get(ip));
+            const dash = DASHES[s % DASHES.length] || "none";
+            return (
+                `<span class="key"><svg width="28" height="10" aria-hidden="true"><line x1="0" y1="5" x2="28" y2="5" stroke="${COLORS[s % COLORS.length]}" stroke-width="2.5"${dash === "none" ? "" : ` stroke-dasharray="${dash}"`}/></svg> ` +
+                `${ipLabel(ip, allowlist)} (${count(totals.get(ip)!)} requests)${same ? ` <em class="same">same counts as ${escape(same)}: drawn on top of it</em>` : ""}</span>`
+            );
+        })
+        .join(" ");
+    const span = `${iso(from).slice(0, 16).replace("T", " ")} to ${iso(to).slice(0, 16).replace("T", " ")} UTC`;
+    const zoom = zoomed
+        ? `<p class="zoom">Zoomed to ${span}, where these IPs had requests; the searched window is ${iso(whole.from).slice(0, 16).replace("T", " ")} to ${iso(whole.to).slice(0, 16).replace("T", " ")} UTC, in which they made ${count([...totals.values()].reduce((a, b) => a + b, 0))} requests in all.</p>`
+        : "";
+    const svg = `<svg class="timeline" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" aria-label="Requests per client IP over time" data-from="${iso(from)}" data-to="${iso(to)}" data-step-ms="${STEP_MS}">
 ${yTicks.join("\n")}
 <line x1="${left}" y1="${top + plotHeight}" x2="${width - right}" y2="${top + plotHeight}" stroke="#999"/>
 <line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotHeight}" stroke="#999"/>
 ${xTicks.join("\n")}
-<text x="${left + plotWidth / 2}" y="${height - 4}" font-size="11" text-anchor="middle">UTC</text>
+<text class="axis-label" x="${left + plotWidth / 2}" y="${height - 8}" font-size="12" text-anchor="middle">time (UTC), 5-minute windows</text>
+<text class="axis-label" transform="translate(14 ${top + plotHeight / 2}) rotate(-90)" font-size="12" text-anchor="middle">requests per 5 minutes</text>
 ${series.join("\n")}
 </svg>
-<p class="legend">${legend}</p>`;
+<p class="legend">${legend}</p>${zoom}`;
     return figure(svg, caption);
 }
 
@@ -152,14 +224,15 @@ function barChart(items: readonly { label: string; value: number }[], color: str
 <rect x="${left}" y="${i * rowHeight + 3}" width="${w.toFixed(1)}" height="16" fill="${color}"/>
 <text x="${(left + 5 + w).toFixed(1)}" y="${i * rowHeight + 15}" font-size="12">${count(item.value)}</text>`;
     });
-    return `<svg class="bars" width="900" height="${items.length * rowHeight + 5}" role="img" aria-label="${escape(label)}">${bars.join("\n")}</svg>`;
+    const height = items.length * rowHeight + 5;
+    return `<svg class="bars" viewBox="0 0 900 ${height}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" aria-label="${escape(label)}">${bars.join("\n")}</svg>`;
 }
 
 function table(rows: readonly Row[], columns: readonly string[] = rows.length > 0 ? Object.keys(rows[0]) : []): string {
     if (rows.length === 0) return "<p>None.</p>";
-    return `<table><thead><tr>${columns.map((c) => `<th>${escape(c)}</th>`).join("")}</tr></thead><tbody>
+    return `<div class="scroll"><table><thead><tr>${columns.map((c) => `<th>${escape(c)}</th>`).join("")}</tr></thead><tbody>
 ${rows.map((r) => `<tr>${columns.map((c) => `<td>${escape(typeof r[c] === "number" ? count(r[c]) : r[c])}</td>`).join("")}</tr>`).join("\n")}
-</tbody></table>`;
+</tbody></table></div>`;
 }
 
 /** Per candidate limit over all hours, and per hour with the busiest-5-minutes percentiles. */
@@ -226,6 +299,41 @@ export function fingerprintsSection(rows: readonly Row[], hours: string): string
     return `<h2>One client behind many addresses: top JA4 fingerprints</h2>\n${figure(`${bars}\n${table(rows)}`, caption)}`;
 }
 
+/** What was blocked, where, in which scope and until when, and what the allowlist spared. */
+export function responseSection(data: ReportData): string {
+    const spared = [...new Set([...data.bursts, ...data.crossAccount].map((r) => String(r.client_ip)))]
+        .map((ip) => ({ ip, range: allowlistedRange(ip, data.allowlist) }))
+        .filter((a) => a.range !== undefined);
+    const sparedText =
+        spared.length === 0
+            ? "<p>No allowlisted address is among the bursts or cross-account attackers.</p>"
+            : `<p>Allowlisted, so never blocked whatever their rate (central-waf-logs:response.allowlist): ${spared
+                  .map((a) => `${escape(a.ip)} (in ${escape(a.range)})`)
+                  .join(", ")}.</p>`;
+    if (!data.response) {
+        return `<p class="no-response">No blocklist state was given to this report (forensics run on its own): it shows what the logs hold, not what was blocked. See <code>npm run blocklist -- list</code> for the blocklist.</p>\n${sparedText}`;
+    }
+    const rows = data.response.blocked.map((b) => ({
+        range: b.range,
+        "blocked in (account/Region)": b.where.join(", "),
+        scope: b.scope,
+        until: b.until,
+        reason: b.reason,
+    }));
+    return `<p>From ${escape(data.response.source)}: ${count(rows.length)} ${rows.length === 1 ? "range" : "ranges"} blocked.</p>\n${table(rows)}\n${sparedText}`;
+}
+
+/** The report's burst threshold beside the detector's, which decides what is blocked. */
+function thresholdNote(data: ReportData): string {
+    const detector =
+        data.detectorThreshold === undefined
+            ? "The detector's threshold (central-waf-logs:response.threshold) was not given to this report."
+            : data.detectorThreshold === data.threshold
+              ? `The detector (central-waf-logs:response.threshold) uses the same threshold.`
+              : `The detector blocks above ${count(data.detectorThreshold)} (central-waf-logs:response.threshold): bursts between the two are shown here but were not blocked for their rate.`;
+    return `<p class="threshold">This report's burst threshold: more than ${count(data.threshold)} requests in 5 minutes. ${detector}</p>`;
+}
+
 export function renderReport(data: ReportData): string {
     const hours = `hours ${data.window.from_hour} to ${data.window.to_hour} (UTC)`;
     const countries = new Map<string, number>();
@@ -236,27 +344,38 @@ export function renderReport(data: ReportData): string {
         .sort((a, b) => b.value - a.value || a.label.localeCompare(b.label))
         .slice(0, 15);
     const bursts = data.bursts.map((r) => ({
-        label: `${r.client_ip} @ ${r.window_start}`,
+        label: `${r.client_ip}${allowlistedRange(String(r.client_ip), data.allowlist) ? " (allowlisted)" : ""} @ ${r.window_start}`,
         value: Number(r.requests_in_5_minutes),
     }));
+    const mark = (rows: readonly Row[]) =>
+        rows.map((r) => ({
+            ...r,
+            ...(data.allowlist?.length
+                ? { allowlisted: allowlistedRange(String(r.client_ip), data.allowlist) ? "yes: never blocked" : "" }
+                : {}),
+        }));
     return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(data.title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}h2{margin-top:2em}table{border-collapse:collapse;margin:0.5em 0}
-td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left}th{background:#f3f3f3}
-figure{margin:0}figcaption{font-size:13px;color:#555;max-width:900px;margin-top:0.4em}</style></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(data.title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 1em;max-width:1100px;color:#222}h2{margin-top:2em}table{border-collapse:collapse;margin:0.5em 0}
+td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left}th{background:#f3f3f3}.scroll{overflow-x:auto;max-width:100%}
+svg{max-width:100%;height:auto}figure{margin:0}figcaption,.zoom,.threshold{font-size:13px;color:#555;margin-top:0.4em}
+.legend .key{display:inline-block;margin-right:1em;font-size:13px}.allowlisted{color:#2ca02c;font-weight:600}.same{color:#a00}</style></head>
 <body><h1>${escape(data.title)}</h1>
 <p>${escape(hours[0].toUpperCase() + hours.slice(1))}, every account and Region.</p>
+<h2>Response: what was blocked, and what was not</h2>
+${responseSection(data)}
 <h2>Busiest client IPs over time</h2>
-${timelineChart(data.timeline, data.window, escape(hours))}
+${timelineChart(data.timeline, data.window, escape(hours), data.allowlist)}
 <h2>Top countries</h2>
 ${figure(barChart(topCountries, "#1f77b4", "Top countries"), `Requests by country (the 15 busiest; "-" is unknown), ${escape(hours)}.`)}
 <h2>Burst windows</h2>
+${thresholdNote(data)}
 ${figure(
-    `${barChart(bursts, "#d62728", "Burst windows")}\n${table(data.bursts)}`,
-    `Client IPs with more than ${count(data.threshold)} requests in some 5 minutes, with their busiest 5 minutes and when they started, ${escape(hours)}.`,
+    `${barChart(bursts, "#d62728", "Burst windows")}\n${table(mark(data.bursts))}`,
+    `Client IPs with more than ${count(data.threshold)} requests in some 5 minutes, with their busiest 5 minutes and when they started, ${escape(hours)}. An allowlisted IP is marked: it was never blocked.`,
 )}
 <h2>Attackers seen across accounts or Regions</h2>
-${figure(table(data.crossAccount), `Client IPs seen in several accounts or Regions with heavy traffic, ${escape(hours)}.`)}
+${figure(table(mark(data.crossAccount)), `Client IPs seen in several accounts or Regions with heavy traffic, ${escape(hours)}.`)}
 <h2>Threshold tuning: what candidate rate limits would have blocked</h2>
 ${tuningSection(data.tuning, escape(hours))}
 ${data.fingerprints ? fingerprintsSection(data.fingerprints, escape(hours)) : ""}

@@ -17,6 +17,38 @@ export function isRegion(value: unknown): value is string {
     return typeof value === "string" && REGION.test(value);
 }
 
+/**
+ * The known name closest to a mistyped one (a typo, a case slip, a missing letter), or undefined
+ * when none is close: at most a third of the name's letters differ, counted case-insensitively.
+ */
+export function nearest(name: string, known: readonly string[]): string | undefined {
+    let best: { name: string; distance: number } | undefined;
+    for (const candidate of known) {
+        const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+        if (distance <= Math.max(1, Math.floor(name.length / 3)) && (!best || distance < best.distance)) {
+            best = { name: candidate, distance };
+        }
+    }
+    return best?.name;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(
+                previous[j] + 1,
+                current[j - 1] + 1,
+                previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+            );
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
 /** The file a stack's configuration lives in, as Pulumi names it. */
 export function stackFile(stack: string): string {
     return `Pulumi.${stack}.yaml`;
@@ -84,10 +116,11 @@ export class ConfigReader {
             if (!fullKey.startsWith(prefix)) continue;
             const key = fullKey.slice(prefix.length);
             if (!known.includes(key)) {
+                const near = nearest(key, known);
                 this.problem(
                     key,
                     `is not a setting of a ${role} stack`,
-                    `remove it or correct its spelling (known keys: ${known.join(", ")})`,
+                    `${near ? `did you mean ${PROJECT}:${near}? ` : ""}remove it or correct its spelling (known keys: ${known.join(", ")})`,
                 );
             }
         }
@@ -148,10 +181,11 @@ export class ConfigReader {
         for (const [field, value] of Object.entries(given)) {
             const check = (checks as Record<string, (v: unknown, at: string) => unknown>)[field];
             if (!check) {
+                const near = nearest(field, Object.keys(checks));
                 this.problem(
                     `${key}.${field}`,
                     "is not a known setting",
-                    `use one of ${Object.keys(checks).join(", ")}`,
+                    `${near ? `did you mean ${key}.${near}? ` : ""}use one of ${Object.keys(checks).join(", ")}`,
                 );
                 continue;
             }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, ResourceStackConfig } from "../config";
+import { ConfigError, PROJECT, ResourceStackConfig } from "../config";
+import { stackFile } from "../config/reader";
 import { LOGGING_OUTPUT_NAMES, LoggingStackOutputs } from "./contract";
 
 /**
@@ -15,28 +16,30 @@ export async function readLoggingStack(config: ResourceStackConfig): Promise<Log
         const details = await reference.getOutputDetails(name);
         const value = details.value ?? details.secretValue;
         if (value === undefined) {
-            throw new Error(
+            throw new ConfigError([
                 `Logging stack ${config.loggingStack} has no output "${name}" (read by ${PROJECT}:loggingStack). ` +
                     `Fix: run \`pulumi up -s logging\` with this version of the program, then retry.`,
-            );
+            ]);
         }
         values[name] = value;
     }
     const outputs = values as LoggingStackOutputs;
+    // The logging stack's own file, where resourceAccounts is set (the last part of its name).
+    const loggingFile = stackFile(config.loggingStack.split("/").pop()!);
     const allowedRegions = outputs.allowedAccounts[config.accountId];
     if (!allowedRegions) {
-        throw new Error(
+        throw new ConfigError([
             `Account ${config.accountId} (${PROJECT}:accountId) is not a resource account of logging stack ${config.loggingStack}, ` +
                 `which admits ${Object.keys(outputs.allowedAccounts).join(", ")}. ` +
-                `Fix: add it to ${PROJECT}:resourceAccounts on the logging stack and run \`pulumi up -s logging\`, or correct ${PROJECT}:accountId.`,
-        );
+                `Fix: add it to ${PROJECT}:resourceAccounts in ${loggingFile} and run \`pulumi up -s logging\`, or correct ${PROJECT}:accountId.`,
+        ]);
     }
     if (!allowedRegions.includes(config.region)) {
-        throw new Error(
+        throw new ConfigError([
             `Region ${config.region} (${PROJECT}:region) is not allowed for account ${config.accountId} by logging stack ${config.loggingStack}, ` +
                 `which admits ${allowedRegions.join(", ")}. ` +
-                `Fix: add ${config.region} to that account's regions in ${PROJECT}:resourceAccounts on the logging stack and run \`pulumi up -s logging\`, or correct ${PROJECT}:region.`,
-        );
+                `Fix: add ${config.region} to that account's regions in ${PROJECT}:resourceAccounts in ${loggingFile} and run \`pulumi up -s logging\`, or correct ${PROJECT}:region.`,
+        ]);
     }
     return outputs;
 }

@@ -584,7 +584,7 @@ describe("alerting: configuration", () => {
                 invalid(
                     "alerts.silenceMinute",
                     "is not a known setting",
-                    "use one of emails, subscriptions, silenceMinutes, loaderErrors, parkedLines",
+                    "did you mean alerts.silenceMinutes? use one of emails, subscriptions, silenceMinutes, loaderErrors, parkedLines",
                 ),
             ],
         );

@@ -1,6 +1,21 @@
 import * as assert from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
 import { ConfigError, parseStackConfig } from "../config";
-import { describeError, isUserError, runCliMain, usageError, userError } from "../tools/cli/shell";
+import { BENCH_USAGE } from "../tools/bench/bench";
+import {
+    checkReachable,
+    describeError,
+    isUserError,
+    npmTakenFlags,
+    runCliMain,
+    usageError,
+    userError,
+} from "../tools/cli/shell";
+import { parseStackFile } from "../tools/cli/stackFiles";
 import { readStackConfig } from "../tools/local/mockEngine";
 import { runWith } from "./support/program";
 
@@ -126,5 +141,163 @@ describe("CLI shell (tools/cli/shell.ts)", () => {
         assert.strictEqual(isUserError(impostor), false);
         assert.strictEqual(isUserError({ userError: true, message: "not an Error" }), false);
         assert.strictEqual(isUserError(new ConfigError(["one"])), true);
+    });
+});
+
+/** Starts a TypeScript file in its own process with a private temporary directory. */
+function spawnTool(file: string, args: string[], env: Record<string, string> = {}) {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-test-"));
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", file, ...args], {
+        env: { ...process.env, NODE_NO_WARNINGS: "1", TMPDIR: tmp, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    return { child, tmp, exited, output: () => ({ stdout, stderr }) };
+}
+
+/** What a tool left in its temporary directory, but ts-node's compile cache (not the tool's). */
+const leftBehind = (tmp: string) => fs.readdirSync(tmp).filter((f) => !f.startsWith("v8-compile-cache"));
+
+describe("CLI shell: cleanup, signals and npm's own options", () => {
+    for (const [signal, code] of [
+        ["SIGINT", 130],
+        ["SIGTERM", 143],
+    ] as const) {
+        it(`removes the tool's temporary directories on ${signal} and exits ${code}`, async () => {
+            const tool = spawnTool(path.join(__dirname, "fixtures", "cliTool.ts"), []);
+            try {
+                while (!tool.output().stdout.includes("\n")) await new Promise((r) => setTimeout(r, 50));
+                const dir = tool.output().stdout.trim();
+                assert.ok(fs.existsSync(dir), `${dir} should exist while the tool runs`);
+                tool.child.kill(signal);
+                assert.strictEqual(await tool.exited, code);
+                assert.strictEqual(fs.existsSync(dir), false, `${dir} is left behind`);
+                assert.match(tool.output().stderr, new RegExp(`Interrupted \\(${signal}\\); cleaning up\\.`));
+            } finally {
+                fs.rmSync(tool.tmp, { recursive: true, force: true });
+            }
+        });
+    }
+
+    it("leaves no lambda-* directory behind once a process that loaded deployed code ends", async () => {
+        const script = path.join(os.tmpdir(), `load-handler-${process.pid}.ts`);
+        fs.writeFileSync(
+            script,
+            `import { loadHandler } from ${JSON.stringify(path.join(__dirname, "..", "tools", "local", "deployedCode"))};\n` +
+                `for (let i = 0; i < 3; i++) loadHandler("exports.handler = async () => 1;", {});\n` +
+                `console.log(require("fs").readdirSync(require("os").tmpdir()).join(","));\n`,
+        );
+        const tool = spawnTool(script, []);
+        try {
+            assert.strictEqual(await tool.exited, 0, tool.output().stderr);
+            assert.match(
+                tool.output().stdout,
+                /(^|,)lambda-\w+(,|$)/,
+                "the code is written under one lambda-* directory",
+            );
+            assert.deepStrictEqual(leftBehind(tool.tmp), []);
+        } finally {
+            fs.rmSync(tool.tmp, { recursive: true, force: true });
+            fs.rmSync(script, { force: true });
+        }
+    });
+
+    it("accepts a switch npm took as its own option, with a note, and refuses a flag with a value", () => {
+        assert.deepStrictEqual(
+            npmTakenFlags({ switches: ["--faults", "--keep"] }, "npm start", [], { npm_config_faults: "true" }),
+            {
+                argv: ["--faults"],
+                notes: [
+                    "npm took --faults as its own option (options go after `--`: `npm start -- --faults`); running with --faults.",
+                ],
+            },
+        );
+        assert.deepStrictEqual(
+            npmTakenFlags({ switches: ["--faults"] }, "npm start", ["--faults"], { npm_config_faults: "true" }).argv,
+            ["--faults"],
+        );
+        assert.throws(
+            () => npmTakenFlags({ values: ["--records"] }, "npm start", ["5000"], { npm_config_records: "true" }),
+            (err: Error) =>
+                isUserError(err) &&
+                err.message ===
+                    "npm took --records as its own option, so npm start did not get it: put the tool's options after `--`, e.g. `npm start -- --records <value>`.",
+        );
+    });
+
+    it("refuses an unreachable or silent OPENSEARCH_URL within the timeout, naming the fix", async () => {
+        const silent = http.createServer(() => undefined);
+        await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+        const port = (silent.address() as { port: number }).port;
+        try {
+            await assert.rejects(
+                checkReachable("OPENSEARCH_URL", `http://127.0.0.1:${port}`, 300),
+                (err: Error) =>
+                    isUserError(err) &&
+                    err.message ===
+                        `OPENSEARCH_URL http://127.0.0.1:${port} is not reachable (no answer within 0.3 s). Fix: start the cluster or correct the URL, or unset OPENSEARCH_URL to use the local stand-in.`,
+            );
+        } finally {
+            silent.closeAllConnections();
+            silent.close();
+        }
+        await assert.rejects(checkReachable("OPENSEARCH_URL", `http://127.0.0.1:${port}`, 2000), /ECONNREFUSED/);
+        await assert.rejects(
+            checkReachable("OPENSEARCH_URL", "localhost:9200"),
+            /is not an http:\/\/ or https:\/\/ URL/,
+        );
+    });
+
+    it("npm start refuses an unreachable OPENSEARCH_URL within seconds, before planning", async () => {
+        const tool = spawnTool(path.join(__dirname, "..", "tools", "local", "start.ts"), [], {
+            OPENSEARCH_URL: "http://127.0.0.1:9",
+        });
+        try {
+            assert.strictEqual(await tool.exited, 1);
+            assert.strictEqual(
+                tool.output().stderr.trim(),
+                "OPENSEARCH_URL http://127.0.0.1:9 is not reachable (ECONNREFUSED). Fix: start the cluster or correct the URL, or unset OPENSEARCH_URL to use the local stand-in.",
+            );
+            assert.deepStrictEqual(leftBehind(tool.tmp), []);
+        } finally {
+            fs.rmSync(tool.tmp, { recursive: true, force: true });
+        }
+    });
+
+    it("npm run bench prints its usage for --help and refuses an unknown flag, running nothing", async () => {
+        const bench = path.join(__dirname, "..", "tools", "bench", "bench.ts");
+        const help = spawnTool(bench, ["--help"]);
+        const unknown = spawnTool(bench, ["--quick"]);
+        try {
+            assert.strictEqual(await help.exited, 0);
+            assert.strictEqual(help.output().stdout.trim(), BENCH_USAGE);
+            assert.strictEqual(await unknown.exited, 1);
+            assert.strictEqual(
+                unknown.output().stderr.trim(),
+                "Unknown option --quick; use --only loader|analytics and --records N,N,...\nRun `npm run bench -- --help` for every option.",
+            );
+            assert.deepStrictEqual([...leftBehind(help.tmp), ...leftBehind(unknown.tmp)], []);
+        } finally {
+            for (const t of [help, unknown]) fs.rmSync(t.tmp, { recursive: true, force: true });
+        }
+    });
+
+    it("reports a YAML syntax error in a stack file as a config error naming the file and line", () => {
+        // A key indented one space too far, as a hand edit does.
+        const text = fs
+            .readFileSync(path.join(__dirname, "..", "Pulumi.logging.yaml"), "utf8")
+            .replace("\n  central-waf-logs:region:", "\n   central-waf-logs:region:");
+        const line = text.split("\n").findIndex((l) => l.startsWith("   central-waf-logs:region:")) + 1;
+        assert.throws(
+            () => parseStackFile("logging", text),
+            (err: Error) =>
+                isUserError(err) &&
+                describeError(err, "npm start -- --help") ===
+                    `Pulumi.logging.yaml is not valid YAML at line ${line}: All mapping items must start at the same column. Fix: correct that line (every key under config: indented by the same number of spaces, no tabs).`,
+        );
     });
 });

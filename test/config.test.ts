@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, parseStackConfig } from "../config";
+import { nearest } from "../config/reader";
 import { readStackConfig } from "../tools/local/mockEngine";
 import { failureOf } from "./support/program";
 
@@ -157,6 +158,31 @@ describe("stack configuration", () => {
         assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:resourceAcounts`]: "[]" }), [
             `Invalid config ${P}:resourceAcounts in Pulumi.resource-eu-west-1.yaml: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays, alerts, response).`,
         ]);
+    });
+
+    it("suggests the nearest known key for a misspelt one, and none when nothing is close", () => {
+        const problems = problemsOf("logging", {
+            [`${P}:resourceAcounts`]: "[]",
+            [`${P}:Region`]: "us-east-1",
+            [`${P}:colour`]: "1",
+        });
+        // The list of known keys that follows grows with the program; the suggestion is the point.
+        assert.deepStrictEqual(
+            problems.map((p) => p.replace(/ \(known keys: .*\)\.$/, "")),
+            [
+                `Invalid config ${P}:Region in Pulumi.logging.yaml: is not a setting of a logging stack. Fix: did you mean ${P}:region? remove it or correct its spelling`,
+                `Invalid config ${P}:colour in Pulumi.logging.yaml: is not a setting of a logging stack. Fix: remove it or correct its spelling`,
+                `Invalid config ${P}:resourceAcounts in Pulumi.logging.yaml: is not a setting of a logging stack. Fix: did you mean ${P}:resourceAccounts? remove it or correct its spelling`,
+            ],
+        );
+        assert.deepStrictEqual(
+            [
+                nearest("analytic", ["alerts", "analytics"]),
+                nearest("xyz", ["region"]),
+                nearest("RATElimit", ["rateLimit"]),
+            ],
+            ["analytics", undefined, "rateLimit"],
+        );
     });
 
     it("keeps staging objects longer than a failed delivery waits for its replay", () => {

@@ -7,7 +7,18 @@ import { namedQuery } from "../analytics/sql";
 import { LocalWarehouse, hoursPresent } from "../analytics/warehouse";
 import { firehoseStreamName } from "../names";
 import { describeError } from "../tools/cli/shell";
-import { Options, formatTable, main, noRows, parseArgs, resolveHours, writeReport } from "../tools/cli/forensics";
+import { isUserError } from "../tools/cli/shell";
+import {
+    DEFAULT_LIMIT,
+    Options,
+    formatRows,
+    formatTable,
+    main,
+    noRows,
+    parseArgs,
+    resolveHours,
+    writeReport,
+} from "../tools/cli/forensics";
 import { Flow, deliveredObjects } from "../tools/traffic/traffic";
 import {
     ATTACKER_CROSS_ACCOUNT,
@@ -51,7 +62,13 @@ describe("forensics CLI and report", () => {
     after(() => fs.rmSync(root, { recursive: true, force: true }));
 
     it("takes options as --option value and --option=value", () => {
-        const expected: Options = { data: root, query: "burst-detection", params: { threshold: "100" } };
+        const expected: Options = {
+            data: root,
+            query: "burst-detection",
+            params: { threshold: "100" },
+            format: "table",
+            limit: DEFAULT_LIMIT,
+        };
         assert.deepStrictEqual(
             parseArgs(["--data", root, "--query", "burst-detection", "--param", "threshold=100"]),
             expected,
@@ -175,7 +192,12 @@ describe("forensics CLI and report", () => {
 
     it("searches the hours given, or the hours present in the data for any not given, and says which", () => {
         const present = ["2026/11/25/00", "2026/11/27/10", "2026/11/27/11"];
-        const options = (params: Record<string, string>): Options => ({ data: "central", params });
+        const options = (params: Record<string, string>): Options => ({
+            data: "central",
+            params,
+            format: "table",
+            limit: DEFAULT_LIMIT,
+        });
         assert.deepStrictEqual(
             resolveHours(options({ from_hour: "2026/11/27/00", to_hour: "2026/11/27/23" }), present),
             { from_hour: "2026/11/27/00", to_hour: "2026/11/27/23" },
@@ -255,6 +277,57 @@ describe("forensics CLI and report", () => {
         assert.deepStrictEqual(printed, [`(no rows for hours ${SAMPLES_HOUR} to 2026/11/27/11, threshold 1600)`]);
     });
 
+    it("resolves paths from the directory the command was run in (INIT_CWD), not the package root", () => {
+        const env = { INIT_CWD: path.dirname(root) };
+        const options = parseArgs(
+            ["--data", path.basename(root), "--query", "top-client-ips", "--html", "r.html"],
+            env,
+        );
+        assert.deepStrictEqual([options.data, options.html], [root, path.join(path.dirname(root), "r.html")]);
+    });
+
+    it("refuses an --html path whose directory does not exist, instead of creating it", () => {
+        const missing = path.join(root, "no", "such");
+        assert.throws(
+            () => parseArgs(["--data", root, "--html", path.join(missing, "r.html")]),
+            (err: Error) =>
+                isUserError(err) &&
+                err.message ===
+                    `--html ${path.join(missing, "r.html")}: the directory ${missing} does not exist. Fix: create it (mkdir -p ${missing}) or write the report elsewhere.`,
+        );
+        assert.strictEqual(fs.existsSync(path.join(root, "no")), false);
+    });
+
+    it("prints at most --limit rows in a table (default 20) and says how many were left out; CSV and JSON print all", () => {
+        const rows = Array.from({ length: 25 }, (_, i) => ({
+            client_ip: `192.0.2.${i}`,
+            note: i === 0 ? 'a,"b"' : "x",
+        }));
+        const table = formatRows(rows, "table").split("\n");
+        assert.strictEqual(table.length, 2 + DEFAULT_LIMIT + 1);
+        assert.strictEqual(
+            table[table.length - 1],
+            "(25 rows; the first 20 shown: --limit N for more, --format csv or json for all)",
+        );
+        assert.strictEqual(formatRows(rows, "table", 30).split("\n").pop(), "(25 rows)");
+        const csv = formatRows(rows, "csv").split("\n");
+        assert.deepStrictEqual([csv.length, csv[0], csv[1]], [26, "client_ip,note", '192.0.2.0,"a,""b"""']);
+        assert.deepStrictEqual(JSON.parse(formatRows(rows, "json")), rows);
+        assert.deepStrictEqual(
+            parseArgs(["--data", root, "--query", "top-client-ips", "--format=csv", "--limit", "5"]).format,
+            "csv",
+        );
+        for (const [argv, message] of [
+            [["--format", "xml"], '--format takes table, csv or json, got "xml".'],
+            [["--limit", "0"], '--limit takes a whole number of rows, 1 or more, got "0".'],
+        ] as const) {
+            assert.throws(
+                () => parseArgs(["--data", root, "--query", "top-client-ips", ...argv]),
+                (err: Error) => err.message === message,
+            );
+        }
+    });
+
     it("prints a query's rows as an aligned table", () => {
         assert.strictEqual(
             formatTable([
@@ -328,6 +401,7 @@ describe("forensics CLI and report", () => {
 
     it("writes a self-contained HTML report with the charts, the attackers and threshold tuning", async () => {
         const warehouse = await LocalWarehouse.open({ dataDir: root });
+        fs.mkdirSync(path.join(root, "report"), { recursive: true });
         const file = path.join(root, "report", "index.html");
         try {
             await writeReport(warehouse, file, { from_hour: "2026/11/27/00", to_hour: "2026/11/27/23" });

@@ -29,7 +29,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     "tools/traffic": ["product"],
     "tools/local/aws": [],
     "tools/local": ["product", "tools/cli", "tools/local/aws", "tools/traffic"],
-    "tools/bench": ["product", "tools/local", "tools/local/aws", "tools/traffic"],
+    "tools/bench": ["product", "tools/cli", "tools/local", "tools/local/aws", "tools/traffic"],
 };
 
 /**

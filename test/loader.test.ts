@@ -10,14 +10,15 @@ import { startLocalS3 } from "../tools/local/aws/localS3";
 import { captured, metricsOf, summariesOf } from "./support/lambdaRuntime";
 import { LoaderStage, startLoaderStage } from "./support/loaderStage";
 import { committedRun } from "./support/program";
-import { sampleLines } from "./support/samples";
+import { sampleLines, skipWithoutSamples } from "./support/samples";
 
 const PREFIX = "222222222222/us-east-1/aws-waf-logs-central-us-east-1/2026/11/27/10/";
 
 describe("WAF record parsing", () => {
     const source = { accountId: "222222222222", region: "us-east-1", streamName: "aws-waf-logs-x" };
 
-    it("accepts every shared sample record", () => {
+    it("accepts every shared sample record", function () {
+        skipWithoutSamples(this);
         const lines = sampleLines();
         assert.ok(lines.length >= 8, `expected the shared samples, found ${lines.length} lines`);
         for (const line of lines) {
@@ -27,7 +28,8 @@ describe("WAF record parsing", () => {
         }
     });
 
-    it("maps the fields the dashboards and forensics use", () => {
+    it("maps the fields the dashboards and forensics use", function () {
+        skipWithoutSamples(this);
         const doc = toDocument(parseWafRecord(sampleLines()[0]), source);
         assert.deepStrictEqual(
             {
@@ -140,7 +142,8 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
     /** Invokes the handler with the events of objects put since the last call. */
     const run = () => captured(() => handler({ Records: stage.events() }));
 
-    it("indexes every shared sample from a gzip object, in signed, framed bulk requests of at most 3", async () => {
+    it("indexes every shared sample from a gzip object, in signed, framed bulk requests of at most 3", async function () {
+        skipWithoutSamples(this);
         const samples = sampleLines();
         await stage.put(`${PREFIX}samples.gz`, gzipSync(`${samples.join("\n")}\n`));
         const outcome = await run();
@@ -177,7 +180,8 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
         ]);
     });
 
-    it("emits one EMF line per object: namespace, the source account and Region as dimensions, the five metrics", async () => {
+    it("emits one EMF line per object: namespace, the source account and Region as dimensions, the five metrics", async function () {
+        skipWithoutSamples(this);
         const samples = sampleLines();
         await stage.put(`${PREFIX}metrics.json`, `${samples[0]}\n{"broken"\n`);
         const before = Date.now();
@@ -222,7 +226,8 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
         );
     });
 
-    it("indexes a plain object and parks malformed lines under _errors/, each with its number, reason and full text", async () => {
+    it("indexes a plain object and parks malformed lines under _errors/, each with its number, reason and full text", async function () {
+        skipWithoutSamples(this);
         const [first, second] = sampleLines();
         await stage.put(`${PREFIX}plain.json`, `${first}\n{"truncated":\n\n${second}\n`);
         const [summary] = (await run()).result as any[];
@@ -259,7 +264,8 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
         );
     });
 
-    it("never creates a duplicate when an object is delivered again", async () => {
+    it("never creates a duplicate when an object is delivered again", async function () {
+        skipWithoutSamples(this);
         await stage.put(`${PREFIX}again.gz`, gzipSync(sampleLines().join("\n")));
         const events = stage.events();
         await captured(() => handler({ Records: events }));
@@ -268,7 +274,8 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
         assert.deepStrictEqual(new Set(stage.search.documents.keys()), afterFirst);
     });
 
-    it("loads and counts an object once when one event names it twice", async () => {
+    it("loads and counts an object once when one event names it twice", async function () {
+        skipWithoutSamples(this);
         await stage.put(`${PREFIX}twice.json`, `${sampleLines().slice(0, 3).join("\n")}\n{"broken"\n`);
         const [record] = stage.events();
         const outcome = await captured(() => handler({ Records: [record, record] }));
@@ -279,7 +286,8 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
         assert.strictEqual(summariesOf(outcome).length, 1);
     });
 
-    it("retries whole-request 429s and failed items only, and parks items refused for good with their source line", async () => {
+    it("retries whole-request 429s and failed items only, and parks items refused for good with their source line", async function () {
+        skipWithoutSamples(this);
         const samples = sampleLines();
         stage.search.inject({
             throttleFirstBulkRequests: 2,
@@ -317,7 +325,8 @@ describe("loader Lambda, as deployed, against a local S3 and a loopback _bulk en
         assert.strictEqual(parked[0].reason, "status 400: mapper_parsing_exception: injected");
     });
 
-    it("fails the invocation (Transient) when items keep failing, instead of parking them", async () => {
+    it("fails the invocation (Transient) when items keep failing, instead of parking them", async function () {
+        skipWithoutSamples(this);
         stage.search.inject({ failItem: () => ({ status: 503, type: "unavailable_shards_exception" }) });
         await stage.put(`${PREFIX}down.gz`, gzipSync(sampleLines()[0]));
         const outcome = await captured(() => stage.handler({ BULK_MAX_ATTEMPTS: "4" })({ Records: stage.events() }));
@@ -360,7 +369,8 @@ describe("loader Lambda against a real OpenSearch cluster (OPENSEARCH_URL)", fun
         if (!url) this.skip();
     });
 
-    it("indexes every shared sample, and re-delivery leaves the count unchanged", async () => {
+    it("indexes every shared sample, and re-delivery leaves the count unchanged", async function () {
+        skipWithoutSamples(this);
         const logging = await committedRun("logging");
         const central = logging.outputs.centralBucketName;
         const s3 = await startLocalS3([central]);

@@ -52,6 +52,113 @@ function series(html: string): Map<string, [number, number][]> {
 const attribute = (html: string, name: string) =>
     new RegExp(`<svg class="timeline"[^>]* ${name}="([^"]*)"`).exec(html)?.[1];
 
+describe("HTML report (analytics/report.ts): what an analyst acts on", () => {
+    it("zooms the time axis to the incident and summarizes the whole window", () => {
+        const html = report({
+            window: { from_hour: "2026/11/27/08", to_hour: "2026/11/27/11" },
+            timeline: [
+                { client_ip: "203.0.113.10", window_start: "2026-11-27 10:30", requests: 1600 },
+                { client_ip: "203.0.113.10", window_start: "2026-11-27 10:35", requests: 800 },
+            ],
+        });
+        assert.deepStrictEqual(
+            [attribute(html, "data-from"), attribute(html, "data-to")],
+            ["2026-11-27T10:15:00.000Z", "2026-11-27T10:55:00.000Z"],
+        );
+        assert.ok(
+            html.includes(
+                "Zoomed to 2026-11-27 10:15 to 2026-11-27 10:55 UTC, where these IPs had requests; the searched window is 2026-11-27 08:00 to 2026-11-27 12:00 UTC, in which they made 2,400 requests in all.",
+            ),
+        );
+    });
+
+    it("keeps identical series distinguishable: a dash pattern each, and the legend says which coincide", () => {
+        const same = [
+            { client_ip: "203.0.113.10", window_start: "2026-11-27 10:30", requests: 900 },
+            { client_ip: "203.0.113.11", window_start: "2026-11-27 10:30", requests: 900 },
+        ];
+        const html = report({ timeline: same });
+        const dashes = [
+            ...html.matchAll(
+                /<polyline class="series" data-ip="([^"]*)"[^>]*?(?: stroke-dasharray="([^"]*)")? points=/g,
+            ),
+        ];
+        assert.deepStrictEqual(
+            dashes.map((m) => [m[1], m[2]]),
+            [
+                ["203.0.113.10", undefined],
+                ["203.0.113.11", "6 3"],
+            ],
+        );
+        assert.ok(html.includes("same counts as 203.0.113.10: drawn on top of it"));
+    });
+
+    it("labels both axes with their units and fits any width (viewBox, no fixed pixel width)", () => {
+        const html = report();
+        assert.ok(html.includes(">time (UTC), 5-minute windows</text>"));
+        assert.ok(html.includes(">requests per 5 minutes</text>"));
+        assert.strictEqual(attribute(html, "viewBox"), "0 0 900 340");
+        assert.strictEqual(attribute(html, "width"), "100%");
+        assert.ok(!/<svg[^>]* width="\d+"/.test(html.replace(/<svg width="28" height="10" aria-hidden="true">/g, "")));
+        assert.ok(html.includes('<meta name="viewport" content="width=device-width, initial-scale=1">'));
+    });
+
+    it("states its burst threshold beside the detector's", () => {
+        assert.ok(
+            report({ detectorThreshold: 1000 }).includes(
+                "This report's burst threshold: more than 500 requests in 5 minutes. The detector blocks above 1,000 (central-waf-logs:response.threshold): bursts between the two are shown here but were not blocked for their rate.",
+            ),
+        );
+        assert.ok(
+            report().includes(
+                "The detector's threshold (central-waf-logs:response.threshold) was not given to this report.",
+            ),
+        );
+    });
+
+    it("marks allowlisted addresses wherever they appear, and says they were never blocked", () => {
+        const html = report({ allowlist: ["203.0.113.0/28"] });
+        assert.ok(html.includes("203.0.113.10 (allowlisted) @ 2026-11-27 10:30"), "burst bar label");
+        assert.ok(html.includes("<td>yes: never blocked</td>"), "burst table");
+        assert.ok(
+            html.includes(
+                '203.0.113.10 <span class="allowlisted">(allowlisted in 203.0.113.0/28: never blocked)</span>',
+            ),
+            "legend",
+        );
+        assert.ok(
+            html.includes(
+                "Allowlisted, so never blocked whatever their rate (central-waf-logs:response.allowlist): 203.0.113.10 (in 203.0.113.0/28).",
+            ),
+        );
+        assert.ok(!report().includes("allowlisted in"));
+    });
+
+    it("says what was blocked, where, in which scope and until when; or that it was not given the blocklist", () => {
+        const html = report({
+            response: {
+                source: "the local run's DynamoDB blocklist",
+                blocked: [
+                    {
+                        range: "198.51.100.7/32",
+                        where: ["222222222222/us-east-1", "333333333333/eu-west-1"],
+                        scope: "REGIONAL",
+                        until: "2026-11-27T14:35:00.000Z",
+                        reason: "1,600 requests in 5 minutes",
+                    },
+                ],
+            },
+        });
+        assert.ok(html.includes("From the local run&#39;s DynamoDB blocklist: 1 range blocked."));
+        assert.ok(
+            html.includes(
+                "<tr><td>198.51.100.7/32</td><td>222222222222/us-east-1, 333333333333/eu-west-1</td><td>REGIONAL</td><td>2026-11-27T14:35:00.000Z</td><td>1,600 requests in 5 minutes</td></tr>",
+            ),
+        );
+        assert.ok(report().includes("No blocklist state was given to this report (forensics run on its own)"));
+    });
+});
+
 describe("HTML report (analytics/report.ts): the SVG's structure", () => {
     it("draws one series per charted IP, busiest first, on a uniform 5-minute axis over the whole window", () => {
         const html = report();
@@ -63,15 +170,15 @@ describe("HTML report (analytics/report.ts): the SVG's structure", () => {
         for (const points of drawn.values()) {
             // Two hours of 5-minute windows, every one drawn (empty ones at 0), equally spaced.
             assert.strictEqual(points.length, 24);
-            assert.strictEqual(points[0][0], 60);
+            assert.strictEqual(points[0][0], 70);
             const gaps = points.slice(1).map(([x], i) => x - points[i][0]);
             assert.ok(
-                gaps.every((gap) => Math.abs(gap - 820 / 24) <= 0.1),
+                gaps.every((gap) => Math.abs(gap - 810 / 24) <= 0.1),
                 `uneven: ${gaps.join(", ")}`,
             );
         }
         const flood = drawn.get("203.0.113.10")!;
-        const baseline = 280;
+        const baseline = 285;
         const top = 15;
         // 10:30 is window 6 and at the axis maximum; 11:55 (window 23) at half of it; 10:00 at 0.
         assert.deepStrictEqual(
@@ -87,7 +194,7 @@ describe("HTML report (analytics/report.ts): the SVG's structure", () => {
     it("labels the time axis with uniform ticks on round times", () => {
         const html = report();
         const labels = [
-            ...html.matchAll(/<text x="([\d.]+)" y="298" font-size="11" text-anchor="middle">([^<]*)<\/text>/g),
+            ...html.matchAll(/<text x="([\d.]+)" y="303" font-size="11" text-anchor="middle">([^<]*)<\/text>/g),
         ];
         assert.deepStrictEqual(
             labels.map((m) => m[2]),
@@ -108,11 +215,11 @@ describe("HTML report (analytics/report.ts): the SVG's structure", () => {
             ],
         );
         const xs = labels.map((m) => Number(m[1]));
-        assert.strictEqual(xs[0], 60);
+        assert.strictEqual(xs[0], 70);
         assert.strictEqual(xs[xs.length - 1], 880);
         const gaps = xs.slice(1).map((x, i) => x - xs[i]);
         assert.ok(
-            gaps.every((gap) => Math.abs(gap - 820 / 12) <= 0.1),
+            gaps.every((gap) => Math.abs(gap - 810 / 12) <= 0.1),
             `uneven: ${gaps.join(", ")}`,
         );
     });

@@ -438,7 +438,7 @@ describe("resource stack configuration", () => {
             }),
             [
                 `Invalid config ${P}:waf.rateEvaluationWindowSec in Pulumi.resource-eu-west-1.yaml: 30 is not a WAF evaluation window. Fix: use 60, 120, 300 or 600.`,
-                `Invalid config ${P}:waf.rateLimt in Pulumi.resource-eu-west-1.yaml: is not a known setting. Fix: use one of managedRuleGroups, rateLimit, rateEvaluationWindowSec, redactedHeaders, logActions.`,
+                `Invalid config ${P}:waf.rateLimt in Pulumi.resource-eu-west-1.yaml: is not a known setting. Fix: did you mean waf.rateLimit? use one of managedRuleGroups, rateLimit, rateEvaluationWindowSec, redactedHeaders, logActions.`,
             ].join("\n"),
         );
     });

@@ -1,11 +1,22 @@
 import * as assert from "assert";
 import * as path from "path";
+import { describeError } from "../tools/cli/shell";
 import { runProgram } from "../tools/local/mockEngine";
 import { committedRuns, failureOf, runWith } from "./support/program";
 
 const P = "central-waf-logs";
 
 describe("stack wiring and providers", () => {
+    it("plans the committed stacks once per process, even after the mock engine reloads the project's modules", async () => {
+        const first = await committedRuns();
+        // What the mock engine does on every run, and what a parallel mocha worker sees per file.
+        const file = require.resolve("./support/program");
+        delete require.cache[file];
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const reloaded = require(file) as typeof import("./support/program");
+        assert.strictEqual(await reloaded.committedRuns(), first);
+    });
+
     it("fails a program run whose Lambda callback cannot be serialized, naming the cause, instead of hanging", async () => {
         await assert.rejects(
             runProgram("logging", { entrypoint: path.join(__dirname, "fixtures", "unserializableCallback.ts") }),
@@ -87,15 +98,19 @@ describe("stack wiring and providers", () => {
         });
         assert.strictEqual(
             message,
-            `Account 444444444444 (${P}:accountId) is not a resource account of logging stack organization/central-waf-logs/logging, which admits 222222222222, 333333333333. Fix: add it to ${P}:resourceAccounts on the logging stack and run \`pulumi up -s logging\`, or correct ${P}:accountId.`,
+            `Account 444444444444 (${P}:accountId) is not a resource account of logging stack organization/central-waf-logs/logging, which admits 222222222222, 333333333333. Fix: add it to ${P}:resourceAccounts in Pulumi.logging.yaml and run \`pulumi up -s logging\`, or correct ${P}:accountId.`,
         );
     });
 
-    it("refuses a Region the logging stack does not admit for the account", async () => {
-        const message = await failureOf("resource-eu-west-1", { configOverrides: { [`${P}:region`]: "us-east-1" } });
+    it("refuses a Region the logging stack does not admit for the account, as a config error (no stack trace)", async () => {
+        const error = await runWith("resource-eu-west-1", { configOverrides: { [`${P}:region`]: "us-east-1" } }).then(
+            () => assert.fail("the run should fail"),
+            (err: Error) => err,
+        );
+        const message = describeError(error, "npm start -- --help");
         assert.strictEqual(
             message,
-            `Region us-east-1 (${P}:region) is not allowed for account 333333333333 by logging stack organization/central-waf-logs/logging, which admits eu-west-1. Fix: add us-east-1 to that account's regions in ${P}:resourceAccounts on the logging stack and run \`pulumi up -s logging\`, or correct ${P}:region.`,
+            `Region us-east-1 (${P}:region) is not allowed for account 333333333333 by logging stack organization/central-waf-logs/logging, which admits eu-west-1. Fix: add us-east-1 to that account's regions in ${P}:resourceAccounts in Pulumi.logging.yaml and run \`pulumi up -s logging\`, or correct ${P}:region.`,
         );
     });
 

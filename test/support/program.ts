@@ -9,12 +9,19 @@ import {
     runProgram,
 } from "../../tools/local/mockEngine";
 
-let allRuns: Promise<ProgramRun[]> | undefined;
+/**
+ * Where the committed runs are kept: on the global object, not in this module, because the mock
+ * engine drops the project's modules (this one included) from the require cache on every run, and
+ * mocha's parallel workers load each test file after the previous one ran: a module variable
+ * would be a fresh one for every file, and every file would plan every stack again (~12 s of CPU).
+ */
+const CACHE = Symbol.for("central-waf-logs.committedRuns");
 
-/** Every committed stack, run in deploy order with real cross-stack references. */
+/** Every committed stack, run in deploy order with real cross-stack references, once per process. */
 export function committedRuns(): Promise<ProgramRun[]> {
-    allRuns ??= runAllStacks();
-    return allRuns;
+    const global = globalThis as { [CACHE]?: Promise<ProgramRun[]> };
+    global[CACHE] ??= runAllStacks();
+    return global[CACHE];
 }
 
 export async function committedRun(stack: string): Promise<ProgramRun> {

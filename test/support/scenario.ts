@@ -6,8 +6,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { gzipSync } from "zlib";
 import { firehoseStreamName } from "../../names";
-import { DeliveredObject, Flow, Location, centralKeyOf, deliveredObjects } from "../../tools/traffic/traffic";
-import { sampleLines } from "./samples";
+import {
+    DeliveredObject,
+    Flow,
+    Location,
+    backgroundTraffic,
+    centralKeyOf,
+    deliveredObjects,
+} from "../../tools/traffic/traffic";
+import { optionalSampleLines } from "./samples";
 
 export const L1: Location = { accountId: "222222222222", region: "us-east-1" };
 export const L2: Location = { accountId: "222222222222", region: "eu-west-1" };
@@ -84,7 +91,19 @@ export function writeObject(root: string, object: DeliveredObject): string {
     return key;
 }
 
-/** Writes the scenario (and the shared samples) under `root`; returns the objects written. */
+/**
+ * What the samples hour holds: the shared real samples where present (test/support/samples.ts),
+ * elsewhere a dozen generated records, so the scenario has the same hours on every clone.
+ */
+export function samplesHourLines(): string[] {
+    const samples = optionalSampleLines();
+    if (samples.length > 0) return samples;
+    const [y, m, d, h] = SAMPLES_HOUR.split("/").map(Number);
+    const traffic = { ...L1, webAclName: "samples", startMs: Date.UTC(y, m - 1, d, h), spanMs: 600_000, seed: 25 };
+    return [...backgroundTraffic(traffic, 12)];
+}
+
+/** Writes the scenario (and the samples hour, `samplesHourLines`) under `root`; returns the objects written. */
 export function writeScenario(root: string): DeliveredObject[] {
     const objects = deliveredObjects(FLOWS, (l) => firehoseStreamName(l.region), { maxRecordsPerObject: 700 });
     for (const object of objects) writeObject(root, object);
@@ -93,7 +112,7 @@ export function writeScenario(root: string): DeliveredObject[] {
         streamName: firehoseStreamName(L1.region),
         hour: SAMPLES_HOUR,
         fileName: "aws-waf-logs-central-us-east-1-1-2026-11-25-00-00-00-samples.gz",
-        lines: sampleLines(),
+        lines: samplesHourLines(),
     });
     return objects;
 }

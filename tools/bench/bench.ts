@@ -12,6 +12,7 @@ import { BulkResponse } from "../../handlers/bulk";
 import { LoaderDependencies, ObjectSummary, loadObject } from "../../handlers/loader";
 import { DEFAULT_LOADER_SETTINGS } from "../../handlers/loaderLambda";
 import { analyticsSection, measure as measureAnalytics } from "./benchAnalytics";
+import { runCli, temporaryDirectory, usageError } from "../cli/shell";
 import { startSearchServer } from "../local/aws/searchServer";
 import { backgroundTraffic } from "../traffic/traffic";
 
@@ -229,35 +230,64 @@ async function loaderSection(dir: string): Promise<string[]> {
     return lines;
 }
 
-/** `--only loader|analytics`, `--records 1000000,5000000` (analytics sizes). */
-function option(name: string): string | undefined {
-    const i = process.argv.indexOf(name);
-    return i === -1 ? undefined : process.argv[i + 1];
+export const BENCH_USAGE = `usage: npm run bench [-- --only loader|analytics] [-- --records N,N,...]
+
+Measures, asserts nothing (README, "Loader benchmark" and "Analytics benchmark"). Takes many
+minutes and up to a few GiB in the temporary directory, removed at the end and on Ctrl-C/SIGTERM.
+
+  --only loader|analytics  one section only (default: both)
+  --records N,N,...        the analytics sizes in records (default 1000000,5000000)
+  --help                   this text`;
+
+export interface BenchOptions {
+    only?: "loader" | "analytics";
+    sizes: number[];
 }
 
-async function main(): Promise<void> {
-    const rssFlag = process.argv.indexOf("--rss");
-    if (rssFlag !== -1) return measureRss(process.argv[rssFlag + 1]);
-    const child = process.argv.indexOf("--analytics-child");
-    if (child !== -1) {
-        return measureAnalytics(JSON.parse(process.argv[child + 1]));
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+    const options: BenchOptions = { sizes: [1_000_000, 5_000_000] };
+    for (let i = 0; i < argv.length; i++) {
+        const eq = argv[i].indexOf("=");
+        const flag = eq === -1 ? argv[i] : argv[i].slice(0, eq);
+        if (flag !== "--only" && flag !== "--records") {
+            throw usageError(`Unknown option ${argv[i]}; use --only loader|analytics and --records N,N,...`);
+        }
+        const value = eq === -1 ? argv[++i] : argv[i].slice(eq + 1);
+        if (value === undefined || value.startsWith("--")) throw usageError(`${flag} needs a value.`);
+        if (flag === "--only") {
+            if (value !== "loader" && value !== "analytics") {
+                throw usageError(`--only takes loader or analytics, got "${value}".`);
+            }
+            options.only = value;
+        } else {
+            if (!/^[0-9]{1,9}(,[0-9]{1,9})*$/.test(value) || value.split(",").some((n) => Number(n) < 1)) {
+                throw usageError(
+                    `--records takes whole numbers separated by commas, e.g. 1000000,5000000; got "${value}".`,
+                );
+            }
+            options.sizes = value.split(",").map(Number);
+        }
     }
+    return options;
+}
 
-    const only = option("--only");
-    const sizes = (option("--records") ?? "1000000,5000000").split(",").map(Number);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "central-waf-logs-bench-"));
+async function main(argv: readonly string[]): Promise<void> {
+    // Internal modes: this file started again as a child process to measure in isolation.
+    if (argv[0] === "--rss") return measureRss(argv[1]);
+    if (argv[0] === "--analytics-child") return measureAnalytics(JSON.parse(argv[1]));
+
+    const { only, sizes } = parseBenchArgs(argv);
+    const dir = temporaryDirectory("central-waf-logs-bench-");
     try {
         console.log(
             `# npm run bench (${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} cores, Node ${process.version})\n`,
         );
-        if (only !== "analytics") for (const line of await loaderSection(dir)) console.log(line);
-        if (only !== "loader") for (const line of await analyticsSection(dir, sizes)) console.log(line);
+        if (only !== "analytics") for (const line of await loaderSection(dir.path)) console.log(line);
+        if (only !== "loader") for (const line of await analyticsSection(dir.path, sizes)) console.log(line);
     } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+        dir.remove();
     }
 }
 
-main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.stack : err);
-    process.exit(1);
-});
+if (require.main === module)
+    runCli(main, { usage: BENCH_USAGE, help: "npm run bench -- --help", flags: { values: ["--only", "--records"] } });

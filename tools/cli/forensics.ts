@@ -7,11 +7,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { renderReport } from "../../analytics/report";
+import { ReportData, renderReport } from "../../analytics/report";
 import { NamedQuery, namedQueries, namedQuery } from "../../analytics/sql";
 import { LocalWarehouse, Row, hoursPresent } from "../../analytics/warehouse";
+import { parseStackConfig } from "../../config";
 import { CENTRAL_LAYOUT } from "../../layout";
 import { runCli, usageError, userError } from "./shell";
+import { readStackConfig } from "./stackFiles";
 
 export interface Options {
     data: string;
@@ -19,6 +21,21 @@ export interface Options {
     params: Record<string, string>;
     compacted?: string;
     html?: string;
+    /** How rows print: an aligned table (default), CSV or JSON (one array). */
+    format: "table" | "csv" | "json";
+    /** Most rows printed (table only; CSV and JSON print every row). */
+    limit: number;
+}
+
+/** Rows a table shows by default: a screen's worth; the rest are counted, not printed. */
+export const DEFAULT_LIMIT = 20;
+
+/**
+ * A path as the user meant it: relative to the directory they ran the command in. `npm run`
+ * changes to the package root and says where it started in INIT_CWD.
+ */
+export function fromUserDirectory(file: string, env: NodeJS.ProcessEnv = process.env): string {
+    return path.resolve(env.INIT_CWD ?? process.cwd(), file);
 }
 
 /** Parameters the HTML report reads (its hours, the burst threshold, the candidate limits). */
@@ -40,7 +57,11 @@ central bucket, and prints the rows; or writes an HTML report; or both, for the 
   --compacted <dir>   compacted Parquet (as the daily compaction writes), read alongside --data
   --html <file>       write the HTML report: busiest IPs over time, countries, bursts,
                       cross-account attackers, threshold tuning (takes from_hour, to_hour,
-                      threshold and thresholds)
+                      threshold and thresholds); its directory must exist
+  --format <f>        table (default), csv or json
+  --limit <n>         rows a table shows, default ${DEFAULT_LIMIT} (a last line counts the rest);
+                      csv and json print every row
+Paths are relative to the directory you run the command in.
   --help              this text
 
 Every option takes its value as "--option value" or "--option=value".
@@ -54,7 +75,7 @@ ${namedQueries()
     .join("\n")}`;
 }
 
-const FLAGS = ["--data", "--query", "--compacted", "--html", "--param"];
+const FLAGS = ["--data", "--query", "--compacted", "--html", "--param", "--format", "--limit"];
 
 /** Splits `--flag=value` and `--flag value`; returns the flag, its value and how many arguments it used. */
 function flagAt(argv: readonly string[], i: number): { flag: string; value: string; used: number } {
@@ -94,17 +115,27 @@ function isRealHour(hour: string): boolean {
     );
 }
 
-export function parseArgs(argv: readonly string[]): Options {
-    const options: Options = { data: "", params: {} };
+export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Options {
+    const options: Options = { data: "", params: {}, format: "table", limit: DEFAULT_LIMIT };
     for (let i = 0; i < argv.length;) {
         if (!argv[i].startsWith("--")) throw usageError(`Unexpected argument "${argv[i]}".`);
         const { flag, value, used } = flagAt(argv, i);
         i += used;
-        if (flag === "--data") options.data = value;
+        if (flag === "--data") options.data = fromUserDirectory(value, env);
         else if (flag === "--query") options.query = value;
-        else if (flag === "--compacted") options.compacted = value;
-        else if (flag === "--html") options.html = value;
-        else if (flag === "--param") {
+        else if (flag === "--compacted") options.compacted = fromUserDirectory(value, env);
+        else if (flag === "--html") options.html = fromUserDirectory(value, env);
+        else if (flag === "--format") {
+            if (value !== "table" && value !== "csv" && value !== "json") {
+                throw usageError(`--format takes table, csv or json, got "${value}".`);
+            }
+            options.format = value;
+        } else if (flag === "--limit") {
+            if (!/^[0-9]{1,7}$/.test(value) || Number(value) < 1) {
+                throw usageError(`--limit takes a whole number of rows, 1 or more, got "${value}".`);
+            }
+            options.limit = Number(value);
+        } else if (flag === "--param") {
             const eq = value.indexOf("=");
             if (eq <= 0) throw usageError(`--param takes name=value, got "${value}".`);
             const name = value.slice(0, eq);
@@ -126,6 +157,14 @@ export function parseArgs(argv: readonly string[]): Options {
         }
     }
     if (!options.query && !options.html) throw usageError("Give --query, --html, or both.");
+    if (options.html !== undefined) {
+        const dir = path.dirname(options.html);
+        if (!(fs.existsSync(dir) && fs.statSync(dir).isDirectory())) {
+            throw userError(
+                `--html ${options.html}: the directory ${dir} does not exist. Fix: create it (mkdir -p ${dir}) or write the report elsewhere.`,
+            );
+        }
+    }
     const query = options.query ? knownQuery(options.query) : undefined;
     checkParams(options, query);
     return options;
@@ -199,19 +238,40 @@ export function resolveHours(
     };
 }
 
-export function formatTable(rows: readonly Row[]): string {
+/** Rows as the user asked: a table of at most `limit` rows, or every row as CSV or JSON. */
+export function formatRows(rows: readonly Row[], format: Options["format"], limit = DEFAULT_LIMIT): string {
+    if (format === "json") return JSON.stringify(rows, (_, v) => (typeof v === "bigint" ? Number(v) : v), 2);
+    if (format === "csv") return formatCsv(rows);
+    return formatTable(rows, limit);
+}
+
+/** RFC 4180 CSV: a header, then one line per row; fields with commas, quotes or newlines quoted. */
+export function formatCsv(rows: readonly Row[]): string {
+    if (rows.length === 0) return "";
+    const columns = Object.keys(rows[0]);
+    const field = (v: unknown) => {
+        const text = v === null || v === undefined ? "" : String(v);
+        return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    };
+    return [columns.map(field).join(","), ...rows.map((r) => columns.map((c) => field(r[c])).join(","))].join("\n");
+}
+
+export function formatTable(rows: readonly Row[], limit = Number.MAX_SAFE_INTEGER): string {
     if (rows.length === 0) return "(no rows)";
     const columns = Object.keys(rows[0]);
-    const cells = rows.map((r) => columns.map((c) => String(r[c] ?? "")));
+    const shown = rows.slice(0, limit);
+    const cells = shown.map((r) => columns.map((c) => String(r[c] ?? "")));
     const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
     const line = (values: string[]) =>
         values
             .map((v, i) => v.padEnd(widths[i]))
             .join("  ")
             .trimEnd();
-    return [line(columns), line(widths.map((w) => "-".repeat(w))), ...cells.map(line), `(${rows.length} rows)`].join(
-        "\n",
-    );
+    const count =
+        shown.length < rows.length
+            ? `(${rows.length} rows; the first ${shown.length} shown: --limit N for more, --format csv or json for all)`
+            : `(${rows.length} rows)`;
+    return [line(columns), line(widths.map((w) => "-".repeat(w))), ...cells.map(line), count].join("\n");
 }
 
 /** `(no rows)` with what was searched, e.g. `(no rows for hours 2026/11/28/00 to 2026/11/28/23, threshold 500)`. */
@@ -222,11 +282,26 @@ export function noRows(query: NamedQuery, params: Readonly<Record<string, string
     return `(no rows for hours ${params.from_hour} to ${params.to_hour}${others.map((o) => `, ${o}`).join("")})`;
 }
 
+/**
+ * The detector's threshold and allowlist from the committed logging stack's configuration
+ * (Pulumi.logging.yaml), for the report to state beside its own; none if it cannot be read.
+ */
+export function detectorContext(): Pick<ReportData, "detectorThreshold" | "allowlist"> {
+    try {
+        const stackConfig = parseStackConfig("logging", readStackConfig("logging"));
+        if (stackConfig.role !== "logging") return {};
+        return { detectorThreshold: stackConfig.response.threshold, allowlist: stackConfig.response.allowlist };
+    } catch {
+        return {};
+    }
+}
+
 /** Writes the HTML report for the hours in `params` (or the queries' examples) and returns its path. */
 export async function writeReport(
     warehouse: LocalWarehouse,
     file: string,
     params: Readonly<Record<string, string | number>>,
+    context: Pick<ReportData, "detectorThreshold" | "allowlist" | "response"> = detectorContext(),
 ): Promise<string> {
     const burst = namedQuery("burst-detection");
     const window = {
@@ -247,8 +322,8 @@ export async function writeReport(
             ...window,
             ...(params.thresholds !== undefined ? { thresholds: params.thresholds } : {}),
         }),
+        ...context,
     });
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, html);
     return path.resolve(file);
 }
@@ -270,7 +345,11 @@ export async function main(
                 Object.entries(params).filter(([k]) => query.params.some((p) => p.name === k)),
             );
             const rows = await warehouse.run(query.name, own);
-            print(rows.length === 0 ? noRows(query, own) : formatTable(rows));
+            print(
+                rows.length === 0 && options.format === "table"
+                    ? noRows(query, own)
+                    : formatRows(rows, options.format, options.limit),
+            );
         }
         if (options.html) print(`HTML report: ${await writeReport(warehouse, options.html, params)}`);
     } finally {
@@ -278,4 +357,10 @@ export async function main(
     }
 }
 
-if (require.main === module) runCli((argv) => main(argv), { usage, help: "npm run forensics -- --help" });
+if (require.main === module) {
+    runCli((argv) => main(argv), {
+        usage,
+        help: "npm run forensics -- --help",
+        flags: { values: ["--data", "--query", "--compacted", "--html", "--param", "--format", "--limit"] },
+    });
+}

@@ -4,9 +4,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
+import { YAMLError, parse as parseYaml } from "yaml";
 import type { StackConfig } from "../../config";
-import { PROJECT } from "../../config";
+import { ConfigError, PROJECT } from "../../config";
 import { userError } from "./shell";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -31,8 +31,23 @@ export function qualifiedStackName(stack: string): string {
  * structured values become JSON text, scalars their string form.
  */
 export function readStackConfig(stack: string): Record<string, string> {
-    const file = path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
-    const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    return parseStackFile(stack, fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8"));
+}
+
+/** `readStackConfig` on the file's text; a YAML syntax error is a ConfigError naming the place. */
+export function parseStackFile(stack: string, text: string): Record<string, string> {
+    let doc: { config?: Record<string, unknown> };
+    try {
+        doc = (parseYaml(text) ?? {}) as typeof doc;
+    } catch (error) {
+        if (!(error instanceof YAMLError)) throw error;
+        // A config error, not a bug: name the file and the place, as Pulumi would refuse it too.
+        const where = error.linePos ? ` at line ${error.linePos[0].line}` : "";
+        const what = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        throw new ConfigError([
+            `Pulumi.${stack}.yaml is not valid YAML${where}: ${what}. Fix: correct that line (every key under config: indented by the same number of spaces, no tabs).`,
+        ]);
+    }
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(doc.config ?? {})) {
         config[key] = typeof value === "string" ? value : JSON.stringify(value);

@@ -4,8 +4,8 @@
  */
 import * as fs from "fs";
 import Module from "module";
-import * as os from "os";
 import * as path from "path";
+import { temporaryDirectory } from "../cli/shell";
 import { PROJECT_ROOT, ProgramRun, RecordedResource } from "./mockEngine";
 
 /** The part of Lambda's context object the handlers read. */
@@ -82,7 +82,7 @@ export async function deployedHandler(
  * Packages resolve from the project's node_modules, standing in for the deployment archive.
  */
 export function loadHandler(source: string, env: Record<string, string>): Handler {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lambda-")), "__index.js");
+    const file = path.join(fs.mkdtempSync(path.join(codeDirectory(), "function-")), "__index.js");
     fs.writeFileSync(file, source);
     const lambdaModule = new Module(file);
     lambdaModule.filename = file;
@@ -93,6 +93,20 @@ export function loadHandler(source: string, env: Record<string, string>): Handle
     });
     if (typeof exports.handler !== "function") throw new Error("The deployed code exports no handler function.");
     return (event, context = lambdaContext()) => withEnvironment(env, () => exports.handler(event, context));
+}
+
+let codeDir: string | undefined;
+
+/**
+ * One `lambda-*` directory per process for every loaded function's `__index.js` (each in its own
+ * folder, as Lambda unpacks each archive), removed when the process ends: a test run loads dozens
+ * of handlers and must not leave them behind.
+ */
+function codeDirectory(): string {
+    if (codeDir === undefined || !fs.existsSync(codeDir)) {
+        codeDir = temporaryDirectory("lambda-").path;
+    }
+    return codeDir;
 }
 
 function withEnvironment<T>(env: Record<string, string>, run: () => T): T {

@@ -13,7 +13,14 @@ import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT } from "../../config";
 import { ORGANIZATION, PROJECT_ROOT, committedStacks, qualifiedStackName, readStackConfig } from "../cli/stackFiles";
 
-export { ORGANIZATION, PROJECT_ROOT, committedStacks, qualifiedStackName, readStackConfig } from "../cli/stackFiles";
+export {
+    ORGANIZATION,
+    PROJECT_ROOT,
+    committedStacks,
+    parseStackFile,
+    qualifiedStackName,
+    readStackConfig,
+} from "../cli/stackFiles";
 
 export interface RecordedResource {
     readonly urn: string;

@@ -6,9 +6,8 @@
  * 7. the response loop; 8. the summary, which fails the run if anything was lost or left open.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { runCli, usageError } from "../cli/shell";
+import { checkReachable, runCli, temporaryDirectory, usageError, whileHandlingSignals } from "../cli/shell";
 import type { LocalWorld } from "./localRun";
 
 export interface StartOptions {
@@ -108,15 +107,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     const { renderPlan, renderWiring } = await import("./plan");
     const started = Date.now();
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "central-waf-logs-"));
-    // Every temporary file of the run lives under workDir, removed at the end whatever happens.
-    const cleanup = () => fs.rmSync(workDir, { recursive: true, force: true });
-    const interrupted = () => {
-        console.log("\nInterrupted; removed the working directory.");
-        cleanup();
-        process.exit(130);
-    };
-    process.once("SIGINT", interrupted);
+    if (process.env.OPENSEARCH_URL) await checkReachable("OPENSEARCH_URL", process.env.OPENSEARCH_URL);
+    // Every temporary file of the run lives under workDir, removed at the end whatever happens: on
+    // an error, on Ctrl-C or SIGTERM (tools/cli/shell.ts), and after the sandbox of --keep stops.
+    const work = temporaryDirectory("central-waf-logs-");
+    const workDir = work.path;
+    const cleanup = work.remove;
 
     try {
         console.log("== 1. Plan: every committed stack under the Pulumi mock engine (no AWS calls)\n");
@@ -147,11 +143,9 @@ export async function main(argv: readonly string[]): Promise<void> {
             log: (line) => console.log(line),
             ...(options.keep
                 ? {
-                      hold: async (world: LocalWorld) => {
+                      hold: (world: LocalWorld) =>
                           // The sandbox stops on the signal itself, closing every stand-in first.
-                          process.off("SIGINT", interrupted);
-                          await holdWorld(world, (line) => console.log(line));
-                      },
+                          whileHandlingSignals(() => holdWorld(world, (line) => console.log(line))),
                   }
                 : {}),
         });
@@ -224,4 +218,10 @@ async function canaryStep(
     }
 }
 
-if (require.main === module) runCli(main, { usage: START_USAGE, help: "npm start -- --help" });
+if (require.main === module) {
+    runCli(main, {
+        usage: START_USAGE,
+        help: "npm start -- --help",
+        flags: { switches: ["--faults", "--keep", "--verify"], values: ["--records"] },
+    });
+}

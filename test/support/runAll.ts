@@ -1,0 +1,79 @@
+/**
+ * `npm test`: runs the npm scripts named on the command line at the same time, so that the
+ * checks share the machine's cores instead of taking turns (the type check and the lint are one
+ * core each; mocha runs two workers). The first script's output streams as it runs; each other
+ * script's output is printed whole when it ends, under a header with its result and time. Exits
+ * 1 if any script failed, after all have ended; Ctrl-C or SIGTERM stops every script.
+ *
+ * Usage: `node -r ts-node/register/transpile-only test/support/runAll.ts lint test:unit ...`
+ */
+import { ChildProcess, spawn } from "child_process";
+
+interface Outcome {
+    readonly script: string;
+    readonly code: number;
+    readonly seconds: number;
+}
+
+const started = Date.now();
+const children = new Set<ChildProcess>();
+
+function run(script: string, stream: boolean): Promise<Outcome> {
+    return new Promise((resolve) => {
+        const begun = Date.now();
+        // Its own process group, so that stopping it stops the node processes npm starts.
+        const child = spawn("npm", ["run", "--silent", script], {
+            stdio: ["ignore", "pipe", "pipe"],
+            detached: true,
+        });
+        children.add(child);
+        const output: Buffer[] = [];
+        const take = (target: NodeJS.WriteStream) => (chunk: Buffer) =>
+            stream ? target.write(chunk) : output.push(chunk);
+        child.stdout!.on("data", take(process.stdout));
+        child.stderr!.on("data", take(process.stderr));
+        child.on("close", (code, signal) => {
+            children.delete(child);
+            const outcome = { script, code: code ?? (signal ? 1 : 0), seconds: (Date.now() - begun) / 1000 };
+            if (!stream) {
+                const result = outcome.code === 0 ? "passed" : `FAILED (exit ${outcome.code})`;
+                process.stdout.write(`\n== npm run ${script}: ${result}, ${outcome.seconds.toFixed(0)} s\n`);
+                process.stdout.write(Buffer.concat(output));
+            }
+            resolve(outcome);
+        });
+    });
+}
+
+function stopAll(signal: NodeJS.Signals): void {
+    for (const child of children) {
+        try {
+            process.kill(-child.pid!, signal);
+        } catch {
+            // Already gone.
+        }
+    }
+    process.exit(signal === "SIGINT" ? 130 : 143);
+}
+
+async function main(scripts: readonly string[]): Promise<void> {
+    process.once("SIGINT", () => stopAll("SIGINT"));
+    process.once("SIGTERM", () => stopAll("SIGTERM"));
+    console.log(
+        `Running at once: ${scripts.map((s) => `npm run ${s}`).join(", ")} (output of the others follows the first's).\n`,
+    );
+    const outcomes = await Promise.all(scripts.map((script, i) => run(script, i === 0)));
+    const failed = outcomes.filter((o) => o.code !== 0);
+    const total = ((Date.now() - started) / 1000).toFixed(0);
+    const times = outcomes.map((o) => `${o.script} ${o.seconds.toFixed(0)} s`).join(", ");
+    if (failed.length > 0) {
+        console.log(
+            `\nnpm test FAILED in ${total} s: ${failed.map((o) => `npm run ${o.script}`).join(", ")} (${times}).`,
+        );
+        process.exitCode = 1;
+    } else {
+        console.log(`\nnpm test passed in ${total} s (${times}).`);
+    }
+}
+
+void main(process.argv.slice(2));
