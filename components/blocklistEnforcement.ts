@@ -156,20 +156,22 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
             comparisonOperator: "GreaterThanOrEqualToThreshold",
             threshold: 1,
             treatMissingData: "notBreaching",
-            alarmActions: args.alarmActions ?? [],
-            okActions: args.alarmActions ?? [],
+            // CloudWatch cannot notify a topic of another account: these reach the alert topic by
+            // the stack's alarm forwarding (EventBridge), as every resource-stack alarm does.
+            ...(args.alarmActions ? { alarmActions: args.alarmActions, okActions: args.alarmActions } : {}),
         };
         new aws.cloudwatch.MetricAlarm(
             `${name}-refused-alarm`,
             {
                 ...common,
                 name: `${ALARM_NAME_PREFIX}blocklist-refused-${args.region}`,
-                alarmDescription: `The blocklist applier of ${args.region} refused ranges the logging account asked it to block (too broad, not globally reachable, too many, malformed). Nothing refused was written. Read "applier refused" in /aws/lambda/${functionName}; if the logging account did not mean to send them, treat it as compromised.`,
+                alarmDescription: `The blocklist applier of ${args.region} refused ranges the logging account asked it to block (too broad, not globally reachable, too many, malformed). Nothing refused was written. Read the log lines 'applier refused' in /aws/lambda/${functionName}; if the logging account did not mean to send them, treat it as compromised.`,
                 namespace: METRICS_NAMESPACE,
                 metricName: "BlocklistEntriesRefused",
                 dimensions: { FunctionName: functionName },
             },
-            { parent: this },
+            // Named after the applier: put after it.
+            { parent: this, dependsOn: [this.applier] },
         );
         new aws.cloudwatch.MetricAlarm(
             `${name}-applier-errors-alarm`,
@@ -181,7 +183,8 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
                 metricName: "Errors",
                 dimensions: { FunctionName: functionName },
             },
-            { parent: this },
+            // Named after the applier: put after it.
+            { parent: this, dependsOn: [this.applier] },
         );
     }
 }

@@ -60,6 +60,8 @@ export function coverageSettings(requireBlocklist: boolean): CoverageSettings {
  */
 export class CoverageScan extends pulumi.ComponentResource {
     readonly function: aws.lambda.CallbackFunction<any, any>;
+    /** The coverage alarm of each account/Region (the delivery dashboard shows them). */
+    readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
 
     constructor(name: string, args: CoverageScanArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:CoverageScan", name, {}, opts);
@@ -120,7 +122,7 @@ export class CoverageScan extends pulumi.ComponentResource {
         );
 
         for (const target of targets) {
-            new aws.cloudwatch.MetricAlarm(
+            const gaps = new aws.cloudwatch.MetricAlarm(
                 `${name}-${target.accountId}-${target.region}`,
                 {
                     name: coverageAlarmName(target.accountId, target.region),
@@ -141,11 +143,12 @@ export class CoverageScan extends pulumi.ComponentResource {
                 },
                 parent,
             );
+            this.alarms.push(gaps);
         }
         lambdaErrorsAlarm(
             `${name}-errors`,
             { functionName: COVERAGE_FUNCTION, threshold: 1, actions: args.alarmActions },
-            parent,
+            { parent: this, dependsOn: [this.function] },
         );
         this.registerOutputs({ functionName: this.function.name, roleArn: role.arn });
     }

@@ -36,6 +36,8 @@ export interface DeliveryHealthArgs {
     readonly thresholds: Pick<LoggingAlertSettings, "silenceMinutes" | "loaderErrors" | "parkedLines">;
     /** Resources its alarms name by a fixed name (the loader function): created first. Default none. */
     readonly after?: pulumi.Input<pulumi.Resource>[];
+    /** Alarms of other components the dashboard shows (the coverage alarms): it is put after them. */
+    readonly shownAlarms?: readonly aws.cloudwatch.MetricAlarm[];
 }
 
 /** Physical name of the delivery dashboard. */
@@ -65,7 +67,7 @@ export class DeliveryHealth extends pulumi.ComponentResource {
         const actions = { alarmActions: args.alarmActions, okActions: args.alarmActions };
         const parent = { parent: this };
         // The dashboard's alarm widgets name these alarms: it is put after them.
-        const shown: aws.cloudwatch.MetricAlarm[] = [];
+        const shown: aws.cloudwatch.MetricAlarm[] = [...(args.shownAlarms ?? [])];
 
         for (const { accountId, regions } of args.sources) {
             for (const region of regions) {

@@ -296,7 +296,9 @@ class StackConfigReader extends ConfigReader {
             );
         }
         const breakGlass = settings.breakGlassRoleArn?.split(":")[4];
-        if (breakGlass !== undefined && breakGlass !== this.value("accountId")) {
+        // Judged only against a well-formed account ID: a bad accountId is its own problem.
+        const accountId = this.value("accountId");
+        if (breakGlass !== undefined && /^[0-9]{12}$/.test(String(accountId)) && breakGlass !== accountId) {
             this.problem(
                 `${key}.breakGlassRoleArn`,
                 `the role is in account ${breakGlass}, not the logging account`,

@@ -89,6 +89,18 @@ export async function loggingStack(
         },
         { provider },
     );
+    const coverage = new CoverageScan(
+        "coverage",
+        {
+            accountId: config.accountId,
+            partition: config.partition,
+            targets: config.resourceAccounts,
+            requireBlocklist: config.response.mode !== "off",
+            alarmActions: [alerts.topicArn],
+        },
+        { provider },
+    );
+
     new DeliveryHealth(
         "delivery-health",
         {
@@ -101,6 +113,7 @@ export async function loggingStack(
             loaderFailureQueueName: loader.failureQueue.name,
             thresholds: config.alerts,
             after: [loader.function],
+            shownAlarms: coverage.alarms,
         },
         { provider },
     );
@@ -145,18 +158,6 @@ export async function loggingStack(
             resultsBucketName: analytics.resultsBucket.bucket,
             alarmActions: [alerts.topicArn],
             analyticsReady: analytics.ready,
-        },
-        { provider },
-    );
-
-    new CoverageScan(
-        "coverage",
-        {
-            accountId: config.accountId,
-            partition: config.partition,
-            targets: config.resourceAccounts,
-            requireBlocklist: config.response.mode !== "off",
-            alarmActions: [alerts.topicArn],
         },
         { provider },
     );

@@ -1,5 +1,5 @@
 /**
- * Fidelity to Athena, judged on the parse tree of the grammar Athena speaks (tools/athenaSql.ts),
+ * Fidelity to Athena, judged on the parse tree of the grammar Athena speaks (tools/local/aws/athenaSql.ts),
  * not by DuckDB, which runs SQL Athena refuses. Every SQL text the program sends to Athena is
  * collected from the committed logging stack's plan and the code that renders it, and held to
  * Athena's rules (Athena User Guide: "Use parameterized queries", "Functions in Amazon Athena",

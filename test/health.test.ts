@@ -277,7 +277,8 @@ describe("delivery health: resource stacks' alarms", () => {
     it("gives resource-stack alarms no actions: CloudWatch cannot publish to a topic in another account or Region", async () => {
         for (const run of (await committedRuns()).filter((r) => r.stack.startsWith("resource-"))) {
             const alarms = ofType(run, ALARM);
-            assert.strictEqual(alarms.length, 4, run.stack);
+            // Copier errors and failures, Firehose freshness and failed puts; the applier's errors and refusals.
+            assert.strictEqual(alarms.length, 6, run.stack);
             for (const { inputs } of alarms) {
                 assert.ok(inputs.name.startsWith("central-waf-logs-"), inputs.name);
                 assert.deepStrictEqual([inputs.alarmActions, inputs.okActions], [undefined, undefined], inputs.name);

@@ -348,9 +348,12 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
             },
         ]);
         const result = await accountFor(key, generated);
+        // The first cut record counts as parked when the tail's text still carries its marker.
+        const tail = readable.slice(readable.lastIndexOf("\n") + 1);
+        const parkedInTail = tail.includes(`"${markerOf(generated[complete])}"`) ? 1 : 0;
         assert.deepStrictEqual(
             result.missing,
-            generated.slice(complete).map((l) => markerOf(l)),
+            generated.slice(complete + parkedInTail).map((l) => markerOf(l)),
             "only records from the unreadable tail on are missing",
         );
         assert.deepStrictEqual([result.duplicated, result.indexed], [[], complete]);

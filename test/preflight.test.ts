@@ -107,6 +107,7 @@ describe("npm run preflight", function () {
         assert.deepStrictEqual(plan.reservedConcurrency.map((f) => f.reserved).sort(), [1, 1]);
         assert.deepStrictEqual(plan.workgroups.map((w) => [w.name, w.engineVersion]).sort(), [
             ["central-waf-logs", ATHENA_ENGINE_3],
+            ["central-waf-logs-compaction", ATHENA_ENGINE_3],
             ["central-waf-logs-detection", ATHENA_ENGINE_3],
         ]);
     });
