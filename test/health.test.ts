@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { wafHomeOf } from "../layout";
 import { silenceWindow } from "../components/deliveryHealth";
 import { ProgramRun } from "../tools/mockEngine";
 import { committedRun, committedRuns, failureOf, ofType, only, runWith } from "./support/program";
@@ -9,6 +10,7 @@ const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const SOURCES = [
     ["222222222222", "us-east-1"],
     ["222222222222", "ap-southeast-2"],
+    ["222222222222", "global"],
     ["333333333333", "eu-west-1"],
 ] as const;
 
@@ -369,7 +371,8 @@ describe("delivery health: the dashboard", () => {
                     "Errors",
                     "FunctionName",
                     `central-waf-logs-copier-${region}`,
-                    { label: `copier ${accountId}/${region}`, accountId, region },
+                    // The `global` copier runs in us-east-1.
+                    { label: `copier ${accountId}/${region}`, accountId, region: wafHomeOf(region).region },
                 ]),
             ]),
             graph(12, 12, "Loader failure queue (messages, maximum)", "Maximum", [
@@ -407,7 +410,7 @@ describe("delivery health: the dashboard", () => {
                     title: "Copier failure queues (resource accounts)",
                     alarms: SOURCES.map(
                         ([account, region]) =>
-                            `arn:aws:cloudwatch:${region}:${account}:alarm:central-waf-logs-copier-${region}-failures`,
+                            `arn:aws:cloudwatch:${wafHomeOf(region).region}:${account}:alarm:central-waf-logs-copier-${region}-failures`,
                     ),
                 },
             },
