@@ -5,6 +5,7 @@
  */
 import * as assert from "assert";
 import { BLOCKLIST_RULE_GROUP_CAPACITY, BLOCKLIST_RULE_GROUP_USED_WCU } from "../components/blocklistEnforcement";
+import { parseCentralKey, wafHomeOf } from "../layout";
 import { ProgramRun, qualifiedStackName } from "../tools/mockEngine";
 import { committedRun, failureOf, ofType, only, policyDocument, runWith } from "./support/program";
 
@@ -503,5 +504,23 @@ describe("adoption: the blocklist rule group for web ACLs the platform does not 
         });
         assert.strictEqual(ofType(off, "aws:wafv2/ruleGroup:RuleGroup").length, 0);
         assert.strictEqual(off.outputs.blocklistRuleGroupArn, undefined);
+    });
+});
+
+describe("adoption: the global location in the central layout", () => {
+    it("parses a global key like any Region's, and places its WAF resources in us-east-1, scope CLOUDFRONT", () => {
+        const key = "222222222222/global/aws-waf-logs-central-global/2026/12/07/16/aws-waf-logs-central-global-1-x.gz";
+        assert.deepStrictEqual(parseCentralKey(key), {
+            accountId: "222222222222",
+            region: "global",
+            streamName: "aws-waf-logs-central-global",
+            year: "2026",
+            month: "12",
+            day: "07",
+            hour: "16",
+            file: "aws-waf-logs-central-global-1-x.gz",
+        });
+        assert.deepStrictEqual(wafHomeOf("global"), { region: "us-east-1", scope: "CLOUDFRONT" });
+        assert.deepStrictEqual(wafHomeOf("eu-west-1"), { region: "eu-west-1", scope: "REGIONAL" });
     });
 });
