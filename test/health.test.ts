@@ -127,8 +127,8 @@ describe("delivery health: the logging stack's alarms", () => {
     it("sends every alarm of the logging stack straight to the alert topic, into ALARM and back to OK", () => {
         const alarms = ofType(run, ALARM);
         // Per source: silence, parked lines, unreadable objects; loader errors and failures; the
-        // response loop's ten (see responsePlan.test.ts); compaction failures.
-        assert.strictEqual(alarms.length, 3 * SOURCES.length + 2 + 10 + 1);
+        // response loop's seven and one sync alarm per source (see responsePlan.test.ts); compaction failures.
+        assert.strictEqual(alarms.length, 3 * SOURCES.length + 2 + 7 + SOURCES.length + 1);
         for (const { inputs } of alarms) {
             assert.ok(inputs.name.startsWith("central-waf-logs-"), inputs.name);
             assert.deepStrictEqual([inputs.alarmActions, inputs.okActions], [[TOPIC], [TOPIC]], inputs.name);

@@ -148,12 +148,22 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     recordRegistrations(resources);
 
     forgetProjectModules();
+    const waitForRPCs = () => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const run = async () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const exported = await require(options.entrypoint ?? path.join(PROJECT_ROOT, "index.ts"));
+        let exported: unknown;
+        try {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            exported = await require(options.entrypoint ?? path.join(PROJECT_ROOT, "index.ts"));
+        } catch (err) {
+            // A program that fails half-way (a component refusing its args after its siblings
+            // started registering) still has registrations in flight: let them land here, not in
+            // the next run's mock monitor, where their parents are unknown.
+            await waitForRPCs().catch(() => undefined);
+            throw err;
+        }
         const outputs = await resolveDeep(exported);
         // Registrations the outputs did not depend on may still be in flight: let them land.
-        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        await waitForRPCs();
         return { stack, config, resources, invokes, outputs, references };
     };
     // A registration that fails (a Lambda callback that cannot be serialized, say) rejects a
