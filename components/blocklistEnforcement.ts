@@ -29,8 +29,10 @@ export const BLOCKLIST_RULE_GROUP_CAPACITY = 10;
 export const BLOCKLIST_RULE_GROUP_USED_WCU = 2;
 
 /**
- * The receiving end of the central blocklist in one account and Region: the two REGIONAL IP sets
- * (IPv4, IPv6) the web ACL's blocklist rule references, and the role the logging account's
+ * The receiving end of the central blocklist in one account and Region (or its CloudFront web
+ * ACLs): the two IP sets (IPv4, IPv6; REGIONAL, or CLOUDFRONT in a global stack) the web ACL's
+ * blocklist rule references, the rule group holding the same rules for web ACLs the platform does
+ * not own, and the role the logging account's
  * publisher assumes to fill them. That role trusts the publisher's role alone and may only read
  * and update these two sets (and list the Region's IP sets, to find their IDs).
  */
