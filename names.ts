@@ -4,6 +4,7 @@
  * later, by the resource stacks. Both sides derive the names from here.
  */
 import { PROJECT } from "./config";
+import { GLOBAL_LOCATION, wafHomeOf } from "./layout";
 
 /** IAM role of the copier Lambda in a resource account; one per Region. */
 export function copierRoleName(region: string): string {
@@ -74,7 +75,7 @@ export function blocklistSyncRoleArn(partition: string, accountId: string, regio
     return `arn:${partition}:iam::${accountId}:role/${blocklistSyncRoleName(region)}`;
 }
 
-/** The REGIONAL IP sets every resource stack creates and the publisher fills. */
+/** The IP sets every resource stack creates (REGIONAL, or CLOUDFRONT in a global stack) and the publisher fills. */
 export const BLOCKLIST_IP_SETS = { ipv4: `${PROJECT}-blocklist-ipv4`, ipv6: `${PROJECT}-blocklist-ipv6` } as const;
 /** The label the blocklist rule adds to matching requests (visible in the WAF logs). */
 export const BLOCKLIST_LABEL = `${PROJECT}:blocklisted`;
@@ -87,7 +88,22 @@ export const ALERT_BUS_NAME = `${PROJECT}-alerts`;
 /** The rule on each resource account's default bus that forwards alarm state changes to the alert bus. */
 export const ALARM_FORWARDER_RULE = `${PROJECT}-alarm-forwarder`;
 
-/** ARN of a resource account's forwarding rule (a default-bus rule); the alert bus admits exactly these. */
-export function alarmForwarderRuleArn(partition: string, accountId: string, region: string): string {
-    return `arn:${partition}:events:${region}:${accountId}:rule/${ALARM_FORWARDER_RULE}`;
+/**
+ * The forwarding rule of one location. A `global` stack's rule lives in us-east-1 beside a
+ * possible resource-us-east-1 stack's, so it gets a name of its own.
+ */
+export function alarmForwarderRuleName(location: string): string {
+    return location === GLOBAL_LOCATION ? `${ALARM_FORWARDER_RULE}-${GLOBAL_LOCATION}` : ALARM_FORWARDER_RULE;
 }
+
+/** ARN of a resource account's forwarding rule (a default-bus rule); the alert bus admits exactly these. */
+export function alarmForwarderRuleArn(partition: string, accountId: string, location: string): string {
+    const { region } = wafHomeOf(location);
+    return `arn:${partition}:events:${region}:${accountId}:rule/${alarmForwarderRuleName(location)}`;
+}
+
+/**
+ * The WAF rule group of each resource stack holding the blocklist rules, for web ACLs the platform
+ * does not own: their owners (or Firewall Manager) reference it first in their web ACLs.
+ */
+export const BLOCKLIST_RULE_GROUP = `${PROJECT}-blocklist`;

@@ -4,6 +4,7 @@
  * or failed run heals itself at the next one. Each target is independent: one that fails (not yet
  * deployed, throttled for too long, denied) is reported and counted, and the others are synced.
  */
+import { wafHomeOf } from "../layout";
 import { BlockEntry, DesiredAddresses, desiredAddresses } from "./blocklist";
 
 /** One resource stack: its account, Region and the role the publisher assumes there. */
@@ -99,9 +100,12 @@ export async function publish(deps: PublisherDependencies, settings: PublisherSe
     }
     const outcomes: TargetOutcome[] = [];
     const queue = [...deps.targets];
+    // WAF's limit on updates is per account and AWS Region: a `global` target (CloudFront sets, in
+    // us-east-1) shares it with the account's us-east-1 target, so their updates share one pace.
+    const nextUpdate = new Map<string, number>();
     const worker = async () => {
         for (let target = queue.shift(); target; target = queue.shift()) {
-            outcomes.push(await syncTarget(deps, settings, target, desired));
+            outcomes.push(await syncTarget(deps, settings, target, desired, nextUpdate));
         }
     };
     await Promise.all(Array.from({ length: Math.max(1, settings.concurrency) }, worker));
@@ -132,13 +136,14 @@ async function syncTarget(
     settings: PublisherSettings,
     target: SyncTarget,
     desired: DesiredAddresses,
+    nextUpdate: Map<string, number>,
 ): Promise<TargetOutcome> {
+    const paceKey = `${target.accountId}/${wafHomeOf(target.region).region}`;
     let calls: IpSetCalls | undefined;
     try {
         calls = await deps.connect(target);
         const sets = await calls.list();
         const updated: string[] = [];
-        let lastUpdate = -Infinity;
         for (const family of ["ipv4", "ipv6"] as const) {
             const name = settings.ipSetNames[family];
             const set = sets.find((s) => s.name === name);
@@ -148,9 +153,11 @@ async function syncTarget(
                 );
             }
             const changed = await converge(deps, settings, calls!, set, desired[family], async () => {
-                const wait = lastUpdate + settings.minUpdateIntervalMs - deps.now();
-                if (wait > 0) await deps.sleep(wait);
-                lastUpdate = deps.now();
+                // Reserve the next slot before waiting, so concurrent targets never take the same one.
+                const now = deps.now();
+                const slot = Math.max(now, nextUpdate.get(paceKey) ?? -Infinity);
+                nextUpdate.set(paceKey, slot + settings.minUpdateIntervalMs);
+                if (slot > now) await deps.sleep(slot - now);
             });
             if (changed) updated.push(name);
         }

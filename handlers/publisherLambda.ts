@@ -4,6 +4,7 @@
  * Region with the role to assume there) and the allowlist are baked into its code at deploy time;
  * the event is ignored, since every run syncs the whole state.
  */
+import { wafHomeOf } from "../layout";
 import { dynamoBlocklistStore } from "./blocklistStore";
 import { LambdaContext, emitCounts } from "./detectorLambda";
 import { IpSetCalls, PublishSummary, PublisherSettings, SyncTarget, publish } from "./publisher";
@@ -39,8 +40,10 @@ export function publisherCallbackFactory(
                     DurationSeconds: 900,
                 }),
             );
+            // A `global` target is an account's CloudFront web ACLs: CLOUDFRONT-scope sets, in us-east-1.
+            const { region, scope: Scope } = wafHomeOf(target.region);
             const waf = new wafSdk.WAFV2Client({
-                region: target.region,
+                region,
                 credentials: {
                     accessKeyId: Credentials.AccessKeyId,
                     secretAccessKey: Credentials.SecretAccessKey,
@@ -53,9 +56,7 @@ export function publisherCallbackFactory(
                     const sets: { name: string; id: string }[] = [];
                     let NextMarker: string | undefined;
                     do {
-                        const page = await waf.send(
-                            new wafSdk.ListIPSetsCommand({ Scope: "REGIONAL", Limit: 100, NextMarker }),
-                        );
+                        const page = await waf.send(new wafSdk.ListIPSetsCommand({ Scope, Limit: 100, NextMarker }));
                         sets.push(...(page.IPSets ?? []).map((s: any) => ({ name: s.Name, id: s.Id })));
                         NextMarker = page.IPSets?.length ? page.NextMarker : undefined;
                     } while (NextMarker);
@@ -63,7 +64,7 @@ export function publisherCallbackFactory(
                 },
                 async get(set) {
                     const { IPSet, LockToken } = await waf.send(
-                        new wafSdk.GetIPSetCommand({ Name: set.name, Scope: "REGIONAL", Id: set.id }),
+                        new wafSdk.GetIPSetCommand({ Name: set.name, Scope, Id: set.id }),
                     );
                     return { addresses: IPSet?.Addresses ?? [], lockToken: LockToken, description: IPSet?.Description };
                 },
@@ -71,7 +72,7 @@ export function publisherCallbackFactory(
                     await waf.send(
                         new wafSdk.UpdateIPSetCommand({
                             Name: set.name,
-                            Scope: "REGIONAL",
+                            Scope,
                             Id: set.id,
                             Addresses: [...addresses],
                             LockToken: state.lockToken,

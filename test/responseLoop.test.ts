@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { dynamoBlocklistStore, fromItem, toItem } from "../handlers/blocklistStore";
+import { wafHomeOf } from "../layout";
 import { firehoseStreamName } from "../names";
 import { parseBlocklistArgs, runBlocklistCommand } from "../tools/cli/blocklist";
 import { lambdaContext } from "../tools/local/deployedCode";
@@ -32,7 +33,9 @@ const ATTACKER = `${ATTACKER_CROSS_ACCOUNT}/32`;
 const SETS = { ipv4: "central-waf-logs-blocklist-ipv4", ipv6: "central-waf-logs-blocklist-ipv6" };
 /** The committed resource stacks' locations; the scenario's attacker never reaches ap-southeast-2. */
 const L2 = { accountId: "222222222222", region: "ap-southeast-2" };
-const LOCATIONS = [L1, L2, L3].map((l) => `${l.accountId}/${l.region}`).sort();
+/** The account's CloudFront web ACLs (resource-global): CLOUDFRONT-scope sets in us-east-1. */
+const LG = { accountId: "222222222222", region: "global" };
+const LOCATIONS = [L1, L2, L3, LG].map((l) => `${l.accountId}/${l.region}`).sort();
 
 /** Writes extra flows into the central layout under `root`. */
 function addFlows(root: string, flows: Parameters<typeof deliveredObjects>[0]): void {
@@ -107,7 +110,8 @@ const addressesEverywhere = (local: LocalResponse, family: "ipv4" | "ipv6") =>
     Object.fromEntries(
         local.locations.map((l) => [
             `${l.accountId}/${l.region}`,
-            local.waf.ipSet(l.accountId, l.region, SETS[family])!.addresses,
+            local.waf.ipSet(l.accountId, wafHomeOf(l.region).region, SETS[family], wafHomeOf(l.region).scope)!
+                .addresses,
         ]),
     );
 
@@ -139,9 +143,11 @@ describe("response loop, as deployed: detector and publisher against the stand-i
         );
         assert.strictEqual(result.window, "2026-11-27T10:25:00.000Z..2026-11-27T10:40:00.000Z");
         assert.ok(result.scannedBytes > 0, "the bytes of the searched hours are reported");
+        // In the query's order: parameters stand only in WHERE clauses, so the threshold comes twice.
         assert.deepStrictEqual(local.athena.started[0].executionParameters, [
             "'2026/11/27/10'",
             "'2026/11/27/10'",
+            "1000",
             String(at(10, 25)),
             "1000",
         ]);
@@ -200,6 +206,8 @@ describe("response loop, as deployed: detector and publisher against the stand-i
             updates.map((c) => [c.accountId, c.region, c.principalArn?.split("/")[1], c.outcome]).sort(),
             [
                 ["222222222222", "ap-southeast-2", "central-waf-logs-blocklist-sync-ap-southeast-2", "ok"],
+                // The CloudFront sets: WAFV2 in us-east-1, scope CLOUDFRONT, through the global sync role.
+                ["222222222222", "us-east-1", "central-waf-logs-blocklist-sync-global", "ok"],
                 ["222222222222", "us-east-1", "central-waf-logs-blocklist-sync-us-east-1", "ok"],
                 ["333333333333", "eu-west-1", "central-waf-logs-blocklist-sync-eu-west-1", "ok"],
             ],
@@ -261,6 +269,7 @@ describe("response loop, as deployed: detector and publisher against the stand-i
                 result.targets.map((t: any) => [t.target, t.status]),
                 [
                     ["222222222222/ap-southeast-2", "failed"],
+                    ["222222222222/global", "synced"],
                     ["222222222222/us-east-1", "synced"],
                     ["333333333333/eu-west-1", "synced"],
                 ],

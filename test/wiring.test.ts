@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { wafHomeOf } from "../layout";
 import * as path from "path";
 import { runProgram } from "../tools/local/mockEngine";
 import { committedRuns, failureOf, runWith } from "./support/program";
@@ -18,7 +19,8 @@ describe("stack wiring and providers", () => {
             const [provider] = run.resources.filter((r) => r.type === "pulumi:providers:aws");
             assert.ok(provider, `${run.stack} has no explicit aws provider`);
             assert.deepStrictEqual(provider.inputs.allowedAccountIds, [run.config[`${P}:accountId`]]);
-            assert.strictEqual(provider.inputs.region, run.config[`${P}:region`]);
+            // A `global` (CloudFront) stack deploys to us-east-1.
+            assert.strictEqual(provider.inputs.region, wafHomeOf(run.config[`${P}:region`]).region);
             const awsResources = run.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
             for (const resource of awsResources) {
                 assert.ok(
@@ -38,7 +40,7 @@ describe("stack wiring and providers", () => {
     });
 
     it("assumes the configured deployment role and tags every resource with project and stack", async () => {
-        const [logging, , euWest, usEast] = await committedRuns();
+        const [logging, , euWest, , usEast] = await committedRuns();
         const providerOf = (stack: typeof logging) => stack.resources.find((r) => r.type === "pulumi:providers:aws")!;
         assert.deepStrictEqual(providerOf(logging).inputs.assumeRoles, [
             {
@@ -60,6 +62,7 @@ describe("stack wiring and providers", () => {
                 ["logging", []],
                 ["resource-ap-southeast-2", ["organization/central-waf-logs/logging"]],
                 ["resource-eu-west-1", ["organization/central-waf-logs/logging"]],
+                ["resource-global", ["organization/central-waf-logs/logging"]],
                 ["resource-us-east-1", ["organization/central-waf-logs/logging"]],
             ],
         );
