@@ -89,3 +89,17 @@ export function hourPartition(ms: number): string {
 export function projectionLocationTemplate(bucket: string, prefix = ""): string {
     return `s3://${bucket}/${prefix}\${account_id}/\${region}/\${stream_name}/\${hour}`;
 }
+
+/**
+ * The Region name under which an account's CloudFront (CLOUDFRONT-scope) web ACLs log, in stack
+ * names (`resource-global`), in `resourceAccounts` and in the central layout
+ * (`<account_id>/global/<firehose_name>/...`). Their resources live in us-east-1, as AWS requires.
+ */
+export const GLOBAL_LOCATION = "global";
+
+/** Where a location's WAF resources live: its AWS Region and the WAF scope of its web ACLs and IP sets. */
+export function wafHomeOf(location: string): { readonly region: string; readonly scope: "REGIONAL" | "CLOUDFRONT" } {
+    return location === GLOBAL_LOCATION
+        ? { region: "us-east-1", scope: "CLOUDFRONT" }
+        : { region: location, scope: "REGIONAL" };
+}

@@ -4,6 +4,7 @@
  * later, by the resource stacks. Both sides derive the names from here.
  */
 import { PROJECT } from "./config";
+import { GLOBAL_LOCATION, wafHomeOf } from "./layout";
 
 /** IAM role of the copier Lambda in a resource account; one per Region. */
 export function copierRoleName(region: string): string {
@@ -78,16 +79,22 @@ export function blocklistSyncRoleArn(partition: string, accountId: string, regio
     return `arn:${partition}:iam::${accountId}:role/${blocklistSyncRoleName(region)}`;
 }
 
-/** The applier Lambda (and its role) in a resource account: the only writer of that Region's blocklist IP sets. */
-export function blocklistApplierName(region: string): string {
-    return `${PROJECT}-blocklist-applier-${region}`;
+/**
+ * The applier Lambda (and its role) in a resource account: the only writer of that location's
+ * blocklist IP sets. Named by location, so a `global` stack's applier (in us-east-1, writing the
+ * CLOUDFRONT sets) stands beside a resource-us-east-1 stack's.
+ */
+export function blocklistApplierName(location: string): string {
+    return `${PROJECT}-blocklist-applier-${location}`;
 }
 
-export function blocklistApplierArn(partition: string, accountId: string, region: string): string {
-    return `arn:${partition}:lambda:${region}:${accountId}:function:${blocklistApplierName(region)}`;
+/** The applier's ARN: in the location's AWS Region (us-east-1 for `global`). */
+export function blocklistApplierArn(partition: string, accountId: string, location: string): string {
+    const { region } = wafHomeOf(location);
+    return `arn:${partition}:lambda:${region}:${accountId}:function:${blocklistApplierName(location)}`;
 }
 
-/** The REGIONAL IP sets every resource stack creates and its applier fills. */
+/** The IP sets every resource stack creates (REGIONAL, or CLOUDFRONT in a global stack) and its applier fills. */
 export const BLOCKLIST_IP_SETS = { ipv4: `${PROJECT}-blocklist-ipv4`, ipv6: `${PROJECT}-blocklist-ipv6` } as const;
 /** The label the blocklist rule adds to matching requests (visible in the WAF logs). */
 export const BLOCKLIST_LABEL = `${PROJECT}:blocklisted`;
@@ -100,9 +107,18 @@ export const ALERT_BUS_NAME = `${PROJECT}-alerts`;
 /** The rule on each resource account's default bus that forwards alarm state changes to the alert bus. */
 export const ALARM_FORWARDER_RULE = `${PROJECT}-alarm-forwarder`;
 
+/**
+ * The forwarding rule of one location. A `global` stack's rule lives in us-east-1 beside a
+ * possible resource-us-east-1 stack's, so it gets a name of its own.
+ */
+export function alarmForwarderRuleName(location: string): string {
+    return location === GLOBAL_LOCATION ? `${ALARM_FORWARDER_RULE}-${GLOBAL_LOCATION}` : ALARM_FORWARDER_RULE;
+}
+
 /** ARN of a resource account's forwarding rule (a default-bus rule); the alert bus admits exactly these. */
-export function alarmForwarderRuleArn(partition: string, accountId: string, region: string): string {
-    return `arn:${partition}:events:${region}:${accountId}:rule/${ALARM_FORWARDER_RULE}`;
+export function alarmForwarderRuleArn(partition: string, accountId: string, location: string): string {
+    const { region } = wafHomeOf(location);
+    return `arn:${partition}:events:${region}:${accountId}:rule/${alarmForwarderRuleName(location)}`;
 }
 
 /**
@@ -133,5 +149,11 @@ export const BLOCKLIST_RULE_NAME = "central-blocklist";
  * stack, named `<prefix>...`), or an IP set reference to one of BLOCKLIST_IP_SETS.
  */
 export const BLOCKLIST_RULE_GROUP_PREFIX = `${PROJECT}-blocklist`;
+/**
+ * The WAF rule group of each resource stack holding the blocklist rules, for web ACLs the platform
+ * does not own: their owners (or Firewall Manager) reference it first in their web ACLs. The
+ * coverage scan recognizes it by BLOCKLIST_RULE_GROUP_PREFIX.
+ */
+export const BLOCKLIST_RULE_GROUP = BLOCKLIST_RULE_GROUP_PREFIX;
 /** Every platform Firehose stream's name starts with this (see firehoseStreamName). */
 export const PLATFORM_STREAM_PREFIX = "aws-waf-logs-central-";

@@ -3,7 +3,8 @@
  * forwarded and notified, and the message an operator reads. Resource stacks and the logging stack
  * build their rules from here, so both ends agree on what an alarm event of this project is.
  */
-import { ALARM_NAME_PREFIX } from "../names";
+import { GLOBAL_LOCATION, wafHomeOf } from "../layout";
+import { ALARM_NAME_PREFIX, copierFunctionName } from "../names";
 
 /** An EventBridge event pattern (JSON object). */
 export type EventPattern = Record<string, unknown>;
@@ -31,11 +32,25 @@ export function alarmArnPrefix(partition: string, accountId: string, region: str
 /**
  * The forwarding rule on a resource account's default bus: state changes of this project's alarms
  * in this account and Region (by ARN prefix, so another team's alarms never leave the account).
+ * A `global` stack's rule shares us-east-1 with a possible resource-us-east-1 stack's, whose rule
+ * forwards every alarm of the project there: it forwards only the alarms named for `global`
+ * (its Firehose, copier and blocklist applier alarms), so they are not sent twice by it.
  */
-export function forwardedAlarmsPattern(partition: string, accountId: string, region: string): EventPattern {
+export function forwardedAlarmsPattern(partition: string, accountId: string, location: string): EventPattern {
+    const { region } = wafHomeOf(location);
+    const prefixes =
+        location === GLOBAL_LOCATION
+            ? [
+                  `${ALARM_NAME_PREFIX}firehose-${GLOBAL_LOCATION}-`,
+                  copierFunctionName(GLOBAL_LOCATION),
+                  // BlocklistEnforcement's alarms of the global applier.
+                  `${ALARM_NAME_PREFIX}blocklist-refused-${GLOBAL_LOCATION}`,
+                  `${ALARM_NAME_PREFIX}blocklist-applier-${GLOBAL_LOCATION}-`,
+              ]
+            : [ALARM_NAME_PREFIX];
     return {
         ...ALARM_STATE_CHANGE,
-        resources: [{ prefix: alarmArnPrefix(partition, accountId, region) }],
+        resources: prefixes.map((name) => ({ prefix: alarmArn(partition, accountId, region, name) })),
         detail: ALARM_OR_RECOVERY,
     };
 }

@@ -5,7 +5,14 @@ import { ApplierSettings } from "../handlers/applier";
 import { APPLIER_ENVIRONMENT, applierCallbackFactory } from "../handlers/applierLambda";
 import { MAX_ADDRESSES_PER_IP_SET } from "../handlers/blocklist";
 import { METRICS_NAMESPACE } from "../handlers/metrics";
-import { ALARM_NAME_PREFIX, BLOCKLIST_IP_SETS, blocklistApplierName, blocklistSyncRoleName } from "../names";
+import {
+    ALARM_NAME_PREFIX,
+    BLOCKLIST_IP_SETS,
+    BLOCKLIST_LABEL,
+    BLOCKLIST_RULE_GROUP,
+    blocklistApplierName,
+    blocklistSyncRoleName,
+} from "../names";
 import { inlineFunction, lambdaRole } from "./inlineFunction";
 import { PolicyStatement, policyDocument, rolesOutsideStack } from "./policyDocuments";
 import { requireProvider } from "./requireProvider";
@@ -13,6 +20,10 @@ import { requireProvider } from "./requireProvider";
 export interface BlocklistEnforcementArgs {
     readonly accountId: string;
     readonly region: string;
+    /** The stack's Region name in the central layout (`global` for CloudFront), naming the sync role. Default: the Region. */
+    readonly location?: string;
+    /** WAF scope of the IP sets and the rule group: CLOUDFRONT in a global stack (us-east-1). Default REGIONAL. */
+    readonly scope?: "REGIONAL" | "CLOUDFRONT";
     readonly partition: string;
     /** The logging account's publisher role: the only principal that may assume the sync role. */
     readonly publisherRoleArn: string;
@@ -20,14 +31,28 @@ export interface BlocklistEnforcementArgs {
     readonly limits: ResourceResponseSettings;
     /** Where the applier's alarms notify. Default: nowhere (state changes are forwarded by ResourceHealth). */
     readonly alarmActions?: pulumi.Input<string>[];
+    /** The rule group's action on blocklisted clients: `count` (and label) or `block`. */
+    readonly action: "count" | "block";
 }
 
 /** The applier's timeout, seconds: two sets, each with up to 6 attempts and pauses of at most 16 s. */
 export const APPLIER_TIMEOUT_SEC = 60;
 
 /**
- * The receiving end of the central blocklist in one account and Region: the two REGIONAL IP sets
- * (IPv4, IPv6) the web ACL's blocklist rule references, the applier Lambda that alone writes them
+ * Web ACL capacity units of the blocklist rule group. Each IP set reference statement costs 1 WCU
+ * (AWS WAF Developer Guide, "IP set match rule statement"): 2 are used. A rule group's capacity is
+ * fixed when it is created and every web ACL referencing it pays the declared capacity, so it is
+ * declared with a little room (a forwarded-IP variant costs 5 per statement) and no more.
+ */
+export const BLOCKLIST_RULE_GROUP_CAPACITY = 10;
+/** WCUs the rule group's rules use today: one IP set reference statement per address family. */
+export const BLOCKLIST_RULE_GROUP_USED_WCU = 2;
+
+/**
+ * The receiving end of the central blocklist in one account and Region (or its CloudFront web
+ * ACLs): the two IP sets (IPv4, IPv6; REGIONAL, or CLOUDFRONT in a global stack, whose resources
+ * live in us-east-1) the web ACL's blocklist rule references, the rule group holding the same
+ * rules for web ACLs the platform does not own, the applier Lambda that alone writes the sets
  * after checking the desired state against this account's limits (prefix breadth, global
  * reachability, set size, its own allowlist), and the role the logging account's publisher
  * assumes, which trusts the publisher's role alone and may only invoke the applier.
@@ -38,6 +63,8 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
     readonly syncRole: aws.iam.Role;
     /** The only writer of the two sets: the sync role may invoke it and do nothing else. */
     readonly applier: aws.lambda.CallbackFunction<any, any>;
+    /** The two blocklist rules, for web ACLs the platform does not own: one rule-group reference, first in the ACL. */
+    readonly ruleGroup: aws.wafv2.RuleGroup;
 
     constructor(name: string, args: BlocklistEnforcementArgs, opts: pulumi.ComponentResourceOptions) {
         super("central-waf-logs:index:BlocklistEnforcement", name, {}, opts);
@@ -48,7 +75,7 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
                 {
                     name: BLOCKLIST_IP_SETS[family],
                     description: `Client ${family === "ipv4" ? "IPv4" : "IPv6"} ranges blocked by the central WAF blocklist (written by its publisher)`,
-                    scope: "REGIONAL",
+                    scope: args.scope ?? "REGIONAL",
                     ipAddressVersion: family === "ipv4" ? "IPV4" : "IPV6",
                     addresses: [],
                 },
@@ -63,8 +90,8 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
         this.syncRole = new aws.iam.Role(
             `${name}-sync-role`,
             {
-                name: blocklistSyncRoleName(args.region),
-                description: `Lets the central blocklist publisher ask this Region's applier to update the blocklist IP sets`,
+                name: blocklistSyncRoleName(locationOf(args)),
+                description: `Lets the central blocklist publisher ask the applier of ${locationOf(args)} to update the blocklist IP sets`,
                 // Short sessions: the publisher needs seconds per sync.
                 maxSessionDuration: 3600,
                 assumeRolePolicy: JSON.stringify(
@@ -102,20 +129,22 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
             { parent: this },
         );
         this.alarms(name, args);
+        this.ruleGroup = this.blocklistRuleGroup(name, args);
         this.registerOutputs({
             ipv4Arn: this.ipv4.arn,
             ipv6Arn: this.ipv6.arn,
             syncRoleArn: this.syncRole.arn,
             applierArn: this.applier.arn,
+            ruleGroupArn: this.ruleGroup.arn,
         });
     }
 
     /** The applier: checks what the publisher asks for against this account's limits, then writes the two sets. */
     private applierFunction(name: string, args: BlocklistEnforcementArgs): aws.lambda.CallbackFunction<any, any> {
-        const functionName = blocklistApplierName(args.region);
+        const functionName = blocklistApplierName(locationOf(args));
         const role = lambdaRole(`${name}-applier-role`, args.accountId, this, {
             name: functionName,
-            description: `Writes the central blocklist into the WAF IP sets of ${args.region}, within this account's limits`,
+            description: `Writes the central blocklist into the WAF IP sets of ${locationOf(args)}, within this account's limits`,
         });
         return inlineFunction(
             `${name}-applier`,
@@ -132,7 +161,10 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
                             Resource: [ipv4Arn, ipv6Arn],
                         },
                     ]),
-                callbackFactory: applierCallbackFactory(applierSettings(args.limits), functionName),
+                callbackFactory: applierCallbackFactory(
+                    applierSettings(args.limits, args.scope ?? "REGIONAL"),
+                    functionName,
+                ),
                 packages: ["ipaddr.js"],
                 // The sets' IDs: no wafv2:ListIPSets needed to find them.
                 environment: {
@@ -148,7 +180,7 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
 
     /** Refusals and failures, in this account (forwarded to the logging account's alert bus by ResourceHealth). */
     private alarms(name: string, args: BlocklistEnforcementArgs): void {
-        const functionName = blocklistApplierName(args.region);
+        const functionName = blocklistApplierName(locationOf(args));
         const common = {
             statistic: "Sum",
             period: 300,
@@ -156,16 +188,15 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
             comparisonOperator: "GreaterThanOrEqualToThreshold",
             threshold: 1,
             treatMissingData: "notBreaching",
-            // CloudWatch cannot notify a topic of another account: these reach the alert topic by
-            // the stack's alarm forwarding (EventBridge), as every resource-stack alarm does.
+            // No actions unless given: CloudWatch cannot publish to a topic in another account or Region.
             ...(args.alarmActions ? { alarmActions: args.alarmActions, okActions: args.alarmActions } : {}),
         };
         new aws.cloudwatch.MetricAlarm(
             `${name}-refused-alarm`,
             {
                 ...common,
-                name: `${ALARM_NAME_PREFIX}blocklist-refused-${args.region}`,
-                alarmDescription: `The blocklist applier of ${args.region} refused ranges the logging account asked it to block (too broad, not globally reachable, too many, malformed). Nothing refused was written. Read the log lines 'applier refused' in /aws/lambda/${functionName}; if the logging account did not mean to send them, treat it as compromised.`,
+                name: `${ALARM_NAME_PREFIX}blocklist-refused-${locationOf(args)}`,
+                alarmDescription: `The blocklist applier of ${locationOf(args)} refused ranges the logging account asked it to block (too broad, not globally reachable, too many, malformed). Nothing refused was written. Read the applier refused lines in /aws/lambda/${functionName}; if the logging account did not mean to send them, treat it as compromised.`,
                 namespace: METRICS_NAMESPACE,
                 metricName: "BlocklistEntriesRefused",
                 dimensions: { FunctionName: functionName },
@@ -177,8 +208,8 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
             `${name}-applier-errors-alarm`,
             {
                 ...common,
-                name: `${ALARM_NAME_PREFIX}blocklist-applier-${args.region}-errors`,
-                alarmDescription: `The blocklist applier of ${args.region} failed (WAF unreachable, throttled or denied): its IP sets no longer follow the blocklist. The publisher retries at its next sync.`,
+                name: `${ALARM_NAME_PREFIX}blocklist-applier-${locationOf(args)}-errors`,
+                alarmDescription: `The blocklist applier of ${locationOf(args)} failed (WAF unreachable, throttled or denied): its IP sets no longer follow the blocklist. The publisher retries at its next sync.`,
                 namespace: "AWS/Lambda",
                 metricName: "Errors",
                 dimensions: { FunctionName: functionName },
@@ -187,12 +218,48 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.applier] },
         );
     }
+
+    /** One rule per address family, each an IP set reference statement (1 WCU), acting per the response mode. */
+    private blocklistRuleGroup(name: string, args: BlocklistEnforcementArgs): aws.wafv2.RuleGroup {
+        const visibility = (metricName: string) => ({
+            cloudwatchMetricsEnabled: true,
+            sampledRequestsEnabled: true,
+            metricName,
+        });
+        const rule = (family: "ipv4" | "ipv6", priority: number) => ({
+            name: `central-blocklist-${family}`,
+            priority,
+            action: args.action === "block" ? { block: {} } : { count: {} },
+            ruleLabels: [{ name: BLOCKLIST_LABEL }],
+            statement: { ipSetReferenceStatement: { arn: this[family].arn } },
+            visibilityConfig: visibility(`central-blocklist-${family}`),
+        });
+        return new aws.wafv2.RuleGroup(
+            `${name}-rule-group`,
+            {
+                name: BLOCKLIST_RULE_GROUP,
+                description: "The central WAF blocklist: reference it first in your web ACL (written by its applier)",
+                scope: args.scope ?? "REGIONAL",
+                capacity: BLOCKLIST_RULE_GROUP_CAPACITY,
+                rules: [rule("ipv4", 0), rule("ipv6", 1)],
+                visibilityConfig: visibility(BLOCKLIST_RULE_GROUP),
+            },
+            { parent: this },
+        );
+    }
 }
 
+/** The stack's location: its Region, or `global` for its CloudFront web ACLs (resources in us-east-1). */
+const locationOf = (args: BlocklistEnforcementArgs) => args.location ?? args.region;
+
 /** The applier's baked settings, from the resource stack's own `response` settings. */
-export function applierSettings(limits: ResourceResponseSettings): ApplierSettings {
+export function applierSettings(
+    limits: ResourceResponseSettings,
+    scope: "REGIONAL" | "CLOUDFRONT" = "REGIONAL",
+): ApplierSettings {
     return {
         ipSetNames: BLOCKLIST_IP_SETS,
+        scope,
         broadestPrefix: { ipv4: limits.maxPrefixIpv4, ipv6: limits.maxPrefixIpv6 },
         allowlist: limits.allowlist,
         maxAddresses: MAX_ADDRESSES_PER_IP_SET,

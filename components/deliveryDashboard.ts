@@ -2,6 +2,7 @@
  * The delivery dashboard's body, as a plain function of its inputs: CloudWatch receives it as JSON
  * text, and tests read exactly which metrics each widget plots.
  */
+import { wafHomeOf } from "../layout";
 import { ResourceAccount } from "../config";
 import { copierFunctionName } from "../names";
 import { alarmArn } from "./alarmEvents";
@@ -93,7 +94,8 @@ export function deliveryDashboardBody(p: DeliveryDashboardInputs): { widgets: Da
                     "Errors",
                     "FunctionName",
                     copierFunctionName(region),
-                    { label: `copier ${accountId}/${region}`, accountId, region },
+                    // A `global` copier runs in us-east-1.
+                    { label: `copier ${accountId}/${region}`, accountId, region: wafHomeOf(region).region },
                 ]),
             ]),
             graph(5, "Loader failure queue (messages, maximum)", "Maximum", [
@@ -117,7 +119,12 @@ export function deliveryDashboardBody(p: DeliveryDashboardInputs): { widgets: Da
                 "Copier failure queues (resource accounts)",
                 // In the resource accounts too: shown once CloudWatch cross-account sharing is on.
                 sources.map(({ accountId, region }) =>
-                    alarmArn(p.partition, accountId, region, failureAlarmName(copierFunctionName(region))),
+                    alarmArn(
+                        p.partition,
+                        accountId,
+                        wafHomeOf(region).region,
+                        failureAlarmName(copierFunctionName(region)),
+                    ),
                 ),
             ),
             // Coverage: web ACLs of each account/Region that do not log here or lack the blocklist.

@@ -8,7 +8,7 @@ import { policyDocument, s3KeyUseCondition, serviceTrustPolicy } from "./policyD
 import { privateBucket } from "./privateBucket";
 import { requireProvider } from "./requireProvider";
 
-/** A resource the web ACL protects (an Application Load Balancer). */
+/** A Regional resource the stack's web ACL protects (an ALB, API Gateway stage, AppSync API, ...). */
 export interface ProtectedResource {
     /** Short name, used in the association's resource name. */
     readonly name: string;
@@ -21,8 +21,13 @@ export interface RegionalWafLoggingArgs {
     readonly partition: string;
     /** Firehose stream name; WAF requires the `aws-waf-logs-` prefix. */
     readonly streamName: string;
-    /** Load balancers the web ACL is associated with. At least one. */
+    /** Resources the stack's own web ACL is associated with. Empty: the stack creates no web ACL. */
     readonly protectedResources: readonly ProtectedResource[];
+    /**
+     * Existing web ACLs (owned by application teams or Firewall Manager) that log to the stream too.
+     * The caller has checked none of them logs elsewhere, or that replacing that is wanted. Default none.
+     */
+    readonly existingWebAclArns?: readonly string[];
     readonly waf: WafSettings;
     readonly firehose: FirehoseSettings;
     /** Days the staging bucket keeps delivered objects (the copier moves them within seconds). */
@@ -43,12 +48,14 @@ export interface RegionalWafLoggingArgs {
 const WAF_LOG_PREFIX = "aws-waf-logs-";
 
 /**
- * WAF on a Region's load balancers, and the path of its logs to a private staging bucket:
- * web ACL (managed rule groups + a per-client-IP rate limit) → logging configuration →
- * Firehose (Direct PUT, GZIP, hourly prefixes) → staging bucket.
+ * WAF in one account and Region (or CloudFront), and the path of its logs to a private staging
+ * bucket: the stack's own web ACL (managed rule groups + a per-client-IP rate limit) on its
+ * resources, and existing web ACLs adopted as they are → logging configurations → Firehose
+ * (Direct PUT, GZIP, hourly prefixes) → staging bucket.
  */
 export class RegionalWafLogging extends pulumi.ComponentResource {
-    readonly webAcl: aws.wafv2.WebAcl;
+    /** The stack's own web ACL; absent when it only adopts existing ones. */
+    readonly webAcl?: aws.wafv2.WebAcl;
     readonly stream: aws.kinesis.FirehoseDeliveryStream;
     readonly stagingBucket: aws.s3.Bucket;
     /** The staging bucket's key (this account's): Firehose encrypts with it, the copier decrypts, both only through S3. */
@@ -62,9 +69,10 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
                 `RegionalWafLogging ${name}: args.streamName "${args.streamName}" must start with ${WAF_LOG_PREFIX} and have at most 64 characters; WAF rejects any other logging destination.`,
             );
         }
-        if (args.protectedResources.length === 0) {
+        const adopted = args.existingWebAclArns ?? [];
+        if (args.protectedResources.length === 0 && adopted.length === 0) {
             throw new Error(
-                `RegionalWafLogging ${name}: args.protectedResources is empty; give at least one load balancer.`,
+                `RegionalWafLogging ${name}: args.protectedResources and args.existingWebAclArns are both empty; give a resource to protect or a web ACL to adopt.`,
             );
         }
         const parent = { parent: this };
@@ -109,40 +117,50 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
         ).bucket;
 
         this.stream = this.deliveryStream(name, args);
-        this.webAcl = this.webAclFor(name, args);
+        this.webAcl = args.protectedResources.length > 0 ? this.webAclFor(name, args) : undefined;
 
-        new aws.wafv2.WebAclLoggingConfiguration(
-            `${name}-logging`,
-            {
-                resourceArn: this.webAcl.arn,
-                logDestinationConfigs: [this.stream.arn],
-                redactedFields: args.waf.redactedHeaders.map((header) => ({ singleHeader: { name: header } })),
-                loggingFilter: args.waf.logActions
-                    ? {
-                          defaultBehavior: "DROP",
-                          filters: [
-                              {
-                                  behavior: "KEEP",
-                                  requirement: "MEETS_ANY",
-                                  conditions: args.waf.logActions.map((action) => ({ actionCondition: { action } })),
-                              },
-                          ],
-                      }
-                    : undefined,
-            },
-            parent,
-        );
+        // One logging configuration per web ACL (WAF allows one), all to the stack's stream.
+        const logTo = (resourceName: string, webAclArn: pulumi.Input<string>) =>
+            new aws.wafv2.WebAclLoggingConfiguration(
+                resourceName,
+                {
+                    resourceArn: webAclArn,
+                    logDestinationConfigs: [this.stream.arn],
+                    redactedFields: args.waf.redactedHeaders.map((header) => ({ singleHeader: { name: header } })),
+                    loggingFilter: args.waf.logActions
+                        ? {
+                              defaultBehavior: "DROP",
+                              filters: [
+                                  {
+                                      behavior: "KEEP",
+                                      requirement: "MEETS_ANY",
+                                      conditions: args.waf.logActions.map((action) => ({
+                                          actionCondition: { action },
+                                      })),
+                                  },
+                              ],
+                          }
+                        : undefined,
+                },
+                parent,
+            );
+        if (this.webAcl) logTo(`${name}-logging`, this.webAcl.arn);
+        for (const arn of adopted) {
+            // Web ACL names are unique in an account, Region and scope: the `<name>` of `.../webacl/<name>/<id>`.
+            logTo(`${name}-adopts-${arn.split("/")[2]}`, arn);
+        }
 
         for (const resource of args.protectedResources) {
             new aws.wafv2.WebAclAssociation(
                 `${name}-protects-${resource.name}`,
-                { resourceArn: resource.arn, webAclArn: this.webAcl.arn },
+                { resourceArn: resource.arn, webAclArn: this.webAcl!.arn },
                 parent,
             );
         }
 
         this.registerOutputs({
-            webAclArn: this.webAcl.arn,
+            webAclArn: this.webAcl?.arn,
+            existingWebAclArns: adopted,
             streamArn: this.stream.arn,
             stagingBucketName: this.stagingBucket.bucket,
         });
@@ -281,7 +299,7 @@ export class RegionalWafLogging extends pulumi.ComponentResource {
         return new aws.wafv2.WebAcl(
             `${name}-acl`,
             {
-                description: `Protects the load balancers of ${args.accountId}/${args.region}; logs to ${args.streamName}`,
+                description: `Protects the configured resources of ${args.accountId}/${args.region}; logs to ${args.streamName}`,
                 scope: "REGIONAL",
                 defaultAction: { allow: {} },
                 rules: [

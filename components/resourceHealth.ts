@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceAlertSettings } from "../config";
-import { ALARM_FORWARDER_RULE, ALARM_NAME_PREFIX, alarmForwarderRuleArn } from "../names";
+import { ALARM_NAME_PREFIX, alarmForwarderRuleArn, alarmForwarderRuleName } from "../names";
 import { forwardedAlarmsPattern } from "./alarmEvents";
 import { alarmForwarderStatements } from "./alertPolicies";
 import { lambdaErrorsAlarm } from "./lambdaErrorsAlarm";
@@ -10,7 +10,10 @@ import { requireProvider } from "./requireProvider";
 
 export interface ResourceHealthArgs {
     readonly accountId: string;
+    /** The AWS Region the stack deploys to. */
     readonly region: string;
+    /** The stack's Region name in the central layout: `global` for CloudFront. Default: the Region. */
+    readonly location?: string;
     readonly partition: string;
     /** The Firehose stream whose delivery to the staging bucket is watched. */
     readonly streamName: string;
@@ -42,11 +45,12 @@ export class ResourceHealth extends pulumi.ComponentResource {
         }
         const alarmOpts = { parent: this, dependsOn: args.after };
         const stream = { DeliveryStreamName: args.streamName };
+        const location = args.location ?? args.region;
 
         new aws.cloudwatch.MetricAlarm(
             `${name}-firehose-stale`,
             {
-                name: `${ALARM_NAME_PREFIX}firehose-${args.region}-stale`,
+                name: `${ALARM_NAME_PREFIX}firehose-${location}-stale`,
                 alarmDescription: `Firehose ${args.streamName} holds records older than ${args.thresholds.firehoseFreshnessSeconds} seconds: it cannot deliver to its staging bucket. See its DestinationDelivery error log.`,
                 namespace: "AWS/Firehose",
                 metricName: "DeliveryToS3.DataFreshness",
@@ -64,7 +68,7 @@ export class ResourceHealth extends pulumi.ComponentResource {
         new aws.cloudwatch.MetricAlarm(
             `${name}-firehose-failing`,
             {
-                name: `${ALARM_NAME_PREFIX}firehose-${args.region}-failing`,
+                name: `${ALARM_NAME_PREFIX}firehose-${location}-failing`,
                 alarmDescription: `Firehose ${args.streamName} had puts to its staging bucket fail within 5 minutes; it retries for up to a day. See its DestinationDelivery error log.`,
                 namespace: "AWS/Firehose",
                 metricName: "DeliveryToS3.Success",
@@ -91,7 +95,8 @@ export class ResourceHealth extends pulumi.ComponentResource {
     /** The default-bus rule sending this project's alarm state changes to the alert bus, and its role. */
     private forwardAlarms(name: string, args: ResourceHealthArgs): void {
         const parent = { parent: this };
-        const ruleArn = alarmForwarderRuleArn(args.partition, args.accountId, args.region);
+        const location = args.location ?? args.region;
+        const ruleArn = alarmForwarderRuleArn(args.partition, args.accountId, location);
         const role = new aws.iam.Role(
             `${name}-forwarder-role`,
             {
@@ -110,9 +115,9 @@ export class ResourceHealth extends pulumi.ComponentResource {
             `${name}-forwarder`,
             {
                 // Named: the alert bus admits exactly this rule's ARN.
-                name: ALARM_FORWARDER_RULE,
+                name: alarmForwarderRuleName(location),
                 description: "This project's alarms going into ALARM, or back to OK, sent to the logging account",
-                eventPattern: JSON.stringify(forwardedAlarmsPattern(args.partition, args.accountId, args.region)),
+                eventPattern: JSON.stringify(forwardedAlarmsPattern(args.partition, args.accountId, location)),
             },
             parent,
         );

@@ -6,7 +6,9 @@
  * `pulumi preview` with a sentence a platform engineer can act on.
  */
 import { ALLOWLIST_NARROWEST_PREFIX, BLOCK_NARROWEST_PREFIX, parseRange } from "../handlers/ipRange";
+import { GLOBAL_LOCATION, wafHomeOf } from "../layout";
 import { ConfigReader, isAccountId, isRegion } from "./reader";
+import { isArnProblem, parseProtectedArn, parseWebAclArn } from "./wafArns";
 import { rateMinutes, scheduleProblem } from "./schedule";
 import {
     AlertSubscription,
@@ -26,6 +28,8 @@ import {
     MIN_REPLAYABLE_DAYS,
     MIN_DAYS_IN_STANDARD_IA,
     DEFAULT_WAF,
+    ExistingWebAcl,
+    PROJECT,
     FirehoseSettings,
     FRESHNESS_MARGIN_SECONDS,
     LoggingAlertSettings,
@@ -52,7 +56,9 @@ const KEYS_BY_ROLE: Record<StackRole, readonly string[]> = {
     resource: [
         ...COMMON_KEYS,
         "loggingStack",
+        "protectedResourceArns",
         "loadBalancerArns",
+        "existingWebAcls",
         "demoApplication",
         "waf",
         "firehose",
@@ -133,7 +139,10 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
 
     reader.rejectUnknownKeys(KEYS_BY_ROLE[role], role);
     const accountId = reader.accountId("accountId", reader.string("accountId", "123456789012"));
-    const region = reader.region("region", reader.string("region", "eu-west-1"));
+    const rawRegion = reader.string("region", "eu-west-1");
+    // `global`: a resource stack for the account's CloudFront web ACLs, whose resources live in us-east-1.
+    const location = role === "resource" && rawRegion === GLOBAL_LOCATION ? GLOBAL_LOCATION : undefined;
+    const region = location ? wafHomeOf(location).region : reader.region("region", rawRegion);
     const common = {
         stack,
         accountId: accountId ?? "",
@@ -158,7 +167,10 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
                   ...common,
                   role,
                   loggingStack: reader.loggingStack(),
-                  protection: reader.protection(accountId, region),
+                  location: location ?? region ?? "",
+                  scope: location ? "CLOUDFRONT" : "REGIONAL",
+                  protection: reader.protection(accountId, region, location !== undefined),
+                  existingWebAcls: reader.existingWebAcls(accountId, region, location !== undefined),
                   waf: reader.waf(),
                   firehose: reader.firehose(),
                   stagingExpireAfterDays: reader.stagingExpireAfterDays(),
@@ -253,7 +265,10 @@ class StackConfigReader extends ConfigReader {
                 return;
             }
             const regions = item.regions
-                .map((region: unknown, i: number) => this.region(`${at}.regions[${i}]`, region))
+                // `global`: the account's CloudFront web ACLs (its resource-global stack).
+                .map((region: unknown, i: number) =>
+                    region === GLOBAL_LOCATION ? GLOBAL_LOCATION : this.region(`${at}.regions[${i}]`, region),
+                )
                 .filter((region): region is string => region !== undefined);
             if (new Set(regions).size !== regions.length) {
                 this.problem(`${at}.regions`, "lists a Region twice", "list each Region once");
@@ -341,45 +356,169 @@ class StackConfigReader extends ConfigReader {
         return settings;
     }
 
-    protection(accountId: string | undefined, region: string | undefined): Protection {
-        const fix =
-            "set loadBalancerArns to the ARNs of the Application Load Balancers to protect, or set demoApplication to true";
-        const arns = this.json("loadBalancerArns", fix);
+    /**
+     * The web ACL the stack creates and what it protects. `loadBalancerArns` (the key before other
+     * resource types were supported) stays an alias of `protectedResourceArns`: stack files in use
+     * keep working, and its ALBs keep their association names, so nothing is re-associated.
+     */
+    protection(accountId: string | undefined, region: string | undefined, global: boolean): Protection {
         const demo = this.json("demoApplication", "set it to true or false");
         if (demo !== undefined && typeof demo !== "boolean") {
             this.problem("demoApplication", `${JSON.stringify(demo)} is not true or false`, "set it to true or false");
         }
+        const given = ["protectedResourceArns", "loadBalancerArns"].filter((k) => this.value(k) !== undefined);
+        if (global) {
+            for (const key of [...given, ...(demo === true ? ["demoApplication"] : [])]) {
+                this.problem(
+                    key,
+                    "is not available in a global (CloudFront) stack: a CloudFront distribution takes its web ACL in its own settings, not by association",
+                    "remove it; set the web ACL on the distribution and list that web ACL under existingWebAcls",
+                );
+            }
+            if (this.value("existingWebAcls") === undefined) {
+                this.problem(
+                    "existingWebAcls",
+                    "is required in a global (CloudFront) stack: it logs the account's CloudFront web ACLs",
+                    "list their ARNs, e.g. [arn:aws:wafv2:us-east-1:<account-id>:global/webacl/<name>/<id>]",
+                );
+            }
+            return { kind: "none" };
+        }
+        if (given.length === 2) {
+            this.problem(
+                "loadBalancerArns",
+                "is set together with protectedResourceArns (it is the older name of the same list)",
+                "move its ARNs into protectedResourceArns and remove loadBalancerArns",
+            );
+        }
+        const key = given[0] ?? "protectedResourceArns";
+        const arns = this.json(key, `list ARNs such as arn:aws:elasticloadbalancing:${region ?? "<region>"}:...`);
         if (arns !== undefined && demo === true) {
-            this.problem("loadBalancerArns", "is set together with demoApplication: true", "keep only one of the two");
+            this.problem(key, "is set together with demoApplication: true", "keep only one of the two");
         }
         if (demo === true) return { kind: "demoApplication" };
         if (arns === undefined) {
-            this.problem("loadBalancerArns", "is required: the web ACL must protect something", fix);
-            return { kind: "loadBalancers", loadBalancerArns: [] };
-        }
-        const ALB_ARN =
-            /^arn:aws(-cn|-us-gov)?:elasticloadbalancing:([a-z0-9-]+):(\d{12}):loadbalancer\/app\/[\w-]+\/[0-9a-f]+$/;
-        if (!Array.isArray(arns) || arns.length === 0) {
-            this.problem("loadBalancerArns", "must be a non-empty list", fix);
-            return { kind: "loadBalancers", loadBalancerArns: [] };
-        }
-        arns.forEach((arn: unknown, i) => {
-            const m = typeof arn === "string" ? ALB_ARN.exec(arn) : null;
-            if (!m) {
+            if (this.value("existingWebAcls") === undefined) {
                 this.problem(
-                    `loadBalancerArns[${i}]`,
-                    `${JSON.stringify(arn)} is not an Application Load Balancer ARN`,
-                    "use arn:aws:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id> (Network Load Balancers cannot have a web ACL)",
-                );
-            } else if (m[2] !== region || m[3] !== accountId) {
-                this.problem(
-                    `loadBalancerArns[${i}]`,
-                    `the load balancer is in ${m[3]}/${m[2]} but this stack deploys to ${accountId}/${region}`,
-                    "protect it from the resource stack of its own account and Region",
+                    "protectedResourceArns",
+                    "is required: the stack must log at least one web ACL",
+                    "set protectedResourceArns to the resources a web ACL of this stack should protect, existingWebAcls to web ACLs that already exist, or demoApplication to true",
                 );
             }
+            return { kind: "none" };
+        }
+        if (!Array.isArray(arns) || arns.length === 0) {
+            this.problem(key, "must be a non-empty list", "list at least one ARN, or remove the key");
+            return { kind: "none" };
+        }
+        const names = new Set<string>();
+        arns.forEach((arn: unknown, i) => {
+            const at = `${key}[${i}]`;
+            const parsed = parseProtectedArn(arn);
+            if (isArnProblem(parsed)) {
+                this.problem(at, parsed.problem, parsed.fix);
+            } else if (parsed.partition !== partitionOf(region ?? "")) {
+                this.problem(
+                    at,
+                    `the ${parsed.kind} is in partition ${parsed.partition} but this stack deploys to ${partitionOf(region ?? "")}`,
+                    "correct the ARN, or protect the resource from a stack in its own partition",
+                );
+            } else if (parsed.region !== region || (parsed.accountId ?? accountId) !== accountId) {
+                this.problem(
+                    at,
+                    `the ${parsed.kind} is in ${parsed.accountId ?? accountId}/${parsed.region} but this stack deploys to ${accountId}/${region}`,
+                    "protect it from the resource stack of its own account and Region",
+                );
+            } else if (names.has(parsed.name)) {
+                this.problem(at, `"${parsed.arn}" is listed twice`, "list each resource once");
+            } else {
+                names.add(parsed.name);
+            }
         });
-        return { kind: "loadBalancers", loadBalancerArns: arns as string[] };
+        return { kind: "resources", resourceArns: arns as string[] };
+    }
+
+    /** Web ACLs owned elsewhere whose logging the stack turns on: ARNs, or `{arn, replaceLoggingConfiguration}`. */
+    existingWebAcls(accountId: string | undefined, region: string | undefined, global: boolean): ExistingWebAcl[] {
+        const key = "existingWebAcls";
+        const example = "[arn:aws:wafv2:<region>:<account-id>:regional/webacl/<name>/<id>]";
+        const value = this.json(key, `list web ACL ARNs, e.g. ${example}`);
+        if (value === undefined) return [];
+        if (!Array.isArray(value) || value.length === 0) {
+            this.problem(key, "must be a non-empty list", `list web ACL ARNs, e.g. ${example}, or remove the key`);
+            return [];
+        }
+        const seen = new Set<string>();
+        const acls: ExistingWebAcl[] = [];
+        value.forEach((entry: unknown, i) => {
+            let at = `${key}[${i}]`;
+            let arn = entry;
+            let replace = false;
+            if (typeof entry === "object" && entry !== null && !Array.isArray(entry)) {
+                const fields = entry as Record<string, unknown>;
+                for (const field of Object.keys(fields).filter(
+                    (f) => f !== "arn" && f !== "replaceLoggingConfiguration",
+                )) {
+                    this.problem(`${at}.${field}`, "is not a known setting", "use arn and replaceLoggingConfiguration");
+                }
+                if (
+                    fields.replaceLoggingConfiguration !== undefined &&
+                    typeof fields.replaceLoggingConfiguration !== "boolean"
+                ) {
+                    this.problem(
+                        `${at}.replaceLoggingConfiguration`,
+                        `${JSON.stringify(fields.replaceLoggingConfiguration)} is not true or false`,
+                        "set it to true (replace the web ACL's current logging configuration) or false",
+                    );
+                }
+                replace = fields.replaceLoggingConfiguration === true;
+                arn = fields.arn;
+                at = `${at}.arn`;
+            }
+            const parsed = parseWebAclArn(arn);
+            if (isArnProblem(parsed)) {
+                this.problem(at, parsed.problem, parsed.fix);
+                return;
+            }
+            const where = global ? "global (CloudFront)" : "regional";
+            if (parsed.partition !== partitionOf(region ?? "")) {
+                this.problem(
+                    at,
+                    `the web ACL is in partition ${parsed.partition} but this stack deploys to ${partitionOf(region ?? "")}`,
+                    "correct the ARN, or adopt the web ACL from a stack in its own partition",
+                );
+            } else if (parsed.accountId !== accountId) {
+                this.problem(
+                    at,
+                    `the web ACL is in account ${parsed.accountId} but this stack deploys to ${accountId}`,
+                    "adopt it from the resource stack of its own account: WAF logs only to a Firehose stream in the web ACL's account",
+                );
+            } else if (parsed.scope === "global" && !global) {
+                this.problem(
+                    at,
+                    "is a CloudFront (global) web ACL, but this is a regional stack",
+                    `adopt it in this account's resource-global stack (${PROJECT}:region: global)`,
+                );
+            } else if (parsed.scope === "regional" && global) {
+                this.problem(
+                    at,
+                    `is a regional web ACL (${parsed.region}), but this is a ${where} stack`,
+                    `adopt it from the resource stack of ${parsed.region}`,
+                );
+            } else if (!global && parsed.region !== region) {
+                this.problem(
+                    at,
+                    `the web ACL is in ${parsed.region} but this stack deploys to ${region}`,
+                    `adopt it from the resource stack of ${parsed.region}: WAF logs only to a Firehose stream in the web ACL's Region`,
+                );
+            } else if (seen.has(parsed.arn)) {
+                this.problem(at, `"${parsed.arn}" is listed twice`, "list each web ACL once");
+            } else {
+                seen.add(parsed.arn);
+                acls.push({ arn: parsed.arn, replaceLoggingConfiguration: replace });
+            }
+        });
+        return acls;
     }
 
     waf(): WafSettings {

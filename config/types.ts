@@ -205,16 +205,41 @@ export interface FirehoseSettings {
     readonly bufferIntervalSec: number;
 }
 
-/** What the web ACL protects: existing load balancers, or a demo ALB the stack creates. */
+/**
+ * The web ACL the stack creates, if any: one for existing Regional resources (load balancers, API
+ * Gateway stages, ...), one for a demo ALB the stack creates, or none (the stack only logs the
+ * web ACLs it adopts).
+ */
 export type Protection =
-    | { readonly kind: "loadBalancers"; readonly loadBalancerArns: readonly string[] }
-    | { readonly kind: "demoApplication" };
+    | { readonly kind: "resources"; readonly resourceArns: readonly string[] }
+    | { readonly kind: "demoApplication" }
+    | { readonly kind: "none" };
+
+/** A web ACL someone else owns (an application team, Firewall Manager) whose logs the stack ships. */
+export interface ExistingWebAcl {
+    readonly arn: string;
+    /**
+     * WAF keeps one logging configuration per web ACL: when the web ACL already logs elsewhere, the
+     * deployment stops unless this is true, and then the stack's configuration replaces it. Default false.
+     */
+    readonly replaceLoggingConfiguration: boolean;
+}
 
 export interface ResourceStackConfig extends CommonConfig {
     readonly role: "resource";
     /** Fully qualified name of the logging stack, `<org>/<project>/<stack>`. */
     readonly loggingStack: string;
+    /**
+     * The Region name of this stack in stack names, in the logging stack's `resourceAccounts` and
+     * in the central layout: the AWS Region, or `global` for the account's CloudFront web ACLs
+     * (whose resources live in us-east-1, the stack's `region`).
+     */
+    readonly location: string;
+    /** WAF scope of the stack's web ACLs, IP sets and rule group: CLOUDFRONT for `global`, else REGIONAL. */
+    readonly scope: "REGIONAL" | "CLOUDFRONT";
     readonly protection: Protection;
+    /** Existing web ACLs of this account and location whose logging the stack turns on. Default none. */
+    readonly existingWebAcls: readonly ExistingWebAcl[];
     readonly waf: WafSettings;
     readonly firehose: FirehoseSettings;
     /** Days the regional staging bucket keeps delivered objects. Default 7. */

@@ -47,6 +47,8 @@ export interface ApplyResult {
 export interface ApplierSettings {
     /** The two IP sets this applier manages (names; their IDs come from the environment). */
     readonly ipSetNames: { readonly ipv4: string; readonly ipv6: string };
+    /** WAF scope of the two sets: CLOUDFRONT for a global stack's applier (in us-east-1). Default REGIONAL. */
+    readonly scope?: "REGIONAL" | "CLOUDFRONT";
     /** Broadest prefix length accepted per family: /24 and /48 unless the resource stack allows broader. */
     readonly broadestPrefix: { readonly ipv4: number; readonly ipv6: number };
     /** This account's own allowlist (`response.allowlist` of the resource stack): never written. */

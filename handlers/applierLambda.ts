@@ -51,7 +51,8 @@ export function applierCallbackFactory(
         };
         const set = (family: "ipv4" | "ipv6") => ({
             Name: settings.ipSetNames[family],
-            Scope: "REGIONAL",
+            // CLOUDFRONT in a global stack: its applier runs in us-east-1, where those sets live.
+            Scope: settings.scope ?? "REGIONAL",
             Id: ids[family],
         });
         const callsUntil = (deadline: AbortSignal | undefined): IpSetCalls => ({

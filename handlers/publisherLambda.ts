@@ -5,6 +5,7 @@
  * its code at deploy time;
  * the event is ignored, since every run syncs the whole state.
  */
+import { wafHomeOf } from "../layout";
 import { dynamoBlocklistStore } from "./blocklistStore";
 import { LambdaContext, emitCounts } from "./detectorLambda";
 import { invocationBudget } from "./invocation";
@@ -45,8 +46,9 @@ export function publisherCallbackFactory(
                 }),
                 { abortSignal: signal },
             );
+            // A `global` target's applier (CloudFront web ACLs' sets) runs in us-east-1.
             const lambda = new lambdaSdk.LambdaClient({
-                region: target.region,
+                region: wafHomeOf(target.region).region,
                 credentials: {
                     accessKeyId: Credentials.AccessKeyId,
                     secretAccessKey: Credentials.SecretAccessKey,

@@ -34,11 +34,11 @@ export async function readLoggingStack(config: ResourceStackConfig): Promise<Log
                 `Fix: add it to ${PROJECT}:resourceAccounts in ${loggingFile} and run \`pulumi up -s logging\`, or correct ${PROJECT}:accountId.`,
         ]);
     }
-    if (!allowedRegions.includes(config.region)) {
+    if (!allowedRegions.includes(config.location)) {
         throw new ConfigError([
-            `Region ${config.region} (${PROJECT}:region) is not allowed for account ${config.accountId} by logging stack ${config.loggingStack}, ` +
+            `Region ${config.location} (${PROJECT}:region) is not allowed for account ${config.accountId} by logging stack ${config.loggingStack}, ` +
                 `which admits ${allowedRegions.join(", ")}. ` +
-                `Fix: add ${config.region} to that account's regions in ${PROJECT}:resourceAccounts in ${loggingFile} and run \`pulumi up -s logging\`, or correct ${PROJECT}:region.`,
+                `Fix: add ${config.location} to that account's regions in ${PROJECT}:resourceAccounts in ${loggingFile} and run \`pulumi up -s logging\`, or correct ${PROJECT}:region.`,
         ]);
     }
     return outputs;

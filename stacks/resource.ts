@@ -9,13 +9,23 @@ import { ResourceStackConfig } from "../config";
 import { centralRegionPrefix } from "../layout";
 import { copierFunctionName, coverageScannerRoleArn, firehoseStreamName } from "../names";
 import { stackProvider } from "../provider";
+import { ProtectedArn, parseProtectedArn } from "../config/wafArns";
+import { checkAdoptedLogging } from "./adoptedWebAcls";
 import { readLoggingStack } from "./loggingReference";
 
-/** An application account in one Region: WAF on its load balancers, logs shipped to the central bucket. */
+/**
+ * An application account in one Region (or its CloudFront web ACLs, location `global`): WAF on its
+ * resources and the web ACLs it adopts, logs shipped to the central bucket.
+ */
 export async function resourceStack(config: ResourceStackConfig): Promise<Record<string, unknown>> {
     const provider = stackProvider(config);
     const logging = await readLoggingStack(config);
-    const streamName = firehoseStreamName(config.region);
+    const streamName = firehoseStreamName(config.location);
+    await checkAdoptedLogging(
+        config,
+        provider,
+        `arn:${config.partition}:firehose:${config.region}:${config.accountId}:deliverystream/${streamName}`,
+    );
 
     const protectedResources = protectedResourcesOf(config, provider);
     // The logging stack's response mode decides whether this stack enforces the blocklist, and how.
@@ -27,9 +37,12 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
                   {
                       accountId: config.accountId,
                       region: config.region,
+                      location: config.location,
+                      scope: config.scope,
                       partition: config.partition,
                       publisherRoleArn: logging.blocklistPublisherRoleArn,
                       limits: config.response,
+                      action: logging.responseMode === "block" ? "block" : "count",
                   },
                   { provider },
               );
@@ -41,6 +54,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             partition: config.partition,
             streamName,
             protectedResources: protectedResources.resources,
+            existingWebAclArns: config.existingWebAcls.map((acl) => acl.arn),
             waf: config.waf,
             firehose: config.firehose,
             stagingExpireAfterDays: config.stagingExpireAfterDays,
@@ -56,7 +70,8 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
         "copier",
         {
             accountId: config.accountId,
-            region: config.region,
+            // The copier writes under the location's prefix (`global` for CloudFront) and is named for it.
+            region: config.location,
             sourceBucket: waf.stagingBucket,
             sourceKeyArn: waf.stagingKey.arn,
             streamName,
@@ -76,9 +91,10 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
         {
             accountId: config.accountId,
             region: config.region,
+            location: config.location,
             partition: config.partition,
             streamName,
-            copierFunctionName: copierFunctionName(config.region),
+            copierFunctionName: copierFunctionName(config.location),
             alertBusArn: logging.alertBusArn,
             thresholds: config.alerts,
             after: [waf.stream, copier.function],
@@ -90,7 +106,8 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
         "coverage",
         {
             accountId: config.accountId,
-            region: config.region,
+            // `global`: the account's CloudFront web ACLs (us-east-1, CLOUDFRONT scope).
+            region: config.location,
             partition: config.partition,
             loggingAccountId: logging.loggingAccountId,
             scannerRoleArn: coverageScannerRoleArn(logging.partition, logging.loggingAccountId),
@@ -99,14 +116,18 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
     );
     return {
         accountId: config.accountId,
-        region: config.region,
-        webAclArn: waf.webAcl.arn,
+        // The Region name of the central layout: `global` for CloudFront.
+        region: config.location,
+        awsRegion: config.region,
+        wafScope: config.scope,
+        ...(waf.webAcl ? { webAclArn: waf.webAcl.arn } : {}),
+        existingWebAclArns: config.existingWebAcls.map((acl) => acl.arn),
         firehoseStreamName: waf.stream.name,
         stagingBucketName: waf.stagingBucket.bucket,
         copierFunctionName: copier.function.name,
         copierFailureQueueUrl: copier.failureQueue.url,
         centralBucketName: logging.centralBucketName,
-        centralPrefix: `${centralRegionPrefix(config.accountId, config.region)}${streamName}/`,
+        centralPrefix: `${centralRegionPrefix(config.accountId, config.location)}${streamName}/`,
         responseMode: logging.responseMode,
         coverageInventoryRoleArn: inventory.role.arn,
         ...(blocklist
@@ -114,6 +135,8 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
                   blocklistIpSetArns: [blocklist.ipv4.arn, blocklist.ipv6.arn],
                   blocklistSyncRoleArn: blocklist.syncRole.arn,
                   blocklistApplierArn: blocklist.applier.arn,
+                  // For web ACLs the platform does not own: reference it first (see docs/adoption.md).
+                  blocklistRuleGroupArn: blocklist.ruleGroup.arn,
               }
             : {}),
         ...(protectedResources.demoUrl ? { demoApplicationUrl: protectedResources.demoUrl } : {}),
@@ -128,9 +151,10 @@ function protectedResourcesOf(config: ResourceStackConfig, provider: aws.Provide
             demoUrl: demo.dnsName.apply((dns) => `http://${dns}/`),
         };
     }
+    const arns = config.protection.kind === "resources" ? config.protection.resourceArns : [];
     return {
-        // The ALB's name is the `app/<name>/` part of its ARN; stable across reorderings of the list.
-        resources: config.protection.loadBalancerArns.map((arn) => ({ name: arn.split("/")[2], arn })),
+        // Named from the ARN (an ALB by its `app/<name>/` part, as before): stable across reorderings.
+        resources: arns.map((arn) => ({ name: (parseProtectedArn(arn) as ProtectedArn).name, arn })),
         demoUrl: undefined,
     };
 }

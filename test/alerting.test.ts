@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { wafHomeOf } from "../layout";
 import { createHash } from "crypto";
 import { ConfigError, parseStackConfig } from "../config";
 import { ProgramRun, qualifiedStackName, readStackConfig } from "../tools/local/mockEngine";
@@ -154,6 +155,8 @@ describe("alerting: the alert bus in the logging account", () => {
                             "aws:SourceArn": [
                                 "arn:aws:events:us-east-1:222222222222:rule/central-waf-logs-alarm-forwarder",
                                 "arn:aws:events:ap-southeast-2:222222222222:rule/central-waf-logs-alarm-forwarder",
+                                // The CloudFront (`global`) stack's rule, in us-east-1 under a name of its own.
+                                "arn:aws:events:us-east-1:222222222222:rule/central-waf-logs-alarm-forwarder-global",
                             ],
                         },
                     },
@@ -327,7 +330,8 @@ describe("alerting: forwarding from resource stacks", () => {
     it("matches every alarm the stack creates, and no one else's", async () => {
         for (const run of (await committedRuns()).filter((r) => r.stack.startsWith("resource-"))) {
             const pattern = patternOf(run, "health-forwarder");
-            const [account, region] = [run.config[`${P}:accountId`], run.config[`${P}:region`]];
+            // A `global` (CloudFront) stack's alarms live in us-east-1.
+            const [account, region] = [run.config[`${P}:accountId`], wafHomeOf(run.config[`${P}:region`]).region];
             const change = (alarmName: string, over: Record<string, string> = {}) =>
                 alarmStateChange({ account, region, alarmName, state: "ALARM", previous: "OK", ...over });
             for (const { inputs } of ofType(run, ALARM)) {

@@ -28,6 +28,8 @@ const SETS = { ipv4: "central-waf-logs-blocklist-ipv4", ipv6: "central-waf-logs-
 const US = { accountId: "222222222222", region: "us-east-1" };
 const SYDNEY = { accountId: "222222222222", region: "ap-southeast-2" };
 const IRELAND = { accountId: "333333333333", region: "eu-west-1" };
+/** The account's CloudFront web ACLs: their applier runs in us-east-1 and writes CLOUDFRONT-scope sets. */
+const GLOBAL = { accountId: "222222222222", region: "global" };
 const applierArn = (l: { accountId: string; region: string }) =>
     `arn:aws:lambda:${l.region}:${l.accountId}:function:central-waf-logs-blocklist-applier-${l.region}`;
 const at = (hour: number, minute = 0) => Date.UTC(2026, 10, 27, hour, minute);
@@ -229,7 +231,7 @@ describe("blocklist containment, as deployed: each resource account's applier", 
         const { result } = await metricsOf(() => local.publish(at(10, 1)));
         assert.deepStrictEqual(
             result.targets.map((t: any) => [t.target, t.status, t.refusedCount, t.refused.map((r: any) => r.value)]),
-            [IRELAND, SYDNEY, US]
+            [IRELAND, SYDNEY, GLOBAL, US]
                 .map((l) => [`${l.accountId}/${l.region}`, "synced", 1, ["198.51.0.0/16"]])
                 .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
         );
@@ -261,6 +263,7 @@ describe("blocklist containment, as deployed: each resource account's applier", 
                 result.targets.map((t: any) => [t.target, t.status]),
                 [
                     ["222222222222/ap-southeast-2", "failed"],
+                    ["222222222222/global", "synced"],
                     ["222222222222/us-east-1", "synced"],
                     ["333333333333/eu-west-1", "synced"],
                 ],

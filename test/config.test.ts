@@ -34,7 +34,7 @@ describe("stack configuration", () => {
             partition: "aws",
             deploymentRoleArn: "arn:aws:iam::111111111111:role/central-waf-logs-deployer",
             resourceAccounts: [
-                { accountId: "222222222222", regions: ["us-east-1", "ap-southeast-2"] },
+                { accountId: "222222222222", regions: ["us-east-1", "ap-southeast-2", "global"] },
                 { accountId: "333333333333", regions: ["eu-west-1"] },
             ],
             centralBucket: {
@@ -156,7 +156,7 @@ describe("stack configuration", () => {
 
     it("rejects keys that do not belong to the stack's role (typos included)", () => {
         assert.deepStrictEqual(problemsOf("resource-eu-west-1", { [`${P}:resourceAcounts`]: "[]" }), [
-            `Invalid config ${P}:resourceAcounts in Pulumi.resource-eu-west-1.yaml: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, loadBalancerArns, demoApplication, waf, firehose, stagingExpireAfterDays, alerts, response).`,
+            `Invalid config ${P}:resourceAcounts in Pulumi.resource-eu-west-1.yaml: is not a setting of a resource stack. Fix: remove it or correct its spelling (known keys: role, accountId, region, deploymentRoleArn, loggingStack, protectedResourceArns, loadBalancerArns, existingWebAcls, demoApplication, waf, firehose, stagingExpireAfterDays, alerts, response).`,
         ]);
     });
 

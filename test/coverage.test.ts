@@ -25,6 +25,8 @@ const SCANNER = `arn:aws:iam::${LOGGING}:role/central-waf-logs-coverage`;
 const LOCATIONS = [
     ["222222222222", "us-east-1"],
     ["222222222222", "ap-southeast-2"],
+    // The account's CloudFront web ACLs (resource-global): read in us-east-1, scope CLOUDFRONT.
+    ["222222222222", "global"],
     ["333333333333", "eu-west-1"],
 ];
 
@@ -34,7 +36,7 @@ describe("coverage: the read-only inventory role of every resource stack", () =>
         // The mocked program runs of every committed stack, shared with the other test files.
         this.timeout(600_000);
         resources = (await committedRuns()).filter((r) => r.stack.startsWith("resource-"));
-        assert.strictEqual(resources.length, 3);
+        assert.strictEqual(resources.length, LOCATIONS.length);
     });
 
     it("trusts the logging account's coverage role alone, by aws:PrincipalArn (IAM refuses a principal naming a role not yet created)", () => {
@@ -72,7 +74,10 @@ describe("coverage: the read-only inventory role of every resource stack", () =>
                         Sid: "ReadWebAcls",
                         Effect: "Allow",
                         Action: ["wafv2:GetLoggingConfiguration", "wafv2:GetWebACL"],
-                        Resource: `arn:aws:wafv2:${region}:${accountId}:regional/webacl/*/*`,
+                        Resource:
+                            region === "global"
+                                ? `arn:aws:wafv2:us-east-1:${accountId}:global/webacl/*/*`
+                                : `arn:aws:wafv2:${region}:${accountId}:regional/webacl/*/*`,
                     },
                     { Sid: "ListWebAcls", Effect: "Allow", Action: "wafv2:ListWebACLs", Resource: "*" },
                 ],

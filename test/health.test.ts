@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { wafHomeOf } from "../layout";
 import { silenceWindow } from "../components/deliveryHealth";
 import { ProgramRun } from "../tools/local/mockEngine";
 import { committedRun, committedRuns, failureOf, ofType, only, runWith } from "./support/program";
@@ -9,6 +10,7 @@ const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const SOURCES = [
     ["222222222222", "us-east-1"],
     ["222222222222", "ap-southeast-2"],
+    ["222222222222", "global"],
     ["333333333333", "eu-west-1"],
 ] as const;
 
@@ -125,9 +127,9 @@ describe("delivery health: the logging stack's alarms", () => {
     it("sends every alarm of the logging stack straight to the alert topic, into ALARM and back to OK", () => {
         const alarms = ofType(run, ALARM);
         // Per source: silence, parked lines, unreadable objects; loader errors and failures; the
-        // response loop's ten (see responsePlan.test.ts); compaction and maintenance failures; coverage,
-        // one per source and the scan's errors (see coverage.test.ts).
-        assert.strictEqual(alarms.length, 3 * SOURCES.length + 2 + 10 + 2 + SOURCES.length + 1);
+        // response loop's seven and one sync alarm per source (see responsePlan.test.ts); compaction and
+        // maintenance failures; coverage, one per source and the scan's errors (see coverage.test.ts).
+        assert.strictEqual(alarms.length, 3 * SOURCES.length + 2 + 7 + SOURCES.length + 2 + SOURCES.length + 1);
         for (const { inputs } of alarms) {
             assert.ok(inputs.name.startsWith("central-waf-logs-"), inputs.name);
             assert.deepStrictEqual([inputs.alarmActions, inputs.okActions], [[TOPIC], [TOPIC]], inputs.name);
@@ -371,7 +373,8 @@ describe("delivery health: the dashboard", () => {
                     "Errors",
                     "FunctionName",
                     `central-waf-logs-copier-${region}`,
-                    { label: `copier ${accountId}/${region}`, accountId, region },
+                    // The `global` copier runs in us-east-1.
+                    { label: `copier ${accountId}/${region}`, accountId, region: wafHomeOf(region).region },
                 ]),
             ]),
             graph(12, 12, "Loader failure queue (messages, maximum)", "Maximum", [
@@ -409,7 +412,7 @@ describe("delivery health: the dashboard", () => {
                     title: "Copier failure queues (resource accounts)",
                     alarms: SOURCES.map(
                         ([account, region]) =>
-                            `arn:aws:cloudwatch:${region}:${account}:alarm:central-waf-logs-copier-${region}-failures`,
+                            `arn:aws:cloudwatch:${wafHomeOf(region).region}:${account}:alarm:central-waf-logs-copier-${region}-failures`,
                     ),
                 },
             },

@@ -17,7 +17,12 @@ import {
 } from "../tools/local/localRun";
 import { committedRuns } from "./support/program";
 
-const LOCATIONS = ["222222222222/ap-southeast-2", "222222222222/us-east-1", "333333333333/eu-west-1"];
+const LOCATIONS = [
+    "222222222222/ap-southeast-2",
+    "222222222222/global",
+    "222222222222/us-east-1",
+    "333333333333/eu-west-1",
+];
 
 async function inWorkDir<T>(f: (workDir: string) => Promise<T>): Promise<T> {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-run-"));

@@ -51,10 +51,10 @@ describe("logging stack: LogAnalytics", () => {
             "projection.account_id.type": "enum",
             "projection.account_id.values": "222222222222,333333333333",
             "projection.region.type": "enum",
-            "projection.region.values": "ap-southeast-2,eu-west-1,us-east-1",
+            "projection.region.values": "ap-southeast-2,eu-west-1,global,us-east-1",
             "projection.stream_name.type": "enum",
             "projection.stream_name.values":
-                "aws-waf-logs-central-ap-southeast-2,aws-waf-logs-central-eu-west-1,aws-waf-logs-central-us-east-1",
+                "aws-waf-logs-central-ap-southeast-2,aws-waf-logs-central-eu-west-1,aws-waf-logs-central-global,aws-waf-logs-central-us-east-1",
             "projection.hour.type": "date",
             "projection.hour.format": "yyyy/MM/dd/HH",
             "projection.hour.range": "2024/01/01/00,NOW",

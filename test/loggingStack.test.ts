@@ -170,6 +170,12 @@ describe("logging stack: CentralLogBucket", () => {
                     "arn:aws:iam::222222222222:role/central-waf-logs-copier-ap-southeast-2",
                 ],
                 [
+                    "arn:aws:iam::222222222222:root",
+                    "s3:PutObject",
+                    `${BUCKET_ARN}/222222222222/global/*`,
+                    "arn:aws:iam::222222222222:role/central-waf-logs-copier-global",
+                ],
+                [
                     "arn:aws:iam::333333333333:root",
                     "s3:PutObject",
                     `${BUCKET_ARN}/333333333333/eu-west-1/*`,
@@ -230,6 +236,7 @@ describe("logging stack: CentralLogBucket", () => {
                     [
                         "arn:aws:iam::222222222222:role/central-waf-logs-copier-us-east-1",
                         "arn:aws:iam::222222222222:role/central-waf-logs-copier-ap-southeast-2",
+                        "arn:aws:iam::222222222222:role/central-waf-logs-copier-global",
                     ],
                     { "kms:ViaService": "s3.us-east-1.amazonaws.com" },
                 ],
@@ -354,7 +361,10 @@ describe("logging stack: CentralLogBucket", () => {
             searchEndpoint: "https://vpc-central-waf-logs-42f7b07.us-east-1.es.amazonaws.com",
             dashboardsUrl: "https://vpc-central-waf-logs-42f7b07.us-east-1.es.amazonaws.com/_dashboards",
             athenaWorkgroup: "central-waf-logs",
-            allowedAccounts: { "222222222222": ["us-east-1", "ap-southeast-2"], "333333333333": ["eu-west-1"] },
+            allowedAccounts: {
+                "222222222222": ["us-east-1", "ap-southeast-2", "global"],
+                "333333333333": ["eu-west-1"],
+            },
             responseMode: "block",
             blocklistPublisherRoleArn: "arn:aws:iam::111111111111:role/central-waf-logs-blocklist-publisher",
             blocklistTableName: "central-waf-logs-blocklist",

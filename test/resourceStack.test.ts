@@ -74,13 +74,18 @@ describe("resource stacks: RegionalWafLogging", () => {
         assert.deepStrictEqual([defaults.limit, defaults.evaluationWindowSec], [2000, 300]);
     });
 
-    it("associates the web ACL with every configured load balancer", () => {
+    it("associates the web ACL with every configured resource", () => {
         const acl = only(usEast, "aws:wafv2/webAcl:WebAcl");
         assert.deepStrictEqual(
             ofType(usEast, "aws:wafv2/webAclAssociation:WebAclAssociation")
                 .map((a) => [a.name, a.inputs.resourceArn, a.inputs.webAclArn])
                 .sort(),
             [
+                [
+                    "waf-protects-apigw-a1b2c3d4e5-prod",
+                    "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod",
+                    acl.state.arn,
+                ],
                 [
                     "waf-protects-checkout",
                     "arn:aws:elasticloadbalancing:us-east-1:222222222222:loadbalancer/app/checkout/fedcba9876543210",
@@ -110,7 +115,11 @@ describe("resource stacks: RegionalWafLogging", () => {
     });
 
     it("logs to the stream with the configured headers redacted and no filter by default", () => {
-        const logging = only(usEast, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration").inputs;
+        const logging = only(
+            usEast,
+            "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+            "waf-logging",
+        ).inputs;
         assert.deepStrictEqual(logging.logDestinationConfigs, [
             only(usEast, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream").state.arn,
         ]);
@@ -404,30 +413,34 @@ describe("resource stack configuration", () => {
     it("rejects a load balancer of another account or Region", async () => {
         const arn = "arn:aws:elasticloadbalancing:eu-west-1:222222222222:loadbalancer/app/shop/0123456789abcdef";
         assert.strictEqual(
-            await fails("resource-us-east-1", { [`${P}:loadBalancerArns`]: JSON.stringify([arn]) }),
-            `Invalid config ${P}:loadBalancerArns[0] in Pulumi.resource-us-east-1.yaml: the load balancer is in 222222222222/eu-west-1 but this stack deploys to 222222222222/us-east-1. Fix: protect it from the resource stack of its own account and Region.`,
+            await fails("resource-us-east-1", { [`${P}:protectedResourceArns`]: JSON.stringify([arn]) }),
+            `Invalid config ${P}:protectedResourceArns[0] in Pulumi.resource-us-east-1.yaml: the Application Load Balancer is in 222222222222/eu-west-1 but this stack deploys to 222222222222/us-east-1. Fix: protect it from the resource stack of its own account and Region.`,
         );
     });
 
     it("rejects a Network Load Balancer ARN", async () => {
         const arn = "arn:aws:elasticloadbalancing:us-east-1:222222222222:loadbalancer/net/shop/0123456789abcdef";
+        // Under its older name: loadBalancerArns is read as protectedResourceArns.
         assert.strictEqual(
-            await fails("resource-us-east-1", { [`${P}:loadBalancerArns`]: JSON.stringify([arn]) }),
-            `Invalid config ${P}:loadBalancerArns[0] in Pulumi.resource-us-east-1.yaml: "${arn}" is not an Application Load Balancer ARN. Fix: use arn:aws:elasticloadbalancing:<region>:<account-id>:loadbalancer/app/<name>/<id> (Network Load Balancers cannot have a web ACL).`,
+            await fails("resource-us-east-1", {
+                [`${P}:protectedResourceArns`]: undefined,
+                [`${P}:loadBalancerArns`]: JSON.stringify([arn]),
+            }),
+            `Invalid config ${P}:loadBalancerArns[0] in Pulumi.resource-us-east-1.yaml: "${arn}" is a Network Load Balancer, which AWS WAF cannot protect (it protects Application Load Balancers only). Fix: remove it; to filter its web traffic, put an Application Load Balancer or CloudFront in front of it.`,
         );
     });
 
     it("requires something to protect", async () => {
         assert.strictEqual(
             await fails("resource-eu-west-1", { [`${P}:demoApplication`]: undefined }),
-            `Invalid config ${P}:loadBalancerArns in Pulumi.resource-eu-west-1.yaml: is required: the web ACL must protect something. Fix: set loadBalancerArns to the ARNs of the Application Load Balancers to protect, or set demoApplication to true.`,
+            `Invalid config ${P}:protectedResourceArns in Pulumi.resource-eu-west-1.yaml: is required: the stack must log at least one web ACL. Fix: set protectedResourceArns to the resources a web ACL of this stack should protect, existingWebAcls to web ACLs that already exist, or demoApplication to true.`,
         );
     });
 
     it("rejects a demo application next to real load balancers", async () => {
         assert.strictEqual(
             await fails("resource-us-east-1", { [`${P}:demoApplication`]: "true" }),
-            `Invalid config ${P}:loadBalancerArns in Pulumi.resource-us-east-1.yaml: is set together with demoApplication: true. Fix: keep only one of the two.`,
+            `Invalid config ${P}:protectedResourceArns in Pulumi.resource-us-east-1.yaml: is set together with demoApplication: true. Fix: keep only one of the two.`,
         );
     });
 

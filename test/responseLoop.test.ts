@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { dynamoBlocklistStore, fromItem, toItem } from "../handlers/blocklistStore";
+import { wafHomeOf } from "../layout";
 import { firehoseStreamName } from "../names";
 import { parseBlocklistArgs, runBlocklistCommand } from "../tools/cli/blocklist";
 import { lambdaContext } from "../tools/local/deployedCode";
@@ -33,7 +34,9 @@ const ATTACKER = `${ATTACKER_CROSS_ACCOUNT}/32`;
 const SETS = { ipv4: "central-waf-logs-blocklist-ipv4", ipv6: "central-waf-logs-blocklist-ipv6" };
 /** The committed resource stacks' locations; the scenario's attacker never reaches ap-southeast-2. */
 const L2 = { accountId: "222222222222", region: "ap-southeast-2" };
-const LOCATIONS = [L1, L2, L3].map((l) => `${l.accountId}/${l.region}`).sort();
+/** The account's CloudFront web ACLs (resource-global): CLOUDFRONT-scope sets in us-east-1. */
+const LG = { accountId: "222222222222", region: "global" };
+const LOCATIONS = [L1, L2, L3, LG].map((l) => `${l.accountId}/${l.region}`).sort();
 /** Floods one account (L1) only: blocked only where it was seen. */
 const ONE_ACCOUNT = "198.51.100.150/32";
 /** Writes a flood whose records carry forged times (years ahead), filed under the hour they arrived. */
@@ -92,7 +95,8 @@ const addressesEverywhere = (local: LocalResponse, family: "ipv4" | "ipv6") =>
     Object.fromEntries(
         local.locations.map((l) => [
             `${l.accountId}/${l.region}`,
-            local.waf.ipSet(l.accountId, l.region, SETS[family])!.addresses,
+            local.waf.ipSet(l.accountId, wafHomeOf(l.region).region, SETS[family], wafHomeOf(l.region).scope)!
+                .addresses,
         ]),
     );
 
@@ -155,6 +159,7 @@ describe("response loop, as deployed: detector and publisher against the stand-i
         assert.strictEqual(await entry(local, FORGED), undefined);
         assert.strictEqual(result.window, "2026-11-27T10:25:00.000Z..2026-11-27T10:40:00.000Z");
         assert.ok(result.scannedBytes > 0, "the bytes of the searched hours are reported");
+        // In the query's order: parameters stand only in WHERE clauses, so the threshold comes twice.
         assert.deepStrictEqual(local.athena.started[0].executionParameters, [
             "'2026/11/27/10'",
             "'2026/11/27/10'",
@@ -221,16 +226,30 @@ describe("response loop, as deployed: detector and publisher against the stand-i
         );
         assert.deepStrictEqual(addressesEverywhere(local, "ipv4"), {
             "222222222222/ap-southeast-2": [ATTACKER],
+            "222222222222/global": [ATTACKER],
             "222222222222/us-east-1": [ONE_ACCOUNT, ATTACKER],
             "333333333333/eu-west-1": [ATTACKER],
         });
         assert.deepStrictEqual(addressesEverywhere(local, "ipv6"), Object.fromEntries(LOCATIONS.map((l) => [l, []])));
         // Each target was written by its own applier, invoked with the sync role assumed from the publisher's role.
-        const updates = local.waf.calls.filter((c) => c.operation === "UpdateIPSet");
+        // The global applier and the us-east-1 one share WAF's update rate of 222222222222 in us-east-1:
+        // one may be throttled and retry (its own backoff). Only there, and each set is written in the end.
+        const throttled = local.waf.calls.filter(
+            (c) => c.operation === "UpdateIPSet" && c.outcome === "ThrottlingException",
+        );
+        assert.ok(
+            throttled.every((c) => c.accountId === "222222222222" && c.region === "us-east-1"),
+            JSON.stringify(throttled),
+        );
+        const updates = local.waf.calls.filter(
+            (c) => c.operation === "UpdateIPSet" && c.outcome !== "ThrottlingException",
+        );
         assert.deepStrictEqual(
             updates.map((c) => [c.accountId, c.region, c.principalArn?.split("/")[1], c.outcome]).sort(),
             [
                 ["222222222222", "ap-southeast-2", "central-waf-logs-blocklist-applier-ap-southeast-2", "ok"],
+                // The CloudFront sets: WAFV2 in us-east-1, scope CLOUDFRONT, written by the global applier.
+                ["222222222222", "us-east-1", "central-waf-logs-blocklist-applier-global", "ok"],
                 ["222222222222", "us-east-1", "central-waf-logs-blocklist-applier-us-east-1", "ok"],
                 ["333333333333", "eu-west-1", "central-waf-logs-blocklist-applier-eu-west-1", "ok"],
             ],
@@ -296,6 +315,7 @@ describe("response loop, as deployed: detector and publisher against the stand-i
                 result.targets.map((t: any) => [t.target, t.status]),
                 [
                     ["222222222222/ap-southeast-2", "failed"],
+                    ["222222222222/global", "synced"],
                     ["222222222222/us-east-1", "synced"],
                     ["333333333333/eu-west-1", "synced"],
                 ],
@@ -345,6 +365,7 @@ describe("response loop, as deployed: detector and publisher against the stand-i
         await metricsOf(() => local.publish(at(15, 11)));
         assert.deepStrictEqual(addressesEverywhere(local, "ipv4"), {
             "222222222222/ap-southeast-2": [ATTACKER],
+            "222222222222/global": [],
             "222222222222/us-east-1": [],
             "333333333333/eu-west-1": [],
         });
@@ -681,6 +702,8 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
                 .sort(),
             [
                 ["222222222222/ap-southeast-2", true, true],
+                // The global (CloudFront) location saw neither: only the trusted account's evidence counts there.
+                ["222222222222/global", true, false],
                 ["222222222222/us-east-1", true, true],
                 ["333333333333/eu-west-1", true, false],
             ].sort(),

@@ -19,6 +19,7 @@ const PUBLISHER_ROLE = `arn:aws:iam::${LOGGING}:role/central-waf-logs-blocklist-
 const SYNC_ROLES = [
     "arn:aws:iam::222222222222:role/central-waf-logs-blocklist-sync-us-east-1",
     "arn:aws:iam::222222222222:role/central-waf-logs-blocklist-sync-ap-southeast-2",
+    "arn:aws:iam::222222222222:role/central-waf-logs-blocklist-sync-global",
     "arn:aws:iam::333333333333:role/central-waf-logs-blocklist-sync-eu-west-1",
 ];
 
@@ -271,6 +272,7 @@ describe("logging stack: the response loop", () => {
             "central-waf-logs-blocklist-publisher-errors",
             "central-waf-logs-blocklist-skipped",
             "central-waf-logs-blocklist-sync-222222222222-ap-southeast-2",
+            "central-waf-logs-blocklist-sync-222222222222-global",
             "central-waf-logs-blocklist-sync-222222222222-us-east-1",
             "central-waf-logs-blocklist-sync-333333333333-eu-west-1",
             "central-waf-logs-blocklist-sync-stopped",

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { wafHomeOf } from "../layout";
 import * as path from "path";
 import { describeError } from "../tools/cli/shell";
 import { runProgram } from "../tools/local/mockEngine";
@@ -29,7 +30,8 @@ describe("stack wiring and providers", () => {
             const [provider] = run.resources.filter((r) => r.type === "pulumi:providers:aws");
             assert.ok(provider, `${run.stack} has no explicit aws provider`);
             assert.deepStrictEqual(provider.inputs.allowedAccountIds, [run.config[`${P}:accountId`]]);
-            assert.strictEqual(provider.inputs.region, run.config[`${P}:region`]);
+            // A `global` (CloudFront) stack deploys to us-east-1.
+            assert.strictEqual(provider.inputs.region, wafHomeOf(run.config[`${P}:region`]).region);
             const awsResources = run.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
             for (const resource of awsResources) {
                 assert.ok(
@@ -49,7 +51,7 @@ describe("stack wiring and providers", () => {
     });
 
     it("assumes the configured deployment role and tags every resource with project and stack", async () => {
-        const [logging, , euWest, usEast] = await committedRuns();
+        const [logging, , euWest, , usEast] = await committedRuns();
         const providerOf = (stack: typeof logging) => stack.resources.find((r) => r.type === "pulumi:providers:aws")!;
         assert.deepStrictEqual(providerOf(logging).inputs.assumeRoles, [
             {
@@ -71,6 +73,7 @@ describe("stack wiring and providers", () => {
                 ["logging", []],
                 ["resource-ap-southeast-2", ["organization/central-waf-logs/logging"]],
                 ["resource-eu-west-1", ["organization/central-waf-logs/logging"]],
+                ["resource-global", ["organization/central-waf-logs/logging"]],
                 ["resource-us-east-1", ["organization/central-waf-logs/logging"]],
             ],
         );

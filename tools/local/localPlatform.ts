@@ -7,6 +7,7 @@
  */
 import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
 import { S3EventRecord } from "../../handlers/s3Events";
+import { wafHomeOf } from "../../layout";
 import { deployedEnvironment, functionSource, loadHandler } from "./deployedCode";
 import { FaultProxy, startFaultProxy } from "./aws/faultProxy";
 import { LambdaServer, startLambdaServer } from "./aws/lambdaServer";
@@ -60,7 +61,8 @@ const LAMBDA_CREDENTIALS = { accessKeyId: "AKIDLOCALLAMBDA", secretAccessKey: "l
 function planned(runs: readonly ProgramRun[]) {
     const subscriptions: (Subscription & { fn: RecordedResource; run: ProgramRun; queue?: RecordedResource })[] = [];
     for (const run of runs) {
-        const region = run.config["central-waf-logs:region"];
+        // A `global` (CloudFront) stack's functions run in us-east-1.
+        const region = wafHomeOf(run.config["central-waf-logs:region"]).region;
         for (const notification of run.resources.filter(
             (r) => r.type === "aws:s3/bucketNotification:BucketNotification",
         )) {

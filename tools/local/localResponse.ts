@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { LocalWarehouse } from "../../analytics/warehouse";
+import { wafHomeOf } from "../../layout";
 import { BLOCKLIST_DETECTOR_FUNCTION, BLOCKLIST_PUBLISHER_FUNCTION } from "../../names";
 import { MAX_PARTITIONS_WRITTEN, startAthenaServer, AthenaServer } from "./aws/athenaServer";
 import { Handler, LambdaContext, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
@@ -114,8 +115,8 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
     sts.register(LAMBDA_KEYS.publisher, sessionOf(publisherRole));
 
     // IAM for WAF as planned: the caller's role policy must allow the action on the set. The
-    // stand-in issues its own IP set IDs, so a planned set ARN is matched up to its name.
-    const setName = (arn: string) => arn.split("/ipset/")[1]?.split("/")[0];
+    // stand-in issues its own IP set IDs, so a planned set ARN is matched up to its scope and name.
+    const setName = (arn: string) => /:(regional|global)\/ipset\/([^/]+)\//.exec(arn)?.slice(1).join("/");
     const waf = await startWafServer({
         now: realClock,
         resolveCaller: sts.resolveCaller,
@@ -149,13 +150,15 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
     const locations: { accountId: string; region: string }[] = [];
     for (const [index, run] of resources.entries()) {
         const accountId = run.outputs.accountId as string;
+        // The location (`global` for CloudFront); its sets live in us-east-1, scope CLOUDFRONT.
         const region = run.outputs.region as string;
         locations.push({ accountId, region });
         const ids: Record<string, string> = {};
         for (const set of run.resources.filter((r) => r.type === "aws:wafv2/ipSet:IpSet")) {
             ids[set.inputs.ipAddressVersion] = waf.createIpSet({
                 accountId,
-                region,
+                region: wafHomeOf(region).region,
+                scope: set.inputs.scope,
                 name: set.inputs.name,
                 ipAddressVersion: set.inputs.ipAddressVersion,
                 addresses: set.inputs.addresses,
@@ -174,7 +177,8 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
             // The stand-in issued its own IP set IDs.
             IPV4_SET_ID: ids.IPV4,
             IPV6_SET_ID: ids.IPV6,
-            AWS_REGION: region,
+            // The Lambda's own Region: us-east-1 for a `global` stack's applier.
+            AWS_REGION: wafHomeOf(region).region,
             AWS_ACCESS_KEY_ID: key,
             AWS_SECRET_ACCESS_KEY: "local",
             AWS_LAMBDA_FUNCTION_NAME: applier.inputs.name,

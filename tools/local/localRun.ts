@@ -21,7 +21,7 @@ import * as zlib from "zlib";
 import { LocalWarehouse, Row } from "../../analytics/warehouse";
 import { parseStackConfig } from "../../config";
 import { BLOCKLIST_IP_SETS } from "../../names";
-import { parseCentralKey } from "../../layout";
+import { parseCentralKey, wafHomeOf } from "../../layout";
 import { writeReport } from "../cli/forensics";
 import { LocalPlatform, startLocalPlatform } from "./localPlatform";
 import { listAllKeys } from "../cli/s3Listing";
@@ -308,8 +308,25 @@ export async function runLocalPipeline(
             );
         }
 
-        // Traffic: one location per planned resource stack, written as Firehose writes it.
-        const locations = resources.map((r) => ({ accountId: r.outputs.accountId, region: r.outputs.region }));
+        // Traffic: one location per planned resource stack, written as Firehose writes it, each
+        // record through one of the location's planned web ACLs (its own, and those it adopts).
+        const locations = resources.map((r) => ({
+            accountId: r.outputs.accountId,
+            region: r.outputs.region,
+            webAclArns: [r.outputs.webAclArn, ...(r.outputs.existingWebAclArns ?? [])].filter(Boolean) as string[],
+        }));
+        log(`\nPlanned locations and the web ACLs logging there (own: created by the stack; adopted: pre-existing):`);
+        for (const r of resources) {
+            const adopted: string[] = r.outputs.existingWebAclArns ?? [];
+            log(
+                `  ${r.outputs.accountId}/${r.outputs.region} (${r.outputs.wafScope}${r.outputs.region === "global" ? ", CloudFront, us-east-1" : ""}): ` +
+                    [
+                        ...(r.outputs.webAclArn ? ["own web ACL"] : []),
+                        ...adopted.map((arn) => `adopted ${arn.split("/")[2]}`),
+                    ].join(", ") +
+                    (r.outputs.blocklistRuleGroupArn ? "; blocklist rule group for adopted ACLs" : ""),
+            );
+        }
         const staging = new Map(resources.map((r) => [`${r.outputs.accountId}/${r.outputs.region}`, r]));
         const start = Math.floor((Date.now() - 3 * HOUR) / HOUR) * HOUR;
         const flows = trafficPlan(locations, options.records, start);
@@ -690,9 +707,11 @@ async function respond(
         const blockedNow = () => {
             const result: Record<string, string[]> = {};
             for (const l of local.locations) {
+                // A `global` location's sets are CLOUDFRONT-scope sets in us-east-1.
+                const home = wafHomeOf(l.region);
                 const addresses = [
-                    ...local.waf.ipSet(l.accountId, l.region, BLOCKLIST_IP_SETS.ipv4)!.addresses,
-                    ...local.waf.ipSet(l.accountId, l.region, BLOCKLIST_IP_SETS.ipv6)!.addresses,
+                    ...local.waf.ipSet(l.accountId, home.region, BLOCKLIST_IP_SETS.ipv4, home.scope)!.addresses,
+                    ...local.waf.ipSet(l.accountId, home.region, BLOCKLIST_IP_SETS.ipv6, home.scope)!.addresses,
                 ];
                 const matches = ipSetMatcher(addresses);
                 result[`${l.accountId}/${l.region}`] = [

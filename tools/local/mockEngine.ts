@@ -11,6 +11,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT } from "../../config";
+import { wafHomeOf } from "../../layout";
 import { ORGANIZATION, PROJECT_ROOT, committedStacks, qualifiedStackName, readStackConfig } from "../cli/stackFiles";
 
 export {
@@ -67,6 +68,30 @@ export interface RunOptions {
     readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
     /** The program to run. Default: the project's index.ts. */
     readonly entrypoint?: string;
+    /**
+     * What AWS holds before the deployment: web ACL ARN → the destinations of its current logging
+     * configuration. Default: no web ACL has one (the plan of a first deployment).
+     */
+    readonly loggingConfigurations?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The invokes the program makes, answered as the AWS provider would from `options`' state of AWS. */
+function mockedCall(token: string, inputs: Record<string, any>, options: RunOptions): Record<string, unknown> {
+    if (
+        token === "aws:cloudcontrol/getResource:getResource" &&
+        inputs.typeName === "AWS::WAFv2::LoggingConfiguration"
+    ) {
+        const destinations = options.loggingConfigurations?.[inputs.identifier];
+        if (!destinations) {
+            // The provider's words for Cloud Control's ResourceNotFoundException (its cloudcontrol data
+            // source), as a gRPC error: the SDK rethrows an invoke's failure from its `details`.
+            const message = `invocation of ${token} returned an error: reading Cloud Control API (${inputs.typeName}) Resource (${inputs.identifier}): couldn't find resource`;
+            throw Object.assign(new Error(message), { details: message });
+        }
+        const properties = { ResourceArn: inputs.identifier, LogDestinationConfigs: destinations };
+        return { ...inputs, id: inputs.identifier, region: "", properties: JSON.stringify(properties) };
+    }
+    throw new Error(`Unmocked invoke ${token}: add a mock to tools/local/mockEngine.ts if the program needs it.`);
 }
 
 /** Runs the program once for `stack`; rejects with the program's own error if it fails. */
@@ -92,9 +117,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
             },
             call(args) {
                 invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider });
-                throw new Error(
-                    `Unmocked invoke ${args.token}: add a mock to tools/local/mockEngine.ts if the program needs it.`,
-                );
+                return mockedCall(args.token, args.inputs, options);
             },
         },
         PROJECT,
@@ -105,16 +128,26 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     recordRegistrations(resources);
 
     forgetProjectModules();
+    const waitForRPCs = () => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const run = async () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const exported = await require(options.entrypoint ?? path.join(PROJECT_ROOT, "index.ts"));
+        let exported: unknown;
+        try {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            exported = await require(options.entrypoint ?? path.join(PROJECT_ROOT, "index.ts"));
+        } catch (err) {
+            // A program that fails half-way (a component refusing its args after its siblings
+            // started registering) still has registrations in flight: let them land here, not in
+            // the next run's mock monitor, where their parents are unknown.
+            await waitForRPCs().catch(() => undefined);
+            throw err;
+        }
         const outputs = await resolveDeep(exported);
         // Registrations the outputs did not depend on may still be in flight: let them land. A
         // component's registerOutputs starts its RPC only once its outputs resolve, which can be after
         // the last RPC settled (its children wait on dependencies): settle a few rounds, or the late
         // call would reach the next run's mock monitor ("unknown resource").
         for (let round = 0; round < 5; round++) {
-            await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+            await waitForRPCs();
             await new Promise((resolve) => setImmediate(resolve));
         }
         return { stack, config, resources, invokes, outputs, references };
@@ -234,7 +267,8 @@ class MockState {
     constructor(stack: string, config: Readonly<Record<string, string>>) {
         this.suffix = createHash("sha1").update(stack).digest("hex").slice(0, 7);
         this.account = config[`${PROJECT}:accountId`] ?? "000000000000";
-        this.region = config[`${PROJECT}:region`] ?? "us-east-1";
+        // A `global` (CloudFront) stack's resources live in us-east-1.
+        this.region = wafHomeOf(config[`${PROJECT}:region`] ?? "us-east-1").region;
     }
 
     stateFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
@@ -288,10 +322,14 @@ class MockState {
                 break;
             }
             case "aws:wafv2/ipSet:IpSet":
-                Object.assign(extra, {
-                    arn: `arn:aws:wafv2:${region}:${account}:regional/ipset/${physical}/${name}-id`,
-                });
+            case "aws:wafv2/webAcl:WebAcl":
+            case "aws:wafv2/ruleGroup:RuleGroup": {
+                // CLOUDFRONT-scope ARNs say `global`, REGIONAL ones `regional`.
+                const scope = inputs.scope === "CLOUDFRONT" ? "global" : "regional";
+                const kind = type.split("/")[1].split(":")[0].toLowerCase();
+                extra.arn = `arn:aws:wafv2:${region}:${account}:${scope}/${kind}/${physical}/${name}-id`;
                 break;
+            }
             case "aws:quicksight/dataSet:DataSet":
                 extra.arn = `arn:aws:quicksight:${region}:${account}:dataset/${inputs.dataSetId}`;
                 break;

@@ -3,12 +3,17 @@
  * rate-based blocks, labels, managed rule group matches and the newer optional fields. Seeded,
  * so a run is reproducible.
  */
-import { centralKey } from "../../layout";
+import { GLOBAL_LOCATION, centralKey } from "../../layout";
 
 export interface TrafficOptions {
     readonly accountId: string;
     readonly region: string;
     readonly webAclName: string;
+    /**
+     * The location's web ACLs as planned (its own and the adopted ones): each client's records name
+     * one of them. Default: one web ACL named `webAclName`.
+     */
+    readonly webAclArns?: readonly string[];
     /** Epoch ms of the first record. */
     readonly startMs: number;
     /** Spread of timestamps after startMs. */
@@ -109,9 +114,17 @@ export interface RequestShape {
 }
 
 export function webAclArn(o: Pick<TrafficOptions, "accountId" | "region" | "webAclName">): string {
-    // CloudFront web ACLs (the `global` location) live in us-east-1 with the `global` scope.
-    const [region, scope] = o.region === "global" ? ["us-east-1", "global"] : [o.region, "regional"];
+    // CloudFront (`global`) web ACLs live in us-east-1 and say `global` in their ARNs.
+    const [region, scope] = o.region === GLOBAL_LOCATION ? ["us-east-1", "global"] : [o.region, "regional"];
     return `arn:aws:wafv2:${region}:${o.accountId}:${scope}/webacl/${o.webAclName}/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
+}
+
+/** The web ACL a client's request went through: one of the location's, the same for every request of that client. */
+function webAclOf(o: TrafficOptions, clientIp: string): string {
+    if (!o.webAclArns?.length) return webAclArn(o);
+    let hash = 0;
+    for (const c of clientIp) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+    return o.webAclArns[hash % o.webAclArns.length];
 }
 
 /** One WAF log record, shaped as AWS writes it (optional fields absent, not null). */
@@ -120,12 +133,12 @@ export function wafRecord(o: TrafficOptions, shape: RequestShape, random: () => 
     const blockedByRule = shape.action === "BLOCK" && !shape.rateLimited;
     const stack = shape.stack ?? stackOf(shape.clientIp);
     // CloudFront web ACLs (the `global` location) log the distribution, and its tenant when it has tenants.
-    const cloudFront = o.region === "global";
+    const cloudFront = o.region === GLOBAL_LOCATION;
     const action = shape.rateLimited ? "BLOCK" : (shape.action ?? "ALLOW");
     const record: Record<string, unknown> = {
         timestamp: shape.timestamp,
         formatVersion: 1,
-        webaclId: webAclArn(o),
+        webaclId: webAclOf(o, shape.clientIp),
         terminatingRuleId: shape.rateLimited
             ? "rate-limit-per-client-ip"
             : blockedByRule
@@ -208,10 +221,12 @@ export function* backgroundTraffic(o: TrafficOptions, count: number): Generator<
     }
 }
 
-/** Where a record is logged: one resource account and Region (one Firehose stream). */
+/** Where a record is logged: one resource account and Region, or `global` (one Firehose stream). */
 export interface Location {
     readonly accountId: string;
     readonly region: string;
+    /** The web ACLs logging to its stream; default one named after the traffic's `webAclName`. */
+    readonly webAclArns?: readonly string[];
 }
 
 /** `count` requests from one client IP at one location, evenly spread over `spanMs` from `startMs`. */
