@@ -63,6 +63,8 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
     readonly syncRole: aws.iam.Role;
     /** The only writer of the two sets: the sync role may invoke it and do nothing else. */
     readonly applier: aws.lambda.CallbackFunction<any, any>;
+    /** The applier's alarms (the global stack's alarm forwarding names them). */
+    readonly alarmResources: aws.cloudwatch.MetricAlarm[];
     /** The two blocklist rules, for web ACLs the platform does not own: one rule-group reference, first in the ACL. */
     readonly ruleGroup: aws.wafv2.RuleGroup;
 
@@ -128,7 +130,7 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.alarms(name, args);
+        this.alarmResources = this.alarms(name, args);
         this.ruleGroup = this.blocklistRuleGroup(name, args);
         this.registerOutputs({
             ipv4Arn: this.ipv4.arn,
@@ -179,7 +181,7 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
     }
 
     /** Refusals and failures, in this account (forwarded to the logging account's alert bus by ResourceHealth). */
-    private alarms(name: string, args: BlocklistEnforcementArgs): void {
+    private alarms(name: string, args: BlocklistEnforcementArgs): aws.cloudwatch.MetricAlarm[] {
         const functionName = blocklistApplierName(locationOf(args));
         const common = {
             statistic: "Sum",
@@ -191,7 +193,7 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
             // No actions unless given: CloudWatch cannot publish to a topic in another account or Region.
             ...(args.alarmActions ? { alarmActions: args.alarmActions, okActions: args.alarmActions } : {}),
         };
-        new aws.cloudwatch.MetricAlarm(
+        const refused = new aws.cloudwatch.MetricAlarm(
             `${name}-refused-alarm`,
             {
                 ...common,
@@ -204,7 +206,7 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
             // Named after the applier: put after it.
             { parent: this, dependsOn: [this.applier] },
         );
-        new aws.cloudwatch.MetricAlarm(
+        const errors = new aws.cloudwatch.MetricAlarm(
             `${name}-applier-errors-alarm`,
             {
                 ...common,
@@ -217,6 +219,7 @@ export class BlocklistEnforcement extends pulumi.ComponentResource {
             // Named after the applier: put after it.
             { parent: this, dependsOn: [this.applier] },
         );
+        return [refused, errors];
     }
 
     /** One rule per address family, each an IP set reference statement (1 WCU), acting per the response mode. */

@@ -119,7 +119,8 @@ export class ResourceHealth extends pulumi.ComponentResource {
                 description: "This project's alarms going into ALARM, or back to OK, sent to the logging account",
                 eventPattern: JSON.stringify(forwardedAlarmsPattern(args.partition, args.accountId, location)),
             },
-            parent,
+            // The pattern names alarms (the global stack's names the applier's): put it after them.
+            { parent: this, dependsOn: args.after },
         );
         new aws.cloudwatch.EventTarget(
             `${name}-to-alert-bus`,

@@ -97,7 +97,7 @@ export async function resourceStack(config: ResourceStackConfig): Promise<Record
             copierFunctionName: copierFunctionName(config.location),
             alertBusArn: logging.alertBusArn,
             thresholds: config.alerts,
-            after: [waf.stream, copier.function],
+            after: [waf.stream, copier.function, ...(blocklist?.alarmResources ?? [])],
         },
         { provider },
     );

@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { INLINE_ROLE_POLICIES_MAX, LIMITS, limitViolations } from "../tools/local/awsLimits";
 import { ProgramRun, RecordedResource } from "../tools/local/mockEngine";
-import { committedRun, committedRuns, only } from "./support/program";
+import { committedRun, ofType, committedRuns, only } from "./support/program";
 
 /** The run with one resource's inputs changed. */
 function withInputs(run: ProgramRun, resource: RecordedResource, inputs: Record<string, unknown>): ProgramRun {
@@ -91,7 +91,14 @@ describe("documented AWS limits and formats", () => {
 
     it("requires the aws-waf-logs- prefix of every WAF logging destination", async () => {
         const usEast = await committedRun("resource-us-east-1");
-        const logging = only(usEast, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration");
+        // The stack's own web ACL's configuration (adopted ACLs have their own, named `...-adopts-...`).
+        const logging = only(
+            usEast,
+            "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+            ofType(usEast, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration").find(
+                (r) => !r.name.includes("-adopts-"),
+            )!.name,
+        );
         const broken = withInputs(usEast, logging, {
             logDestinationConfigs: ["arn:aws:firehose:us-east-1:222222222222:deliverystream/waf-stream"],
         });

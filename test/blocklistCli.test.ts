@@ -397,7 +397,7 @@ describe("npm run blocklist", () => {
     it("answers an unknown --stack, a bad --endpoint and an unreachable DynamoDB with one line and no stack trace", async () => {
         assert.deepStrictEqual(await cli("list", "--stack", "nope"), [
             1,
-            `--stack nope: there is no Pulumi.nope.yaml in ${PROJECT_ROOT}. Fix: give the logging stack's name (stacks here: logging, resource-ap-southeast-2, resource-eu-west-1, resource-us-east-1).`,
+            `--stack nope: there is no Pulumi.nope.yaml in ${PROJECT_ROOT}. Fix: give the logging stack's name (stacks here: logging, resource-ap-southeast-2, resource-eu-west-1, resource-global, resource-us-east-1).`,
         ]);
         assert.deepStrictEqual(await cli("list", "--endpoint", "notaurl"), [
             1,

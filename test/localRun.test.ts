@@ -78,6 +78,7 @@ describe("npm start: the whole platform on local stand-ins", () => {
         // The two-account attackers everywhere; the one-account attacker only where it was seen.
         assert.deepStrictEqual(summary.response.blocked, {
             "222222222222/ap-southeast-2": ATTACKERS,
+            "222222222222/global": ATTACKERS,
             "222222222222/us-east-1": [...ATTACKERS, ONE_ACCOUNT_ATTACKER],
             "333333333333/eu-west-1": ATTACKERS,
         });

@@ -54,8 +54,8 @@ describe("storage classes the readers can read", () => {
 
     it("derives what the tables read: each writer's stream prefixes, the Iceberg location, and the view over both", () => {
         const raw = locations.filter((l) => l.reader === "Glue table waf_logs_raw");
-        // The projection's enums: 2 accounts x 3 Regions x 3 streams.
-        assert.strictEqual(raw.length, 18);
+        // The projection's enums: 2 accounts x 4 Regions (global included) x 4 streams.
+        assert.strictEqual(raw.length, 32);
         assert.ok(
             raw.some(
                 (l) =>
