@@ -13,6 +13,7 @@ import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT } from "../../config";
 import { wafHomeOf } from "../../layout";
 import { ORGANIZATION, PROJECT_ROOT, committedStacks, qualifiedStackName, readStackConfig } from "../cli/stackFiles";
+import { cacheRerunCosts, withPlainStackTraces } from "./rerunCosts";
 
 export {
     ORGANIZATION,
@@ -96,6 +97,11 @@ function mockedCall(token: string, inputs: Record<string, any>, options: RunOpti
 
 /** Runs the program once for `stack`; rejects with the program's own error if it fails. */
 export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+    cacheRerunCosts();
+    return withPlainStackTraces(() => runOnce(stack, options));
+}
+
+async function runOnce(stack: string, options: RunOptions): Promise<ProgramRun> {
     const config = applyOverrides(readStackConfig(stack), options.configOverrides);
     const resources: RecordedResource[] = [];
     const invokes: RecordedInvoke[] = [];
