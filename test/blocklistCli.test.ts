@@ -23,6 +23,7 @@ import { runCliMain } from "../tools/cli/shell";
 import { PROJECT_ROOT } from "../tools/local/mockEngine";
 import { withoutAws } from "./support/awsEnv";
 import { committedRun } from "./support/program";
+import { REGISTER } from "./support/register";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0);
 const POLICY: BlockPolicy = {
@@ -431,7 +432,7 @@ describe("npm run blocklist", () => {
     });
 
     it("runs as a command: help, one-line user errors without a stack, and a real change through --endpoint", async () => {
-        const tsNode = [require.resolve("ts-node/dist/bin.js"), "--transpile-only"];
+        const tsNode = ["-r", REGISTER];
         const env = {
             ...process.env,
             AWS_ACCESS_KEY_ID: "local",

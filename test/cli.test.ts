@@ -18,6 +18,7 @@ import {
 import { parseStackFile } from "../tools/cli/stackFiles";
 import { readStackConfig } from "../tools/local/mockEngine";
 import { runWith } from "./support/program";
+import { REGISTER } from "./support/register";
 
 /** Runs main through the CLI shell and captures what it prints. */
 async function run(main: (argv: readonly string[]) => Promise<void> | void, argv: readonly string[] = []) {
@@ -147,7 +148,7 @@ describe("CLI shell (tools/cli/shell.ts)", () => {
 /** Starts a TypeScript file in its own process with a private temporary directory. */
 function spawnTool(file: string, args: string[], env: Record<string, string> = {}) {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-test-"));
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", file, ...args], {
+    const child = spawn(process.execPath, ["-r", REGISTER, file, ...args], {
         env: { ...process.env, NODE_NO_WARNINGS: "1", TMPDIR: tmp, ...env },
         stdio: ["ignore", "pipe", "pipe"],
     });

@@ -332,11 +332,12 @@ describe("compaction Lambda, as deployed, against the Athena stand-in", function
         await withAthena({}, async (athena) => {
             athena.holdWhen(/MERGE/);
             const handler = await handlerOn(athena);
+            // Each look at the clock costs 15 s: one wait of 250 ms, then no time for the next.
             let left = 40_000;
             await assert.rejects(
                 handler(
                     { day: "2026/11/27" },
-                    lambdaContext(() => (left -= 5_000)),
+                    lambdaContext(() => (left -= 15_000)),
                 ),
                 /^Error: Transient: Athena query q-1 was still RUNNING with .* s of the invocation's time left; it was stopped \(StopQueryExecution\) so that it scans no further\. A MERGE commits all or nothing, so nothing was written; Lambda's retry runs the day 2026\/11\/27 again\.$/,
             );

@@ -29,12 +29,13 @@ import {
     writeObject,
     writeScenario,
 } from "./support/scenario";
+import { REGISTER } from "./support/register";
 
 const TOOL = path.join(__dirname, "..", "tools", "cli", "forensics.ts");
 
 /** Runs the CLI as `npm run forensics` does, in its own process. */
 function forensics(...args: string[]) {
-    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", TOOL, ...args], {
+    const run = spawnSync(process.execPath, ["-r", REGISTER, TOOL, ...args], {
         encoding: "utf8",
         env: { ...process.env, NODE_NO_WARNINGS: "1" },
     });

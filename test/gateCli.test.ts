@@ -5,18 +5,14 @@ import * as os from "os";
 import * as path from "path";
 import { describeError, runCliMain } from "../tools/cli/shell";
 import { GATE_USAGE, main, readPolicyConfig } from "../tools/local/gate";
+import { REGISTER } from "./support/register";
 
 describe("npm run gate: usage and errors (tools/local/gate.ts)", () => {
     it("prints its usage for --help and exits 0", () => {
         const gate = (...args: string[]) => {
             const run = spawnSync(
                 process.execPath,
-                [
-                    "-r",
-                    "ts-node/register/transpile-only",
-                    path.join(__dirname, "..", "tools", "local", "gate.ts"),
-                    ...args,
-                ],
+                ["-r", REGISTER, path.join(__dirname, "..", "tools", "local", "gate.ts"), ...args],
                 { encoding: "utf8", env: { ...process.env, NODE_NO_WARNINGS: "1" }, timeout: 60_000 },
             );
             return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };

@@ -487,7 +487,7 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
     });
 
     describe("the invocation's deadline bounds every S3 call, not only _bulk", () => {
-        /** Runs one object through tries of 3 s each (2.7 s after the safety margin), the first one slowed by `fault`. */
+        /** Runs one object through tries of 2 s each (1.8 s after the safety margin), the first one slowed by `fault`. */
         async function slowedOnce(file: string, lines: string[], rule: FaultRule, clean?: string[]) {
             const key = `${HOUR_PREFIX}${file}`;
             if (clean) {
@@ -499,7 +499,7 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
             let firstTryMs = 0;
             const started = Date.now();
             const { invocation } = await deliverAndInvoke(file, ndjson(lines), {
-                context: () => lambdaContext(3000),
+                context: () => lambdaContext(2000),
                 beforeRetry: async () => void (firstTryMs ||= Date.now() - started),
             });
             return { key, invocation, firstTryMs };
@@ -550,7 +550,7 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
                     invocation.tries[0].error?.message ?? "",
                     new RegExp(`^Transient: ${call} .*: no answer from S3 before the invocation's deadline`),
                 );
-                assert.ok(firstTryMs < 3000, `the first try took ${firstTryMs} ms of its 3000`);
+                assert.ok(firstTryMs < 2000, `the first try took ${firstTryMs} ms of its 2000`);
                 const expected = await accountFor(key, generated);
                 assert.deepStrictEqual(
                     [expected.missing, expected.duplicated, expected.indexed],

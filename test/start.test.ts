@@ -3,12 +3,13 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { describeError } from "../tools/cli/shell";
 import { START_USAGE, parseStartArgs } from "../tools/local/start";
+import { REGISTER } from "./support/register";
 
 /** Runs `npm start` with arguments, as npm would, in its own process. */
 function start(...args: string[]) {
     const run = spawnSync(
         process.execPath,
-        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "..", "tools", "local", "start.ts"), ...args],
+        ["-r", REGISTER, path.join(__dirname, "..", "tools", "local", "start.ts"), ...args],
         { encoding: "utf8", env: { ...process.env, NODE_NO_WARNINGS: "1" }, timeout: 60_000 },
     );
     return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };

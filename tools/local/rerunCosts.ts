@@ -4,46 +4,26 @@
  * resources afresh), so without these each run would pay again for work whose answer cannot have
  * changed within the process:
  *
- * - ts-node transpiling every project file (the same text gives the same JavaScript);
- * - `@pulumi/pulumi`'s search of node_modules for each Lambda's packages (the tree is fixed);
+ * - ts-node transpiling every project file (the same text gives the same JavaScript; kept by
+ *   tools/register.js, which every npm script preloads);
+ * - `@pulumi/pulumi`'s search of node_modules for each Lambda's packages (the tree is fixed: it
+ *   is read once, and each distinct package list is resolved once);
  * - source-mapping the stack trace Pulumi captures for every promise and resource (used only for
  *   the engine's source positions, which the mocks discard).
  *
  * Measured on the committed stacks: about a third of each run's CPU time.
  */
-import { createHash } from "crypto";
+import * as path from "path";
 
 const INSTALLED = Symbol.for("central-waf-logs.rerunCosts");
 
-interface TsNodeService {
-    compile(code: string, fileName: string, lineOffset?: number): string;
-}
-
-/** Installs the caches once per process (a no-op outside ts-node). */
+/** Installs the cache once per process. */
 export function cacheRerunCosts(): void {
     const marks = globalThis as { [INSTALLED]?: true };
     if (marks[INSTALLED]) return;
     marks[INSTALLED] = true;
-    cacheTranspiledFiles();
     cacheCodePaths();
-}
-
-function cacheTranspiledFiles(): void {
-    const service = (process as unknown as Record<symbol, TsNodeService | undefined>)[
-        Symbol.for("ts-node.register.instance")
-    ];
-    if (!service) return;
-    const compile = service.compile.bind(service);
-    const transpiled = new Map<string, string>();
-    service.compile = (code, fileName, lineOffset) => {
-        const key = `${fileName}\0${lineOffset ?? 0}\0${createHash("sha1").update(code).digest("hex")}`;
-        let output = transpiled.get(key);
-        if (output === undefined) {
-            output = compile(code, fileName, lineOffset);
-            transpiled.set(key, output);
-        }
-        return output;
-    };
+    cachePackageTree();
 }
 
 function cacheCodePaths(): void {
@@ -78,11 +58,33 @@ function cacheCodePaths(): void {
  * unmapped (positions in the transpiled JavaScript); their messages are unchanged.
  */
 export async function withPlainStackTraces<T>(work: () => Promise<T>): Promise<T> {
-    const mapped = Error.prepareStackTrace;
-    Error.prepareStackTrace = undefined;
+    const errors = Error as { prepareStackTrace?: unknown };
+    const mapped = errors.prepareStackTrace;
+    errors.prepareStackTrace = undefined;
     try {
         return await work();
     } finally {
-        Error.prepareStackTrace = mapped;
+        errors.prepareStackTrace = mapped;
     }
+}
+
+/** Reads node_modules once per process; Pulumi only walks the tree it is given. */
+function cachePackageTree(): void {
+    const pulumiClosure = path.dirname(require.resolve("@pulumi/pulumi/runtime/closure/codePaths"));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Arborist } = require(require.resolve("@npmcli/arborist", { paths: [pulumiClosure] })) as {
+        Arborist: { prototype: { path: string; loadActual(options?: unknown): Promise<unknown> } };
+    };
+    const loadActual = Arborist.prototype.loadActual;
+    const trees = new Map<string, Promise<unknown>>();
+    Arborist.prototype.loadActual = function (this: { path: string }, options?: unknown) {
+        if (options !== undefined) return loadActual.call(this, options);
+        let tree = trees.get(this.path);
+        if (!tree) {
+            tree = loadActual.call(this);
+            trees.set(this.path, tree);
+            tree.catch(() => trees.delete(this.path));
+        }
+        return tree;
+    };
 }
