@@ -24,6 +24,10 @@ export interface ReportData {
     readonly crossAccount: readonly Row[];
     /** threshold-tuning rows. */
     readonly tuning: readonly Row[];
+    /** requests-by-location rows: requests, blocked and counted per account and Region. */
+    readonly locations: readonly Row[];
+    /** The flagged addresses' top URIs and user agents (top-uris and top-user-agents rows for `ips`). */
+    readonly attackers: AttackerActivity;
     /** top-fingerprints rows; the section is left out when absent. */
     readonly fingerprints?: readonly Row[];
     /** The detector's threshold (`central-waf-logs:response.threshold`), stated beside the report's. */
@@ -35,6 +39,14 @@ export interface ReportData {
      * report runs on its own, which the report then says.
      */
     readonly response?: ResponseState;
+}
+
+/** What the addresses the report flags sent: the rows of top-uris and top-user-agents for `ips`. */
+export interface AttackerActivity {
+    /** The flagged addresses (see `flaggedAttackers`); empty when none was flagged. */
+    readonly ips: readonly string[];
+    readonly uris: readonly Row[];
+    readonly userAgents: readonly Row[];
 }
 
 /** The blocklist as the report shows it. */
@@ -235,6 +247,84 @@ ${rows.map((r) => `<tr>${columns.map((c) => `<td>${escape(typeof r[c] === "numbe
 </tbody></table></div>`;
 }
 
+/** Characters of a logged text shown in a table cell; the whole value is in the cell's title. */
+export const TEXT_SHOWN = 120;
+
+/**
+ * A logged text (a URI, a user agent: whatever the client sent) as a table cell's content:
+ * escaped, control characters shown as `\xNN`, cut at `TEXT_SHOWN` characters (whole code points)
+ * with the full value in a title, and isolated (`<bdi>`) so a right-to-left override in it cannot
+ * reorder the text around it.
+ */
+export function loggedText(value: unknown): string {
+    const visible = String(value ?? "").replace(
+        // eslint-disable-next-line no-control-regex
+        /[\u0000-\u001f\u007f]/g,
+        (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+    );
+    const chars = Array.from(visible);
+    if (chars.length <= TEXT_SHOWN) return `<bdi>${escape(visible)}</bdi>`;
+    return `<bdi title="${escape(visible)}">${escape(chars.slice(0, TEXT_SHOWN - 1).join(""))}…</bdi> <span class="cut">(${count(chars.length)} characters)</span>`;
+}
+
+/**
+ * The addresses the report flags as attackers: those over its burst threshold and those seen
+ * across accounts or Regions, each once, in that order; allowlisted ones left out (never blocked,
+ * and their traffic is not an attacker's).
+ */
+export function flaggedAttackers(
+    bursts: readonly Row[],
+    crossAccount: readonly Row[],
+    allowlist?: readonly string[],
+): string[] {
+    return [...new Set([...bursts, ...crossAccount].map((r) => String(r.client_ip)))].filter(
+        (ip) => allowlistedRange(ip, allowlist) === undefined,
+    );
+}
+
+/** Requests per account and Region, with blocked, counted and the share of all requests. */
+function locationsSection(rows: readonly Row[], hours: string): string {
+    const caption = `Requests per account and Region, ${hours}: blocked is WAF's terminating action BLOCK; counted is requests a rule in Count mode matched (a blocklist rule in response.mode count among them); share is of all requests in these hours.`;
+    if (rows.length === 0) return figure("<p>No requests in these hours.</p>", caption);
+    const total = rows.reduce((n, r) => n + Number(r.requests), 0);
+    const share = (n: number) => `${((n / Math.max(1, total)) * 100).toFixed(1)} %`;
+    const body = rows.map(
+        (r) =>
+            `<tr><td>${escape(r.account_id)}</td><td>${escape(r.region)}</td><td class="n">${count(Number(r.requests))}</td><td class="n">${count(Number(r.blocked))}</td><td class="n">${count(Number(r.counted))}</td><td class="n">${share(Number(r.requests))}</td></tr>`,
+    );
+    const sum = (column: string) => count(rows.reduce((n, r) => n + Number(r[column]), 0));
+    const table = `<div class="scroll"><table class="locations"><thead><tr><th>account</th><th>Region</th><th>requests</th><th>blocked</th><th>counted</th><th>share</th></tr></thead><tbody>
+${body.join("\n")}
+<tr class="total"><td colspan="2">all</td><td class="n">${sum("requests")}</td><td class="n">${sum("blocked")}</td><td class="n">${sum("counted")}</td><td class="n">100.0 %</td></tr>
+</tbody></table></div>`;
+    return figure(table, caption);
+}
+
+/** One top list of logged texts (URIs, user agents): value, requests, the flagged IPs sending it, blocked. */
+function topTextTable(rows: readonly Row[], column: string, heading: string): string {
+    if (rows.length === 0) return "<p>None.</p>";
+    return `<div class="scroll"><table class="texts"><thead><tr><th>${escape(heading)}</th><th>requests</th><th>flagged IPs</th><th>blocked</th></tr></thead><tbody>
+${rows.map((r) => `<tr><td class="text">${loggedText(r[column])}</td><td class="n">${count(Number(r.requests))}</td><td class="n">${count(Number(r.client_ips))}</td><td class="n">${count(Number(r.blocked))}</td></tr>`).join("\n")}
+</tbody></table></div>`;
+}
+
+/** What the flagged addresses asked for and what they claimed to be. */
+function attackersSection(data: ReportData, hours: string): string {
+    const { ips } = data.attackers;
+    const named =
+        ips.slice(0, 12).map(escape).join(", ") + (ips.length > 12 ? ` and ${count(ips.length - 12)} more` : "");
+    const who =
+        ips.length === 0
+            ? "No address was flagged (none over the burst threshold or seen across accounts, allowlisted ones aside)"
+            : `The ${count(ips.length)} flagged ${ips.length === 1 ? "address" : "addresses"} (over the burst threshold or seen across accounts; allowlisted ones left out): ${named}`;
+    const caption = `${who}, ${hours}. Top 10 each, by requests; the values are what the clients sent, shown up to ${TEXT_SHOWN} characters (hover for the whole value).`;
+    if (ips.length === 0) return figure("<p>No flagged addresses, so no URIs or user agents to show.</p>", caption);
+    return figure(
+        `<h3>Top URIs</h3>\n${topTextTable(data.attackers.uris, "uri", "URI")}\n<h3>Top user agents</h3>\n${topTextTable(data.attackers.userAgents, "user_agent", "user agent")}`,
+        caption,
+    );
+}
+
 /** Per candidate limit over all hours, and per hour with the busiest-5-minutes percentiles. */
 function tuningSection(rows: readonly Row[], hours: string): string {
     const caption = `What a per-IP rate-based rule over 5 minutes would have blocked at each candidate limit, ${hours}: a request counts as blocked when its IP's requests in the 5 minutes ending with it are above the limit (an upper bound: WAF reacts within seconds). Percentiles are of each client IP's busiest 5 minutes in the hour, across the IPs active in it.`;
@@ -359,11 +449,14 @@ export function renderReport(data: ReportData): string {
 <style>body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 1em;max-width:1100px;color:#222}h2{margin-top:2em}table{border-collapse:collapse;margin:0.5em 0}
 td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left}th{background:#f3f3f3}.scroll{overflow-x:auto;max-width:100%}
 svg{max-width:100%;height:auto}figure{margin:0}figcaption,.zoom,.threshold{font-size:13px;color:#555;margin-top:0.4em}
-.legend .key{display:inline-block;margin-right:1em;font-size:13px}.allowlisted{color:#2ca02c;font-weight:600}.same{color:#a00}</style></head>
+.legend .key{display:inline-block;margin-right:1em;font-size:13px}.allowlisted{color:#2ca02c;font-weight:600}.same{color:#a00}
+td.n{text-align:right;white-space:nowrap}td.text{overflow-wrap:anywhere;word-break:break-word}.cut{color:#777;font-size:12px;white-space:nowrap}tr.total td{font-weight:600}</style></head>
 <body><h1>${escape(data.title)}</h1>
 <p>${escape(hours[0].toUpperCase() + hours.slice(1))}, every account and Region.</p>
 <h2>Response: what was blocked, and what was not</h2>
 ${responseSection(data)}
+<h2>Where the requests landed: per account and Region</h2>
+${locationsSection(data.locations, escape(hours))}
 <h2>Busiest client IPs over time</h2>
 ${timelineChart(data.timeline, data.window, escape(hours), data.allowlist)}
 <h2>Top countries</h2>
@@ -376,6 +469,8 @@ ${figure(
 )}
 <h2>Attackers seen across accounts or Regions</h2>
 ${figure(table(mark(data.crossAccount)), `Client IPs seen in several accounts or Regions with heavy traffic, ${escape(hours)}.`)}
+<h2>What the flagged addresses sent: top URIs and user agents</h2>
+${attackersSection(data, escape(hours))}
 <h2>Threshold tuning: what candidate rate limits would have blocked</h2>
 ${tuningSection(data.tuning, escape(hours))}
 ${data.fingerprints ? fingerprintsSection(data.fingerprints, escape(hours)) : ""}
