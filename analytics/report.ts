@@ -228,8 +228,9 @@ function barChart(items: readonly { label: string; value: number }[], color: str
     if (items.length === 0) return "<p>None.</p>";
     const max = Math.max(...items.map((i) => i.value), 1);
     const rowHeight = 22;
-    // Room for the longest label (about 7 px a character at 12 px), so no label runs into its bar.
-    const left = Math.min(340, Math.max(60, Math.max(...items.map((i) => i.label.length)) * 7 + 10));
+    // Room for the longest label (digits are 7.6 px wide at 12 px: 8 a character), so no label runs
+    // into its bar (a 36-character JA4 did at 7, seen in a headless Chromium screenshot).
+    const left = Math.min(340, Math.max(60, Math.max(...items.map((i) => i.label.length)) * 8 + 10));
     const bars = items.map((item, i) => {
         const w = (item.value * 520) / max;
         return `<text x="0" y="${i * rowHeight + 15}" font-size="12">${escape(item.label)}</text>
@@ -240,9 +241,17 @@ function barChart(items: readonly { label: string; value: number }[], color: str
     return `<svg class="bars" viewBox="0 0 900 ${height}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" aria-label="${escape(label)}">${bars.join("\n")}</svg>`;
 }
 
-function table(rows: readonly Row[], columns: readonly string[] = rows.length > 0 ? Object.keys(rows[0]) : []): string {
+/**
+ * A table of rows. Column names may break after an underscore; with `breakFirst`, the first
+ * column's values may break anywhere (a JA4 fingerprint has no space, and would widen the page).
+ */
+function table(
+    rows: readonly Row[],
+    columns: readonly string[] = rows.length > 0 ? Object.keys(rows[0]) : [],
+    breakFirst = false,
+): string {
     if (rows.length === 0) return "<p>None.</p>";
-    return `<div class="scroll"><table><thead><tr>${columns.map((c) => `<th>${escape(c)}</th>`).join("")}</tr></thead><tbody>
+    return `<div class="scroll"><table${breakFirst ? ' class="break-first"' : ""}><thead><tr>${columns.map((c) => `<th>${escape(c).replace(/_/g, "_<wbr>")}</th>`).join("")}</tr></thead><tbody>
 ${rows.map((r) => `<tr>${columns.map((c) => `<td>${escape(typeof r[c] === "number" ? count(r[c]) : r[c])}</td>`).join("")}</tr>`).join("\n")}
 </tbody></table></div>`;
 }
@@ -252,15 +261,19 @@ export const TEXT_SHOWN = 120;
 
 /**
  * A logged text (a URI, a user agent: whatever the client sent) as a table cell's content:
- * escaped, control characters shown as `\xNN`, cut at `TEXT_SHOWN` characters (whole code points)
- * with the full value in a title, and isolated (`<bdi>`) so a right-to-left override in it cannot
+ * escaped, control characters shown as `\xNN` and bidirectional controls as `\uNNNN` (a
+ * right-to-left override would show "evil" as "live"), cut at `TEXT_SHOWN` characters (whole code
+ * points) with the full value in a title, and isolated (`<bdi>`) so right-to-left text in it cannot
  * reorder the text around it.
  */
 export function loggedText(value: unknown): string {
     const visible = String(value ?? "").replace(
         // eslint-disable-next-line no-control-regex
-        /[\u0000-\u001f\u007f]/g,
-        (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+        /[\u0000-\u001f\u007f]|[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+        (c) =>
+            c.charCodeAt(0) < 0x100
+                ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`
+                : `\\u${c.charCodeAt(0).toString(16)}`,
     );
     const chars = Array.from(visible);
     if (chars.length <= TEXT_SHOWN) return `<bdi>${escape(visible)}</bdi>`;
@@ -386,7 +399,13 @@ export function fingerprintsSection(rows: readonly Row[], hours: string): string
         "#8c564b",
         "Distinct client IPs per JA4 fingerprint",
     );
-    return `<h2>One client behind many addresses: top JA4 fingerprints</h2>\n${figure(`${bars}\n${table(rows)}`, caption)}`;
+    return `<h2>One client behind many addresses: top JA4 fingerprints</h2>\n${figure(`${bars}\n${table(rows, undefined, true)}`, caption)}`;
+}
+
+/** An ISO time as `2026-11-27 14:35 UTC`. */
+function untilText(isoTime: string): string {
+    const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?Z$/.exec(isoTime);
+    return m ? `${m[1]} ${m[2]} UTC` : isoTime;
 }
 
 /** What was blocked, where, in which scope and until when, and what the allowlist spared. */
@@ -403,14 +422,19 @@ export function responseSection(data: ReportData): string {
     if (!data.response) {
         return `<p class="no-response">No blocklist state was given to this report (forensics run on its own): it shows what the logs hold, not what was blocked. See <code>npm run blocklist -- list</code> for the blocklist.</p>\n${sparedText}`;
     }
-    const rows = data.response.blocked.map((b) => ({
-        range: b.range,
-        "blocked in (account/Region)": b.where.join(", "),
-        scope: b.scope,
-        until: b.until,
-        reason: b.reason,
-    }));
-    return `<p>From ${escape(data.response.source)}: ${count(rows.length)} ${rows.length === 1 ? "range" : "ranges"} blocked.</p>\n${table(rows)}\n${sparedText}`;
+    const { blocked } = data.response;
+    // Written out rather than through table(): a location, and the time, never break inside (a
+    // narrow window broke "us-east-1" and "2026-12-07" at their hyphens).
+    const whole = (text: string) => `<span class="nowrap">${escape(text)}</span>`;
+    const rows = blocked.map(
+        (b) =>
+            `<tr><td>${escape(b.range)}</td><td>${b.where.map(whole).join(", ") || "no IP set"}</td><td>${escape(b.scope)}</td><td class="nowrap">${escape(untilText(b.until))}</td><td>${escape(b.reason)}</td></tr>`,
+    );
+    const list =
+        rows.length === 0
+            ? "<p>None.</p>"
+            : `<div class="scroll"><table><thead><tr><th>range</th><th>blocked in (account/Region)</th><th>scope</th><th>until</th><th>reason</th></tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table></div>`;
+    return `<p>From ${escape(data.response.source)}: ${count(blocked.length)} ${blocked.length === 1 ? "range" : "ranges"} blocked.</p>\n${list}\n${sparedText}`;
 }
 
 /** The report's burst threshold beside the detector's, which decides what is blocked. */
@@ -450,7 +474,8 @@ export function renderReport(data: ReportData): string {
 td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left}th{background:#f3f3f3}.scroll{overflow-x:auto;max-width:100%}
 svg{max-width:100%;height:auto}figure{margin:0}figcaption,.zoom,.threshold{font-size:13px;color:#555;margin-top:0.4em}
 .legend .key{display:inline-block;margin-right:1em;font-size:13px}.allowlisted{color:#2ca02c;font-weight:600}.same{color:#a00}
-td.n{text-align:right;white-space:nowrap}td.text{overflow-wrap:anywhere;word-break:break-word}.cut{color:#777;font-size:12px;white-space:nowrap}tr.total td{font-weight:600}</style></head>
+table.break-first td:first-child{overflow-wrap:anywhere}@media (max-width:900px){td,th{padding:3px 5px;font-size:12px}}
+td.n{text-align:right;white-space:nowrap}.nowrap{white-space:nowrap}td.text{overflow-wrap:anywhere;word-break:break-word}.cut{color:#777;font-size:12px;white-space:nowrap}tr.total td{font-weight:600}</style></head>
 <body><h1>${escape(data.title)}</h1>
 <p>${escape(hours[0].toUpperCase() + hours.slice(1))}, every account and Region.</p>
 <h2>Response: what was blocked, and what was not</h2>

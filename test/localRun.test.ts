@@ -122,20 +122,23 @@ describe("npm start: the whole platform on local stand-ins", () => {
                 "From the local run&#39;s DynamoDB blocklist and WAFV2 IP sets, after the detector and publisher ran: 4 ranges blocked.",
             ),
         );
-        const everywhere = LOCATIONS.join(", ");
+        const everywhere = LOCATIONS.map((l) => `<span class="nowrap">${l}</span>`).join(", ");
         const rows = [
             ...report.matchAll(
-                /<tr><td>(203\.0\.113\.\d+\/32)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><td>(\d{4}-[^<]*)<\/td>/g,
+                /<tr><td>(203\.0\.113\.\d+\/32)<\/td><td>([^]*?)<\/td><td>([^<]*)<\/td><td class="nowrap">(\d{4}-[^<]*) UTC<\/td>/g,
             ),
         ];
         assert.deepStrictEqual(
             rows.map((m) => [m[1], m[2], m[3]]),
             [
-                [`${ONE_ACCOUNT_ATTACKER}/32`, "222222222222/us-east-1", "REGIONAL"],
+                [`${ONE_ACCOUNT_ATTACKER}/32`, '<span class="nowrap">222222222222/us-east-1</span>', "REGIONAL"],
                 ...ATTACKERS.map((ip) => [`${ip}/32`, everywhere, "REGIONAL, CLOUDFRONT"]),
             ],
         );
-        for (const m of rows) assert.ok(Date.parse(m[4]) > Date.now(), `${m[1]} blocked until ${m[4]}`);
+        for (const m of rows) {
+            const until = Date.parse(`${m[4].replace(" ", "T")}:00Z`);
+            assert.ok(until > Date.now(), `${m[1]} blocked until ${m[4]}`);
+        }
         assert.ok(
             report.includes(
                 `Allowlisted, so never blocked whatever their rate (central-waf-logs:response.allowlist): ${HEALTH_CHECKER} (in 192.0.2.0/24).`,

@@ -164,7 +164,9 @@ describe("HTML report (analytics/report.ts): what an analyst acts on", () => {
         assert.ok(html.includes("From the local run&#39;s DynamoDB blocklist: 1 range blocked."));
         assert.ok(
             html.includes(
-                "<tr><td>198.51.100.7/32</td><td>222222222222/us-east-1, 333333333333/eu-west-1</td><td>REGIONAL</td><td>2026-11-27T14:35:00.000Z</td><td>1,600 requests in 5 minutes</td></tr>",
+                "<tr><td>198.51.100.7/32</td><td>" +
+                    '<span class="nowrap">222222222222/us-east-1</span>, <span class="nowrap">333333333333/eu-west-1</span></td>' +
+                    '<td>REGIONAL</td><td class="nowrap">2026-11-27 14:35 UTC</td><td>1,600 requests in 5 minutes</td></tr>',
             ),
         );
         assert.ok(report().includes("No blocklist state was given to this report (forensics run on its own)"));
@@ -391,8 +393,10 @@ describe("HTML report (analytics/report.ts): where the attack landed and what th
                 "<bdi>/search?q=&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;</bdi>",
             ),
         );
-        // Non-ASCII kept as it is (the page is UTF-8); a right-to-left override stays inside its <bdi>.
-        assert.ok(html.includes("<bdi>/produits/été/日本語?\u202eevil</bdi>"));
+        // Non-ASCII kept as it is (the page is UTF-8); a right-to-left override shown, not obeyed
+        // (it would display "evil" as "live").
+        assert.ok(html.includes("<bdi>/produits/été/日本語?\\u202eevil</bdi>"));
+        assert.ok(!html.includes("\u202e"));
         assert.ok(html.includes("<bdi>/a\\x00b\\x0ac</bdi>"), "control characters shown, not passed through");
         // 5,000 characters: the first TEXT_SHOWN - 1 and an ellipsis shown, the whole value in the title.
         const cell =
