@@ -12,7 +12,7 @@ import { NamedQuery, namedQueries, namedQuery } from "../../analytics/sql";
 import { LocalWarehouse, Row, hoursPresent } from "../../analytics/warehouse";
 import { parseStackConfig } from "../../config";
 import { CENTRAL_LAYOUT } from "../../layout";
-import { runCli, usageError, userError } from "./shell";
+import { fromUserDirectory, runCli, usageError, userError } from "./shell";
 import { readStackConfig } from "./stackFiles";
 
 export interface Options {
@@ -30,13 +30,7 @@ export interface Options {
 /** Rows a table shows by default: a screen's worth; the rest are counted, not printed. */
 export const DEFAULT_LIMIT = 20;
 
-/**
- * A path as the user meant it: relative to the directory they ran the command in. `npm run`
- * changes to the package root and says where it started in INIT_CWD.
- */
-export function fromUserDirectory(file: string, env: NodeJS.ProcessEnv = process.env): string {
-    return path.resolve(env.INIT_CWD ?? process.cwd(), file);
-}
+export { fromUserDirectory };
 
 /** Parameters the HTML report reads (its hours, the burst threshold, the candidate limits). */
 const REPORT_PARAMS = ["from_hour", "to_hour", "threshold", "thresholds"];
