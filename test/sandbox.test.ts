@@ -50,6 +50,7 @@ describe("the local operator sandbox (npm start -- --keep)", () => {
         const log: string[] = [];
         let endpoint = "";
         const outputs: Record<string, string> = {};
+        let reportWhileHeld = "";
         try {
             await runLocalPipeline(await committedRuns(), {
                 records: 2000,
@@ -92,6 +93,7 @@ describe("the local operator sandbox (npm start -- --keep)", () => {
                                     outputs.replay += `${await printed(replayMain, command)}\n`;
                                 }
                                 outputs.forensics = await printed(forensicsMain, commands("forensics")[0]);
+                                reportWhileHeld = fs.readFileSync(world.summary.reportPath, "utf8");
                                 outputs.coverage = await printed(coverageMain, commands("coverage")[0]);
                                 const exitCode = process.exitCode;
                                 try {
@@ -113,6 +115,11 @@ describe("the local operator sandbox (npm start -- --keep)", () => {
             assert.match(shown, new RegExp(`^    ${service} +http://127\\.0\\.0\\.1:\\d+$`, "m"), service);
         }
         assert.match(shown, /export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER/);
+        assert.ok(reportWhileHeld.includes("<h2>Response: what was blocked, and what was not</h2>"));
+        assert.match(
+            shown,
+            new RegExp(`The run's HTML report, with what it blocked \\(until Ctrl-C\\): ${workDir}/report\\.html`),
+        );
         // The blocklist the detector wrote, read through the sandbox's endpoint.
         for (const attacker of ["203.0.113.66/32", "203.0.113.77/32", "203.0.113.88/32"]) {
             assert.ok(outputs.blocklist.includes(attacker), outputs.blocklist);

@@ -186,6 +186,8 @@ export async function holdWorld(
         log("\n  In another terminal, in this directory:\n");
         for (const line of guide.environment) log(`    ${line}`);
         for (const { command, shows } of guide.commands) log(`    ${command}\n      # ${shows}`);
+        // The working directory goes when the sandbox stops: the report can be opened until then.
+        log(`\n  The run's HTML report, with what it blocked (until Ctrl-C): ${world.summary.reportPath}`);
         log("");
         await until(guide);
         log("Sandbox stopped; every stand-in closed and the working directory removed.");
