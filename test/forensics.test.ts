@@ -488,6 +488,25 @@ describe("forensics CLI and report", () => {
         assert.strictEqual(cells(agents).length, 4);
     });
 
+    it("asks for no URIs or user agents when no address is flagged, and says so", async () => {
+        const warehouse = await LocalWarehouse.open({ dataDir: root });
+        const file = path.join(root, "none.html");
+        try {
+            // No burst over 100,000 requests; the cross-account IPs all allowlisted.
+            await writeReport(
+                warehouse,
+                file,
+                { from_hour: "2026/11/27/00", to_hour: "2026/11/27/23", threshold: 100_000 },
+                { allowlist: ["203.0.113.0/24", "192.0.2.0/24"] },
+            );
+        } finally {
+            warehouse.close();
+        }
+        const html = fs.readFileSync(file, "utf8");
+        assert.ok(html.includes("<p>No flagged addresses, so no URIs or user agents to show.</p>"));
+        assert.ok(!html.includes("<h3>Top URIs</h3>"));
+    });
+
     it("carries hostile URIs and user agents from the logs into the report escaped and cut; counts what rules only counted", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hostile-"));
         const script = '<script>alert("x")</script>';
