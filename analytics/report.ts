@@ -24,6 +24,10 @@ export interface ReportData {
     readonly crossAccount: readonly Row[];
     /** threshold-tuning rows. */
     readonly tuning: readonly Row[];
+    /** requests-by-location rows: requests, blocked and counted per account and Region. */
+    readonly locations: readonly Row[];
+    /** The flagged addresses' top URIs and user agents (top-uris and top-user-agents rows for `ips`). */
+    readonly attackers: AttackerActivity;
     /** top-fingerprints rows; the section is left out when absent. */
     readonly fingerprints?: readonly Row[];
     /** The detector's threshold (`central-waf-logs:response.threshold`), stated beside the report's. */
@@ -35,6 +39,14 @@ export interface ReportData {
      * report runs on its own, which the report then says.
      */
     readonly response?: ResponseState;
+}
+
+/** What the addresses the report flags sent: the rows of top-uris and top-user-agents for `ips`. */
+export interface AttackerActivity {
+    /** The flagged addresses (see `flaggedAttackers`); empty when none was flagged. */
+    readonly ips: readonly string[];
+    readonly uris: readonly Row[];
+    readonly userAgents: readonly Row[];
 }
 
 /** The blocklist as the report shows it. */
@@ -216,8 +228,9 @@ function barChart(items: readonly { label: string; value: number }[], color: str
     if (items.length === 0) return "<p>None.</p>";
     const max = Math.max(...items.map((i) => i.value), 1);
     const rowHeight = 22;
-    // Room for the longest label (about 7 px a character at 12 px), so no label runs into its bar.
-    const left = Math.min(340, Math.max(60, Math.max(...items.map((i) => i.label.length)) * 7 + 10));
+    // Room for the longest label (digits are 7.6 px wide at 12 px: 8 a character), so no label runs
+    // into its bar (a 36-character JA4 did at 7, seen in a headless Chromium screenshot).
+    const left = Math.min(340, Math.max(60, Math.max(...items.map((i) => i.label.length)) * 8 + 10));
     const bars = items.map((item, i) => {
         const w = (item.value * 520) / max;
         return `<text x="0" y="${i * rowHeight + 15}" font-size="12">${escape(item.label)}</text>
@@ -228,11 +241,101 @@ function barChart(items: readonly { label: string; value: number }[], color: str
     return `<svg class="bars" viewBox="0 0 900 ${height}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" aria-label="${escape(label)}">${bars.join("\n")}</svg>`;
 }
 
-function table(rows: readonly Row[], columns: readonly string[] = rows.length > 0 ? Object.keys(rows[0]) : []): string {
+/**
+ * A table of rows. Column names may break after an underscore; with `breakFirst`, the first
+ * column's values may break anywhere (a JA4 fingerprint has no space, and would widen the page).
+ */
+function table(
+    rows: readonly Row[],
+    columns: readonly string[] = rows.length > 0 ? Object.keys(rows[0]) : [],
+    breakFirst = false,
+): string {
     if (rows.length === 0) return "<p>None.</p>";
-    return `<div class="scroll"><table><thead><tr>${columns.map((c) => `<th>${escape(c)}</th>`).join("")}</tr></thead><tbody>
+    return `<div class="scroll"><table${breakFirst ? ' class="break-first"' : ""}><thead><tr>${columns.map((c) => `<th>${escape(c).replace(/_/g, "_<wbr>")}</th>`).join("")}</tr></thead><tbody>
 ${rows.map((r) => `<tr>${columns.map((c) => `<td>${escape(typeof r[c] === "number" ? count(r[c]) : r[c])}</td>`).join("")}</tr>`).join("\n")}
 </tbody></table></div>`;
+}
+
+/** Characters of a logged text shown in a table cell; the whole value is in the cell's title. */
+export const TEXT_SHOWN = 120;
+
+/**
+ * A logged text (a URI, a user agent: whatever the client sent) as a table cell's content:
+ * escaped, control characters shown as `\xNN` and bidirectional controls as `\uNNNN` (a
+ * right-to-left override would show "evil" as "live"), cut at `TEXT_SHOWN` characters (whole code
+ * points) with the full value in a title, and isolated (`<bdi>`) so right-to-left text in it cannot
+ * reorder the text around it.
+ */
+export function loggedText(value: unknown): string {
+    const visible = String(value ?? "").replace(
+        // eslint-disable-next-line no-control-regex
+        /[\u0000-\u001f\u007f]|[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+        (c) =>
+            c.charCodeAt(0) < 0x100
+                ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`
+                : `\\u${c.charCodeAt(0).toString(16)}`,
+    );
+    const chars = Array.from(visible);
+    if (chars.length <= TEXT_SHOWN) return `<bdi>${escape(visible)}</bdi>`;
+    return `<bdi title="${escape(visible)}">${escape(chars.slice(0, TEXT_SHOWN - 1).join(""))}…</bdi> <span class="cut">(${count(chars.length)} characters)</span>`;
+}
+
+/**
+ * The addresses the report flags as attackers: those over its burst threshold and those seen
+ * across accounts or Regions, each once, in that order; allowlisted ones left out (never blocked,
+ * and their traffic is not an attacker's).
+ */
+export function flaggedAttackers(
+    bursts: readonly Row[],
+    crossAccount: readonly Row[],
+    allowlist?: readonly string[],
+): string[] {
+    return [...new Set([...bursts, ...crossAccount].map((r) => String(r.client_ip)))].filter(
+        (ip) => allowlistedRange(ip, allowlist) === undefined,
+    );
+}
+
+/** Requests per account and Region, with blocked, counted and the share of all requests. */
+function locationsSection(rows: readonly Row[], hours: string): string {
+    const caption = `Requests per account and Region, ${hours}: blocked is WAF's terminating action BLOCK; counted is requests a rule in Count mode matched (a blocklist rule in response.mode count among them); share is of all requests in these hours.`;
+    if (rows.length === 0) return figure("<p>No requests in these hours.</p>", caption);
+    const total = rows.reduce((n, r) => n + Number(r.requests), 0);
+    const share = (n: number) => `${((n / Math.max(1, total)) * 100).toFixed(1)} %`;
+    const body = rows.map(
+        (r) =>
+            `<tr><td>${escape(r.account_id)}</td><td>${escape(r.region)}</td><td class="n">${count(Number(r.requests))}</td><td class="n">${count(Number(r.blocked))}</td><td class="n">${count(Number(r.counted))}</td><td class="n">${share(Number(r.requests))}</td></tr>`,
+    );
+    const sum = (column: string) => count(rows.reduce((n, r) => n + Number(r[column]), 0));
+    const table = `<div class="scroll"><table class="locations"><thead><tr><th>account</th><th>Region</th><th>requests</th><th>blocked</th><th>counted</th><th>share</th></tr></thead><tbody>
+${body.join("\n")}
+<tr class="total"><td colspan="2">all</td><td class="n">${sum("requests")}</td><td class="n">${sum("blocked")}</td><td class="n">${sum("counted")}</td><td class="n">100.0 %</td></tr>
+</tbody></table></div>`;
+    return figure(table, caption);
+}
+
+/** One top list of logged texts (URIs, user agents): value, requests, the flagged IPs sending it, blocked. */
+function topTextTable(rows: readonly Row[], column: string, heading: string): string {
+    if (rows.length === 0) return "<p>None.</p>";
+    return `<div class="scroll"><table class="texts"><thead><tr><th>${escape(heading)}</th><th>requests</th><th>flagged IPs</th><th>blocked</th></tr></thead><tbody>
+${rows.map((r) => `<tr><td class="text">${loggedText(r[column])}</td><td class="n">${count(Number(r.requests))}</td><td class="n">${count(Number(r.client_ips))}</td><td class="n">${count(Number(r.blocked))}</td></tr>`).join("\n")}
+</tbody></table></div>`;
+}
+
+/** What the flagged addresses asked for and what they claimed to be. */
+function attackersSection(data: ReportData, hours: string): string {
+    const { ips } = data.attackers;
+    const named =
+        ips.slice(0, 12).map(escape).join(", ") + (ips.length > 12 ? ` and ${count(ips.length - 12)} more` : "");
+    const who =
+        ips.length === 0
+            ? "No address was flagged (none over the burst threshold or seen across accounts, allowlisted ones aside)"
+            : `The ${count(ips.length)} flagged ${ips.length === 1 ? "address" : "addresses"} (over the burst threshold or seen across accounts; allowlisted ones left out): ${named}`;
+    const caption = `${who}, ${hours}. Top 10 each, by requests; the values are what the clients sent, shown up to ${TEXT_SHOWN} characters (hover for the whole value).`;
+    if (ips.length === 0) return figure("<p>No flagged addresses, so no URIs or user agents to show.</p>", caption);
+    return figure(
+        `<h3>Top URIs</h3>\n${topTextTable(data.attackers.uris, "uri", "URI")}\n<h3>Top user agents</h3>\n${topTextTable(data.attackers.userAgents, "user_agent", "user agent")}`,
+        caption,
+    );
 }
 
 /** Per candidate limit over all hours, and per hour with the busiest-5-minutes percentiles. */
@@ -296,7 +399,13 @@ export function fingerprintsSection(rows: readonly Row[], hours: string): string
         "#8c564b",
         "Distinct client IPs per JA4 fingerprint",
     );
-    return `<h2>One client behind many addresses: top JA4 fingerprints</h2>\n${figure(`${bars}\n${table(rows)}`, caption)}`;
+    return `<h2>One client behind many addresses: top JA4 fingerprints</h2>\n${figure(`${bars}\n${table(rows, undefined, true)}`, caption)}`;
+}
+
+/** An ISO time as `2026-11-27 14:35 UTC`. */
+function untilText(isoTime: string): string {
+    const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?Z$/.exec(isoTime);
+    return m ? `${m[1]} ${m[2]} UTC` : isoTime;
 }
 
 /** What was blocked, where, in which scope and until when, and what the allowlist spared. */
@@ -313,14 +422,19 @@ export function responseSection(data: ReportData): string {
     if (!data.response) {
         return `<p class="no-response">No blocklist state was given to this report (forensics run on its own): it shows what the logs hold, not what was blocked. See <code>npm run blocklist -- list</code> for the blocklist.</p>\n${sparedText}`;
     }
-    const rows = data.response.blocked.map((b) => ({
-        range: b.range,
-        "blocked in (account/Region)": b.where.join(", "),
-        scope: b.scope,
-        until: b.until,
-        reason: b.reason,
-    }));
-    return `<p>From ${escape(data.response.source)}: ${count(rows.length)} ${rows.length === 1 ? "range" : "ranges"} blocked.</p>\n${table(rows)}\n${sparedText}`;
+    const { blocked } = data.response;
+    // Written out rather than through table(): a location, and the time, never break inside (a
+    // narrow window broke "us-east-1" and "2026-12-07" at their hyphens).
+    const whole = (text: string) => `<span class="nowrap">${escape(text)}</span>`;
+    const rows = blocked.map(
+        (b) =>
+            `<tr><td>${escape(b.range)}</td><td>${b.where.map(whole).join(", ") || "no IP set"}</td><td>${escape(b.scope)}</td><td class="nowrap">${escape(untilText(b.until))}</td><td>${escape(b.reason)}</td></tr>`,
+    );
+    const list =
+        rows.length === 0
+            ? "<p>None.</p>"
+            : `<div class="scroll"><table><thead><tr><th>range</th><th>blocked in (account/Region)</th><th>scope</th><th>until</th><th>reason</th></tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table></div>`;
+    return `<p>From ${escape(data.response.source)}: ${count(blocked.length)} ${blocked.length === 1 ? "range" : "ranges"} blocked.</p>\n${list}\n${sparedText}`;
 }
 
 /** The report's burst threshold beside the detector's, which decides what is blocked. */
@@ -359,11 +473,15 @@ export function renderReport(data: ReportData): string {
 <style>body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 1em;max-width:1100px;color:#222}h2{margin-top:2em}table{border-collapse:collapse;margin:0.5em 0}
 td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left}th{background:#f3f3f3}.scroll{overflow-x:auto;max-width:100%}
 svg{max-width:100%;height:auto}figure{margin:0}figcaption,.zoom,.threshold{font-size:13px;color:#555;margin-top:0.4em}
-.legend .key{display:inline-block;margin-right:1em;font-size:13px}.allowlisted{color:#2ca02c;font-weight:600}.same{color:#a00}</style></head>
+.legend .key{display:inline-block;margin-right:1em;font-size:13px}.allowlisted{color:#2ca02c;font-weight:600}.same{color:#a00}
+table.break-first td:first-child{overflow-wrap:anywhere}@media (max-width:900px){td,th{padding:3px 5px;font-size:12px}}
+td.n{text-align:right;white-space:nowrap}.nowrap{white-space:nowrap}td.text{overflow-wrap:anywhere;word-break:break-word}.cut{color:#777;font-size:12px;white-space:nowrap}tr.total td{font-weight:600}</style></head>
 <body><h1>${escape(data.title)}</h1>
 <p>${escape(hours[0].toUpperCase() + hours.slice(1))}, every account and Region.</p>
 <h2>Response: what was blocked, and what was not</h2>
 ${responseSection(data)}
+<h2>Where the requests landed: per account and Region</h2>
+${locationsSection(data.locations, escape(hours))}
 <h2>Busiest client IPs over time</h2>
 ${timelineChart(data.timeline, data.window, escape(hours), data.allowlist)}
 <h2>Top countries</h2>
@@ -376,6 +494,8 @@ ${figure(
 )}
 <h2>Attackers seen across accounts or Regions</h2>
 ${figure(table(mark(data.crossAccount)), `Client IPs seen in several accounts or Regions with heavy traffic, ${escape(hours)}.`)}
+<h2>What the flagged addresses sent: top URIs and user agents</h2>
+${attackersSection(data, escape(hours))}
 <h2>Threshold tuning: what candidate rate limits would have blocked</h2>
 ${tuningSection(data.tuning, escape(hours))}
 ${data.fingerprints ? fingerprintsSection(data.fingerprints, escape(hours)) : ""}

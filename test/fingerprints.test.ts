@@ -271,8 +271,10 @@ describe("fingerprints: the top-fingerprints query on DuckDB", () => {
             threshold: 500,
             timeline: [],
             countries: [],
+            locations: [],
             bursts: [],
             crossAccount: [],
+            attackers: { ips: [], uris: [], userAgents: [] },
             tuning: [],
             fingerprints: [
                 {

@@ -19,13 +19,14 @@ import {
     resolveHours,
     writeReport,
 } from "../tools/cli/forensics";
-import { Flow, deliveredObjects } from "../tools/traffic/traffic";
+import { DeliveredObject, Flow, deliveredObjects } from "../tools/traffic/traffic";
 import {
     ATTACKER_CROSS_ACCOUNT,
     ATTACKER_SINGLE_REGION,
     L1,
     SAMPLES_HOUR,
     SLOW_SCANNER,
+    flowRecords,
     writeObject,
     writeScenario,
 } from "./support/scenario";
@@ -56,9 +57,10 @@ const HELP = "\nRun `npm run forensics -- --help` for every option.";
 
 describe("forensics CLI and report", () => {
     let root: string;
+    let objects: DeliveredObject[];
     before(() => {
         root = fs.mkdtempSync(path.join(os.tmpdir(), "forensics-"));
-        writeScenario(root);
+        objects = writeScenario(root);
     });
     after(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -425,6 +427,155 @@ describe("forensics CLI and report", () => {
         const charted = [...html.matchAll(/<polyline class="series" data-ip="([^"]+)"/g)].map((m) => m[1]);
         assert.deepStrictEqual(charted, [ATTACKER_CROSS_ACCOUNT, SLOW_SCANNER, ATTACKER_SINGLE_REGION]);
         assert.ok(!/<script|https?:\/\//.test(html), "the report loads nothing and runs nothing");
+    });
+
+    it("reports requests per account/Region and the flagged addresses' top URIs and user agents, counted exactly", async () => {
+        const warehouse = await LocalWarehouse.open({ dataDir: root });
+        const file = path.join(root, "where.html");
+        try {
+            await writeReport(warehouse, file, { from_hour: "2026/11/27/00", to_hour: "2026/11/27/23" });
+        } finally {
+            warehouse.close();
+        }
+        const html = fs.readFileSync(file, "utf8");
+        // Expected answers from the generated records, in plain JavaScript.
+        const records = flowRecords(objects).filter((r) => r.hour.startsWith("2026/11/27/"));
+        const tally = <T extends string>(keys: T[]) => {
+            const counts = new Map<T, number>();
+            for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+            return counts;
+        };
+        const perLocation = tally(records.map((r) => `${r.location.accountId}/${r.location.region}`));
+        const blockedAt = tally(
+            records.filter((r) => r.action === "BLOCK").map((r) => `${r.location.accountId}/${r.location.region}`),
+        );
+        assert.strictEqual(perLocation.size, 3);
+        for (const [where, requests] of perLocation) {
+            const [account, region] = where.split("/");
+            const share = ((requests / records.length) * 100).toFixed(1);
+            const row = `<tr><td>${account}</td><td>${region}</td><td class="n">${requests.toLocaleString("en-US")}</td><td class="n">${(blockedAt.get(where) ?? 0).toLocaleString("en-US")}</td><td class="n">0</td><td class="n">${share} %</td></tr>`;
+            assert.ok(html.includes(row), `report lacks ${row}`);
+        }
+        // Flagged: both bursts, and the cross-account attacker; the slow scanner is cross-account
+        // too, but in the committed allowlist (192.0.2.0/24), so left out.
+        assert.ok(
+            html.includes(
+                `The 2 flagged addresses (over the burst threshold or seen across accounts; allowlisted ones left out): ${ATTACKER_CROSS_ACCOUNT}, ${ATTACKER_SINGLE_REGION}, hours`,
+            ),
+        );
+        const flagged = records.filter((r) =>
+            [ATTACKER_CROSS_ACCOUNT, ATTACKER_SINGLE_REGION].includes(r.httpRequest.clientIp),
+        );
+        const top = (values: string[]) =>
+            [...tally(values)].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10);
+        // Each row's value (the whole one, from the title, when the cell shows it cut) and requests.
+        const cells = (table: string) =>
+            [
+                ...table.matchAll(
+                    /<tr><td class="text"><bdi(?: title="([^"]*)")?>([^<]*)<\/bdi>(?: <span class="cut">[^<]*<\/span>)?<\/td><td class="n">([\d,]+)<\/td>/g,
+                ),
+            ].map((m) => [m[1] ?? m[2], Number(m[3].replace(/,/g, ""))]);
+        const [uris, agents] = html
+            .slice(html.indexOf("<h3>Top URIs</h3>"))
+            .split("<h3>Top user agents</h3>")
+            .map((part) => part.slice(0, part.indexOf("</table>")));
+        assert.deepStrictEqual(cells(uris), top(flagged.map((r) => r.httpRequest.uri)));
+        const agent = (r: Record<string, any>) =>
+            r.httpRequest.headers.find((h: { name: string }) => h.name.toLowerCase() === "user-agent").value;
+        assert.deepStrictEqual(
+            cells(agents).map(([ua, n]) => [String(ua).replace(/&#39;/g, "'"), n]),
+            top(flagged.map(agent)),
+        );
+        assert.strictEqual(cells(agents).length, 4);
+    });
+
+    it("asks for no URIs or user agents when no address is flagged, and says so", async () => {
+        const warehouse = await LocalWarehouse.open({ dataDir: root });
+        const file = path.join(root, "none.html");
+        try {
+            // No burst over 100,000 requests; the cross-account IPs all allowlisted.
+            await writeReport(
+                warehouse,
+                file,
+                { from_hour: "2026/11/27/00", to_hour: "2026/11/27/23", threshold: 100_000 },
+                { allowlist: ["203.0.113.0/24", "192.0.2.0/24"] },
+            );
+        } finally {
+            warehouse.close();
+        }
+        const html = fs.readFileSync(file, "utf8");
+        assert.ok(html.includes("<p>No flagged addresses, so no URIs or user agents to show.</p>"));
+        assert.ok(!html.includes("<h3>Top URIs</h3>"));
+    });
+
+    it("carries hostile URIs and user agents from the logs into the report escaped and cut; counts what rules only counted", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hostile-"));
+        const script = '<script>alert("x")</script>';
+        const long = `Mozilla/5.0 ${"B".repeat(4988)}`;
+        try {
+            const [object] = deliveredObjects(
+                [
+                    {
+                        clientIp: "203.0.113.99",
+                        country: "DE",
+                        location: L1,
+                        startMs: Date.UTC(2026, 10, 27, 10),
+                        spanMs: 60_000,
+                        count: 600,
+                    },
+                ],
+                (l) => firehoseStreamName(l.region),
+            );
+            const lines = object.lines.map((line, i) => {
+                const record = JSON.parse(line);
+                const ua = i < 300 ? long : i < 500 ? "ботнет/1.0 日本" : script;
+                record.httpRequest.headers = [
+                    { name: "Host", value: "shop.example.com" },
+                    { name: "User-Agent", value: ua },
+                ];
+                record.httpRequest.uri = i < 400 ? `/search/${script}` : "/ok";
+                if (i < 150) record.nonTerminatingMatchingRules = [{ ruleId: "central-blocklist", action: "COUNT" }];
+                return JSON.stringify(record);
+            });
+            writeObject(dir, { ...object, lines });
+            const warehouse = await LocalWarehouse.open({ dataDir: dir });
+            const file = path.join(dir, "report.html");
+            try {
+                await writeReport(
+                    warehouse,
+                    file,
+                    { from_hour: "2026/11/27/10", to_hour: "2026/11/27/10" },
+                    { allowlist: [] },
+                );
+            } finally {
+                warehouse.close();
+            }
+            const html = fs.readFileSync(file, "utf8");
+            assert.ok(!/<script/.test(html), "nothing unescaped");
+            assert.ok(
+                html.includes(
+                    '<tr><td>222222222222</td><td>us-east-1</td><td class="n">600</td><td class="n">0</td><td class="n">150</td><td class="n">100.0 %</td></tr>',
+                ),
+            );
+            assert.ok(
+                html.includes(
+                    '<tr><td class="text"><bdi>/search/&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</bdi></td><td class="n">400</td>',
+                ),
+            );
+            assert.ok(
+                html.includes(
+                    `<tr><td class="text"><bdi title="${long}">${long.slice(0, 119)}…</bdi> <span class="cut">(5,000 characters)</span></td><td class="n">300</td>`,
+                ),
+            );
+            assert.ok(html.includes('<tr><td class="text"><bdi>ботнет/1.0 日本</bdi></td><td class="n">200</td>'));
+            assert.ok(
+                html.includes(
+                    '<tr><td class="text"><bdi>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</bdi></td><td class="n">100</td>',
+                ),
+            );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("runs as npm run forensics does", () => {

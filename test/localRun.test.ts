@@ -36,14 +36,17 @@ async function inWorkDir<T>(f: (workDir: string) => Promise<T>): Promise<T> {
 describe("npm start: the whole platform on local stand-ins", () => {
     it("under injected faults, delivers every record once, indexes or parks each, replays what failed, and blocks the attackers everywhere", async () => {
         const lines: string[] = [];
-        const summary = await inWorkDir(async (workDir) =>
-            runLocalPipeline(await committedRuns(), {
+        let report = "";
+        const summary = await inWorkDir(async (workDir) => {
+            const run = await runLocalPipeline(await committedRuns(), {
                 records: 2000,
                 workDir,
                 faults: true,
                 log: (l) => lines.push(l),
-            }),
-        );
+            });
+            report = fs.readFileSync(run.reportPath, "utf8");
+            return run;
+        });
         // Faults were met: S3 503s, failed tries retried by Lambda, two events dead-lettered.
         assert.ok(summary.faultsMet.s3Faults >= 12, JSON.stringify(summary.faultsMet));
         assert.ok(summary.faultsMet.failedTries >= 7, JSON.stringify(summary.faultsMet));
@@ -106,6 +109,46 @@ describe("npm start: the whole platform on local stand-ins", () => {
         assert.ok(
             summary.bursts.some((r) => r.client_ip === HEALTH_CHECKER),
             "the health checker bursts too",
+        );
+        // The report is written after the response loop: it says what was blocked, where, in which
+        // scope and until when, and that the allowlisted health checker was not.
+        assert.ok(
+            lines.findIndex((l) => l.endsWith("HTML report (forensics, with the response loop's blocklist):")) >
+                lines.findIndex((l) => l.startsWith("  publisher: ")),
+        );
+        assert.ok(!report.includes("No blocklist state was given to this report"));
+        assert.ok(
+            report.includes(
+                "From the local run&#39;s DynamoDB blocklist and WAFV2 IP sets, after the detector and publisher ran: 4 ranges blocked.",
+            ),
+        );
+        const everywhere = LOCATIONS.map((l) => `<span class="nowrap">${l}</span>`).join(", ");
+        const rows = [
+            ...report.matchAll(
+                /<tr><td>(203\.0\.113\.\d+\/32)<\/td><td>([^]*?)<\/td><td>([^<]*)<\/td><td class="nowrap">(\d{4}-[^<]*) UTC<\/td>/g,
+            ),
+        ];
+        assert.deepStrictEqual(
+            rows.map((m) => [m[1], m[2], m[3]]),
+            [
+                [`${ONE_ACCOUNT_ATTACKER}/32`, '<span class="nowrap">222222222222/us-east-1</span>', "REGIONAL"],
+                ...ATTACKERS.map((ip) => [`${ip}/32`, everywhere, "REGIONAL, CLOUDFRONT"]),
+            ],
+        );
+        for (const m of rows) {
+            const until = Date.parse(`${m[4].replace(" ", "T")}:00Z`);
+            assert.ok(until > Date.now(), `${m[1]} blocked until ${m[4]}`);
+        }
+        assert.ok(
+            report.includes(
+                `Allowlisted, so never blocked whatever their rate (central-waf-logs:response.allowlist): ${HEALTH_CHECKER} (in 192.0.2.0/24).`,
+            ),
+        );
+        // Where the attack landed, and what the attackers sent (the health checker left out).
+        assert.match(report, /<tr><td>222222222222<\/td><td>us-east-1<\/td><td class="n">[\d,]+<\/td>/);
+        assert.match(
+            report,
+            /The 4 flagged addresses \(over the burst threshold or seen across accounts; allowlisted ones left out\): /,
         );
         assert.ok(lines.some((l) => /loopback stand-in of OpenSearch's _bulk contract/.test(l)));
         assert.ok(lines.some((l) => /copier-us-east-1 \(deployed __index\.js/.test(l)));

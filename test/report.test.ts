@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ReportData, renderReport, timeTicks } from "../analytics/report";
+import { ReportData, TEXT_SHOWN, flaggedAttackers, loggedText, renderReport, timeTicks } from "../analytics/report";
 import { Row } from "../analytics/warehouse";
 
 const WINDOW = { from_hour: "2026/11/27/10", to_hour: "2026/11/27/11" };
@@ -19,8 +19,20 @@ function report(overrides: Partial<ReportData> = {}): string {
             { hour_start: "2026-11-27 10:00", country: "CN", requests: 1600, blocked: 1600 },
             { hour_start: "2026-11-27 11:00", country: "NL", requests: 400, blocked: 0 },
         ],
+        locations: [
+            { account_id: "222222222222", region: "us-east-1", requests: 1500, blocked: 1200, counted: 0 },
+            { account_id: "333333333333", region: "eu-west-1", requests: 500, blocked: 400, counted: 25 },
+        ],
         bursts: [{ client_ip: "203.0.113.10", requests_in_5_minutes: 1600, window_start: "2026-11-27 10:30" }],
         crossAccount: [],
+        attackers: {
+            ips: ["203.0.113.10"],
+            uris: [
+                { uri: "/login", requests: 900, client_ips: 1, blocked: 800 },
+                { uri: "/api/cart", requests: 700, client_ips: 1, blocked: 0 },
+            ],
+            userAgents: [{ user_agent: "curl/8.5.0", requests: 1600, client_ips: 1, blocked: 800 }],
+        },
         tuning: [
             { hour_start: "2026-11-27 10:00", threshold: 500, client_ips_blocked: 1, requests_blocked: 1100 },
             { hour_start: "2026-11-27 10:00", threshold: 2000, client_ips_blocked: 0, requests_blocked: 0 },
@@ -152,7 +164,9 @@ describe("HTML report (analytics/report.ts): what an analyst acts on", () => {
         assert.ok(html.includes("From the local run&#39;s DynamoDB blocklist: 1 range blocked."));
         assert.ok(
             html.includes(
-                "<tr><td>198.51.100.7/32</td><td>222222222222/us-east-1, 333333333333/eu-west-1</td><td>REGIONAL</td><td>2026-11-27T14:35:00.000Z</td><td>1,600 requests in 5 minutes</td></tr>",
+                "<tr><td>198.51.100.7/32</td><td>" +
+                    '<span class="nowrap">222222222222/us-east-1</span>, <span class="nowrap">333333333333/eu-west-1</span></td>' +
+                    '<td>REGIONAL</td><td class="nowrap">2026-11-27 14:35 UTC</td><td>1,600 requests in 5 minutes</td></tr>',
             ),
         );
         assert.ok(report().includes("No blocklist state was given to this report (forensics run on its own)"));
@@ -272,12 +286,14 @@ describe("HTML report (analytics/report.ts): the SVG's structure", () => {
     it("captions every chart and table with what it shows and the hours covered", () => {
         const html = report();
         const captions = [...html.matchAll(/<figcaption>([^<]*)<\/figcaption>/g)].map((m) => m[1]);
-        assert.strictEqual(captions.length, 5);
-        assert.strictEqual(html.match(/<figure>/g)?.length, 5);
+        assert.strictEqual(captions.length, 7);
+        assert.strictEqual(html.match(/<figure>/g)?.length, 7);
         for (const caption of captions) assert.ok(caption.includes(HOURS), caption);
-        assert.ok(captions[0].startsWith("Requests per 5-minute window of the busiest client IPs (up to 10"));
-        assert.ok(captions[2].startsWith("Client IPs with more than 500 requests in some 5 minutes"));
-        assert.ok(captions[4].startsWith("What a per-IP rate-based rule over 5 minutes would have blocked"));
+        assert.ok(captions[0].startsWith("Requests per account and Region, hours"));
+        assert.ok(captions[1].startsWith("Requests per 5-minute window of the busiest client IPs (up to 10"));
+        assert.ok(captions[3].startsWith("Client IPs with more than 500 requests in some 5 minutes"));
+        assert.ok(captions[5].startsWith("The 1 flagged address (over the burst threshold"));
+        assert.ok(captions[6].startsWith("What a per-IP rate-based rule over 5 minutes would have blocked"));
     });
 
     it("summarises threshold tuning per limit and per hour", () => {
@@ -306,9 +322,120 @@ describe("HTML report (analytics/report.ts): the SVG's structure", () => {
     });
 
     it("says so when the hours hold no requests, still captioned", () => {
-        const html = report({ timeline: [], countries: [], bursts: [], crossAccount: [], tuning: [] });
-        assert.strictEqual(html.match(/<p>No requests in these hours\.<\/p>/g)?.length, 2);
-        assert.strictEqual(html.match(/<figcaption>/g)?.length, 5);
+        const html = report({
+            timeline: [],
+            countries: [],
+            locations: [],
+            bursts: [],
+            crossAccount: [],
+            attackers: { ips: [], uris: [], userAgents: [] },
+            tuning: [],
+        });
+        assert.strictEqual(html.match(/<p>No requests in these hours\.<\/p>/g)?.length, 3);
+        assert.strictEqual(html.match(/<figcaption>/g)?.length, 7);
         assert.ok(!html.includes("<polyline"));
+    });
+});
+
+describe("HTML report (analytics/report.ts): where the attack landed and what the attackers sent", () => {
+    it("tables requests per account and Region with blocked, counted, the share of all requests and a total", () => {
+        const html = report();
+        assert.ok(
+            html.includes(
+                '<tr><td>222222222222</td><td>us-east-1</td><td class="n">1,500</td><td class="n">1,200</td><td class="n">0</td><td class="n">75.0 %</td></tr>\n' +
+                    '<tr><td>333333333333</td><td>eu-west-1</td><td class="n">500</td><td class="n">400</td><td class="n">25</td><td class="n">25.0 %</td></tr>\n' +
+                    '<tr class="total"><td colspan="2">all</td><td class="n">2,000</td><td class="n">1,600</td><td class="n">25</td><td class="n">100.0 %</td></tr>',
+            ),
+            html,
+        );
+        // Before the timeline: where it landed is the analyst's first question after what was blocked.
+        assert.ok(html.indexOf("Where the requests landed") < html.indexOf("Busiest client IPs over time"));
+    });
+
+    it("lists the flagged addresses' top URIs and user agents with their counts", () => {
+        const html = report();
+        assert.ok(
+            html.includes(
+                '<tr><td class="text"><bdi>/login</bdi></td><td class="n">900</td><td class="n">1</td><td class="n">800</td></tr>\n' +
+                    '<tr><td class="text"><bdi>/api/cart</bdi></td><td class="n">700</td><td class="n">1</td><td class="n">0</td></tr>',
+            ),
+        );
+        assert.ok(
+            html.includes(
+                '<tr><td class="text"><bdi>curl/8.5.0</bdi></td><td class="n">1,600</td><td class="n">1</td><td class="n">800</td></tr>',
+            ),
+        );
+        assert.ok(
+            html.includes(
+                "The 1 flagged address (over the burst threshold or seen across accounts; allowlisted ones left out): 203.0.113.10, hours",
+            ),
+        );
+    });
+
+    it("shows hostile URIs and user agents escaped, cut with the whole value in a title, and isolated", () => {
+        const script = '<script>alert(1)</script>"><img src=x onerror=alert(2)>';
+        const long = `Mozilla/5.0 ${"A".repeat(4988)}`;
+        assert.strictEqual(long.length, 5000);
+        const html = report({
+            attackers: {
+                ips: ["203.0.113.10"],
+                uris: [
+                    { uri: `/search?q=${script}`, requests: 3, client_ips: 1, blocked: 0 },
+                    { uri: "/produits/été/日本語?\u202eevil", requests: 2, client_ips: 1, blocked: 0 },
+                    { uri: "/a\u0000b\nc", requests: 1, client_ips: 1, blocked: 0 },
+                ],
+                userAgents: [{ user_agent: long, requests: 5, client_ips: 1, blocked: 5 }],
+            },
+        });
+        assert.ok(!/<script|<img|onerror=alert\(2\)>/.test(html.replace(/&lt;[^&]*&gt;/g, "")), "nothing unescaped");
+        assert.ok(
+            html.includes(
+                "<bdi>/search?q=&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;</bdi>",
+            ),
+        );
+        // Non-ASCII kept as it is (the page is UTF-8); a right-to-left override shown, not obeyed
+        // (it would display "evil" as "live").
+        assert.ok(html.includes("<bdi>/produits/été/日本語?\\u202eevil</bdi>"));
+        assert.ok(!html.includes("\u202e"));
+        assert.ok(html.includes("<bdi>/a\\x00b\\x0ac</bdi>"), "control characters shown, not passed through");
+        // 5,000 characters: the first TEXT_SHOWN - 1 and an ellipsis shown, the whole value in the title.
+        const cell =
+            /<td class="text">(<bdi title="([^"]*)">([^<]*)<\/bdi> <span class="cut">\(([^)]*)\)<\/span>)<\/td>/.exec(
+                html,
+            );
+        assert.ok(cell, "the long user agent is cut");
+        assert.strictEqual(cell[2], long);
+        assert.strictEqual(cell[3], `${long.slice(0, TEXT_SHOWN - 1)}…`);
+        assert.strictEqual(cell[4], "5,000 characters");
+    });
+
+    it("cuts at whole code points, never in the middle of a surrogate pair", () => {
+        const emoji = "😀".repeat(TEXT_SHOWN + 50);
+        const shown = /<bdi title="[^"]*">([^<]*)<\/bdi>/.exec(loggedText(emoji))![1];
+        assert.strictEqual(shown, `${"😀".repeat(TEXT_SHOWN - 1)}…`);
+        assert.strictEqual(loggedText("😀".repeat(TEXT_SHOWN)), `<bdi>${"😀".repeat(TEXT_SHOWN)}</bdi>`);
+    });
+
+    it("says so when no address was flagged, instead of empty tables", () => {
+        const html = report({ bursts: [], crossAccount: [], attackers: { ips: [], uris: [], userAgents: [] } });
+        assert.ok(html.includes("<p>No flagged addresses, so no URIs or user agents to show.</p>"));
+        assert.ok(
+            html.includes(
+                "No address was flagged (none over the burst threshold or seen across accounts, allowlisted ones aside)",
+            ),
+        );
+        assert.ok(!html.includes("<h3>Top URIs</h3>"));
+    });
+
+    it("flags the bursts' and the cross-account attackers' addresses once each, allowlisted ones left out", () => {
+        const bursts = [{ client_ip: "203.0.113.10" }, { client_ip: "192.0.2.10" }, { client_ip: "203.0.113.20" }];
+        const crossAccount = [{ client_ip: "203.0.113.20" }, { client_ip: "198.51.100.7" }];
+        assert.deepStrictEqual(flaggedAttackers(bursts, crossAccount, ["192.0.2.0/24"]), [
+            "203.0.113.10",
+            "203.0.113.20",
+            "198.51.100.7",
+        ]);
+        assert.deepStrictEqual(flaggedAttackers([], [], ["192.0.2.0/24"]), []);
+        assert.deepStrictEqual(flaggedAttackers(bursts, [])[1], "192.0.2.10");
     });
 });

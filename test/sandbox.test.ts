@@ -10,6 +10,8 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { blocklistMain } from "../tools/cli/blocklist";
+import { coverageMain } from "../tools/cli/coverage";
+import { verifyMain } from "../tools/cli/verify";
 import { main as forensicsMain } from "../tools/cli/forensics";
 import { LocalWorld, runLocalPipeline } from "../tools/local/localRun";
 import { replayMain } from "../tools/cli/replay";
@@ -19,7 +21,7 @@ import { withoutAws } from "./support/awsEnv";
 import { committedRuns } from "./support/program";
 
 /** Runs a CLI's main in-process with `argv` as a user would paste it, returning what it printed. */
-async function printed(main: (argv: string[]) => Promise<void>, command: string): Promise<string> {
+async function printed(main: (argv: string[]) => Promise<unknown>, command: string): Promise<string> {
     const argv = command.split(" ").slice(command.startsWith("npm start") ? 3 : 4);
     const lines: string[] = [];
     const log = console.log;
@@ -43,11 +45,12 @@ function reachable(url: string): Promise<boolean> {
 }
 
 describe("the local operator sandbox (npm start -- --keep)", () => {
-    it("keeps the world running behind one endpoint, where blocklist, replay and forensics work as printed, then stops", async () => {
+    it("keeps the world running behind one endpoint, where blocklist, replay, forensics, coverage and verify work as printed, then stops", async () => {
         const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-test-"));
         const log: string[] = [];
         let endpoint = "";
         const outputs: Record<string, string> = {};
+        let reportWhileHeld = "";
         try {
             await runLocalPipeline(await committedRuns(), {
                 records: 2000,
@@ -90,6 +93,15 @@ describe("the local operator sandbox (npm start -- --keep)", () => {
                                     outputs.replay += `${await printed(replayMain, command)}\n`;
                                 }
                                 outputs.forensics = await printed(forensicsMain, commands("forensics")[0]);
+                                reportWhileHeld = fs.readFileSync(world.summary.reportPath, "utf8");
+                                outputs.coverage = await printed(coverageMain, commands("coverage")[0]);
+                                const exitCode = process.exitCode;
+                                try {
+                                    outputs.verify = await printed(verifyMain, commands("verify")[0]);
+                                    outputs.verifyExit = String(process.exitCode ?? 0);
+                                } finally {
+                                    process.exitCode = exitCode;
+                                }
                             });
                         },
                     ),
@@ -103,6 +115,11 @@ describe("the local operator sandbox (npm start -- --keep)", () => {
             assert.match(shown, new RegExp(`^    ${service} +http://127\\.0\\.0\\.1:\\d+$`, "m"), service);
         }
         assert.match(shown, /export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER/);
+        assert.ok(reportWhileHeld.includes("<h2>Response: what was blocked, and what was not</h2>"));
+        assert.match(
+            shown,
+            new RegExp(`The run's HTML report, with what it blocked \\(until Ctrl-C\\): ${workDir}/report\\.html`),
+        );
         // The blocklist the detector wrote, read through the sandbox's endpoint.
         for (const attacker of ["203.0.113.66/32", "203.0.113.77/32", "203.0.113.88/32"]) {
             assert.ok(outputs.blocklist.includes(attacker), outputs.blocklist);
@@ -119,6 +136,18 @@ describe("the local operator sandbox (npm start -- --keep)", () => {
             "Replayed 1, failed 0, skipped 0.",
         ]);
         assert.match(outputs.forensics, /client_ip/);
+        // Coverage: the deployed scan through the sandbox's Lambda; the hand-made web ACL is the one gap.
+        assert.match(outputs.coverage, /legacy-marketing-site/);
+        assert.match(
+            outputs.coverage,
+            /^1 gap\(s\): 1 web ACL\(s\) not logging to the platform or without the blocklist, 0 account\/Region\(s\) not scanned\.$/m,
+        );
+        // Verify: the canary through the Firehose stand-in, every hop passed, nothing not reached.
+        assert.strictEqual(outputs.verifyExit, "0", outputs.verify);
+        for (const hop of ["firehose", "staging", "central", "loaded", "athena", "detector"]) {
+            assert.match(outputs.verify, new RegExp(`^ {2}PASS {8}${hop} `, "m"), `${hop}\n${outputs.verify}`);
+        }
+        assert.match(outputs.verify, /^The canary went through every hop\.$/m);
         assert.match(shown, /Sandbox stopped/);
         // Stopped: nothing answers on the endpoint any more.
         assert.strictEqual(await reachable(endpoint), false);

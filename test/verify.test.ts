@@ -12,7 +12,7 @@ import { DetectorSettings, readDetections } from "../handlers/detector";
 import { CANARY_CLIENT_IP, CANARY_LABEL, CANARY_RANGE } from "../handlers/canary";
 import { LocalCanary, startLocalCanary } from "../tools/local/localCanary";
 import { LocalResponse, startLocalResponse } from "../tools/local/localResponse";
-import { HopResult, parseVerifyArgs, verdict, verifyCanary } from "../tools/cli/verify";
+import { HopResult, parseVerifyArgs, stackOutputsFromFile, verdict, verifyCanary } from "../tools/cli/verify";
 import { committedRuns, runWith } from "./support/program";
 
 const STACK = "resource-eu-west-1";
@@ -282,6 +282,8 @@ describe("npm run verify's command line", function () {
                 timeoutMs: 60_000,
                 searchUrl: "https://localhost:9200",
                 loggingProfile: undefined,
+                endpoint: undefined,
+                outputs: undefined,
             },
         );
         assert.throws(() => parseVerifyArgs([]), /^Error: Give --stack <resource stack>/);
@@ -290,5 +292,51 @@ describe("npm run verify's command line", function () {
             /--timeout takes whole seconds from 1 to 3600, got "0"/,
         );
         assert.throws(() => parseVerifyArgs(["--stack", STACK, "--search-url", "localhost"]), /--search-url takes/);
+    });
+
+    it("takes --endpoint (a local stand-in, as the sandbox prints) and --outputs (stack outputs from a file, not the Pulumi CLI)", function () {
+        const args = parseVerifyArgs([
+            "--stack",
+            STACK,
+            "--endpoint=http://127.0.0.1:4566",
+            "--outputs",
+            "/tmp/stack-outputs.json",
+        ]);
+        assert.deepStrictEqual([args.endpoint, args.outputs], ["http://127.0.0.1:4566", "/tmp/stack-outputs.json"]);
+        assert.throws(
+            () => parseVerifyArgs(["--stack", STACK, "--endpoint", "127.0.0.1:4566"]),
+            /^Error: --endpoint takes the URL of a local stand-in, such as http:\/\/127\.0\.0\.1:4566, got "127\.0\.0\.1:4566"\./,
+        );
+        assert.throws(
+            () => parseVerifyArgs(["--stack", STACK, "--endpont", "x"]),
+            /^Error: Unknown option --endpont\./,
+        );
+        assert.throws(() => parseVerifyArgs(["--stack", STACK, "--outputs"]), /^Error: --outputs needs a value\./);
+    });
+
+    it("reads stack outputs from an --outputs file, and names the file and the fix when it cannot", function () {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-outputs-"));
+        try {
+            const file = path.join(dir, "outputs.json");
+            fs.writeFileSync(file, JSON.stringify({ [STACK]: { accountId: "333333333333" } }));
+            assert.deepStrictEqual(stackOutputsFromFile(file, STACK), { accountId: "333333333333" });
+            assert.throws(
+                () => stackOutputsFromFile(file, "logging"),
+                (err: Error) =>
+                    err.message ===
+                    `${file} holds no outputs of stack logging (it has ${STACK}). Fix: give the file the sandbox printed, or leave out --outputs to ask the Pulumi CLI.`,
+            );
+            fs.writeFileSync(file, "{not json");
+            assert.throws(
+                () => stackOutputsFromFile(file, STACK),
+                /is not JSON: .* Fix: give the file the sandbox printed/,
+            );
+            assert.throws(
+                () => stackOutputsFromFile(path.join(dir, "nope.json"), STACK),
+                /nope\.json cannot be read \(ENOENT\)\. Fix: give the file the sandbox printed/,
+            );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

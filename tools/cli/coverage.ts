@@ -19,7 +19,8 @@ central blocklist, and what is wrong. Targets it could not scan are listed too.
 
   --stack <name>     the logging stack whose Pulumi.<stack>.yaml gives the Region (default logging)
   --region <region>  the logging stack's Region (default: from its stack file)
-  --endpoint <url>   a local Lambda (the stand-in of npm start) instead of AWS
+  --endpoint <url>   a local Lambda instead of AWS: the sandbox's endpoint (npm start -- --keep
+                     prints the whole command)
   --help             this text
 
 Needs lambda:InvokeFunction on ${COVERAGE_FUNCTION} in the logging account.`;

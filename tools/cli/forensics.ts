@@ -7,12 +7,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ReportData, renderReport } from "../../analytics/report";
+import { ReportData, flaggedAttackers, renderReport } from "../../analytics/report";
 import { NamedQuery, namedQueries, namedQuery } from "../../analytics/sql";
 import { LocalWarehouse, Row, hoursPresent } from "../../analytics/warehouse";
 import { parseStackConfig } from "../../config";
 import { CENTRAL_LAYOUT } from "../../layout";
-import { runCli, usageError, userError } from "./shell";
+import { fromUserDirectory, runCli, usageError, userError } from "./shell";
 import { readStackConfig } from "./stackFiles";
 
 export interface Options {
@@ -30,13 +30,7 @@ export interface Options {
 /** Rows a table shows by default: a screen's worth; the rest are counted, not printed. */
 export const DEFAULT_LIMIT = 20;
 
-/**
- * A path as the user meant it: relative to the directory they ran the command in. `npm run`
- * changes to the package root and says where it started in INIT_CWD.
- */
-export function fromUserDirectory(file: string, env: NodeJS.ProcessEnv = process.env): string {
-    return path.resolve(env.INIT_CWD ?? process.cwd(), file);
-}
+export { fromUserDirectory };
 
 /** Parameters the HTML report reads (its hours, the burst threshold, the candidate limits). */
 const REPORT_PARAMS = ["from_hour", "to_hour", "threshold", "thresholds"];
@@ -55,8 +49,9 @@ central bucket, and prints the rows; or writes an HTML report; or both, for the 
                       hour present in --data (and --compacted) is searched; other parameters
                       default to the example shown below
   --compacted <dir>   compacted Parquet (as the daily compaction writes), read alongside --data
-  --html <file>       write the HTML report: busiest IPs over time, countries, bursts,
-                      cross-account attackers, threshold tuning (takes from_hour, to_hour,
+  --html <file>       write the HTML report: requests per account/Region, busiest IPs over
+                      time, countries, bursts, cross-account attackers, the flagged addresses'
+                      top URIs and user agents, threshold tuning (takes from_hour, to_hour,
                       threshold and thresholds); its directory must exist
   --format <f>        table (default), csv or json
   --limit <n>         rows a table shows, default ${DEFAULT_LIMIT} (a last line counts the rest);
@@ -309,14 +304,22 @@ export async function writeReport(
         to_hour: String(params.to_hour ?? burst.params[1].example),
     };
     const threshold = Number(params.threshold ?? burst.params.find((p) => p.name === "threshold")!.example);
+    const bursts = await warehouse.run("burst-detection", { ...window, threshold });
+    const crossAccount = await warehouse.run("cross-account-attackers", window);
+    const ips = flaggedAttackers(bursts, crossAccount, context.allowlist);
+    // With no one flagged there is nothing to ask (an empty list would match no IP anyway).
+    const sent = async (query: string) =>
+        ips.length === 0 ? [] : warehouse.run(query, { ...window, client_ips: ips.join(",") });
     const html = renderReport({
         title: "WAF forensics report",
         window,
         threshold,
         timeline: await warehouse.run("requests-per-client-ip", window),
         countries: await warehouse.run("requests-by-country", window),
-        bursts: await warehouse.run("burst-detection", { ...window, threshold }),
-        crossAccount: await warehouse.run("cross-account-attackers", window),
+        locations: await warehouse.run("requests-by-location", window),
+        bursts,
+        crossAccount,
+        attackers: { ips, uris: await sent("top-uris"), userAgents: await sent("top-user-agents") },
         fingerprints: await warehouse.run("top-fingerprints", window),
         tuning: await warehouse.run("threshold-tuning", {
             ...window,

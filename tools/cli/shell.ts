@@ -273,3 +273,11 @@ export function runCli(main: (argv: readonly string[]) => Promise<void> | void, 
         if (code !== 0) process.exit(code);
     });
 }
+
+/**
+ * A path as the user meant it: relative to the directory they ran the command in. `npm run`
+ * changes to the package root and says where it started in INIT_CWD.
+ */
+export function fromUserDirectory(file: string, env: NodeJS.ProcessEnv = process.env): string {
+    return path.resolve(env.INIT_CWD ?? process.cwd(), file);
+}

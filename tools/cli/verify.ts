@@ -17,6 +17,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { execFileSync } from "child_process";
 import { randomUUID } from "crypto";
+import * as fs from "fs";
 import * as zlib from "zlib";
 import { parseStackConfig } from "../../config";
 import { runAthenaQuery } from "../../handlers/athenaQuery";
@@ -25,7 +26,7 @@ import { dailyIndex, documentId, errorsKeyFor } from "../../handlers/loader";
 import { centralKey, hourPartition, parseRegionalKey, REGIONAL_LOG_PREFIX } from "../../layout";
 import { ATHENA_DATABASE, BLOCKLIST_DETECTOR_FUNCTION } from "../../names";
 import { awsEnvironmentError } from "./awsErrors";
-import { runCli, usageError, userError } from "./shell";
+import { fromUserDirectory, runCli, usageError, userError } from "./shell";
 import { listAllKeys } from "./s3Listing";
 
 export const HOPS = ["firehose", "staging", "central", "loaded", "athena", "detector"] as const;
@@ -52,6 +53,10 @@ Prints each hop's latency; exits 1 naming the first hop that failed or timed out
                             it the document itself is not looked up.
   --logging-profile <name>  the AWS profile for the logging account (central bucket, Athena, the
                             detector, OpenSearch). Default: the same credentials as the stack's.
+  --endpoint <url>          one endpoint for Firehose, S3, Athena and Lambda: the local sandbox
+                            (npm start -- --keep prints the whole command) instead of AWS.
+  --outputs <file>          the stacks' outputs from a JSON file, by stack name (the sandbox
+                            writes one), instead of the Pulumi CLI.
   --help                    this text.
 
 Stack outputs come from \`pulumi stack output --json\` for the stack and its logging stack. The
@@ -523,6 +528,10 @@ export interface VerifyArgs {
     readonly timeoutMs: number;
     readonly searchUrl?: string;
     readonly loggingProfile?: string;
+    /** One endpoint for every service the canary calls (the local sandbox's). */
+    readonly endpoint?: string;
+    /** A JSON file of stack outputs by stack name, read instead of asking the Pulumi CLI. */
+    readonly outputs?: string;
 }
 
 export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
@@ -530,6 +539,8 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
     let timeoutMs = DEFAULT_HOP_TIMEOUT_SECONDS * 1000;
     let searchUrl: string | undefined;
     let loggingProfile: string | undefined;
+    let endpoint: string | undefined;
+    let outputs: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].startsWith("--") ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
         const value = () => {
@@ -552,11 +563,45 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
                 );
             }
         } else if (flag === "--logging-profile") loggingProfile = value();
+        else if (flag === "--endpoint") {
+            endpoint = value();
+            if (!/^https?:\/\/[^\s/]+/.test(endpoint)) {
+                throw usageError(
+                    `--endpoint takes the URL of a local stand-in, such as http://127.0.0.1:4566, got "${endpoint}".`,
+                );
+            }
+        } else if (flag === "--outputs") outputs = fromUserDirectory(value());
         else throw usageError(`Unknown ${flag.startsWith("-") ? "option" : "argument"} ${flag}.`);
     }
     if (stack === undefined)
         throw usageError("Give --stack <resource stack>: the stack whose Firehose stream the canary goes through.");
-    return { stack, timeoutMs, searchUrl, loggingProfile };
+    return { stack, timeoutMs, searchUrl, loggingProfile, endpoint, outputs };
+}
+
+/**
+ * One stack's outputs from a JSON file that maps stack names to their outputs (as
+ * `pulumi stack output --json` prints each); the local sandbox writes one.
+ */
+export function stackOutputsFromFile(file: string, stack: string): Record<string, any> {
+    const fix = "Fix: give the file the sandbox printed, or leave out --outputs to ask the Pulumi CLI.";
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        throw userError(`--outputs ${file} cannot be read (${(err as { code?: string }).code ?? String(err)}). ${fix}`);
+    }
+    let all: unknown;
+    try {
+        all = JSON.parse(text);
+    } catch (err) {
+        throw userError(`--outputs ${file} is not JSON: ${(err as Error).message}. ${fix}`);
+    }
+    const outputs = (all as Record<string, unknown> | null)?.[stack];
+    if (typeof outputs !== "object" || outputs === null) {
+        const has = typeof all === "object" && all !== null ? Object.keys(all).join(", ") : "nothing";
+        throw userError(`${file} holds no outputs of stack ${stack} (it has ${has}). ${fix}`);
+    }
+    return outputs as Record<string, any>;
 }
 
 /** A deployed stack's outputs, as the Pulumi CLI prints them. */
@@ -578,7 +623,8 @@ function pulumiOutputs(stack: string): Record<string, any> {
     }
 }
 
-async function main(argv: readonly string[]): Promise<void> {
+/** `npm run verify`: sends the canary and prints each hop; exit code 1 when a hop failed. */
+export async function verifyMain(argv: readonly string[]): Promise<void> {
     const args = parseVerifyArgs(argv);
     const { committedConfig, readStackConfig } = await import("./stackFiles");
     const config = await committedConfig(args.stack);
@@ -590,16 +636,20 @@ async function main(argv: readonly string[]): Promise<void> {
     const loggingName = config.loggingStack.split("/")[2];
     const logging = parseStackConfig(loggingName, readStackConfig(loggingName));
     if (logging.role !== "logging") throw userError(`${config.loggingStack} is not the logging stack.`);
+    const outputsOf = (stack: string, fullName: string) =>
+        args.outputs !== undefined ? stackOutputsFromFile(args.outputs, stack) : pulumiOutputs(fullName);
     const target = canaryTarget(
-        pulumiOutputs(args.stack),
-        pulumiOutputs(config.loggingStack),
+        outputsOf(args.stack, args.stack),
+        outputsOf(loggingName, config.loggingStack),
         logging.search.indexPrefix,
     );
+    const endpoint = args.endpoint;
     const calls = sdkVerifyCalls({
         region: config.region,
         loggingRegion: logging.region,
         loggingProfile: args.loggingProfile,
         searchUrl: args.searchUrl,
+        ...(endpoint ? { endpoints: { firehose: endpoint, s3: endpoint, athena: endpoint, lambda: endpoint } } : {}),
     });
     try {
         console.log(
@@ -614,4 +664,4 @@ async function main(argv: readonly string[]): Promise<void> {
     }
 }
 
-if (require.main === module) runCli(main, { usage: VERIFY_USAGE, help: "npm run verify -- --help" });
+if (require.main === module) runCli(verifyMain, { usage: VERIFY_USAGE, help: "npm run verify -- --help" });

@@ -29,19 +29,19 @@ export interface LocalCanary {
     close(): Promise<void>;
 }
 
-export async function startLocalCanary(
+/**
+ * A Firehose stand-in for every planned resource stack's stream, writing to its staging bucket as
+ * Firehose does; each delivery starts the copier (and its central object the loader) through the
+ * platform, and is then mirrored into `centralDir`, the local copy Athena (DuckDB) reads.
+ */
+export async function startCanaryFirehose(
     runs: readonly ProgramRun[],
-    options: { readonly workDir: string; readonly faults?: boolean },
-): Promise<LocalCanary> {
+    platform: LocalPlatform,
+    centralDir: string,
+): Promise<FirehoseServer> {
     const logging = runs.find((r) => r.config["central-waf-logs:role"] === "logging")!;
     const resources = runs.filter((r) => r.config["central-waf-logs:role"] === "resource");
     const centralBucket: string = logging.outputs.centralBucketName;
-    const centralDir = path.join(options.workDir, "central");
-    fs.mkdirSync(centralDir, { recursive: true });
-    const platform = await startLocalPlatform(runs, { workDir: options.workDir, faults: options.faults });
-    const response = logging.outputs.responseMode === "off" ? undefined : await startLocalResponse(runs, centralDir);
-
-    /** Athena reads a local copy of the central layout: copy what the copier wrote. */
     const mirror = async () => {
         for (const key of await listAllKeys(platform.s3.client, centralBucket)) {
             const file = path.join(centralDir, key);
@@ -51,7 +51,7 @@ export async function startLocalCanary(
             fs.writeFileSync(file, Buffer.from(await out.Body!.transformToByteArray()));
         }
     };
-    const firehose = await startFirehoseServer({
+    return startFirehoseServer({
         s3: platform.s3.client,
         streams: resources.map((r) => ({
             name: r.outputs.firehoseStreamName,
@@ -67,15 +67,32 @@ export async function startLocalCanary(
             await mirror();
         },
     });
-    if (response) {
-        // The deployed detector, invoked as Lambda would (RequestResponse) through the stand-in.
-        const fn = logging.resources.find(
-            (r) => r.type === "aws:lambda/function:Function" && r.inputs.name === BLOCKLIST_DETECTOR_FUNCTION,
-        )!;
-        platform.lambda.register(fn.state.arn, (_event, context) => response.detect(Date.now(), context), {
-            timeoutSeconds: fn.inputs.timeout,
-        });
-    }
+}
+
+/** The deployed detector on the platform's Lambda, invoked as Lambda would (RequestResponse). */
+export function registerDetector(runs: readonly ProgramRun[], platform: LocalPlatform, response: LocalResponse): void {
+    const logging = runs.find((r) => r.config["central-waf-logs:role"] === "logging")!;
+    const fn = logging.resources.find(
+        (r) => r.type === "aws:lambda/function:Function" && r.inputs.name === BLOCKLIST_DETECTOR_FUNCTION,
+    )!;
+    platform.lambda.register(fn.state.arn, (_event, context) => response.detect(Date.now(), context), {
+        timeoutSeconds: fn.inputs.timeout,
+    });
+}
+
+export async function startLocalCanary(
+    runs: readonly ProgramRun[],
+    options: { readonly workDir: string; readonly faults?: boolean },
+): Promise<LocalCanary> {
+    const logging = runs.find((r) => r.config["central-waf-logs:role"] === "logging")!;
+    const resources = runs.filter((r) => r.config["central-waf-logs:role"] === "resource");
+    const centralDir = path.join(options.workDir, "central");
+    fs.mkdirSync(centralDir, { recursive: true });
+    const platform = await startLocalPlatform(runs, { workDir: options.workDir, faults: options.faults });
+    const response = logging.outputs.responseMode === "off" ? undefined : await startLocalResponse(runs, centralDir);
+
+    const firehose = await startCanaryFirehose(runs, platform, centralDir);
+    if (response) registerDetector(runs, platform, response);
     const indexPrefix = JSON.parse(logging.config["central-waf-logs:search"] ?? "{}").indexPrefix ?? "waf-logs";
     const made: { destroy(): void }[] = [];
     return {

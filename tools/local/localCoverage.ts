@@ -6,7 +6,7 @@
  */
 import { CoverageSummary } from "../../handlers/coverage";
 import { coverageMain } from "../cli/coverage";
-import { startLambdaServer } from "./aws/lambdaServer";
+import { LambdaServer, startLambdaServer } from "./aws/lambdaServer";
 import { COVERAGE_FUNCTION, coverageScannerRoleArn } from "../../names";
 import { Handler, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
 import { ProgramRun, RecordedResource } from "./mockEngine";
@@ -187,6 +187,42 @@ export interface CoverageShown {
 }
 
 /**
+ * Starts the coverage world of `runs` with one web ACL made by hand in the first planned location
+ * and no logging configuration, and registers the deployed coverage Lambda on `lambda` (the local
+ * run's own Lambda, or the sandbox's), so `npm run coverage -- --endpoint` reaches it.
+ */
+export async function serveLocalCoverage(
+    runs: readonly ProgramRun[],
+    lambda: LambdaServer,
+    log: (line: string) => void,
+): Promise<LocalCoverage> {
+    const local = await startLocalCoverage(runs);
+    const [first] = local.webAcls;
+    local.waf.createWebAcl({ accountId: first.accountId, region: first.region, name: UNMANAGED_WEB_ACL });
+    log(
+        `  added web ACL ${UNMANAGED_WEB_ACL} in ${first.accountId}/${first.region} by hand, with no logging configuration`,
+    );
+    lambda.register(COVERAGE_FUNCTION, (event) => local.handler(event), { timeoutSeconds: 300 });
+    return local;
+}
+
+/**
+ * What a coverage summary of `local` should say: the hand-made web ACL reported as not logging,
+ * every target scanned, and every planned web ACL covered.
+ */
+export function coverageAsExpected(summary: CoverageSummary, local: LocalCoverage): boolean {
+    const unmanaged = summary.targets
+        .flatMap((t) => (t.status === "scanned" ? t.webAcls : []))
+        .find((a) => a.name === UNMANAGED_WEB_ACL);
+    const planned = new Set(local.webAcls.map((a) => a.arn));
+    return (
+        unmanaged?.logging === "none" &&
+        summary.targets.every((t) => t.status === "scanned") &&
+        summary.targets.flatMap((t) => t.webAcls).every((a) => !planned.has(a.arn) || a.problems.length === 0)
+    );
+}
+
+/**
  * The coverage step of the local run: every planned web ACL in the WAFV2 stand-in, plus one made
  * by hand in the first planned location with no logging configuration; `npm run coverage` invokes
  * the deployed coverage Lambda through a local Lambda and prints the table.
@@ -195,29 +231,17 @@ export async function showLocalCoverage(
     runs: readonly ProgramRun[],
     log: (line: string) => void,
 ): Promise<CoverageShown> {
-    const local = await startLocalCoverage(runs);
     const lambda = await startLambdaServer({
         accountId: runs.find((r) => r.config["central-waf-logs:role"] === "logging")!.config[
             "central-waf-logs:accountId"
         ],
     });
+    let local: LocalCoverage | undefined;
     try {
-        const [first] = local.webAcls;
-        local.waf.createWebAcl({ accountId: first.accountId, region: first.region, name: UNMANAGED_WEB_ACL });
-        log(
-            `  added web ACL ${UNMANAGED_WEB_ACL} in ${first.accountId}/${first.region} by hand, with no logging configuration`,
-        );
-        lambda.register(COVERAGE_FUNCTION, (event) => local.handler(event), { timeoutSeconds: 300 });
+        local = await serveLocalCoverage(runs, lambda, log);
         log("  npm run coverage (the deployed coverage Lambda, through the read-only inventory roles):");
         const summary = await coverageMain(["--endpoint", lambda.url], (line) => log(`    ${line}`));
-        const unmanaged = summary.targets
-            .flatMap((t) => (t.status === "scanned" ? t.webAcls : []))
-            .find((a) => a.name === UNMANAGED_WEB_ACL);
-        const planned = new Set(local.webAcls.map((a) => a.arn));
-        const ok =
-            unmanaged?.logging === "none" &&
-            summary.targets.every((t) => t.status === "scanned") &&
-            summary.targets.flatMap((t) => t.webAcls).every((a) => !planned.has(a.arn) || a.problems.length === 0);
+        const ok = coverageAsExpected(summary, local);
         log(
             ok
                 ? `  coverage: ${UNMANAGED_WEB_ACL} does not log to the platform (reported, with its alarm's metric); every planned web ACL is covered`
@@ -225,6 +249,6 @@ export async function showLocalCoverage(
         );
         return { summary, ok };
     } finally {
-        await Promise.all([lambda.close(), local.close()]);
+        await Promise.all([lambda.close(), local?.close()]);
     }
 }

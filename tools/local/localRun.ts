@@ -18,6 +18,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
+import type { ResponseState } from "../../analytics/report";
 import { LocalWarehouse, Row } from "../../analytics/warehouse";
 import { parseStackConfig } from "../../config";
 import { BLOCKLIST_IP_SETS } from "../../names";
@@ -88,6 +89,8 @@ export interface ResponseVerdict {
     /** The attacker only one account saw: where it was seen, and where it was blocked (only there). */
     readonly oneAccountAttacker: { readonly ip: string; readonly seenAt: string; readonly blockedAt: string[] };
     readonly blocklist: string[];
+    /** The blocklist as the report shows it, read before the blocks expired; absent when mode is off. */
+    readonly reported?: ResponseState;
     readonly ok: boolean;
 }
 
@@ -457,8 +460,7 @@ export async function runLocalPipeline(
                 min_locations: 2,
                 min_requests: 1000,
             });
-            log("  burst detection and cross-account queries done; writing the HTML report");
-            reportPath = await writeReport(warehouse, path.join(options.workDir, "report.html"), window);
+            log("  burst detection and cross-account queries done");
         } finally {
             warehouse.close();
         }
@@ -471,12 +473,23 @@ export async function runLocalPipeline(
             );
         for (const row of crossAccount)
             log(`  cross-account: ${row.client_ip} in ${row.seen_in} (${row.requests} requests)`);
-        log(`  HTML report: ${reportPath}`);
 
         const response = await respond(runs, central, start, log, (local) => {
             if (options.hold) localResponse = local;
             return Boolean(options.hold);
         });
+        // The report is written after the response loop, so it says what was blocked, where and until when.
+        log("\nHTML report (forensics, with the response loop's blocklist):");
+        const report = await LocalWarehouse.open({ dataDir: central });
+        try {
+            reportPath = await writeReport(report, path.join(options.workDir, "report.html"), window, {
+                ...reportContext(runs),
+                ...(response.reported ? { response: response.reported } : {}),
+            });
+        } finally {
+            report.close();
+        }
+        log(`  HTML report: ${reportPath}`);
         log("\nCoverage: every web ACL of every planned account and Region, on the local WAFV2");
         const coverage = await quietly(() => showLocalCoverage(runs, log));
         const ok =
@@ -686,6 +699,7 @@ async function respond(
             stillBlockedAfterExpiry: [],
             oneAccountAttacker: { ip: ONE_ACCOUNT_ATTACKER, seenAt: "", blockedAt: [] },
             blocklist: [],
+            reported: { source: "the local run, whose response.mode is off: nothing was blocked", blocked: [] },
             ok: true,
         };
     }
@@ -748,6 +762,7 @@ async function respond(
         const blocklist = listed
             .map((i: any) => `${i.cidr.S} until ${new Date(Number(i.blockedUntil.N)).toISOString()} (${i.reason.S})`)
             .sort();
+        const reported = blocklistAsReported(local, listed);
 
         // Expiry on a simulated clock: after the block time, the next sync empties every set.
         const config = parseStackConfig(logging.stack, logging.config);
@@ -776,11 +791,52 @@ async function respond(
             stillBlockedAfterExpiry,
             oneAccountAttacker,
             blocklist,
+            reported,
             ok,
         };
     } finally {
         if (!keep(local)) await local.close();
     }
+}
+
+/**
+ * The blocklist items as the report shows them: each range with the locations whose IP sets hold
+ * it now (read from the WAFV2 stand-in, not assumed), their WAF scopes, and until when.
+ */
+function blocklistAsReported(local: LocalResponse, items: readonly Record<string, any>[]): ResponseState {
+    const sets = local.locations.map((l) => {
+        const home = wafHomeOf(l.region);
+        const addresses = [BLOCKLIST_IP_SETS.ipv4, BLOCKLIST_IP_SETS.ipv6].flatMap(
+            (name) => local.waf.ipSet(l.accountId, home.region, name, home.scope)?.addresses ?? [],
+        );
+        return { where: `${l.accountId}/${l.region}`, scope: home.scope, addresses: new Set(addresses) };
+    });
+    const blocked = items
+        .map((item) => {
+            const range = String(item.cidr.S);
+            const holding = sets.filter((s) => s.addresses.has(range));
+            return {
+                range,
+                where: holding.map((s) => s.where).sort(),
+                scope: [...new Set(holding.map((s) => s.scope))].join(", ") || "none",
+                until: new Date(Number(item.blockedUntil.N)).toISOString(),
+                reason: String(item.reason?.S ?? ""),
+            };
+        })
+        .sort((a, b) => a.range.localeCompare(b.range));
+    return {
+        source: "the local run's DynamoDB blocklist and WAFV2 IP sets, after the detector and publisher ran",
+        blocked,
+    };
+}
+
+/** The detector's threshold and allowlist from the run's logging stack, for the report to state. */
+function reportContext(runs: readonly ProgramRun[]): { detectorThreshold?: number; allowlist?: readonly string[] } {
+    const logging = runs.find((r) => r.config["central-waf-logs:role"] === "logging")!;
+    const config = parseStackConfig(logging.stack, logging.config);
+    return config.role === "logging"
+        ? { detectorThreshold: config.response.threshold, allowlist: config.response.allowlist }
+        : {};
 }
 
 /** The action of the planned blocklist rule (the first rule of every resource stack's web ACL). */
