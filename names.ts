@@ -62,6 +62,8 @@ export const BLOCKLIST_AUDIT_TABLE = `${PROJECT}-blocklist-audit`;
 export const BLOCKLIST_DETECTOR_FUNCTION = `${PROJECT}-blocklist-detector`;
 export const BLOCKLIST_PUBLISHER_FUNCTION = `${PROJECT}-blocklist-publisher`;
 export const BLOCKLIST_OPERATOR_POLICY = `${PROJECT}-blocklist-operator`;
+/** The Lambda behind the function URL through which operators change the blocklist. */
+export const BLOCKLIST_OPERATOR_FUNCTION = `${PROJECT}-blocklist-operator`;
 /** EventBridge Scheduler group of the detection and sync schedules. */
 export const RESPONSE_SCHEDULE_GROUP = `${PROJECT}-response`;
 

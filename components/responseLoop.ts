@@ -6,11 +6,13 @@ import { DetectorSettings } from "../handlers/detector";
 import { DETECTOR_ENVIRONMENT, detectorCallbackFactory } from "../handlers/detectorLambda";
 import { METRICS_NAMESPACE } from "../handlers/metrics";
 import { PublisherSettings, SyncTarget } from "../handlers/publisher";
+import { operatorCallbackFactory } from "../handlers/blocklistOperatorLambda";
 import { PUBLISHER_ENVIRONMENT, publisherCallbackFactory } from "../handlers/publisherLambda";
 import {
     ATHENA_DATABASE,
     BLOCKLIST_AUDIT_TABLE,
     BLOCKLIST_DETECTOR_FUNCTION,
+    BLOCKLIST_OPERATOR_FUNCTION,
     BLOCKLIST_OPERATOR_POLICY,
     BLOCKLIST_PUBLISHER_FUNCTION,
     BLOCKLIST_TABLE,
@@ -121,7 +123,19 @@ export class ResponseLoop extends pulumi.ComponentResource {
         [this.table, this.auditTable] = this.store(name);
         const tableArn = arn("dynamodb", `table/${BLOCKLIST_TABLE}`);
         const auditArn = arn("dynamodb", `table/${BLOCKLIST_AUDIT_TABLE}`);
-        this.operatorPolicy = this.operator(name, tableArn, auditArn);
+        // Operators change the blocklist only through this function (none in mode off: read only).
+        const operatorChanges =
+            args.settings.mode === "off" ? undefined : this.operatorFunction(name, args, tableArn, auditArn);
+        this.operatorPolicy = this.operator(
+            name,
+            tableArn,
+            auditArn,
+            operatorChanges && {
+                fn: operatorChanges.fn,
+                arn: arn("lambda", `function:${BLOCKLIST_OPERATOR_FUNCTION}`),
+            },
+        );
+
         if (args.settings.mode === "off") {
             this.registerOutputs({ tableName: this.table.name, auditTableName: this.auditTable.name });
             return;
@@ -222,6 +236,7 @@ export class ResponseLoop extends pulumi.ComponentResource {
             auditTableName: this.auditTable.name,
             publisherRoleArn: this.publisherRole.arn,
             operatorPolicyArn: this.operatorPolicy.arn,
+            operatorUrl: operatorChanges!.url.functionUrl,
         });
     }
 
@@ -266,14 +281,24 @@ export class ResponseLoop extends pulumi.ComponentResource {
         return [table, audit];
     }
 
-    /** What `npm run blocklist` needs, for operators' roles to attach. */
-    private operator(name: string, tableArn: string, auditArn: string): aws.iam.Policy {
+    /**
+     * What `npm run blocklist` needs, for operators' roles to attach: read the tables, and change
+     * an entry only through the operator function's URL (mode off: read only). No write on the
+     * tables: a raw PutItem, even inside a transaction, could skip the checks or forge the audit.
+     */
+    private operator(
+        name: string,
+        tableArn: string,
+        auditArn: string,
+        operatorFunction?: { fn: aws.lambda.CallbackFunction<any, any>; arn: string },
+    ): aws.iam.Policy {
+        const operatorFunctionArn = operatorFunction?.arn;
         return new aws.iam.Policy(
             `${name}-operator`,
             {
                 name: BLOCKLIST_OPERATOR_POLICY,
                 description:
-                    "What `npm run blocklist` needs: read the blocklist and its audit trail, change an entry only with its audit record (TransactWriteItems)",
+                    "What `npm run blocklist` needs: read the blocklist and its audit trail; change an entry only through the blocklist operator function's IAM-authenticated URL",
                 policy: JSON.stringify(
                     policyDocument([
                         {
@@ -283,22 +308,99 @@ export class ResponseLoop extends pulumi.ComponentResource {
                             Resource: tableArn,
                         },
                         { Sid: "ReadAudit", Effect: "Allow", Action: "dynamodb:Query", Resource: auditArn },
-                        // The CLI writes every change as one TransactWriteItems with its audit record
-                        // (conditional on the version read; the record on attribute_not_exists):
-                        // a plain PutItem outside a transaction is refused.
-                        {
-                            Sid: "ChangeBlocklistWithAudit",
-                            Effect: "Allow",
-                            Action: "dynamodb:PutItem",
-                            Resource: [tableArn, auditArn],
-                            Condition: IN_TRANSACTION,
-                        },
+                        ...(operatorFunctionArn
+                            ? [
+                                  // Where the CLI finds the URL.
+                                  {
+                                      Sid: "FindOperatorUrl",
+                                      Effect: "Allow" as const,
+                                      Action: "lambda:GetFunctionUrlConfig",
+                                      Resource: operatorFunctionArn,
+                                  },
+                                  // Function URLs created since October 2025 need both actions ("Control
+                                  // access to Lambda function URLs"); the conditions keep both to the
+                                  // IAM-authenticated URL, where Lambda names the caller to the function.
+                                  {
+                                      Sid: "ChangeThroughOperatorUrl",
+                                      Effect: "Allow" as const,
+                                      Action: "lambda:InvokeFunctionUrl",
+                                      Resource: operatorFunctionArn,
+                                      Condition: { StringEquals: { "lambda:FunctionUrlAuthType": "AWS_IAM" } },
+                                  },
+                                  {
+                                      Sid: "InvokeOnlyThroughUrl",
+                                      Effect: "Allow" as const,
+                                      Action: "lambda:InvokeFunction",
+                                      Resource: operatorFunctionArn,
+                                      Condition: { Bool: { "lambda:InvokedViaFunctionUrl": "true" } },
+                                  },
+                              ]
+                            : []),
                     ]),
                 ),
             },
-            // It names the tables by ARN.
-            { parent: this, dependsOn: [this.table, this.auditTable] },
+            // It names the tables and the function by ARN.
+            {
+                parent: this,
+                dependsOn: [this.table, this.auditTable, ...(operatorFunction ? [operatorFunction.fn] : [])],
+            },
         );
+    }
+
+    /**
+     * The operator function: the one writer of operators' changes, behind a function URL with
+     * AWS_IAM auth. Its role may read an entry and write entries with audit records in one
+     * transaction; the checks it runs are the ones the detector's entries pass too.
+     */
+    private operatorFunction(
+        name: string,
+        args: ResponseLoopArgs,
+        tableArn: string,
+        auditArn: string,
+    ): { fn: aws.lambda.CallbackFunction<any, any>; url: aws.lambda.FunctionUrl } {
+        const role = lambdaRole(`${name}-operator-role`, args.accountId, this, {
+            description: "Applies operators' checked blocklist changes with their audit records",
+        });
+        const fn = inlineFunction(
+            `${name}-operator-function`,
+            {
+                functionName: BLOCKLIST_OPERATOR_FUNCTION,
+                description:
+                    "Checks and applies an operator's blocklist change (npm run blocklist) with its audit record",
+                role,
+                after: [this.table, this.auditTable],
+                statements: (): PolicyStatement[] => [
+                    { Sid: "ReadBlocklist", Effect: "Allow", Action: "dynamodb:GetItem", Resource: tableArn },
+                    {
+                        Sid: "WriteBlocklistWithAudit",
+                        Effect: "Allow",
+                        Action: "dynamodb:PutItem",
+                        Resource: [tableArn, auditArn],
+                        Condition: IN_TRANSACTION,
+                    },
+                ],
+                callbackFactory: operatorCallbackFactory({
+                    tables: { blocklist: BLOCKLIST_TABLE, audit: BLOCKLIST_AUDIT_TABLE },
+                    policy: {
+                        blockMinutes: args.settings.blockMinutes,
+                        maxBlockMinutes: args.settings.maxBlockMinutes,
+                        repeatWindowDays: args.settings.repeatWindowDays,
+                        allowlist: args.settings.allowlist,
+                    },
+                }),
+                packages: ["ipaddr.js"],
+                environment: {},
+                timeoutSec: 30,
+                memoryMiB: 256,
+            },
+            this,
+        );
+        const url = new aws.lambda.FunctionUrl(
+            `${name}-operator-url`,
+            { functionName: fn.name, authorizationType: "AWS_IAM" },
+            { parent: this },
+        );
+        return { fn, url };
     }
 
     private detector(

@@ -5,10 +5,13 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import * as assert from "assert";
 import { execFile } from "child_process";
+import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import * as dynamoSdk from "@aws-sdk/client-dynamodb";
 import { BlockEntry, BlockPolicy, auditOf } from "../handlers/blocklist";
+import { changeBlocklist } from "../handlers/blocklistChange";
 import { BlocklistStore, dynamoBlocklistStore } from "../handlers/blocklistStore";
 import { NOT_GLOBALLY_REACHABLE, parseRange } from "../handlers/ipRange";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "../tools/local/localDynamo";
@@ -21,8 +24,10 @@ import {
 } from "../tools/cli/blocklist";
 import { runCliMain } from "../tools/cli/shell";
 import { PROJECT_ROOT } from "../tools/local/mockEngine";
+import { startLocalResponse } from "../tools/local/localResponse";
+import { startServiceRouter } from "../tools/local/aws/serviceRouter";
 import { withoutAws } from "./support/awsEnv";
-import { committedRun } from "./support/program";
+import { committedRun, committedRuns } from "./support/program";
 import { REGISTER } from "./support/register";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0);
@@ -62,9 +67,9 @@ describe("npm run blocklist", () => {
             const out: string[] = [];
             await runBlocklistCommand(parseBlocklistArgs(argv), {
                 store,
-                actor: async () => OPERATOR,
+                // The operator function's core, in process (the function itself is tested below).
+                change: (request) => changeBlocklist(request, { store, actor: OPERATOR, now, policy: POLICY }),
                 now: () => now,
-                policy: POLICY,
                 out: (line) => out.push(line),
             });
             return out;
@@ -432,60 +437,74 @@ describe("npm run blocklist", () => {
     });
 
     it("runs as a command: help, one-line user errors without a stack, and a real change through --endpoint", async () => {
-        const tsNode = ["-r", REGISTER];
-        const env = {
-            ...process.env,
-            AWS_ACCESS_KEY_ID: "local",
-            AWS_SECRET_ACCESS_KEY: "local",
-            NODE_NO_WARNINGS: "1",
-        };
-        // Asynchronously: the local DynamoDB answers from this very process.
-        const cli = (...argv: string[]) =>
-            new Promise<{ code: number; out: string }>((resolve) => {
-                execFile(
-                    process.execPath,
-                    [...tsNode, path.join(PROJECT_ROOT, "tools/cli/blocklist.ts"), ...argv],
-                    { encoding: "utf8", env },
-                    (err, stdout, stderr) =>
-                        resolve({
-                            code: err ? Number((err as { code?: number }).code ?? 1) : 0,
-                            out: `${stdout}${stderr}`,
-                        }),
-                );
-            });
-        const help = await cli("--help");
-        assert.strictEqual(help.code, 0);
-        assert.match(help.out, /^usage: npm run blocklist -- <command> \[options\]/);
-        const bad = await cli("add", "1.2.3.4");
-        assert.deepStrictEqual(
-            [bad.code, bad.out.trim()],
-            [
-                1,
-                'add needs --reason "<why>": the audit trail keeps it.\nRun `npm run blocklist -- --help` for every option.',
-            ],
-        );
-        const added = await cli(
-            "add",
-            "198.51.100.77",
-            "--reason",
-            "seen in the forensics report",
-            "--endpoint",
-            dynamo.endpoint,
-        );
-        assert.strictEqual(added.code, 0, added.out);
-        assert.match(added.out, /^Blocked 198\.51\.100\.77\/32 until .* \(offense 1\)/m);
-        const listed = await cli("list", "--endpoint", dynamo.endpoint);
-        assert.match(
-            listed.out,
-            /^198\.51\.100\.77\/32 {2}blocked until .* global, operator, offense 1 {2}"seen in the forensics report" {2}\(local:/m,
-        );
-        const missing = await cli("list", "--endpoint", dynamo.endpoint, "--table", "nope");
-        assert.deepStrictEqual(
-            [missing.code, missing.out.trim()],
-            [
-                1,
-                `Table nope was not found in us-east-1 at ${dynamo.endpoint}: deploy the logging stack with response.mode count or block, or pass --region/--table.`,
-            ],
-        );
+        // The sandbox's world: DynamoDB, and Lambda running the deployed operator function behind
+        // its URL with IAM as planned, one endpoint for both; the CLI signs as an operator.
+        const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "blocklist-cli-"));
+        const local = await startLocalResponse(await committedRuns(), dataDir);
+        const router = await startServiceRouter({ dynamodb: local.dynamo.endpoint, lambda: local.lambda.url });
+        try {
+            const endpoint = router.url;
+            const tsNode = ["-r", REGISTER];
+            const env = {
+                ...process.env,
+                AWS_ACCESS_KEY_ID: local.operator.accessKeyId,
+                AWS_SECRET_ACCESS_KEY: local.operator.secretAccessKey,
+                NODE_NO_WARNINGS: "1",
+            };
+            // Asynchronously: the local DynamoDB answers from this very process.
+            const cli = (...argv: string[]) =>
+                new Promise<{ code: number; out: string }>((resolve) => {
+                    execFile(
+                        process.execPath,
+                        [...tsNode, path.join(PROJECT_ROOT, "tools/cli/blocklist.ts"), ...argv],
+                        { encoding: "utf8", env },
+                        (err, stdout, stderr) =>
+                            resolve({
+                                code: err ? Number((err as { code?: number }).code ?? 1) : 0,
+                                out: `${stdout}${stderr}`,
+                            }),
+                    );
+                });
+            const help = await cli("--help");
+            assert.strictEqual(help.code, 0);
+            assert.match(help.out, /^usage: npm run blocklist -- <command> \[options\]/);
+            const bad = await cli("add", "1.2.3.4");
+            assert.deepStrictEqual(
+                [bad.code, bad.out.trim()],
+                [
+                    1,
+                    'add needs --reason "<why>": the audit trail keeps it.\nRun `npm run blocklist -- --help` for every option.',
+                ],
+            );
+            const added = await cli(
+                "add",
+                "198.51.100.77",
+                "--reason",
+                "seen in the forensics report",
+                "--endpoint",
+                endpoint,
+            );
+            assert.strictEqual(added.code, 0, added.out);
+            assert.match(added.out, /^Blocked 198\.51\.100\.77\/32 until .* \(offense 1\)/m);
+            const listed = await cli("list", "--endpoint", endpoint);
+            assert.match(
+                listed.out,
+                /^198\.51\.100\.77\/32 {2}blocked until .* global, operator, offense 1 {2}"seen in the forensics report" {2}\(arn:aws:sts::111111111111:assumed-role\/security-admin\/local,/m,
+            );
+            const refused = await cli("add", "10.1.2.3", "--reason", "x", "--endpoint", endpoint);
+            assert.match(refused.out, /^Refused: 10\.1\.2\.3\/32 overlaps 10\.0\.0\.0\/8 /);
+            const missing = await cli("list", "--endpoint", endpoint, "--table", "nope");
+            assert.deepStrictEqual(
+                [missing.code, missing.out.trim()],
+                [
+                    1,
+                    `Table nope was not found in us-east-1 at ${endpoint}: deploy the logging stack with response.mode count or block, or pass --region/--table.`,
+                ],
+            );
+        } finally {
+            await router.close();
+            await local.close();
+            fs.rmSync(dataDir, { recursive: true, force: true });
+        }
     });
 });

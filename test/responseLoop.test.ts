@@ -16,6 +16,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { changeBlocklist } from "../handlers/blocklistChange";
 import { dynamoBlocklistStore, fromItem, toItem } from "../handlers/blocklistStore";
 import { wafHomeOf } from "../layout";
 import { firehoseStreamName } from "../names";
@@ -552,9 +553,14 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
             parseBlocklistArgs(["remove", ATTACKER, "--reason", "our load test", "--minutes", "5"]),
             {
                 store,
-                actor: async () => "arn:aws:sts::111111111111:assumed-role/security-admin/alice",
+                change: (request) =>
+                    changeBlocklist(request, {
+                        store,
+                        actor: "arn:aws:sts::111111111111:assumed-role/security-admin/alice",
+                        now: at(10, 50),
+                        policy: { blockMinutes: 240, maxBlockMinutes: 10_080, repeatWindowDays: 30, allowlist: [] },
+                    }),
                 now: () => at(10, 50),
-                policy: { blockMinutes: 240, maxBlockMinutes: 10_080, repeatWindowDays: 30, allowlist: [] },
                 out: () => undefined,
             },
         );

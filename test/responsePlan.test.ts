@@ -15,6 +15,7 @@ const P = "central-waf-logs";
 const LOGGING = "111111111111";
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${LOGGING}:table/central-waf-logs-blocklist`;
 const AUDIT_ARN = `arn:aws:dynamodb:us-east-1:${LOGGING}:table/central-waf-logs-blocklist-audit`;
+const OPERATOR_FUNCTION_ARN = `arn:aws:lambda:us-east-1:${LOGGING}:function:central-waf-logs-blocklist-operator`;
 const PUBLISHER_ROLE = `arn:aws:iam::${LOGGING}:role/central-waf-logs-blocklist-publisher`;
 const SYNC_ROLES = [
     "arn:aws:iam::222222222222:role/central-waf-logs-blocklist-sync-us-east-1",
@@ -335,7 +336,7 @@ describe("logging stack: the response loop", () => {
         );
     });
 
-    it("publishes an operator policy for `npm run blocklist`: reads, and writes only as a transaction with the audit record, nothing else", () => {
+    it("publishes an operator policy for `npm run blocklist`: reads, and changes only through the operator function's URL, nothing else", () => {
         const policy = only(run, "aws:iam/policy:Policy", "response-operator").inputs;
         assert.strictEqual(policy.name, "central-waf-logs-blocklist-operator");
         assert.deepStrictEqual(JSON.parse(policy.policy).Statement, [
@@ -346,15 +347,61 @@ describe("logging stack: the response loop", () => {
                 Resource: TABLE_ARN,
             },
             { Sid: "ReadAudit", Effect: "Allow", Action: "dynamodb:Query", Resource: AUDIT_ARN },
-            // "Using IAM with DynamoDB transactions": PutItem is authorized per item of a
-            // TransactWriteItems, and dynamodb:EnclosingOperation refuses it outside one. No
-            // UpdateItem or DeleteItem anywhere: the audit trail is append-only.
+            // No write on the tables, not even inside a transaction: a raw TransactWriteItems could
+            // skip the checks or forge the audit record. Changes go through the operator function's
+            // IAM-authenticated URL ("Control access to Lambda function URLs": URLs created since
+            // October 2025 need both actions), which alone may write, with the audit record.
             {
-                Sid: "ChangeBlocklistWithAudit",
+                Sid: "FindOperatorUrl",
+                Effect: "Allow",
+                Action: "lambda:GetFunctionUrlConfig",
+                Resource: OPERATOR_FUNCTION_ARN,
+            },
+            {
+                Sid: "ChangeThroughOperatorUrl",
+                Effect: "Allow",
+                Action: "lambda:InvokeFunctionUrl",
+                Resource: OPERATOR_FUNCTION_ARN,
+                Condition: { StringEquals: { "lambda:FunctionUrlAuthType": "AWS_IAM" } },
+            },
+            {
+                Sid: "InvokeOnlyThroughUrl",
+                Effect: "Allow",
+                Action: "lambda:InvokeFunction",
+                Resource: OPERATOR_FUNCTION_ARN,
+                Condition: { Bool: { "lambda:InvokedViaFunctionUrl": "true" } },
+            },
+        ]);
+    });
+
+    it("puts operators' changes behind an AWS_IAM function URL whose function alone writes them, with the audit record", () => {
+        const url = only(run, "aws:lambda/functionUrl:FunctionUrl", "response-operator-url").inputs;
+        assert.deepStrictEqual(
+            [url.functionName, url.authorizationType],
+            ["central-waf-logs-blocklist-operator", "AWS_IAM"],
+        );
+        const fn = only(run, "aws:lambda/function:Function", "response-operator-function-function");
+        const rolePolicy = run.resources.find(
+            (r) =>
+                r.type === "aws:iam/rolePolicy:RolePolicy" &&
+                (r.propertyDependencies.role ?? []).includes(
+                    run.resources.find((x) => x.type === "aws:iam/role:Role" && x.state.arn === fn.inputs.role)!.urn,
+                ),
+        )!;
+        assert.deepStrictEqual(JSON.parse(rolePolicy.inputs.policy).Statement, [
+            { Sid: "ReadBlocklist", Effect: "Allow", Action: "dynamodb:GetItem", Resource: TABLE_ARN },
+            {
+                Sid: "WriteBlocklistWithAudit",
                 Effect: "Allow",
                 Action: "dynamodb:PutItem",
                 Resource: [TABLE_ARN, AUDIT_ARN],
                 Condition: { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": "TransactWriteItems" } },
+            },
+            {
+                Sid: "WriteOwnLogs",
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: `arn:aws:logs:us-east-1:${LOGGING}:log-group:/aws/lambda/central-waf-logs-blocklist-operator:*`,
             },
         ]);
     });

@@ -74,6 +74,11 @@ describe("the local operator sandbox (npm start -- --keep)", () => {
                                 const commands = (tool: string) =>
                                     guide.commands.filter((c) => c.tool === tool).map((c) => c.command);
                                 outputs.blocklist = await printed(blocklistMain, commands("blocklist")[0]);
+                                // A change goes through the operator function's URL, as in AWS.
+                                outputs.blocklistAdd = await printed(
+                                    blocklistMain,
+                                    `npm run blocklist -- add 203.0.113.201 --reason sandbox --endpoint ${endpoint}`,
+                                );
                                 // A parked report for a delivered object: replay re-runs the loader on it.
                                 const s3 = new S3Client({ endpoint, forcePathStyle: true });
                                 const bucket = world.runs.find((r) => r.outputs.centralBucketName)!.outputs
@@ -123,6 +128,7 @@ describe("the local operator sandbox (npm start -- --keep)", () => {
         // The blocklist the detector wrote, read through the sandbox's endpoint.
         for (const attacker of ["203.0.113.66/32", "203.0.113.77/32", "203.0.113.88/32"]) {
             assert.ok(outputs.blocklist.includes(attacker), outputs.blocklist);
+            assert.match(outputs.blocklistAdd, /^Blocked 203\.0\.113\.201\/32 until .* \(offense 1\)/m);
         }
         assert.match(
             outputs.replay,

@@ -1,30 +1,29 @@
 /**
  * `npm run blocklist -- list | add <ip> --reason .. [--minutes N] | remove <ip> --reason .. | promote <ip> --reason .. | history <ip>`
  *
- * The operator's hand on the central blocklist: reads and changes the DynamoDB table the detector
- * writes and the publisher syncs into every WAF IP set, with the user's own credentials (or a
- * local DynamoDB with --endpoint). Every change is conditional on what was read and is appended to
- * the audit table with who (the caller's IAM identity), what, why and when. The allowlist and the
- * block durations are the logging stack's own configuration.
+ * The operator's hand on the central blocklist the detector writes and the publisher syncs into
+ * every WAF IP set. It reads the DynamoDB tables with the user's own credentials; it changes them
+ * only through the blocklist operator function (handlers/blocklistChange.ts), whose URL it signs
+ * for: the function checks the change (never an address that is not globally reachable or is
+ * allowlisted) and writes it with its audit record naming the caller AWS authenticated. With
+ * --endpoint, a local sandbox serves both.
  */
-import * as os from "os";
+import { BlockEntry, isActive } from "../../handlers/blocklist";
 import {
-    BlockEntry,
-    BlockPolicy,
-    auditOf,
-    isActive,
-    operatorBlock,
-    operatorPromote,
-    operatorRelease,
-} from "../../handlers/blocklist";
+    isChangeRefused,
+    ChangeRequest,
+    MAX_REASON_LENGTH,
+    printable,
+    rangeOf,
+    reasonProblem,
+} from "../../handlers/blocklistChange";
 import { BlocklistStore, dynamoBlocklistStore } from "../../handlers/blocklistStore";
-import { IpRange, allowlisted, notGloballyReachable, parseRange } from "../../handlers/ipRange";
-import { BLOCKLIST_AUDIT_TABLE, BLOCKLIST_TABLE } from "../../names";
+import { BLOCKLIST_AUDIT_TABLE, BLOCKLIST_OPERATOR_FUNCTION, BLOCKLIST_TABLE } from "../../names";
 import { unreachable } from "./awsErrors";
+import { postChange } from "./operatorUrl";
 import { runCli, usageError, userError } from "./shell";
 
-/** Longest --reason, in characters: the entry, the audit trail and `list` print it whole. */
-export const MAX_REASON_LENGTH = 500;
+export { MAX_REASON_LENGTH, printable, reasonProblem };
 
 export const USAGE = `usage: npm run blocklist -- <command> [options]
 
@@ -61,7 +60,8 @@ options:
   --region <region>            the table's Region (default: the logging stack's)
   --table <name>               default ${BLOCKLIST_TABLE}
   --audit-table <name>         default ${BLOCKLIST_AUDIT_TABLE}
-  --endpoint <url>             a local DynamoDB (e.g. http://127.0.0.1:8000) instead of AWS
+  --endpoint <url>             a local sandbox serving DynamoDB and Lambda (npm run sandbox)
+                               instead of AWS
   --help                       this text
 
 Credentials are the usual AWS ones (AWS_PROFILE, environment, SSO...). The logging stack's output
@@ -157,50 +157,16 @@ function isHttpUrl(text: string): boolean {
     }
 }
 
-/**
- * Characters a reason may not hold: C0 controls (CR and LF included), DEL, C1 controls, Unicode's
- * line and paragraph separators and bidirectional overrides. Printed raw, they move the cursor,
- * recolour the terminal or forge a second line of the audit trail.
- */
-function isControl(code: number): boolean {
-    return (
-        code < 0x20 ||
-        (code >= 0x7f && code <= 0x9f) ||
-        code === 0x2028 ||
-        code === 0x2029 ||
-        (code >= 0x202a && code <= 0x202e) ||
-        (code >= 0x2066 && code <= 0x2069)
-    );
-}
-
-const codePoint = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
-
-/** Why `reason` cannot be stored, or undefined. */
-export function reasonProblem(reason: string): string | undefined {
-    const characters = [...reason];
-    const at = characters.findIndex((c) => isControl(c.codePointAt(0)!));
-    if (at >= 0) {
-        return `--reason contains a control character (${codePoint(characters[at].codePointAt(0)!)} at character ${at + 1}); write the reason as one line of plain text.`;
-    }
-    if (characters.length > MAX_REASON_LENGTH) {
-        return `--reason is ${characters.length} characters long; keep it to ${MAX_REASON_LENGTH} (the entry, the audit trail and list print it whole).`;
-    }
-    return undefined;
-}
-
-/** Text from the table as it may be printed: control characters shown as \u{...} escapes. */
-export function printable(text: unknown): string {
-    return [...String(text)]
-        .map((c) => (isControl(c.codePointAt(0)!) ? `\\u{${c.codePointAt(0)!.toString(16)}}` : c))
-        .join("");
-}
-
 export interface BlocklistDependencies {
+    /** Reads the tables (list, history). */
     readonly store: BlocklistStore;
-    /** The caller's identity, as the audit trail records it. */
-    readonly actor: () => Promise<string>;
+    /**
+     * Applies add, remove or promote and returns what happened: in AWS, through the blocklist
+     * operator function (the operator's credentials may not write the tables). Throws
+     * `ChangeRefused` (or a user error) for a change it refuses.
+     */
+    readonly change: (request: ChangeRequest) => Promise<string>;
     readonly now: () => number;
-    readonly policy: BlockPolicy;
     readonly out: (line: string) => void;
 }
 
@@ -214,19 +180,13 @@ function status(entry: BlockEntry, now: number): string {
     return `expired ${iso(entry.blockedUntil)}`;
 }
 
-function rangeOf(target: string, command: BlocklistArgs["command"]): IpRange {
-    // Only add blocks; for remove and history, a range that broad is simply never in the table.
-    const range = parseRange(
-        target,
-        command === "add"
-            ? {}
-            : {
-                  breadthFix:
-                      "no entry is ever that broad (add refuses it), so there is nothing to find; give the address or range that was blocked",
-              },
-    );
-    if ("problem" in range) throw userError(`Cannot use ${printable(target)}: ${range.problem}.`);
-    return range;
+function checkedRange(target: string, command: BlocklistArgs["command"]) {
+    try {
+        return rangeOf(target, command === "list" ? "history" : command);
+    } catch (err) {
+        if (isChangeRefused(err)) throw userError(err.message);
+        throw err;
+    }
 }
 
 /** Runs one parsed command; returns what it printed, line by line, through `deps.out`. */
@@ -258,82 +218,25 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
         deps.out(`${entries.length} ${args.all ? "entries" : "active entries"}.`);
         return;
     }
-    const range = rangeOf(args.target!, args.command);
+    const range = checkedRange(args.target!, args.command);
     if (args.command === "history") {
         const records = await deps.store.history(range.cidr);
         if (records.length === 0) deps.out(`No changes recorded for ${range.cidr}.`);
         for (const r of records) deps.out(printable(`${iso(r.at)}  ${r.action}  by ${r.actor}: "${r.reason}"`));
         return;
     }
-    const actor = await deps.actor();
-    for (let attempt = 1; attempt <= 3; attempt++) {
-        const existing = await deps.store.get(range.cidr);
-        let entry: BlockEntry;
-        const minutes = args.minutes ?? (args.command === "add" ? deps.policy.blockMinutes : 60);
-        if (args.command === "add") {
-            const block = notGloballyReachable(range.cidr);
-            if (block) {
-                await deps.store.audit(
-                    auditOf("refuse", { cidr: range.cidr, reason: args.reason! }, actor, now, {
-                        notGloballyReachable: block,
-                    }),
-                );
-                throw userError(
-                    `Refused: ${range.cidr} overlaps ${block}, which is not globally reachable (IANA special-purpose address registry): no client on the internet has such an address, so blocking it could only cut off your own networks. Fix: block the public address the client really has.`,
-                );
-            }
-            const protectedBy = allowlisted(range.cidr, deps.policy.allowlist);
-            if (protectedBy) {
-                await deps.store.audit(
-                    auditOf("refuse", { cidr: range.cidr, reason: args.reason! }, actor, now, {
-                        allowlisted: protectedBy,
-                    }),
-                );
-                throw userError(
-                    `Refused: ${range.cidr} overlaps the allowlisted range ${protectedBy} (central-waf-logs:response.allowlist), which is never blocked. Fix: remove it from the allowlist in Pulumi.<logging stack>.yaml first if it really must be blocked.`,
-                );
-            }
-            entry = operatorBlock(existing, range, minutes, args.reason!, now, deps.policy, actor);
-        } else if (args.command === "promote") {
-            if (!existing || !isActive(existing, now)) {
-                throw userError(`${range.cidr} is not blocked; nothing to promote (list shows the active entries).`);
-            }
-            if ((existing.scope ?? "global") === "global") {
-                throw userError(`${range.cidr} is already blocked in every account and Region; nothing to promote.`);
-            }
-            entry = operatorPromote(existing, now, actor);
-        } else {
-            if (!existing || (!isActive(existing, now) && (existing.suppressedUntil ?? 0) <= now)) {
-                throw userError(`${range.cidr} is not blocked; nothing to remove (list shows the active entries).`);
-            }
-            entry = operatorRelease(existing, minutes, args.reason!, now, deps.policy, actor);
-        }
-        const action = args.command === "add" ? "add" : args.command === "promote" ? "promote" : "release";
-        const record = auditOf(action, { cidr: entry.cidr, reason: args.reason! }, actor, now, entry);
-        if (await deps.store.write(entry, record)) {
-            if (args.command === "promote") {
-                deps.out(
-                    `Promoted ${entry.cidr}: blocked in every account and Region until ${iso(entry.blockedUntil)} (it was local to ${(existing?.locations ?? []).join(" ") || "nowhere"}). The publisher writes it to every IP set within minutes.`,
-                );
-                return;
-            }
-            if (args.command === "remove") {
-                deps.out(
-                    `Released ${entry.cidr}; the detector leaves it alone until ${iso(entry.suppressedUntil!)}, and its repeat count starts over (if it returns, it is blocked as a first offense). The publisher removes it from every IP set within minutes.`,
-                );
-                return;
-            }
-            const kept =
-                entry.blockedUntil > now + minutes * 60_000
-                    ? `: it was already blocked until then, later than the ${minutes} minutes asked for, and add never shortens a block (to shorten it, remove it, then add it again)`
-                    : "";
-            deps.out(
-                `Blocked ${entry.cidr} until ${iso(entry.blockedUntil)} (offense ${entry.offenses})${kept}. The publisher writes it to every IP set within minutes.`,
-            );
-            return;
-        }
+    const request: ChangeRequest = {
+        command: args.command as ChangeRequest["command"],
+        target: range.cidr,
+        reason: args.reason!,
+        ...(args.minutes === undefined ? {} : { minutes: args.minutes }),
+    };
+    try {
+        deps.out(await deps.change(request));
+    } catch (err) {
+        if (isChangeRefused(err)) throw userError(err.message);
+        throw err;
     }
-    throw userError(`${range.cidr} kept changing while this command ran (the detector writes it too); run it again.`);
 }
 
 /** The command as `npm run blocklist` runs it: arguments, the stack's configuration, DynamoDB. */
@@ -344,7 +247,7 @@ export async function blocklistMain(argv: readonly string[]): Promise<void> {
     const { parseStackConfig } = require("../../config");
     const { PROJECT_ROOT, committedStacks, readStackConfig } = require("./stackFiles");
     const dynamoSdk = require("@aws-sdk/client-dynamodb");
-    const stsSdk = require("@aws-sdk/client-sts");
+    const lambdaSdk = require("@aws-sdk/client-lambda");
     /* eslint-enable @typescript-eslint/no-require-imports */
     if (!committedStacks().includes(args.stack)) {
         throw userError(
@@ -366,20 +269,18 @@ export async function blocklistMain(argv: readonly string[]): Promise<void> {
         region,
         ...(args.endpoint ? { endpoint: args.endpoint, ...localCredentials } : {}),
     });
+    const lambda = new lambdaSdk.LambdaClient({
+        region,
+        ...(args.endpoint ? { endpoint: args.endpoint, ...localCredentials } : {}),
+    });
     try {
         await runBlocklistCommand(args, {
             store: dynamoBlocklistStore(dynamoSdk, client, { blocklist: args.table, audit: args.auditTable }),
-            actor: async () => {
-                if (args.endpoint) return `local:${os.userInfo().username}`;
-                const sts = new stsSdk.STSClient({ region });
-                try {
-                    return (await sts.send(new stsSdk.GetCallerIdentityCommand({}))).Arn;
-                } finally {
-                    sts.destroy();
-                }
+            change: async (request) => {
+                const functionUrl = await operatorUrl(lambda);
+                return postChange(functionUrl, request, await lambda.config.credentials(), region);
             },
             now: Date.now,
-            policy: config.response,
             out: (line) => console.log(line),
         });
     } catch (err: any) {
@@ -409,6 +310,26 @@ export async function blocklistMain(argv: readonly string[]): Promise<void> {
         throw err;
     } finally {
         client.destroy();
+        lambda.destroy();
+    }
+}
+
+/** The operator function's URL, as Lambda reports it. */
+async function operatorUrl(lambda: { send(command: unknown): Promise<any> }): Promise<string> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const lambdaSdk = require("@aws-sdk/client-lambda");
+    try {
+        const { FunctionUrl } = await lambda.send(
+            new lambdaSdk.GetFunctionUrlConfigCommand({ FunctionName: BLOCKLIST_OPERATOR_FUNCTION }),
+        );
+        return FunctionUrl;
+    } catch (err: any) {
+        if (err?.name === "ResourceNotFoundException") {
+            throw userError(
+                `The logging account has no blocklist operator function (${BLOCKLIST_OPERATOR_FUNCTION}) with a URL: changes go through it. Fix: deploy the logging stack with response.mode count or block.`,
+            );
+        }
+        throw err;
     }
 }
 

@@ -11,13 +11,18 @@ import * as fs from "fs";
 import * as path from "path";
 import { LocalWarehouse } from "../../analytics/warehouse";
 import { wafHomeOf } from "../../layout";
-import { BLOCKLIST_DETECTOR_FUNCTION, BLOCKLIST_PUBLISHER_FUNCTION } from "../../names";
+import {
+    BLOCKLIST_DETECTOR_FUNCTION,
+    BLOCKLIST_OPERATOR_FUNCTION,
+    BLOCKLIST_OPERATOR_POLICY,
+    BLOCKLIST_PUBLISHER_FUNCTION,
+} from "../../names";
 import { MAX_PARTITIONS_WRITTEN, startAthenaServer, AthenaServer } from "./aws/athenaServer";
 import { Handler, LambdaContext, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
 import { LocalDynamo, recordedTables, startLocalDynamo } from "./localDynamo";
 import { ProgramRun } from "./mockEngine";
 import { FaultProxy, startFaultProxy } from "./aws/faultProxy";
-import { LambdaServer, startLambdaServer } from "./aws/lambdaServer";
+import { LambdaRequestContext, LambdaServer, startLambdaServer } from "./aws/lambdaServer";
 import { StsServer, sessionRoleArn, startStsServer } from "./aws/stsServer";
 import { WafServer, startWafServer } from "./aws/wafServer";
 
@@ -25,7 +30,13 @@ import { WafServer, startWafServer } from "./aws/wafServer";
 const realClock = Date.now;
 
 /** The access key the publisher's (and detector's) execution-role session signs with. */
-const LAMBDA_KEYS = { publisher: "ASIALOCALPUBLISHER", detector: "ASIALOCALDETECTOR" };
+const LAMBDA_KEYS = {
+    publisher: "ASIALOCALPUBLISHER",
+    detector: "ASIALOCALDETECTOR",
+    operatorFunction: "ASIALOCALOPERATORFN",
+};
+/** An operator's session in the logging account, allowed what the planned operator policy allows. */
+const OPERATOR_KEY = "ASIALOCALOPERATOR";
 
 export interface LocalResponse {
     readonly dynamo: LocalDynamo;
@@ -43,6 +54,17 @@ export interface LocalResponse {
     publish(now: number, context?: LambdaContext): Promise<any>;
     /** Every planned resource stack's account and Region, with its two IP sets' names. */
     readonly locations: readonly { accountId: string; region: string }[];
+    /**
+     * An operator of the logging account whose role has the planned operator policy, nothing
+     * else: the credentials `npm run blocklist` signs with, and the session ARN AWS would name.
+     */
+    readonly operator: {
+        readonly accessKeyId: string;
+        readonly secretAccessKey: string;
+        readonly principalArn: string;
+    };
+    /** The deployed operator function (absent in mode off), for another Lambda stand-in to serve too. */
+    readonly operatorFunction?: { readonly arn: string; readonly handler: Handler; readonly timeoutSeconds: number };
     close(): Promise<void>;
 }
 
@@ -62,6 +84,27 @@ const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array
  * its account's root (any principal of that account) with any `ArnEquals`/`ArnLike` condition on
  * `aws:PrincipalArn` naming the role. Other conditions are not modelled: such a statement admits no one.
  */
+/**
+ * Whether a statement's Condition holds for a Lambda request: the two keys Lambda sets for its
+ * function URLs, compared as IAM compares them; any other condition fails closed.
+ */
+export function lambdaConditionsMet(condition: unknown, request: LambdaRequestContext): boolean {
+    if (condition === undefined) return true;
+    const context: Record<string, string | undefined> = {
+        "lambda:invokedviafunctionurl": String(request.invokedViaFunctionUrl),
+        "lambda:functionurlauthtype": request.functionUrlAuthType,
+    };
+    return Object.entries(condition as Record<string, Record<string, unknown>>).every(([operator, keys]) =>
+        Object.entries(keys).every(([key, expected]) => {
+            const actual = context[key.toLowerCase()];
+            const values = asList(expected as string | string[]).map(String);
+            if (operator === "StringEquals") return actual !== undefined && values.includes(actual);
+            if (operator === "Bool") return actual !== undefined && values.some((v) => v.toLowerCase() === actual);
+            return false;
+        }),
+    );
+}
+
 export function trustAdmits(statement: Statement, callerRoleArn: string): boolean {
     if (statement.Effect !== "Allow") return false;
     const principals = asList(statement.Principal?.AWS);
@@ -136,12 +179,13 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
         // Credential expiry on the real clock: the deployed code's clock may be stopped in the future.
         now: realClock,
         resolveCaller: sts.resolveCaller,
-        authorize: (caller, functionArn) =>
+        authorize: (caller, functionArn, request) =>
             (permissions.get(sessionRoleArn(caller.principalArn) ?? "") ?? []).some(
                 (s) =>
                     s.Effect === "Allow" &&
-                    asList(s.Action).includes("lambda:InvokeFunction") &&
-                    asList(s.Resource).includes(functionArn),
+                    asList(s.Action).includes(request.action) &&
+                    asList(s.Resource).includes(functionArn) &&
+                    lambdaConditionsMet(s.Condition, request),
             ),
     });
     const lambdaFaults = await startFaultProxy(lambda.url);
@@ -195,6 +239,16 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
         );
     }
 
+    // The operator: a role of the logging account with the planned operator policy attached.
+    const loggingAccount = logging.config["central-waf-logs:accountId"];
+    const operatorRole = `arn:aws:iam::${loggingAccount}:role/security-admin`;
+    const operatorPolicy = logging.resources.find(
+        (r) => r.type === "aws:iam/policy:Policy" && r.inputs.name === BLOCKLIST_OPERATOR_POLICY,
+    )!;
+    permissions.set(operatorRole, JSON.parse(operatorPolicy.inputs.policy).Statement as Statement[]);
+    const operator = { accessKeyId: OPERATOR_KEY, secretAccessKey: "local", principalArn: sessionOf(operatorRole) };
+    sts.register(OPERATOR_KEY, operator.principalArn);
+
     const dynamo = await startLocalDynamo(recordedTables(logging));
     const athena = await startAthenaServer({
         // Each workgroup's scan cutoff as deployed, so a query past it is cancelled here too.
@@ -236,6 +290,22 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
         });
     const detector = await handler(BLOCKLIST_DETECTOR_FUNCTION, LAMBDA_KEYS.detector);
     const publisher = await handler(BLOCKLIST_PUBLISHER_FUNCTION, LAMBDA_KEYS.publisher);
+    const operatorFunction = logging.resources.find(
+        (r) => r.type === "aws:lambda/function:Function" && r.inputs.name === BLOCKLIST_OPERATOR_FUNCTION,
+    );
+    const operatorHandler = operatorFunction
+        ? {
+              arn: operatorFunction.state.arn as string,
+              handler: await handler(BLOCKLIST_OPERATOR_FUNCTION, LAMBDA_KEYS.operatorFunction),
+              timeoutSeconds: operatorFunction.inputs.timeout as number,
+          }
+        : undefined;
+    if (operatorHandler) {
+        lambda.register(operatorHandler.arn, operatorHandler.handler, {
+            timeoutSeconds: operatorHandler.timeoutSeconds,
+            functionUrl: true,
+        });
+    }
     return {
         dynamo,
         sts,
@@ -245,6 +315,8 @@ export async function startLocalResponse(runs: readonly ProgramRun[], dataDir: s
         lambdaFaults,
         wafFaults,
         locations,
+        operator,
+        operatorFunction: operatorHandler,
         detect: (now, context) => atTime(now, () => detector({ source: "local schedule" }, context)),
         publish: (now, context) => atTime(now, () => publisher({ source: "local schedule" }, context)),
         async close() {

@@ -43,6 +43,14 @@ export async function startSandboxExtras(world: LocalWorld): Promise<SandboxExtr
     if (response) {
         firehose = await startCanaryFirehose(runs, platform, world.centralCopy);
         registerDetector(runs, platform, response);
+        // Operators' changes go through the operator function's URL, as in AWS.
+        const operator = response.operatorFunction;
+        if (operator) {
+            platform.lambda.register(operator.arn, operator.handler, {
+                timeoutSeconds: operator.timeoutSeconds,
+                functionUrl: true,
+            });
+        }
     }
     const outputsFile = path.join(world.workDir, "stack-outputs.json");
     fs.writeFileSync(outputsFile, JSON.stringify(Object.fromEntries(runs.map((r) => [r.stack, r.outputs])), null, 2));
@@ -105,7 +113,7 @@ export function sandboxGuide(world: LocalWorld, router: ServiceRouter, extras?: 
         {
             tool: "blocklist",
             command: `npm run blocklist -- list --endpoint ${endpoint}`,
-            shows: "the blocklist the detector wrote (add, remove, history work too)",
+            shows: "the blocklist the detector wrote (add, remove and promote go through the operator function; history works too)",
         },
         ...replays,
         {

@@ -40,6 +40,22 @@ export interface FunctionSettings {
     readonly maximumRetryAttempts?: number;
     /** Reported as `context.memoryLimitInMB`. Default 128. */
     readonly memorySize?: number;
+    /**
+     * Serve a function URL with AWS_IAM auth (`<server>/function-urls/<name>/`, as
+     * GetFunctionUrlConfig reports it): signed requests become payload-2.0 events naming the
+     * authenticated caller in `requestContext.authorizer.iam`. Default: no URL.
+     */
+    readonly functionUrl?: boolean;
+}
+
+/** What an IAM decision of the stand-in is about ("Control access to Lambda function URLs"). */
+export interface LambdaRequestContext {
+    /** `lambda:InvokeFunction`, `lambda:InvokeFunctionUrl` or `lambda:GetFunctionUrlConfig`. */
+    readonly action: string;
+    /** Condition key lambda:InvokedViaFunctionUrl: the invocation came through the function URL. */
+    readonly invokedViaFunctionUrl: boolean;
+    /** Condition key lambda:FunctionUrlAuthType, for function URL requests. */
+    readonly functionUrlAuthType?: "AWS_IAM";
 }
 
 export interface LambdaServerOptions {
@@ -64,10 +80,12 @@ export interface LambdaServerOptions {
      */
     readonly concurrency?: { readonly limit: number; readonly reserved?: number };
     /**
-     * IAM for Invoke, in one function: may `caller` invoke `functionArn`? False answers
-     * AccessDeniedException, as Lambda does. Needs `resolveCaller`. Default: every signer may invoke.
+     * IAM, in one function: may `caller` do `request.action` on `functionArn`? False answers
+     * AccessDeniedException, as Lambda does. Needs `resolveCaller`. Default: every signer may.
+     * A function URL needs both lambda:InvokeFunctionUrl and lambda:InvokeFunction (with
+     * lambda:InvokedViaFunctionUrl true), as Lambda requires of URLs created since October 2025.
      */
-    readonly authorize?: (caller: Caller, functionArn: string) => boolean;
+    readonly authorize?: (caller: Caller, functionArn: string, request: LambdaRequestContext) => boolean;
     /** Maps a request's access key ID to its principal (normally the STS stand-in's); needed by `authorize`. */
     readonly resolveCaller?: ResolveCaller;
     /** The clock, in epoch milliseconds, for credential expiry. Default: `Date.now`. */
@@ -150,6 +168,7 @@ interface RegisteredFunction {
     readonly timeoutSeconds: number;
     readonly retries: number;
     readonly memorySize: number;
+    readonly functionUrl: boolean;
 }
 
 type AttemptResult = { ok: true; value: unknown } | { ok: false; timedOut: boolean; error: FunctionErrorPayload };
@@ -278,7 +297,13 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
     };
 
     /** The registered function a FunctionName (name, partial or full ARN, qualified) designates. */
-    const resolve = (raw: string, qualifier: string | undefined, callerRegion: string): RegisteredFunction => {
+    const resolve = (
+        raw: string,
+        qualifier: string | undefined,
+        callerRegion: string,
+        /** A bare name is the caller's function, as in Lambda; default: the server's account. */
+        callerAccount?: string,
+    ): RegisteredFunction => {
         const m = FUNCTION_NAME.exec(raw);
         if (!m) {
             throw new LambdaFault(400, "ValidationException", {
@@ -287,7 +312,7 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         }
         const [, partition, arnRegion, arnAccount, partialAccount, name, nameQualifier] = m;
         const region = arnRegion ?? callerRegion;
-        const account = arnAccount ?? partialAccount ?? accountId;
+        const account = arnAccount ?? partialAccount ?? callerAccount ?? accountId;
         const arn = `arn:${partition ?? "aws"}:lambda:${region}:${account}:function:${name}`;
         const version = nameQualifier ?? qualifier;
         const fn = functions.get(arn);
@@ -305,6 +330,10 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         if (req.method === "GET" && /^\/2016-08-19\/account-settings\/?$/.test(url.pathname)) {
             return accountSettings(req, res);
         }
+        const urlConfig = /^\/2021-10-31\/functions\/([^/]+)\/url$/.exec(url.pathname);
+        if (req.method === "GET" && urlConfig) return functionUrlConfig(req, decodeURIComponent(urlConfig[1]), res);
+        const viaUrl = /^\/function-urls\/([a-zA-Z0-9_-]{1,64})\/?$/.exec(url.pathname);
+        if (viaUrl) return invokeUrl(req, viaUrl[1], raw, res);
         const route = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
         if (req.method !== "POST" || !route) {
             throw new LambdaFault(404, "UnknownOperationException", {
@@ -328,7 +357,15 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
                 message: `1 validation error detected: Value '${invocationType}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
             });
         }
-        const fn = resolve(decodeURIComponent(route[1]), url.searchParams.get("Qualifier") ?? undefined, scope.region);
+        const signer = options.resolveCaller
+            ? authenticate(req.headers, "lambda", options.resolveCaller, (options.now ?? Date.now)())
+            : undefined;
+        const fn = resolve(
+            decodeURIComponent(route[1]),
+            url.searchParams.get("Qualifier") ?? undefined,
+            scope.region,
+            signer?.ok ? signer.caller.accountId : undefined,
+        );
         if (options.authorize) {
             const identity = authenticate(req.headers, "lambda", options.resolveCaller!, (options.now ?? Date.now)());
             if (!identity.ok) {
@@ -336,7 +373,12 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
                     message: "The security token included in the request is invalid.",
                 });
             }
-            if (!options.authorize(identity.caller, fn.arn)) {
+            if (
+                !options.authorize(identity.caller, fn.arn, {
+                    action: "lambda:InvokeFunction",
+                    invokedViaFunctionUrl: false,
+                })
+            ) {
                 // Lambda's text for a missing identity-based permission.
                 throw new LambdaFault(403, "AccessDeniedException", {
                     Message: `User: ${identity.caller.principalArn} is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn} because no identity-based policy allows the lambda:InvokeFunction action`,
@@ -433,6 +475,106 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
         );
     };
 
+    /** The signer of a request, or the fault Lambda answers; `action` is authorized on `fn` when IAM is modelled. */
+    const callerOf = (req: http.IncomingMessage, fn: RegisteredFunction, requests: LambdaRequestContext[]) => {
+        const scope = signingScope(req.headers.authorization);
+        if (!scope) {
+            throw new LambdaFault(403, "MissingAuthenticationTokenException", {
+                message: "Missing Authentication Token",
+            });
+        }
+        if (scope.service !== "lambda") {
+            throw new LambdaFault(403, "InvalidSignatureException", {
+                message: "Credential should be scoped to correct service: 'lambda'. ",
+            });
+        }
+        if (!options.resolveCaller) return { accountId, principalArn: `arn:aws:iam::${accountId}:user/local` };
+        const identity = authenticate(req.headers, "lambda", options.resolveCaller, (options.now ?? Date.now)());
+        if (!identity.ok) {
+            throw new LambdaFault(403, "UnrecognizedClientException", {
+                message: "The security token included in the request is invalid.",
+            });
+        }
+        for (const request of requests) {
+            if (options.authorize && !options.authorize(identity.caller, fn.arn, request)) {
+                throw new LambdaFault(403, "AccessDeniedException", {
+                    Message: `User: ${identity.caller.principalArn} is not authorized to perform: ${request.action} on resource: ${fn.arn} because no identity-based policy allows the ${request.action} action`,
+                });
+            }
+        }
+        return identity.caller;
+    };
+
+    const urlOf = (fn: RegisteredFunction) => `${url}/function-urls/${fn.name}/`;
+
+    /** GetFunctionUrlConfig (`GET /2021-10-31/functions/{name}/url`). */
+    const functionUrlConfig = (req: http.IncomingMessage, name: string, res: http.ServerResponse) => {
+        const signer = options.resolveCaller
+            ? authenticate(req.headers, "lambda", options.resolveCaller, (options.now ?? Date.now)())
+            : undefined;
+        const fn = resolve(
+            name,
+            undefined,
+            signingScope(req.headers.authorization)?.region ?? defaultRegion,
+            signer?.ok ? signer.caller.accountId : undefined,
+        );
+        callerOf(req, fn, [{ action: "lambda:GetFunctionUrlConfig", invokedViaFunctionUrl: false }]);
+        if (!fn.functionUrl) {
+            throw new LambdaFault(404, "ResourceNotFoundException", {
+                Type: "User",
+                Message: `The resource you requested does not exist. (Service: Lambda, Status Code: 404) ${fn.arn} has no function URL`,
+            });
+        }
+        res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": randomUUID() });
+        res.end(JSON.stringify({ FunctionUrl: urlOf(fn), FunctionArn: fn.arn, AuthType: "AWS_IAM" }));
+    };
+
+    /**
+     * A request to a function URL with AWS_IAM auth: signed for `lambda`, allowed both actions, it
+     * becomes a payload-2.0 event; the handler's `{statusCode, headers, body}` is the response.
+     */
+    const invokeUrl = async (req: http.IncomingMessage, name: string, raw: Buffer, res: http.ServerResponse) => {
+        const fn = [...functions.values()].find((f) => f.name === name && f.functionUrl);
+        if (!fn) throw new LambdaFault(404, "ResourceNotFoundException", { Message: "Not Found" });
+        const via = { invokedViaFunctionUrl: true, functionUrlAuthType: "AWS_IAM" as const };
+        const caller = callerOf(req, fn, [
+            { action: "lambda:InvokeFunctionUrl", ...via },
+            { action: "lambda:InvokeFunction", ...via },
+        ]);
+        const requestId = randomUUID();
+        const event = {
+            version: "2.0",
+            rawPath: "/",
+            headers: { "content-type": String(req.headers["content-type"] ?? "") },
+            requestContext: {
+                accountId: "anonymous",
+                requestId,
+                http: { method: req.method, path: "/", sourceIp: "127.0.0.1" },
+                authorizer: {
+                    iam: {
+                        accessKey: /Credential=([^/]+)/.exec(req.headers.authorization ?? "")?.[1],
+                        accountId: caller.accountId,
+                        callerId: caller.principalArn.split("/").slice(1).join(":"),
+                        userArn: caller.principalArn,
+                    },
+                },
+            },
+            body: raw.toString("base64"),
+            isBase64Encoded: true,
+        };
+        const result = await runAttempt(fn, requestId, JSON.stringify(event));
+        record(fn, requestId, "RequestResponse", 1, result);
+        if (!result.ok) {
+            // Lambda's answer to a function error behind a URL.
+            res.writeHead(502, { "content-type": "application/json", "x-amzn-requestid": requestId });
+            res.end(JSON.stringify({ Message: "Internal Server Error" }));
+            return;
+        }
+        const value = (result.value ?? {}) as { statusCode?: number; headers?: Record<string, string>; body?: string };
+        res.writeHead(value.statusCode ?? 200, { ...(value.headers ?? {}), "x-amzn-requestid": requestId });
+        res.end(value.body ?? "");
+    };
+
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
@@ -490,6 +632,7 @@ export async function startLambdaServer(options: LambdaServerOptions = {}): Prom
                 timeoutSeconds,
                 retries,
                 memorySize: settings.memorySize ?? 128,
+                functionUrl: settings.functionUrl ?? false,
             });
             return arn;
         },
