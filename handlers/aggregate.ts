@@ -67,12 +67,14 @@ export function prefixAction(
     if (minAddresses < 2) return undefined;
     // An operator released the prefix: it is left alone, as a single address is.
     if (existing?.suppressedUntil !== undefined && existing.suppressedUntil > now) return undefined;
+    // Also for an active prefix: the allowlist may have grown since it was added (the publisher
+    // leaves such an entry out of every IP set; extending it would hold nothing).
+    if (prefixProblem(prefix, allowlist) !== undefined) return undefined;
     const released = members.filter((m) => m.outcome === "suppressed").length;
     if (existing !== undefined && isActive(existing, now)) return released < members.length ? "extend" : undefined;
     // An operator called one of them a false positive: the prefix would block it again.
     if (released > 0) return undefined;
-    if (members.length < minAddresses) return undefined;
-    return prefixProblem(prefix, allowlist) === undefined ? "add" : undefined;
+    return members.length >= minAddresses ? "add" : undefined;
 }
 
 /**

@@ -383,8 +383,10 @@ describe("response loop: prefix aggregation in the detector", () => {
                 prefixAction(p, members(["added"]), entry({ cidr: p }), NOW, 2, []),
                 prefixAction(p, members(["suppressed"]), entry({ cidr: p }), NOW, 2, []),
                 prefixAction(p, members(["added"]), entry({ cidr: p, blockedUntil: NOW - 1 }), NOW, 2, []),
+                // An active prefix that now holds an allowlisted address is not extended.
+                prefixAction(p, members(["added"]), entry({ cidr: p }), NOW, 2, ["198.51.100.9/32"]),
             ],
-            [undefined, "add", undefined, "extend", undefined, undefined],
+            [undefined, "add", undefined, "extend", undefined, undefined, undefined],
         );
     });
 });
