@@ -65,6 +65,7 @@ export function detectorSettings(settings: ResponseSettings): DetectorSettings {
         timestampSlackMinutes: settings.timestampSlackMinutes,
         globalMinAccounts: settings.globalMinAccounts,
         trustedEvidenceAccounts: settings.trustedEvidenceAccounts,
+        aggregatePrefixMinAddresses: settings.aggregatePrefixMinAddresses,
         queryName: DETECTION_QUERY,
         blockMinutes: settings.blockMinutes,
         maxBlockMinutes: settings.maxBlockMinutes,

@@ -724,6 +724,14 @@ class StackConfigReader extends ConfigReader {
             },
             timestampSlackMinutes: (v, at) => this.checkInteger(at, v, 0, 60),
             bytesScannedCutoffMiB: (v, at) => this.checkInteger(at, v, 10, 1_048_576),
+            aggregatePrefixMinAddresses: (v, at) =>
+                v === 0 || (typeof v === "number" && Number.isInteger(v) && v >= 2 && v <= 256)
+                    ? v
+                    : this.problem(
+                          at,
+                          `${JSON.stringify(v)} is neither 0 (off) nor a whole number from 2 to 256`,
+                          "use 0 or remove the key to block each address on its own, or the number of addresses (2 to 256) in one /24 (IPv4) or /64 (IPv6) that one prefix entry covers",
+                      ),
         });
         // A window is searched by every run whose lookback reaches its start; it must be complete
         // (5 minutes) and delivered (Firehose's buffer, the copier: 5 minutes allowed) by the last one.

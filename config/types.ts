@@ -145,6 +145,13 @@ export interface ResponseSettings {
      * too while the lookback reaches into it. Default 51200 (50 GiB).
      */
     readonly bytesScannedCutoffMiB: number;
+    /**
+     * At least this many candidates of one detection run in one IPv4 /24 or IPv6 /64, with nothing
+     * allowlisted inside, are blocked as one prefix entry (one new entry against
+     * `maxNewEntriesPerRun`). 0: off, each address on its own. Default 0: a prefix blocks innocent
+     * neighbours too (carrier NAT, cloud tenants).
+     */
+    readonly aggregatePrefixMinAddresses: number;
 }
 
 /** An alert-topic subscription other than e-mail. */
@@ -355,6 +362,7 @@ export const DEFAULT_RESPONSE: ResponseSettings = {
     trustedEvidenceAccounts: [],
     timestampSlackMinutes: 15,
     bytesScannedCutoffMiB: 51_200,
+    aggregatePrefixMinAddresses: 0,
 };
 
 export const DEFAULT_ANALYTICS: AnalyticsSettings = {

@@ -114,6 +114,11 @@ export interface Detection {
     readonly scope: BlockScope;
     readonly evidenceAccounts: readonly string[];
     readonly locations: readonly string[];
+    /**
+     * For a prefix entry (aggregation): how many candidate addresses it covers; `peakRequests` is
+     * then their sum. Absent for one address.
+     */
+    readonly addresses?: number;
 }
 
 /**
@@ -147,8 +152,10 @@ export function scopeOfEvidence(
 export type DetectionOutcome = "added" | "extended" | "suppressed";
 
 /** What a detection says, for the reason of a new block and the audit record of an extension. */
-export function evidenceOf(found: Pick<Detection, "peakRequests" | "threshold">): string {
-    return `${found.peakRequests} requests in 5 minutes (threshold ${found.threshold})`;
+export function evidenceOf(found: Pick<Detection, "peakRequests" | "threshold" | "addresses">): string {
+    if (found.addresses === undefined)
+        return `${found.peakRequests} requests in 5 minutes (threshold ${found.threshold})`;
+    return `${found.addresses} addresses over the threshold, ${found.peakRequests} requests in their busiest 5 minutes together (threshold ${found.threshold} each)`;
 }
 
 /**

@@ -24,6 +24,7 @@ import {
     scopeOfEvidence,
 } from "./blocklist";
 import { BlocklistStore } from "./blocklistStore";
+import { aggregateOf, byPrefix, prefixAction } from "./aggregate";
 import { CANARY_RANGE } from "./canary";
 import { QueryResult } from "./athenaQuery";
 import { allowlisted, notGloballyReachable, parseRange, quoted } from "./ipRange";
@@ -44,6 +45,12 @@ export interface DetectorSettings extends BlockPolicy, EvidencePolicy {
      * (Firehose buffering) and still count; records further off are forged or broken. Default 15.
      */
     readonly timestampSlackMinutes: number;
+    /**
+     * At least this many candidates in one IPv4 /24 or IPv6 /64, with nothing protected inside, are
+     * covered by one entry for the prefix (`handlers/aggregate.ts`). Absent or 0: off, each address
+     * on its own.
+     */
+    readonly aggregatePrefixMinAddresses?: number;
     /**
      * The named query run (its parameters: from_hour, to_hour, slack_ms, slack_ms, threshold,
      * since_ms, threshold).
@@ -78,6 +85,8 @@ export interface DetectionSummary {
     readonly suppressed: string[];
     readonly added: string[];
     readonly extended: string[];
+    /** Prefix entries written (added or extended), with the candidates each covers: `198.51.100.0/24 (12 addresses)`. */
+    readonly aggregated: string[];
     readonly circuitBreakerTripped: boolean;
     /** New entries the circuit breaker refused (0 unless it tripped): the least busy beyond the cap. */
     readonly refusedNew: number;
@@ -135,7 +144,14 @@ export function readDetections(
     settings: DetectorSettings,
     window: string,
     now: number,
-): { found: Detection[]; unusable: string[]; allowlisted: string[]; notReachable: string[] } {
+): {
+    found: Detection[];
+    unusable: string[];
+    allowlisted: string[];
+    notReachable: string[];
+    /** Each detection's accounts and their busiest 5 minutes of it, by range. */
+    peaks: Map<string, Map<string, number>>;
+} {
     const byRange = new Map<string, Omit<Detection, "scope" | "evidenceAccounts" | "locations">>();
     const peaksOf = new Map<string, Map<string, number>>();
     const unusable: string[] = [];
@@ -202,7 +218,7 @@ export function readDetections(
         ...d,
         ...scopeOfEvidence(peaksOf.get(d.cidr)!, d.seenIn, settings.threshold, settings),
     }));
-    return { found, unusable, allowlisted: [...skipped], notReachable: [...notReachable].sort() };
+    return { found, unusable, allowlisted: [...skipped], notReachable: [...notReachable].sort(), peaks: peaksOf };
 }
 
 /** The breaker's order: most requests in the busiest 5 minutes, then most evidence accounts, then the range. */
@@ -210,6 +226,14 @@ const worstFirst = (a: Detection, b: Detection) =>
     b.peakRequests - a.peakRequests ||
     b.evidenceAccounts.length - a.evidenceAccounts.length ||
     (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0);
+
+/** A detection and what it would do to the blocklist. */
+interface Plan {
+    readonly found: Detection;
+    readonly outcome: string;
+    readonly entry?: BlockEntry;
+    readonly why?: string;
+}
 
 const messageOf = (err: unknown) => `${(err as Error)?.name ?? "Error"}: ${(err as Error)?.message ?? String(err)}`;
 
@@ -239,7 +263,7 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
     const rows = readDetections(result.rows, settings, window, now);
     const failed: { cidr: string; error: string }[] = [];
     // Each entry on its own: a malformed stored item is reported, and the others are still handled.
-    const planned: { found: Detection; outcome: string; entry?: BlockEntry; why?: string }[] = [];
+    let planned: Plan[] = [];
     for (const found of rows.found) {
         try {
             planned.push({
@@ -250,6 +274,7 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
             failed.push({ cidr: found.cidr, error: messageOf(err) });
         }
     }
+    planned = await withPrefixes(deps, planned, rows.peaks, now, settings, failed);
     const added = planned.filter((p) => p.outcome === "added").sort((a, b) => worstFirst(a.found, b.found));
     const tripped = added.length > settings.maxNewEntriesPerRun;
     // Over the cap, the worst candidates are blocked and the rest refused: a botnet of many
@@ -285,6 +310,12 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
         ],
         added: cidrsOf("added"),
         extended: cidrsOf("extended"),
+        aggregated: outcomes
+            .filter((o) => o.outcome === "added" || o.outcome === "extended")
+            .flatMap((o) => {
+                const addresses = planned.find((p) => p.found.cidr === o.cidr)?.found.addresses;
+                return addresses === undefined ? [] : [`${o.cidr} (${addresses} addresses)`];
+            }),
         circuitBreakerTripped: tripped,
         refusedNew: refused.length + cidrsOf("refused").length,
         failed: failed.slice(0, MAX_REASONS),
@@ -325,13 +356,59 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
 }
 
 /**
+ * With aggregation on, the plans after prefix entries (`handlers/aggregate.ts`) take the place of
+ * the candidates they cover. An active entry of a prefix is extended by every candidate inside it,
+ * and their own entries are neither added nor extended (active ones expire at their own time).
+ * A new prefix entry takes the place of its members' new entries (one new entry against the cap);
+ * members with an active entry of their own still extend it in that run, as the circuit breaker
+ * may refuse the prefix. A prefix whose stored item cannot be read is reported, its members
+ * handled on their own.
+ */
+async function withPrefixes(
+    deps: DetectorDependencies,
+    planned: readonly Plan[],
+    peaks: ReadonlyMap<string, ReadonlyMap<string, number>>,
+    now: number,
+    settings: DetectorSettings,
+    failed: { cidr: string; error: string }[],
+): Promise<Plan[]> {
+    const minAddresses = settings.aggregatePrefixMinAddresses ?? 0;
+    if (minAddresses < 2) return [...planned];
+    const result: Plan[] = [];
+    for (const [prefix, members] of byPrefix(planned)) {
+        try {
+            const existing = await deps.store.get(prefix);
+            const action = prefixAction(prefix, members, existing, now, minAddresses, settings.allowlist);
+            if (action === undefined) {
+                result.push(...members);
+                continue;
+            }
+            const covered = members.filter((m) => m.outcome !== "suppressed");
+            const found = aggregateOf(
+                prefix,
+                covered.map((m) => m.found),
+                peaks,
+                settings,
+            );
+            result.push({ found, ...applyDetection(existing, found, now, settings, deps.actor) });
+            const ownEntryExtended = (m: Plan) => action === "add" && m.outcome === "extended";
+            result.push(...members.filter((m) => m.outcome === "suppressed" || ownEntryExtended(m)));
+        } catch (err) {
+            failed.push({ cidr: prefix, error: messageOf(err) });
+            result.push(...members);
+        }
+    }
+    return result;
+}
+
+/**
  * Writes one planned change with its audit record (one transaction: both or neither); when
  * someone else wrote first, re-reads and plans it again. With `mayAdd` false (the circuit breaker
  * refused this range), a change that turns out to be a new block is not written: "refused".
  */
 async function write(
     deps: DetectorDependencies,
-    plan: { found: Detection; outcome: string; entry?: BlockEntry; why?: string },
+    plan: Plan,
     now: number,
     settings: DetectorSettings,
     mayAdd: boolean,

@@ -173,18 +173,31 @@ export function parseRange(text: string, options: ParseOptions = {}): IpRange | 
             problem: `${value} contains every IPv4-mapped address (::ffff:0:0/96), that is all of IPv4 in another form; write IPv4 ranges as IPv4, and IPv6 ranges outside ::ffff:0:0/96`,
         };
     }
-    // The network address: host bits cleared (byte by byte; ipaddr.js's own helper re-parses text).
-    const networkBytes = address.toByteArray().map((byte, i) => {
-        const bits = Math.min(8, Math.max(0, prefix - i * 8));
-        return byte & ((0xff << (8 - bits)) & 0xff);
-    });
-    const network = family === "ipv4" ? new ipaddr.IPv4(networkBytes) : new ipaddr.IPv6(networkBytes);
+    const network = networkAddress(address, prefix);
     if (network.toString() !== address.toString()) {
         return {
             problem: `${value} has host bits set; AWS WAF takes the network address: use ${network.toString()}/${prefix}`,
         };
     }
     return { cidr: `${network.toString()}/${prefix}`, family };
+}
+
+/** The network address of `address`'s `/prefix`: host bits cleared (byte by byte; ipaddr.js's own helper re-parses text). */
+function networkAddress(address: ipaddr.IPv4 | ipaddr.IPv6, prefix: number): ipaddr.IPv4 | ipaddr.IPv6 {
+    const networkBytes = address.toByteArray().map((byte, i) => {
+        const bits = Math.min(8, Math.max(0, prefix - i * 8));
+        return byte & ((0xff << (8 - bits)) & 0xff);
+    });
+    return address.kind() === "ipv4" ? new ipaddr.IPv4(networkBytes) : new ipaddr.IPv6(networkBytes);
+}
+
+/**
+ * The `/prefix` range holding `cidr` (a range as `parseRange` returns it, at least that narrow):
+ * `enclosingRange("203.0.113.7/32", 24)` is `203.0.113.0/24`.
+ */
+export function enclosingRange(cidr: string, prefix: number): string {
+    const [address] = rangeOf(cidr);
+    return `${networkAddress(address, prefix).toString()}/${prefix}`;
 }
 
 /**

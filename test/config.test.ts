@@ -79,6 +79,7 @@ describe("stack configuration", () => {
                 trustedEvidenceAccounts: [],
                 timestampSlackMinutes: 15,
                 bytesScannedCutoffMiB: 51_200,
+                aggregatePrefixMinAddresses: 0,
             },
             alerts: {
                 emails: ["waf-oncall@example.com"],

@@ -66,7 +66,13 @@ describe("logging stack: the response loop", () => {
             source.includes(JSON.stringify(namedQuery("blocklist-candidates").sql)),
             "the query text is in the code",
         );
-        for (const baked of ['"192.0.2.0/24"', ".threshold = 1000;", ".maxNewEntriesPerRun = 50;"]) {
+        for (const baked of [
+            '"192.0.2.0/24"',
+            ".threshold = 1000;",
+            ".maxNewEntriesPerRun = 50;",
+            // Prefix aggregation is off unless configured.
+            ".aggregatePrefixMinAddresses = 0;",
+        ]) {
             assert.ok(source.includes(baked), `${baked} is baked in`);
         }
         assert.deepStrictEqual(deployedEnvironment(run, "central-waf-logs-blocklist-detector"), {
@@ -75,6 +81,26 @@ describe("logging stack: the response loop", () => {
             ATHENA_WORKGROUP: "central-waf-logs-detection",
             ATHENA_DATABASE: "central_waf_logs",
         });
+    });
+
+    it("bakes the configured prefix aggregation into the detector", async () => {
+        const aggregating = await runWith("logging", {
+            configOverrides: { [`${P}:response`]: JSON.stringify({ aggregatePrefixMinAddresses: 16 }) },
+        });
+        const source = await deployedSource(aggregating, "central-waf-logs-blocklist-detector");
+        assert.ok(source.includes(".aggregatePrefixMinAddresses = 16;"), "the setting is baked in");
+        for (const [value, shown] of [
+            [1, "1"],
+            [257, "257"],
+            ["8", '"8"'],
+        ] as const) {
+            assert.strictEqual(
+                await failureOf("logging", {
+                    configOverrides: { [`${P}:response`]: JSON.stringify({ aggregatePrefixMinAddresses: value }) },
+                }),
+                `Invalid config ${P}:response.aggregatePrefixMinAddresses in Pulumi.logging.yaml: ${shown} is neither 0 (off) nor a whole number from 2 to 256. Fix: use 0 or remove the key to block each address on its own, or the number of addresses (2 to 256) in one /24 (IPv4) or /64 (IPv6) that one prefix entry covers.`,
+            );
+        }
     });
 
     it("runs detection in a workgroup of its own, whose scan cutoff fits two hours of every account's logs", () => {
@@ -462,7 +488,7 @@ describe("logging stack: the response loop", () => {
                 `Invalid config ${P}:response.globalMinAccounts in Pulumi.logging.yaml: 0 is not a whole number from 1 to 100. Fix: use a value in that range.`,
                 `Invalid config ${P}:response.trustedEvidenceAccounts[0] in Pulumi.logging.yaml: "12345" is not a 12-digit AWS account ID. Fix: write the ID as a quoted 12-digit string, e.g. "123456789012".`,
                 `Invalid config ${P}:response.timestampSlackMinutes in Pulumi.logging.yaml: 90 is not a whole number from 0 to 60. Fix: use a value in that range.`,
-                `Invalid config ${P}:response.colour in Pulumi.logging.yaml: is not a known setting. Fix: use one of mode, threshold, detectionSchedule, lookbackMinutes, syncSchedule, blockMinutes, maxBlockMinutes, repeatWindowDays, allowlist, maxNewEntriesPerRun, globalMinAccounts, trustedEvidenceAccounts, timestampSlackMinutes, bytesScannedCutoffMiB.`,
+                `Invalid config ${P}:response.colour in Pulumi.logging.yaml: is not a known setting. Fix: use one of mode, threshold, detectionSchedule, lookbackMinutes, syncSchedule, blockMinutes, maxBlockMinutes, repeatWindowDays, allowlist, maxNewEntriesPerRun, globalMinAccounts, trustedEvidenceAccounts, timestampSlackMinutes, bytesScannedCutoffMiB, aggregatePrefixMinAddresses.`,
                 `Invalid config ${P}:response.maxBlockMinutes in Pulumi.logging.yaml: 60 is shorter than blockMinutes (600). Fix: use at least blockMinutes.`,
             ].join("\n"),
         );

@@ -1,0 +1,115 @@
+/**
+ * Prefix aggregation, optional (`response.aggregatePrefixMinAddresses`, off by default): when at
+ * least N candidates of one detection run share an IPv4 /24 or an IPv6 /64, and nothing protected
+ * lies inside it, one entry for the prefix covers them. A botnet concentrated in a few prefixes
+ * then costs a few new entries against the circuit breaker's cap, not one per address.
+ *
+ * Off by default because a prefix blocks its neighbours too: a /24 can hold a carrier's NAT, or
+ * other tenants of a cloud provider, that never sent a request.
+ *
+ * Serialized into Lambdas: keep it free of Pulumi and AWS SDK imports.
+ */
+import { BlockEntry, Detection, EvidencePolicy, isActive, scopeOfEvidence } from "./blocklist";
+import { CANARY_RANGE } from "./canary";
+import { allowlisted, enclosingRange, notGloballyReachable, parseRange } from "./ipRange";
+
+/** The prefix one entry covers, per family: within the /24 and /48 a resource account's applier takes by default. */
+export const AGGREGATE_PREFIX = { ipv4: 24, ipv6: 64 } as const;
+
+/** The /24 (IPv4) or /64 (IPv6) holding a detection's address. */
+export function prefixOf(found: Pick<Detection, "cidr" | "family">): string {
+    return enclosingRange(found.cidr, AGGREGATE_PREFIX[found.family]);
+}
+
+/** The detections of one run, by the prefix that holds them (in the order found). */
+export function byPrefix<T extends { readonly found: Detection }>(plans: readonly T[]): Map<string, T[]> {
+    const groups = new Map<string, T[]>();
+    for (const plan of plans) {
+        const prefix = prefixOf(plan.found);
+        groups.set(prefix, [...(groups.get(prefix) ?? []), plan]);
+    }
+    return groups;
+}
+
+/**
+ * Why `prefix` must not become one entry, or undefined when it may: it holds an allowlisted range
+ * or the canary of `npm run verify` (both never blocked, whether or not they sent a request this
+ * run), or it overlaps a block that is not globally reachable.
+ *
+ * @param allowlist parsed `response.allowlist` ranges
+ */
+export function prefixProblem(prefix: string, allowlist: readonly string[]): string | undefined {
+    const parsed = parseRange(prefix);
+    if ("problem" in parsed) return parsed.problem;
+    const protectedBy = allowlisted(prefix, [...allowlist, CANARY_RANGE]);
+    if (protectedBy !== undefined) return `it holds ${protectedBy}, which is never blocked`;
+    const block = notGloballyReachable(prefix);
+    return block && `it overlaps ${block}, which is not globally reachable`;
+}
+
+/**
+ * What to do with the candidates of one prefix: `extend` an active entry of the prefix (every
+ * candidate in it is evidence for that entry, however few), `add` one entry for the prefix, or
+ * undefined: each candidate on its own, as without aggregation.
+ *
+ * @param members the candidates in `prefix` with what they would do on their own
+ * @param existing the stored entry of the prefix itself, if any
+ * @param minAddresses `aggregatePrefixMinAddresses`: 0 (off) or at least 2
+ */
+export function prefixAction(
+    prefix: string,
+    members: readonly { readonly outcome: string }[],
+    existing: BlockEntry | undefined,
+    now: number,
+    minAddresses: number,
+    allowlist: readonly string[],
+): "extend" | "add" | undefined {
+    if (minAddresses < 2) return undefined;
+    // An operator released the prefix: it is left alone, as a single address is.
+    if (existing?.suppressedUntil !== undefined && existing.suppressedUntil > now) return undefined;
+    // Also for an active prefix: the allowlist may have grown since it was added (the publisher
+    // leaves such an entry out of every IP set; extending it would hold nothing).
+    if (prefixProblem(prefix, allowlist) !== undefined) return undefined;
+    const released = members.filter((m) => m.outcome === "suppressed").length;
+    if (existing !== undefined && isActive(existing, now)) return released < members.length ? "extend" : undefined;
+    // An operator called one of them a false positive: the prefix would block it again.
+    if (released > 0) return undefined;
+    return members.length >= minAddresses ? "add" : undefined;
+}
+
+/**
+ * One detection for `prefix` from its members' evidence: requests summed over the members (each
+ * one's busiest 5 minutes: the order the circuit breaker and a full IP set keep), each account's
+ * evidence its busiest member there, so the scope is judged by `scopeOfEvidence` exactly as for
+ * one address; the times and locations span the members.
+ *
+ * @param peaks each member's accounts and their busiest 5 minutes of it, by the member's range
+ */
+export function aggregateOf(
+    prefix: string,
+    members: readonly Detection[],
+    peaks: ReadonlyMap<string, ReadonlyMap<string, number>>,
+    policy: EvidencePolicy,
+): Detection {
+    const accountPeaks = new Map<string, number>();
+    for (const member of members) {
+        for (const [account, peak] of peaks.get(member.cidr) ?? []) {
+            accountPeaks.set(account, Math.max(peak, accountPeaks.get(account) ?? 0));
+        }
+    }
+    const seenIn = [...new Set(members.flatMap((m) => m.seenIn))].sort();
+    const first = members[0];
+    return {
+        cidr: prefix,
+        family: first.family,
+        peakRequests: members.reduce((sum, m) => sum + m.peakRequests, 0),
+        addresses: members.length,
+        seenIn,
+        firstSeen: Math.min(...members.map((m) => m.firstSeen)),
+        lastSeen: Math.max(...members.map((m) => m.lastSeen)),
+        query: first.query,
+        window: first.window,
+        threshold: first.threshold,
+        ...scopeOfEvidence(accountPeaks, seenIn, first.threshold, policy),
+    };
+}
