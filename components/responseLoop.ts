@@ -53,6 +53,20 @@ export interface ResponseLoopArgs {
  */
 const IN_TRANSACTION = { "ForAnyValue:StringEquals": { "dynamodb:EnclosingOperation": "TransactWriteItems" } };
 
+/** What a writer of the blocklist needs: read an entry, and write it only with its audit record. */
+function writeWithAudit(tableArn: string, auditArn: string): PolicyStatement[] {
+    return [
+        { Sid: "ReadBlocklist", Effect: "Allow", Action: "dynamodb:GetItem", Resource: tableArn },
+        {
+            Sid: "WriteBlocklistWithAudit",
+            Effect: "Allow",
+            Action: "dynamodb:PutItem",
+            Resource: [tableArn, auditArn],
+            Condition: IN_TRANSACTION,
+        },
+    ];
+}
+
 /** The named query the detector runs. */
 export const DETECTION_QUERY = "blocklist-candidates";
 
@@ -370,16 +384,7 @@ export class ResponseLoop extends pulumi.ComponentResource {
                     "Checks and applies an operator's blocklist change (npm run blocklist) with its audit record",
                 role,
                 after: [this.table, this.auditTable],
-                statements: (): PolicyStatement[] => [
-                    { Sid: "ReadBlocklist", Effect: "Allow", Action: "dynamodb:GetItem", Resource: tableArn },
-                    {
-                        Sid: "WriteBlocklistWithAudit",
-                        Effect: "Allow",
-                        Action: "dynamodb:PutItem",
-                        Resource: [tableArn, auditArn],
-                        Condition: IN_TRANSACTION,
-                    },
-                ],
+                statements: () => writeWithAudit(tableArn, auditArn),
                 callbackFactory: operatorCallbackFactory({
                     tables: { blocklist: BLOCKLIST_TABLE, audit: BLOCKLIST_AUDIT_TABLE },
                     policy: {
@@ -449,15 +454,7 @@ export class ResponseLoop extends pulumi.ComponentResource {
                                 access: "query",
                                 workgroup: DETECTION_WORKGROUP,
                             }),
-                            { Sid: "ReadBlocklist", Effect: "Allow", Action: "dynamodb:GetItem", Resource: tableArn },
-                            // Writes only inside TransactWriteItems: an entry with its audit record.
-                            {
-                                Sid: "WriteBlocklistWithAudit",
-                                Effect: "Allow",
-                                Action: "dynamodb:PutItem",
-                                Resource: [tableArn, auditArn],
-                                Condition: IN_TRANSACTION,
-                            },
+                            ...writeWithAudit(tableArn, auditArn),
                             // Lambda's on-failure destination sends as the function's role.
                             {
                                 Sid: "ParkFailedRuns",

@@ -6,16 +6,15 @@
  * credentials, can do to the blocklist is only what this function accepts.
  */
 import { GetFunctionUrlConfigCommand, InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { QueryCommand } from "@aws-sdk/client-dynamodb";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ChangeRequest } from "../handlers/blocklistChange";
-import { fromItem } from "../handlers/blocklistStore";
 import { Credentials, postChange } from "../tools/cli/operatorUrl";
 import { deployedHandler } from "../tools/local/deployedCode";
 import { LocalResponse, startLocalResponse } from "../tools/local/localResponse";
+import { auditTrail } from "./support/auditTrail";
 import { committedRun, committedRuns } from "./support/program";
 
 const REGION = "us-east-1";
@@ -26,17 +25,8 @@ describe("blocklist operator function, as deployed, behind its IAM-authenticated
     let lambda: LambdaClient;
     let url: string;
 
-    /** What the table and the audit trail hold for `cidr`. */
-    const stored = async (cidr: string) => {
-        const { Items } = await local.dynamo.client.send(
-            new QueryCommand({
-                TableName: "central-waf-logs-blocklist-audit",
-                KeyConditionExpression: "cidr = :c",
-                ExpressionAttributeValues: { ":c": { S: cidr } },
-            }),
-        );
-        return (Items ?? []).map(fromItem);
-    };
+    /** The audit trail of `cidr`. */
+    const stored = (cidr: string) => auditTrail(local.dynamo.client, cidr);
     const change = (request: Record<string, unknown>, credentials: Credentials = local.operator) =>
         postChange(url, request as unknown as ChangeRequest, credentials, REGION);
 

@@ -25,6 +25,7 @@ import { lambdaContext } from "../tools/local/deployedCode";
 import { LocalResponse, startLocalResponse } from "../tools/local/localResponse";
 import { ProgramRun } from "../tools/local/mockEngine";
 import { deliveredObjects } from "../tools/traffic/traffic";
+import { auditTrail as auditTrailOf } from "./support/auditTrail";
 import { metricsOf } from "./support/capture";
 import { committedRuns, runWith } from "./support/program";
 import { ATTACKER_CROSS_ACCOUNT, L1, L3, writeObject, writeScenario } from "./support/scenario";
@@ -74,16 +75,7 @@ async function putEntry(local: LocalResponse, fields: Record<string, unknown>): 
 }
 
 /** The audit trail of one range, oldest first. */
-async function auditTrail(local: LocalResponse, cidr: string): Promise<Record<string, any>[]> {
-    const { Items } = await local.dynamo.client.send(
-        new QueryCommand({
-            TableName: "central-waf-logs-blocklist-audit",
-            KeyConditionExpression: "cidr = :c",
-            ExpressionAttributeValues: { ":c": { S: cidr } },
-        }),
-    );
-    return (Items ?? []).map(fromItem);
-}
+const auditTrail = (local: LocalResponse, cidr: string) => auditTrailOf(local.dynamo.client as DynamoDBClient, cidr);
 
 async function entry(local: LocalResponse, cidr: string): Promise<Record<string, any> | undefined> {
     const { Item } = await local.dynamo.client.send(
