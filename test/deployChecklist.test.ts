@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { committedRuns } from "./support/program";
 
 const ROOT = path.resolve(__dirname, "..");
 const PREFIX = "central-waf-logs:";
@@ -59,5 +60,24 @@ describe("the first-deployment checklist (docs/deploy.md)", () => {
                 .filter((key) => !used.has(key)),
             [],
         );
+    });
+
+    it("counts in the baseline cost what the committed plans create (web ACLs, rules, rule groups, alarms, keys)", async () => {
+        const text = fs.readFileSync(path.join(ROOT, "docs", "deploy.md"), "utf8");
+        const resources = (await committedRuns()).flatMap((r) => r.resources);
+        const ofType = (type: string) => resources.filter((r) => r.type === `aws:${type}`);
+        const acls = ofType("wafv2/webAcl:WebAcl");
+        const groups = ofType("wafv2/ruleGroup:RuleGroup");
+        const rulesPerAcl = [...new Set(acls.map((a) => a.inputs.rules.length))];
+        const rulesPerGroup = [...new Set(groups.map((g) => g.inputs.rules.length))];
+        assert.strictEqual(rulesPerAcl.length, 1, "every web ACL has as many rules");
+        assert.strictEqual(rulesPerGroup.length, 1, "every rule group has as many rules");
+        const expected = [
+            `WAF: ${acls.length} web ACLs ($5 each) + ${rulesPerAcl[0]} rules each ($1 a rule) + ${groups.length} blocklist rule groups of ${rulesPerGroup[0]} rules`,
+            `CloudWatch: ${ofType("cloudwatch/metricAlarm:MetricAlarm").length} alarms ($0.10 each), ${ofType("cloudwatch/dashboard:Dashboard").length} dashboard ($3)`,
+            `KMS: ${ofType("kms/key:Key").length} customer-managed keys ($1 each)`,
+        ];
+        for (const row of expected)
+            assert.ok(text.includes(`| ${row} `), `docs/deploy.md's cost table should read: ${row}`);
     });
 });
