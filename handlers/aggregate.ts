@@ -44,8 +44,14 @@ export function prefixProblem(prefix: string, allowlist: readonly string[]): str
     const protectedBy = allowlisted(prefix, [...allowlist, CANARY_RANGE]);
     if (protectedBy !== undefined) return `it holds ${protectedBy}, which is never blocked`;
     const block = notGloballyReachable(prefix);
-    return block && `it overlaps ${block}, which is not globally reachable`;
+    if (block) return `it overlaps ${block}, which is not globally reachable`;
+    const translated = allowlisted(prefix, IPV4_IN_IPV6);
+    // A /64 there stands for IPv4 space: 64:ff9b::/96 is every IPv4 address through NAT64.
+    return translated && `it overlaps ${translated}, where IPv6 addresses stand for IPv4 ones (NAT64, 6to4)`;
 }
+
+/** IPv6 prefixes whose addresses embed IPv4 ones (RFC 6052 NAT64, RFC 3056 6to4): never aggregated. */
+const IPV4_IN_IPV6 = ["64:ff9b::/96", "2002::/16"];
 
 /**
  * What to do with the candidates of one prefix: `extend` an active entry of the prefix (every
@@ -80,8 +86,8 @@ export function prefixAction(
 /**
  * One detection for `prefix` from its members' evidence: requests summed over the members (each
  * one's busiest 5 minutes: the order the circuit breaker and a full IP set keep), each account's
- * evidence its busiest member there, so the scope is judged by `scopeOfEvidence` exactly as for
- * one address; the times and locations span the members.
+ * evidence its busiest member there, judged by `scopeOfEvidence` as for one address, but global
+ * only when a member is global on its own evidence; the times and locations span the members.
  *
  * @param peaks each member's accounts and their busiest 5 minutes of it, by the member's range
  */
@@ -110,6 +116,14 @@ export function aggregateOf(
         query: first.query,
         window: first.window,
         threshold: first.threshold,
-        ...scopeOfEvidence(accountPeaks, seenIn, first.threshold, policy),
+        ...(members.some((m) => m.scope !== "local")
+            ? scopeOfEvidence(accountPeaks, seenIn, first.threshold, policy)
+            : {
+                  // Accounts that each saw other members corroborate nothing: one account can forge
+                  // members into a neighbour's /24. Local, where the members' own evidence was.
+                  scope: "local" as const,
+                  evidenceAccounts: [...new Set(members.flatMap((m) => m.evidenceAccounts))].sort(),
+                  locations: [...new Set(members.flatMap((m) => m.locations))].sort(),
+              }),
     };
 }

@@ -221,11 +221,34 @@ export function readDetections(
     return { found, unusable, allowlisted: [...skipped], notReachable: [...notReachable].sort(), peaks: peaksOf };
 }
 
-/** The breaker's order: most requests in the busiest 5 minutes, then most evidence accounts, then the range. */
+/** Most requests in the busiest 5 minutes, then most evidence accounts, then the range. */
 const worstFirst = (a: Detection, b: Detection) =>
     b.peakRequests - a.peakRequests ||
     b.evidenceAccounts.length - a.evidenceAccounts.length ||
     (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0);
+
+/**
+ * The breaker's order for new entries: corroborated (global) ones first, worst first; then the
+ * local ones taking turns by evidence account, each account's worst first. Requests alone would
+ * let one account fill every run's cap with forged high-volume records (an account controls
+ * what its logs say) and starve an attacker two accounts saw, or another account's own attack.
+ */
+export function breakerOrder<T extends { readonly found: Detection }>(added: readonly T[]): T[] {
+    const global = added.filter((p) => p.found.scope !== "local").sort((a, b) => worstFirst(a.found, b.found));
+    const byAccount = new Map<string, T[]>();
+    for (const plan of added.filter((p) => p.found.scope === "local")) {
+        const account = plan.found.evidenceAccounts.join(",");
+        byAccount.set(account, [...(byAccount.get(account) ?? []), plan]);
+    }
+    const queues = [...byAccount.values()]
+        .map((plans) => plans.sort((a, b) => worstFirst(a.found, b.found)))
+        .sort((a, b) => worstFirst(a[0].found, b[0].found));
+    const local: T[] = [];
+    for (let turn = 0; local.length < added.length - global.length; turn++) {
+        for (const queue of queues) if (turn < queue.length) local.push(queue[turn]);
+    }
+    return [...global, ...local];
+}
 
 /** A detection and what it would do to the blocklist. */
 interface Plan {
@@ -275,10 +298,10 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
         }
     }
     planned = await withPrefixes(deps, planned, rows.peaks, now, settings, failed);
-    const added = planned.filter((p) => p.outcome === "added").sort((a, b) => worstFirst(a.found, b.found));
+    const added = breakerOrder(planned.filter((p) => p.outcome === "added"));
     const tripped = added.length > settings.maxNewEntriesPerRun;
-    // Over the cap, the worst candidates are blocked and the rest refused: a botnet of many
-    // addresses still gets its busiest members blocked, and cannot stop all new blocking.
+    // Over the cap, the first in the breaker's order are blocked and the rest refused: a botnet of
+    // many addresses still gets its busiest members blocked, and cannot stop all new blocking.
     const mayAdd = new Set(added.slice(0, settings.maxNewEntriesPerRun).map((p) => p.found.cidr));
     const toWrite = planned.filter((p) => p.entry && (p.outcome === "extended" || mayAdd.has(p.found.cidr)));
 

@@ -390,3 +390,49 @@ describe("response loop: prefix aggregation in the detector", () => {
         );
     });
 });
+
+describe("prefix aggregation and the breaker, against one account's forged logs (red-team findings)", () => {
+    it("keeps a /24 local when no member was seen by two accounts: one account's forged members plus another's unrelated detection", async () => {
+        const rows = [
+            ...addresses("198.51.100", 1, 3).map((ip) => row(ip)),
+            row("198.51.100.200", 1500, `${B}:1500`, `${B}/eu-west-1`),
+        ];
+        const prefix = (await run(rows, ON)).items.get("198.51.100.0/24")!;
+        assert.deepStrictEqual([prefix.scope, prefix.locations], ["local", [`${A}/us-east-1`, `${B}/eu-west-1`]]);
+    });
+
+    it("gives a two-account attacker a place under the cap before 50 forged prefixes of one account", async () => {
+        const rows = [
+            ...Array.from({ length: 50 }, (_, p) => addresses(`45.34.${p}`, 1, 4).map((ip) => row(ip, 1001))).flat(),
+            row("203.0.113.250", 4000, `${A}:2000,${B}:2000`, `${A}/us-east-1,${B}/eu-west-1`),
+        ];
+        const { items, summary } = await run(rows, ON);
+        assert.ok(items.has("203.0.113.250/32"), "the corroborated attacker was refused by the breaker");
+        assert.strictEqual(summary.refusedNew, 1);
+    });
+
+    it("without aggregation too: 50 forged addresses at a million requests each do not crowd out the corroborated one", async () => {
+        const rows = [
+            ...addresses("45.34.0", 1, 50).map((ip) => row(ip, 1_000_000)),
+            row("203.0.113.250", 4000, `${A}:2000,${B}:2000`, `${A}/us-east-1,${B}/eu-west-1`),
+        ];
+        const { items } = await run(rows, SETTINGS);
+        assert.ok(items.has("203.0.113.250/32"));
+    });
+
+    it("shares the cap between accounts' local attacks: one account's flood leaves room for another's", async () => {
+        const rows = [
+            ...addresses("45.34.0", 1, 60).map((ip) => row(ip, 1_000_000)),
+            row("203.0.113.251", 1500, `${B}:1500`, `${B}/eu-west-1`),
+        ];
+        const { items } = await run(rows, { ...SETTINGS, maxNewEntriesPerRun: 10 });
+        assert.ok(items.has("203.0.113.251/32"), "B's own attacker was crowded out by A's flood");
+        assert.strictEqual([...items.keys()].filter((c) => c.startsWith("45.34.0.")).length, 9);
+    });
+
+    it("never aggregates IPv6 space that stands for IPv4 (NAT64 64:ff9b::/96, 6to4 2002::/16)", () => {
+        assert.match(prefixProblem("64:ff9b::/64", [])!, /NAT64/);
+        assert.match(prefixProblem("2002:a00:1::/64", [])!, /6to4/);
+        assert.strictEqual(prefixProblem("2001:db8:1:2::/64", []), undefined);
+    });
+});
