@@ -59,19 +59,16 @@ export interface ChangeDependencies {
 }
 
 /**
- * Characters a reason may not hold: C0 controls (CR and LF included), DEL, C1 controls, Unicode's
- * line and paragraph separators and bidirectional overrides. Printed raw, they move the cursor,
- * recolour the terminal or forge a second line of the audit trail.
+ * Characters a reason may not hold: controls (CR and LF included, DEL, C1), format characters
+ * (bidirectional marks and overrides, zero-width characters, the BOM, tag characters), lone
+ * surrogates, private-use characters, and Unicode's line and paragraph separators. Printed raw,
+ * they move the cursor, recolour the terminal, reorder or hide text, or forge a second line of
+ * the audit trail.
  */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
+
 export function isControl(code: number): boolean {
-    return (
-        code < 0x20 ||
-        (code >= 0x7f && code <= 0x9f) ||
-        code === 0x2028 ||
-        code === 0x2029 ||
-        (code >= 0x202a && code <= 0x202e) ||
-        (code >= 0x2066 && code <= 0x2069)
-    );
+    return UNPRINTABLE.test(String.fromCodePoint(code));
 }
 
 const codePoint = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;

@@ -215,6 +215,19 @@ describe("npm run blocklist", () => {
             "\u202eevil",
             "--reason contains a control character (U+202E at character 1); write the reason as one line of plain text.",
         );
+        // Invisible ones too (red team): zero-width space, right-to-left mark, BOM, a tag character, a lone surrogate.
+        for (const [text, code, at] of [
+            ["a\u200bb", "U+200B", 2],
+            ["a\u200fb", "U+200F", 2],
+            ["a\ufeffb", "U+FEFF", 2],
+            ["a\u{e0041}b", "U+E0041", 2],
+            ["a\ud800b", "U+D800", 2],
+        ] as const) {
+            refused(
+                text,
+                `--reason contains a control character (${code} at character ${at}); write the reason as one line of plain text.`,
+            );
+        }
         refused(
             "é".repeat(501),
             "--reason is 501 characters long; keep it to 500 (the entry, the audit trail and list print it whole).",
@@ -434,6 +447,15 @@ describe("npm run blocklist", () => {
                 /^No AWS credentials found \(.+\)\. Fix: sign in to the logging account \(e\.g\. aws sso login, or set AWS_PROFILE\), or pass --endpoint for a local DynamoDB\.$/,
             );
         });
+    });
+
+    it("says when a range that is not blocked itself is inside an active broader entry (red team)", async () => {
+        await run(["add", "198.51.100.0/24", "--reason", "a botnet's /24"]);
+        await assert.rejects(run(["remove", "198.51.100.77", "--reason", "our partner"]), {
+            message:
+                "198.51.100.77/32 is not blocked; nothing to remove (list shows the active entries). But it is inside the active entry 198.51.100.0/24, which still blocks it: remove or promote that range instead, or add the address to central-waf-logs:response.allowlist to spare it within the range.",
+        });
+        await run(["remove", "198.51.100.0/24", "--reason", "cleanup"]);
     });
 
     it("runs as a command: help, one-line user errors without a stack, and a real change through --endpoint", async () => {

@@ -18,6 +18,7 @@ import {
     reasonProblem,
 } from "../../handlers/blocklistChange";
 import { BlocklistStore, dynamoBlocklistStore } from "../../handlers/blocklistStore";
+import { allowlisted } from "../../handlers/ipRange";
 import { BLOCKLIST_AUDIT_TABLE, BLOCKLIST_OPERATOR_FUNCTION, BLOCKLIST_TABLE } from "../../names";
 import { unreachable } from "./awsErrors";
 import { postChange } from "./operatorUrl";
@@ -231,12 +232,33 @@ export async function runBlocklistCommand(args: BlocklistArgs, deps: BlocklistDe
         reason: args.reason!,
         ...(args.minutes === undefined ? {} : { minutes: args.minutes }),
     };
+    let message: string;
     try {
-        deps.out(await deps.change(request));
+        message = await deps.change(request);
     } catch (err) {
-        if (isChangeRefused(err)) throw userError(err.message);
-        throw err;
+        const refusal = isChangeRefused(err) ? err.message : userMessage(err);
+        if (refusal === undefined) throw err;
+        const hint = /is not blocked;/.test(refusal) ? await coveredBy(range.cidr, deps, now) : "";
+        throw userError(`${refusal}${hint}`);
     }
+    deps.out(message);
+}
+
+/** A user error's message (the operator function's refusal, as the CLI reports it), or undefined. */
+function userMessage(err: unknown): string | undefined {
+    return (err as { userError?: boolean })?.userError ? (err as Error).message : undefined;
+}
+
+/**
+ * For remove and promote of a range that is not blocked itself: the active entries that cover it
+ * (a prefix the detector or an operator blocked), so "not blocked" does not read as "reachable".
+ */
+async function coveredBy(cidr: string, deps: BlocklistDependencies, now: number): Promise<string> {
+    const covering = (await deps.store.all().catch(() => []))
+        .filter((e) => isActive(e, now) && e.cidr !== cidr && allowlisted(cidr, [e.cidr]) !== undefined)
+        .map((e) => e.cidr);
+    if (covering.length === 0) return "";
+    return ` But it is inside the active ${covering.length > 1 ? "entries" : "entry"} ${covering.join(", ")}, which still ${covering.length > 1 ? "block" : "blocks"} it: remove or promote that range instead, or add the address to central-waf-logs:response.allowlist to spare it within the range.`;
 }
 
 /** The command as `npm run blocklist` runs it: arguments, the stack's configuration, DynamoDB. */
