@@ -167,7 +167,7 @@ describe("npm run blocklist", () => {
         for (const endpoint of ["notaurl", "127.0.0.1:8000", "ftp://127.0.0.1/", "http://"]) {
             fails(
                 ["list", "--endpoint", endpoint],
-                `--endpoint takes the URL of a local DynamoDB, such as http://127.0.0.1:8000, got ${JSON.stringify(endpoint)}.`,
+                `--endpoint takes the URL of a local sandbox (npm run sandbox prints it), such as http://127.0.0.1:8000, got ${JSON.stringify(endpoint)}.`,
             );
         }
         fails(["list", "--colour"], "Unknown option --colour.");
@@ -420,7 +420,7 @@ describe("npm run blocklist", () => {
         ]);
         assert.deepStrictEqual(await cli("list", "--endpoint", "notaurl"), [
             1,
-            '--endpoint takes the URL of a local DynamoDB, such as http://127.0.0.1:8000, got "notaurl".\nRun `npm run blocklist -- --help` for every option.',
+            '--endpoint takes the URL of a local sandbox (npm run sandbox prints it), such as http://127.0.0.1:8000, got "notaurl".\nRun `npm run blocklist -- --help` for every option.',
         ]);
         // A loopback port nothing listens on: take one, then close it.
         const server = net.createServer();
@@ -430,7 +430,7 @@ describe("npm run blocklist", () => {
         await withoutAws({ AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" }, async () => {
             assert.deepStrictEqual(await cli("list", "--endpoint", `http://127.0.0.1:${port}`), [
                 1,
-                `Cannot reach DynamoDB at http://127.0.0.1:${port} (ECONNREFUSED). Fix: start the local DynamoDB there, or leave out --endpoint to use the table in AWS.`,
+                `Cannot reach DynamoDB at http://127.0.0.1:${port} (ECONNREFUSED). Fix: start the sandbox (npm run sandbox) and use the endpoint it prints, or leave out --endpoint to use the table in AWS.`,
             ]);
         });
     });
@@ -444,7 +444,7 @@ describe("npm run blocklist", () => {
             assert.strictEqual(noCode, 1);
             assert.match(
                 String(noOut),
-                /^No AWS credentials found \(.+\)\. Fix: sign in to the logging account \(e\.g\. aws sso login, or set AWS_PROFILE\), or pass --endpoint for a local DynamoDB\.$/,
+                /^No AWS credentials found \(.+\)\. Fix: sign in to the logging account \(e\.g\. aws sso login, or set AWS_PROFILE\), or pass --endpoint for a local sandbox\.$/,
             );
         });
     });

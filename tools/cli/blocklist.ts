@@ -132,7 +132,7 @@ export function parseBlocklistArgs(argv: readonly string[]): BlocklistArgs {
     const endpoint = values["--endpoint"];
     if (endpoint !== undefined && !isHttpUrl(endpoint)) {
         throw usageError(
-            `--endpoint takes the URL of a local DynamoDB, such as http://127.0.0.1:8000, got ${JSON.stringify(endpoint)}.`,
+            `--endpoint takes the URL of a local sandbox (npm run sandbox prints it), such as http://127.0.0.1:8000, got ${JSON.stringify(endpoint)}.`,
         );
     }
     return {
@@ -281,7 +281,7 @@ export async function blocklistMain(argv: readonly string[]): Promise<void> {
         throw userError(`Stack ${args.stack} is a ${config.role} stack; give the logging stack with --stack.`);
     }
     const region = args.region ?? config.region;
-    // A local DynamoDB takes any key; without AWS credentials in the environment, give it one
+    // A local sandbox takes any key; without AWS credentials in the environment, give it one
     // rather than fail in the SDK's provider chain.
     const localCredentials =
         args.endpoint && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE
@@ -315,13 +315,13 @@ export async function blocklistMain(argv: readonly string[]): Promise<void> {
         if (network) {
             throw userError(
                 args.endpoint
-                    ? `Cannot reach DynamoDB at ${args.endpoint} (${network}). Fix: start the local DynamoDB there, or leave out --endpoint to use the table in AWS.`
+                    ? `Cannot reach DynamoDB at ${args.endpoint} (${network}). Fix: start the sandbox (npm run sandbox) and use the endpoint it prints, or leave out --endpoint to use the table in AWS.`
                     : `Cannot reach DynamoDB in ${region} (${network}). Fix: check the network and --region.`,
             );
         }
         if (err?.name === "CredentialsProviderError") {
             throw userError(
-                `No AWS credentials found (${err.message}). Fix: sign in to the logging account (e.g. aws sso login, or set AWS_PROFILE), or pass --endpoint for a local DynamoDB.`,
+                `No AWS credentials found (${err.message}). Fix: sign in to the logging account (e.g. aws sso login, or set AWS_PROFILE), or pass --endpoint for a local sandbox.`,
             );
         }
         if (err?.name === "AccessDeniedException" || err?.name === "UnrecognizedClientException") {
