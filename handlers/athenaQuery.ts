@@ -16,6 +16,54 @@ export interface AthenaQueryCalls {
     sleep(ms: number): Promise<void>;
 }
 
+/**
+ * The calls on an Athena SDK client (`athenaSdk` is `@aws-sdk/client-athena`, required by the
+ * Lambda that runs it), in `workGroup` and `database`. No ExecutionParameters when there are none:
+ * Athena refuses an empty list.
+ */
+export function athenaCalls(
+    athenaSdk: any,
+    client: { send(command: unknown): Promise<any> },
+    where: { readonly workGroup: string; readonly database: string },
+): AthenaQueryCalls {
+    return {
+        start: async (QueryString, parameters) =>
+            (
+                await client.send(
+                    new athenaSdk.StartQueryExecutionCommand({
+                        QueryString,
+                        ...(parameters.length > 0 ? { ExecutionParameters: parameters } : {}),
+                        WorkGroup: where.workGroup,
+                        QueryExecutionContext: { Database: where.database },
+                    }),
+                )
+            ).QueryExecutionId,
+        status: async (QueryExecutionId) => {
+            const { QueryExecution } = await client.send(new athenaSdk.GetQueryExecutionCommand({ QueryExecutionId }));
+            return {
+                state: QueryExecution?.Status?.State ?? "UNKNOWN",
+                reason: QueryExecution?.Status?.StateChangeReason,
+                scannedBytes: QueryExecution?.Statistics?.DataScannedInBytes,
+            };
+        },
+        page: async (QueryExecutionId, NextToken) => {
+            const page = await client.send(
+                new athenaSdk.GetQueryResultsCommand({ QueryExecutionId, NextToken, MaxResults: 1000 }),
+            );
+            return {
+                rows: (page.ResultSet?.Rows ?? []).map((row: any) =>
+                    (row.Data ?? []).map((d: any) => d.VarCharValue ?? null),
+                ),
+                nextToken: page.NextToken,
+            };
+        },
+        stop: async (QueryExecutionId) => {
+            await client.send(new athenaSdk.StopQueryExecutionCommand({ QueryExecutionId }));
+        },
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    };
+}
+
 export interface QueryResult {
     readonly queryExecutionId: string;
     readonly rows: Record<string, string | null>[];

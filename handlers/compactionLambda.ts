@@ -4,6 +4,7 @@
  * `{"day": "yyyy/MM/dd"}`. The MERGE template is baked into its code at deploy time; the workgroup
  * and database come from its environment. It resolves only when Athena reports SUCCEEDED.
  */
+import { athenaCalls } from "./athenaQuery";
 import { CompactionSummary, compact } from "./compaction";
 import { invocationBudget } from "./invocation";
 import { LambdaContext } from "./detectorLambda";
@@ -27,41 +28,11 @@ export function compactionCallbackFactory(
                 `Compaction environment is missing ${COMPACTION_ENVIRONMENT.workgroup} or ${COMPACTION_ENVIRONMENT.database}.`,
             );
         }
-        const athena = new athenaSdk.AthenaClient({});
+        const calls = athenaCalls(athenaSdk, new athenaSdk.AthenaClient({}), { workGroup, database });
         return async (event, context) => {
             const started = performance.now();
             const remainingMs = invocationBudget(context) ?? (() => DEFAULT_BUDGET_MS - (performance.now() - started));
-            const summary = await compact(
-                event,
-                template,
-                {
-                    start: async (QueryString) =>
-                        (
-                            await athena.send(
-                                new athenaSdk.StartQueryExecutionCommand({
-                                    QueryString,
-                                    WorkGroup: workGroup,
-                                    QueryExecutionContext: { Database: database },
-                                }),
-                            )
-                        ).QueryExecutionId,
-                    status: async (QueryExecutionId) => {
-                        const { QueryExecution } = await athena.send(
-                            new athenaSdk.GetQueryExecutionCommand({ QueryExecutionId }),
-                        );
-                        return {
-                            state: QueryExecution?.Status?.State ?? "UNKNOWN",
-                            reason: QueryExecution?.Status?.StateChangeReason,
-                            scannedBytes: QueryExecution?.Statistics?.DataScannedInBytes,
-                        };
-                    },
-                    stop: async (QueryExecutionId) => {
-                        await athena.send(new athenaSdk.StopQueryExecutionCommand({ QueryExecutionId }));
-                    },
-                    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-                },
-                remainingMs,
-            );
+            const summary = await compact(event, template, calls, remainingMs);
             console.log(JSON.stringify({ msg: "compaction succeeded", ...summary }));
             return summary;
         };

@@ -3,7 +3,7 @@
  * allowlist are baked into its code at deploy time; the event is ignored (any invocation is just a
  * detection run), and the table and workgroup names come from its environment.
  */
-import { orderedParameters, runAthenaQuery } from "./athenaQuery";
+import { athenaCalls, orderedParameters, runAthenaQuery } from "./athenaQuery";
 import { dynamoBlocklistStore } from "./blocklistStore";
 import { DetectionSummary, DetectorSettings, detect } from "./detector";
 import { InvocationContext, invocationBudget } from "./invocation";
@@ -62,7 +62,10 @@ export function detectorCallbackFactory(
                 `Detector environment is missing ${missing.map(([k]) => DETECTOR_ENVIRONMENT[k as keyof typeof DETECTOR_ENVIRONMENT]).join(", ")}.`,
             );
         }
-        const athena = new athenaSdk.AthenaClient({});
+        const calls = athenaCalls(athenaSdk, new athenaSdk.AthenaClient({}), {
+            workGroup: env.workgroup!,
+            database: env.database!,
+        });
         const store = dynamoBlocklistStore(dynamoSdk, new dynamoSdk.DynamoDBClient({}), {
             blocklist: env.blocklistTable!,
             audit: env.auditTable!,
@@ -76,53 +79,7 @@ export function detectorCallbackFactory(
             return detect(
                 {
                     runQuery: (params) =>
-                        runAthenaQuery(
-                            query.sql,
-                            orderedParameters(query.placeholders, params),
-                            {
-                                start: async (QueryString, ExecutionParameters) =>
-                                    (
-                                        await athena.send(
-                                            new athenaSdk.StartQueryExecutionCommand({
-                                                QueryString,
-                                                ExecutionParameters,
-                                                WorkGroup: env.workgroup,
-                                                QueryExecutionContext: { Database: env.database },
-                                            }),
-                                        )
-                                    ).QueryExecutionId,
-                                status: async (QueryExecutionId) => {
-                                    const { QueryExecution } = await athena.send(
-                                        new athenaSdk.GetQueryExecutionCommand({ QueryExecutionId }),
-                                    );
-                                    return {
-                                        state: QueryExecution?.Status?.State ?? "UNKNOWN",
-                                        reason: QueryExecution?.Status?.StateChangeReason,
-                                        scannedBytes: QueryExecution?.Statistics?.DataScannedInBytes,
-                                    };
-                                },
-                                page: async (QueryExecutionId, NextToken) => {
-                                    const page = await athena.send(
-                                        new athenaSdk.GetQueryResultsCommand({
-                                            QueryExecutionId,
-                                            NextToken,
-                                            MaxResults: 1000,
-                                        }),
-                                    );
-                                    return {
-                                        rows: (page.ResultSet?.Rows ?? []).map((row: any) =>
-                                            (row.Data ?? []).map((d: any) => d.VarCharValue ?? null),
-                                        ),
-                                        nextToken: page.NextToken,
-                                    };
-                                },
-                                stop: async (QueryExecutionId) => {
-                                    await athena.send(new athenaSdk.StopQueryExecutionCommand({ QueryExecutionId }));
-                                },
-                                sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-                            },
-                            remainingMs,
-                        ),
+                        runAthenaQuery(query.sql, orderedParameters(query.placeholders, params), calls, remainingMs),
                     store,
                     now: Date.now,
                     actor:
