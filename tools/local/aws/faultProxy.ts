@@ -6,7 +6,7 @@
  * stalls, added latency, or no answer at all. Used by the tests and by `npm start -- --faults`.
  */
 import * as http from "http";
-import { AddressInfo, Socket } from "net";
+import { listenOnLoopback } from "./loopback";
 
 /** What a rule does to a matching request. */
 export type Fault =
@@ -65,7 +65,6 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     let rules: { rule: FaultRule; left: number }[] = [];
     let injectedCount = 0;
     const requests: ProxiedRequest[] = [];
-    const sockets = new Set<Socket>();
     const agent = new http.Agent({ keepAlive: false });
 
     const take = (req: http.IncomingMessage): Fault | undefined => {
@@ -158,26 +157,19 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
                 forward(req, res, fault);
         }
     });
-    server.on("connection", (socket: Socket) => {
-        sockets.add(socket);
-        socket.on("close", () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
+    const loopback = await listenOnLoopback(server);
     return {
-        url: `http://127.0.0.1:${port}`,
+        url: loopback.url,
         requests,
         inject(next) {
             rules = next.map((rule) => ({ rule, left: rule.count ?? Number.POSITIVE_INFINITY }));
             injectedCount = 0;
         },
         injected: () => injectedCount,
-        close: () =>
-            new Promise((resolve) => {
-                for (const socket of sockets) socket.destroy();
-                agent.destroy();
-                server.close(() => resolve());
-            }),
+        async close() {
+            agent.destroy();
+            await loopback.close();
+        },
     };
 }
 

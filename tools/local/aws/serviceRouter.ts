@@ -6,7 +6,7 @@
  * the router's address still verify where a stand-in checks them).
  */
 import * as http from "http";
-import { AddressInfo, Socket } from "net";
+import { listenOnLoopback } from "./loopback";
 
 export interface ServiceRouter {
     readonly url: string;
@@ -35,7 +35,6 @@ export async function startServiceRouter(routes: Readonly<Record<string, string>
             throw new Error(`The service router forwards to loopback only; ${service} names ${target}.`);
         }
     }
-    const sockets = new Set<Socket>();
     const agent = new http.Agent({ keepAlive: false });
     const server = http.createServer((req, res) => {
         const service = signedService(req);
@@ -73,18 +72,12 @@ export async function startServiceRouter(routes: Readonly<Record<string, string>
         });
         req.pipe(forward);
     });
-    server.on("connection", (socket) => {
-        sockets.add(socket);
-        socket.on("close", () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
+    const loopback = await listenOnLoopback(server);
     return {
-        url: `http://127.0.0.1:${port}`,
+        url: loopback.url,
         routes,
         async close() {
-            for (const socket of sockets) socket.destroy();
-            await new Promise<void>((resolve) => server.close(() => resolve()));
+            await loopback.close();
             agent.destroy();
         },
     };
