@@ -1,0 +1,132 @@
+/**
+ * Optional prefix aggregation, as deployed: with `response.aggregatePrefixMinAddresses` set, the
+ * detector blocks a botnet's /24s and /64s as one entry each, never over a protected address,
+ * and every resource account's applier takes them. Stand-ins as in responseLoop.test.ts.
+ */
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalResponse, startLocalResponse } from "../tools/local/localResponse";
+import { metricsOf } from "./support/capture";
+import { committedRuns, runWith } from "./support/program";
+import { addressesEverywhere, at, auditTrail, entry } from "./support/responseLoop";
+import { writeScenario } from "./support/scenario";
+
+describe("response loop, as deployed: prefix aggregation", () => {
+    let local: LocalResponse;
+    let root: string;
+    /** A row as the candidates query returns it: two accounts, each over threshold / 2, so global. */
+    const row = (clientIp: string, requests = 600) => ({
+        client_ip: clientIp,
+        requests_in_5_minutes: String(requests),
+        first_seen_ms: String(at(10, 40)),
+        last_seen_ms: String(at(10, 43)),
+        seen_in: "222222222222/us-east-1,333333333333/eu-west-1",
+        evidence: `222222222222:${requests},333333333333:${requests}`,
+    });
+    const hosts = (prefix: string, count: number, sep = ".") =>
+        Array.from({ length: count }, (_, i) => `${prefix}${sep}${i + 1}`);
+    const answer = (rows: Record<string, string>[]) => local.athena.answerWith({ rows, columns: Object.keys(row("")) });
+    const stored = async () =>
+        (await local.dynamo.client.send(new ScanCommand({ TableName: "central-waf-logs-blocklist" })))
+            .Items!.map((i) => i.cidr.S!)
+            .sort();
+
+    before(async () => {
+        const logging = await runWith("logging", {
+            configOverrides: {
+                "central-waf-logs:response": JSON.stringify({
+                    mode: "block",
+                    threshold: 500,
+                    lookbackMinutes: 20,
+                    maxNewEntriesPerRun: 4,
+                    aggregatePrefixMinAddresses: 4,
+                    // A documentation address named by the allowlist: its /24 is never one entry.
+                    allowlist: ["198.51.100.77/32"],
+                }),
+            },
+        });
+        const resources = (await committedRuns()).filter((r) => r.stack !== "logging");
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "aggregate-"));
+        writeScenario(root);
+        local = await startLocalResponse([logging, ...resources], root);
+    });
+    afterEach(() => local.athena.answerWith(undefined));
+    after(async () => {
+        await local?.close();
+        fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it("blocks a botnet in a few prefixes with one entry each, within the cap, never over a protected address, and every applier takes them", async () => {
+        answer([
+            ...hosts("203.0.113", 20).map((ip) => row(ip)),
+            ...hosts("45.33.32", 20).map((ip) => row(ip)),
+            ...hosts("2001:db8:1:2:", 8, ":").map((ip) => row(ip)),
+            // Next to an allowlisted address, next to the canary (192.0.2.250), in shared address space.
+            ...hosts("198.51.100.10", 5, "").map((ip) => row(ip, 550)),
+            ...hosts("192.0.2", 5).map((ip) => row(ip, 520)),
+            ...hosts("100.64.0", 5).map((ip) => row(ip)),
+        ]);
+        const { result, metrics } = await metricsOf(() => local.detect(at(10, 46)));
+        // Three prefixes and the busiest single: four new entries, the cap; the other singles refused.
+        assert.deepStrictEqual(
+            [result.added.sort(), result.aggregated.sort(), result.circuitBreakerTripped, result.refusedNew],
+            [
+                ["198.51.100.101/32", "2001:db8:1:2::/64", "203.0.113.0/24", "45.33.32.0/24"],
+                ["2001:db8:1:2::/64 (8 addresses)", "203.0.113.0/24 (20 addresses)", "45.33.32.0/24 (20 addresses)"],
+                true,
+                9,
+            ],
+        );
+        assert.strictEqual(result.notReachable.length, 5);
+        assert.deepStrictEqual(await stored(), [
+            "198.51.100.101/32",
+            "2001:db8:1:2::/64",
+            "203.0.113.0/24",
+            "45.33.32.0/24",
+        ]);
+        const prefix = (await entry(local, "203.0.113.0/24"))!;
+        assert.deepStrictEqual(
+            [prefix.peakRequests, prefix.scope, prefix.evidenceAccounts, prefix.reason],
+            [
+                12_000,
+                "global",
+                ["222222222222", "333333333333"],
+                "20 addresses over the threshold, 12000 requests in their busiest 5 minutes together (threshold 500 each)",
+            ],
+        );
+        assert.deepStrictEqual(
+            metrics.map((m) => m.BlocklistAdded),
+            [4],
+        );
+
+        // The resource accounts' appliers take /24 and /64 with their default limits (/24, /48).
+        const { result: published } = await metricsOf(() => local.publish(at(10, 47)));
+        assert.ok(
+            published.targets.every((t: any) => t.status === "synced"),
+            JSON.stringify(published.targets),
+        );
+        for (const ips of Object.values(addressesEverywhere(local, "ipv4"))) {
+            assert.deepStrictEqual(ips, ["198.51.100.101/32", "203.0.113.0/24", "45.33.32.0/24"]);
+        }
+        for (const ips of Object.values(addressesEverywhere(local, "ipv6"))) {
+            assert.deepStrictEqual(ips, ["2001:db8:1:2::/64"]);
+        }
+    });
+
+    it("extends an active prefix through any address inside it, however few, and adds none of them", async () => {
+        answer([row("203.0.113.200", 700), row("203.0.113.201", 650)]);
+        const { result } = await metricsOf(() => local.detect(at(11, 0)));
+        assert.deepStrictEqual(
+            [result.added, result.extended, result.aggregated],
+            [[], ["203.0.113.0/24"], ["203.0.113.0/24 (2 addresses)"]],
+        );
+        assert.deepStrictEqual((await entry(local, "203.0.113.0/24"))!.blockedUntil, at(15, 0));
+        assert.deepStrictEqual(
+            (await auditTrail(local, "203.0.113.0/24")).map((r) => r.action),
+            ["add", "extend"],
+        );
+    });
+});
