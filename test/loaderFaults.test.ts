@@ -497,10 +497,14 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
             }
             stage.s3Proxy.inject([{ ...rule, count: 1 }]);
             let firstTryMs = 0;
-            const started = Date.now();
+            // From the first try's context (its deadline's clock), not from the delivery before it.
+            let firstTryStarted = 0;
             const { invocation } = await deliverAndInvoke(file, ndjson(lines), {
-                context: () => lambdaContext(2000),
-                beforeRetry: async () => void (firstTryMs ||= Date.now() - started),
+                context: () => {
+                    firstTryStarted ||= Date.now();
+                    return lambdaContext(2000);
+                },
+                beforeRetry: async () => void (firstTryMs ||= Date.now() - firstTryStarted),
             });
             return { key, invocation, firstTryMs };
         }
