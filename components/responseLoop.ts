@@ -455,6 +455,18 @@ export class ResponseLoop extends pulumi.ComponentResource {
                                 workgroup: DETECTION_WORKGROUP,
                             }),
                             ...writeWithAudit(tableArn, auditArn),
+                            // With prefix aggregation on, it looks for operators' releases inside
+                            // a prefix: they are kept on the released ranges' own items.
+                            ...(args.settings.aggregatePrefixMinAddresses
+                                ? [
+                                      {
+                                          Sid: "FindReleases",
+                                          Effect: "Allow" as const,
+                                          Action: "dynamodb:Scan",
+                                          Resource: tableArn,
+                                      },
+                                  ]
+                                : []),
                             // Lambda's on-failure destination sends as the function's role.
                             {
                                 Sid: "ParkFailedRuns",

@@ -11,7 +11,7 @@
  */
 import { BlockEntry, Detection, EvidencePolicy, isActive, scopeOfEvidence } from "./blocklist";
 import { CANARY_RANGE } from "./canary";
-import { allowlisted, enclosingRange, notGloballyReachable, parseRange } from "./ipRange";
+import { allowlisted, enclosingRange, notGloballyReachable, overlaps, parseRange } from "./ipRange";
 
 /** The prefix one entry covers, per family: within the /24 and /48 a resource account's applier takes by default. */
 export const AGGREGATE_PREFIX = { ipv4: 24, ipv6: 64 } as const;
@@ -34,15 +34,23 @@ export function byPrefix<T extends { readonly found: Detection }>(plans: readonl
 /**
  * Why `prefix` must not become one entry, or undefined when it may: it holds an allowlisted range
  * or the canary of `npm run verify` (both never blocked, whether or not they sent a request this
- * run), or it overlaps a block that is not globally reachable.
+ * run), it overlaps a range an operator released (a prefix would block it again), or it overlaps
+ * a block that is not globally reachable.
  *
  * @param allowlist parsed `response.allowlist` ranges
+ * @param released ranges whose release by an operator has not ended (`suppressedUntil` ahead)
  */
-export function prefixProblem(prefix: string, allowlist: readonly string[]): string | undefined {
+export function prefixProblem(
+    prefix: string,
+    allowlist: readonly string[],
+    released: readonly string[] = [],
+): string | undefined {
     const parsed = parseRange(prefix);
     if ("problem" in parsed) return parsed.problem;
     const protectedBy = allowlisted(prefix, [...allowlist, CANARY_RANGE]);
     if (protectedBy !== undefined) return `it holds ${protectedBy}, which is never blocked`;
+    const releasedInside = released.find((range) => overlaps(range, prefix));
+    if (releasedInside !== undefined) return `it overlaps ${releasedInside}, which an operator released`;
     const block = notGloballyReachable(prefix);
     if (block) return `it overlaps ${block}, which is not globally reachable`;
     const translated = allowlisted(prefix, IPV4_IN_IPV6);
@@ -61,6 +69,7 @@ const IPV4_IN_IPV6 = ["64:ff9b::/96", "2002::/16"];
  * @param members the candidates in `prefix` with what they would do on their own
  * @param existing the stored entry of the prefix itself, if any
  * @param minAddresses `aggregatePrefixMinAddresses`: 0 (off) or at least 2
+ * @param released ranges whose release by an operator has not ended
  */
 export function prefixAction(
     prefix: string,
@@ -69,17 +78,21 @@ export function prefixAction(
     now: number,
     minAddresses: number,
     allowlist: readonly string[],
+    released: readonly string[] = [],
 ): "extend" | "add" | undefined {
     if (minAddresses < 2) return undefined;
     // An operator released the prefix: it is left alone, as a single address is.
     if (existing?.suppressedUntil !== undefined && existing.suppressedUntil > now) return undefined;
     // Also for an active prefix: the allowlist may have grown since it was added (the publisher
-    // leaves such an entry out of every IP set; extending it would hold nothing).
-    if (prefixProblem(prefix, allowlist) !== undefined) return undefined;
-    const released = members.filter((m) => m.outcome === "suppressed").length;
-    if (existing !== undefined && isActive(existing, now)) return released < members.length ? "extend" : undefined;
+    // leaves such an entry out of every IP set; extending it would hold nothing), or an operator
+    // released a range inside it (it then expires at its own time).
+    if (prefixProblem(prefix, allowlist, released) !== undefined) return undefined;
+    const releasedMembers = members.filter((m) => m.outcome === "suppressed").length;
+    if (existing !== undefined && isActive(existing, now)) {
+        return releasedMembers < members.length ? "extend" : undefined;
+    }
     // An operator called one of them a false positive: the prefix would block it again.
-    if (released > 0) return undefined;
+    if (releasedMembers > 0) return undefined;
     return members.length >= minAddresses ? "add" : undefined;
 }
 

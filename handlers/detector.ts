@@ -396,12 +396,20 @@ async function withPrefixes(
     failed: { cidr: string; error: string }[],
 ): Promise<Plan[]> {
     const minAddresses = settings.aggregatePrefixMinAddresses ?? 0;
-    if (minAddresses < 2) return [...planned];
+    if (minAddresses < 2 || planned.length === 0) return [...planned];
+    let released: string[];
+    try {
+        released = await releasedRanges(deps.store, now);
+    } catch (err) {
+        // Without the releases, no prefix is safe to add: each candidate on its own, and the run fails.
+        failed.push({ cidr: "(the blocklist's releases)", error: messageOf(err) });
+        return [...planned];
+    }
     const result: Plan[] = [];
     for (const [prefix, members] of byPrefix(planned)) {
         try {
             const existing = await deps.store.get(prefix);
-            const action = prefixAction(prefix, members, existing, now, minAddresses, settings.allowlist);
+            const action = prefixAction(prefix, members, existing, now, minAddresses, settings.allowlist, released);
             if (action === undefined) {
                 result.push(...members);
                 continue;
@@ -422,6 +430,17 @@ async function withPrefixes(
         }
     }
     return result;
+}
+
+/**
+ * Ranges an operator released whose release has not ended: a prefix over one would block it again.
+ * Suppression is kept on the released range's own item, so finding those inside a /24 or /64
+ * takes a scan of the table (one per run, only with aggregation on and candidates found).
+ */
+async function releasedRanges(store: DetectorDependencies["store"], now: number): Promise<string[]> {
+    return (await store.all())
+        .filter((e) => typeof e.cidr === "string" && typeof e.suppressedUntil === "number" && e.suppressedUntil > now)
+        .map((e) => e.cidr);
 }
 
 /**

@@ -218,6 +218,54 @@ describe("response loop: prefix aggregation in the detector", () => {
         );
     });
 
+    it("never writes a prefix over a range an operator released, though none of its addresses attacks this run (red team F2)", async () => {
+        const attackers = addresses("198.51.100", 130, 6).map((ip) => row(ip));
+        // Released: the lower /25, and one address that sent nothing this run.
+        for (const releasedRange of ["198.51.100.0/25", "198.51.100.7/32"]) {
+            const memory = memoryStore([
+                entry({ cidr: releasedRange, blockedUntil: NOW - MINUTE, suppressedUntil: NOW + 60 * MINUTE }),
+            ]);
+            const { summary, items } = await run(attackers, ON, memory);
+            assert.deepStrictEqual(
+                [summary.added.length, summary.added.every((c) => c.endsWith("/32")), items.has("198.51.100.0/24")],
+                [6, true, false],
+                releasedRange,
+            );
+        }
+        // A release that has ended protects nothing: the /24 is one entry again.
+        const ended = memoryStore([
+            entry({ cidr: "198.51.100.0/25", blockedUntil: NOW - 120 * MINUTE, suppressedUntil: NOW - MINUTE }),
+        ]);
+        assert.deepStrictEqual((await run(attackers, ON, ended)).summary.added, ["198.51.100.0/24"]);
+        // An active prefix with a release inside it is not extended: it ends at its own time.
+        const active = memoryStore([
+            entry({ cidr: "198.51.100.0/24", blockedUntil: NOW + 30 * MINUTE }),
+            entry({ cidr: "198.51.100.0/25", blockedUntil: NOW - MINUTE, suppressedUntil: NOW + 60 * MINUTE }),
+        ]);
+        const afterRelease = await run(attackers, ON, active);
+        assert.deepStrictEqual(
+            [afterRelease.summary.extended, afterRelease.items.get("198.51.100.0/24")!.blockedUntil],
+            [[], NOW + 30 * MINUTE],
+        );
+    });
+
+    it("adds no prefix when the releases cannot be read, and fails the run naming them", async () => {
+        const memory = memoryStore();
+        memory.store.all = async () => {
+            throw new Error("ProvisionedThroughputExceededException: rate of requests exceeds the allowed throughput");
+        };
+        await assert.rejects(
+            run(
+                addresses("198.51.100", 130, 6).map((ip) => row(ip)),
+                ON,
+                memory,
+            ),
+            /\(the blocklist's releases\): .*ProvisionedThroughputExceededException/,
+        );
+        assert.ok(![...memory.items.keys()].some((c) => c.endsWith("/24")));
+        assert.strictEqual(memory.items.size, 6);
+    });
+
     it("never aggregates address space that is not globally reachable, and writes nothing broader than /24 or /64", async () => {
         const rows = [
             ...addresses("100.64.0", 1, 8),
@@ -385,8 +433,11 @@ describe("response loop: prefix aggregation in the detector", () => {
                 prefixAction(p, members(["added"]), entry({ cidr: p, blockedUntil: NOW - 1 }), NOW, 2, []),
                 // An active prefix that now holds an allowlisted address is not extended.
                 prefixAction(p, members(["added"]), entry({ cidr: p }), NOW, 2, ["198.51.100.9/32"]),
+                // A release inside the prefix protects it; one in the next /24 does not.
+                prefixAction(p, members(["added", "added"]), undefined, NOW, 2, [], ["198.51.100.200/32"]),
+                prefixAction(p, members(["added", "added"]), undefined, NOW, 2, [], ["198.51.101.0/25"]),
             ],
-            [undefined, "add", undefined, "extend", undefined, undefined, undefined],
+            [undefined, "add", undefined, "extend", undefined, undefined, undefined, undefined, "add"],
         );
     });
 });

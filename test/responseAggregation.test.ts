@@ -11,7 +11,7 @@ import * as path from "path";
 import { LocalResponse, startLocalResponse } from "../tools/local/localResponse";
 import { metricsOf } from "./support/capture";
 import { committedRuns, runWith } from "./support/program";
-import { addressesEverywhere, at, auditTrail, entry } from "./support/responseLoop";
+import { addressesEverywhere, at, auditTrail, entry, putEntry } from "./support/responseLoop";
 import { writeScenario } from "./support/scenario";
 
 describe("response loop, as deployed: prefix aggregation", () => {
@@ -128,5 +128,26 @@ describe("response loop, as deployed: prefix aggregation", () => {
             (await auditTrail(local, "203.0.113.0/24")).map((r) => r.action),
             ["add", "extend"],
         );
+    });
+    it("adds no prefix over a range an operator released, and stops extending a prefix that holds one (red team F2)", async () => {
+        // Released after the run above: half of an active prefix, and half of a quiet /24.
+        for (const cidr of ["45.33.32.0/25", "45.33.33.0/25"]) {
+            await putEntry(local, { cidr, source: "operator", blockedUntil: at(11, 20), suppressedUntil: at(23, 0) });
+        }
+        // Four attackers in the other half of the quiet /24: four addresses, not its prefix.
+        answer(hosts("45.33.33.20", 4, "").map((ip) => row(ip)));
+        const { result } = await metricsOf(() => local.detect(at(11, 30)));
+        assert.deepStrictEqual(
+            [result.added.sort(), result.aggregated],
+            [hosts("45.33.33.20", 4, "").map((ip) => `${ip}/32`), []],
+        );
+        assert.strictEqual(await entry(local, "45.33.33.0/24"), undefined);
+
+        // One attacker in the active prefix's other half: the prefix is not extended, it ends at its own time.
+        const before = (await entry(local, "45.33.32.0/24"))!.blockedUntil;
+        answer([row("45.33.32.200")]);
+        const { result: next } = await metricsOf(() => local.detect(at(11, 40)));
+        assert.deepStrictEqual([next.extended, next.added], [[], ["45.33.32.200/32"]]);
+        assert.strictEqual((await entry(local, "45.33.32.0/24"))!.blockedUntil, before);
     });
 });

@@ -89,6 +89,11 @@ describe("logging stack: the response loop", () => {
         });
         const source = await deployedSource(aggregating, "central-waf-logs-blocklist-detector");
         assert.ok(source.includes(".aggregatePrefixMinAddresses = 16;"), "the setting is baked in");
+        // It reads the table whole to find operators' releases inside a prefix (red team F2); only then.
+        assert.deepStrictEqual(
+            rolePolicy(aggregating, "response-detector-policy").find((s) => s.Sid === "FindReleases"),
+            { Sid: "FindReleases", Effect: "Allow", Action: "dynamodb:Scan", Resource: TABLE_ARN },
+        );
         for (const [value, shown] of [
             [1, "1"],
             [257, "257"],
