@@ -1,11 +1,12 @@
 /**
- * `npm test`: runs the npm scripts named on the command line at the same time, so that the
- * checks share the machine's cores instead of taking turns (the type check and the lint are one
- * core each; mocha runs two workers). The first script's output streams as it runs; each other
- * script's output is printed whole when it ends, under a header with its result and time. Exits
+ * `npm test`: runs the npm scripts named on the command line at the same time, so that they
+ * share the machine's cores instead of taking turns (each runs mocha in two workers; the Lambda
+ * runtime's tests spend much of their time waiting on stand-ins). The first script's output
+ * streams as it runs; each other script's output is printed whole when it ends, under a header
+ * with its result and time. Exits
  * 1 if any script failed, after all have ended; Ctrl-C or SIGTERM stops every script.
  *
- * Usage: `node -r ts-node/register/transpile-only test/support/runAll.ts lint test:unit ...`
+ * Usage: `node -r ./tools/register.js test/support/runAll.ts test:unit test:lambda-runtime`
  */
 import { ChildProcess, spawn } from "child_process";
 
