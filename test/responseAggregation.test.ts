@@ -3,20 +3,22 @@
  * detector blocks a botnet's /24s and /64s as one entry each, never over a protected address,
  * and every resource account's applier takes them. Stand-ins as in responseLoop.test.ts.
  */
-import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import * as assert from "assert";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { LocalResponse, startLocalResponse } from "../tools/local/localResponse";
+import { LocalResponse } from "../tools/local/localResponse";
 import { metricsOf } from "./support/capture";
-import { committedRuns, runWith } from "./support/program";
-import { addressesEverywhere, at, auditTrail, entry, putEntry } from "./support/responseLoop";
-import { writeScenario } from "./support/scenario";
+import {
+    addressesEverywhere,
+    at,
+    auditTrail,
+    entry,
+    putEntry,
+    startWithResponse,
+    storedRanges,
+} from "./support/responseLoop";
 
 describe("response loop, as deployed: prefix aggregation", () => {
     let local: LocalResponse;
-    let root: string;
+    let stop: () => Promise<void>;
     /** A row as the candidates query returns it: two accounts, each over threshold / 2, so global. */
     const row = (clientIp: string, requests = 600) => ({
         client_ip: clientIp,
@@ -29,35 +31,21 @@ describe("response loop, as deployed: prefix aggregation", () => {
     const hosts = (prefix: string, count: number, sep = ".") =>
         Array.from({ length: count }, (_, i) => `${prefix}${sep}${i + 1}`);
     const answer = (rows: Record<string, string>[]) => local.athena.answerWith({ rows, columns: Object.keys(row("")) });
-    const stored = async () =>
-        (await local.dynamo.client.send(new ScanCommand({ TableName: "central-waf-logs-blocklist" })))
-            .Items!.map((i) => i.cidr.S!)
-            .sort();
+    const stored = () => storedRanges(local);
 
     before(async () => {
-        const logging = await runWith("logging", {
-            configOverrides: {
-                "central-waf-logs:response": JSON.stringify({
-                    mode: "block",
-                    threshold: 500,
-                    lookbackMinutes: 20,
-                    maxNewEntriesPerRun: 4,
-                    aggregatePrefixMinAddresses: 4,
-                    // A documentation address named by the allowlist: its /24 is never one entry.
-                    allowlist: ["198.51.100.77/32"],
-                }),
-            },
-        });
-        const resources = (await committedRuns()).filter((r) => r.stack !== "logging");
-        root = fs.mkdtempSync(path.join(os.tmpdir(), "aggregate-"));
-        writeScenario(root);
-        local = await startLocalResponse([logging, ...resources], root);
+        ({ local, stop } = await startWithResponse({
+            mode: "block",
+            threshold: 500,
+            lookbackMinutes: 20,
+            maxNewEntriesPerRun: 4,
+            aggregatePrefixMinAddresses: 4,
+            // A documentation address named by the allowlist: its /24 is never one entry.
+            allowlist: ["198.51.100.77/32"],
+        }));
     });
     afterEach(() => local.athena.answerWith(undefined));
-    after(async () => {
-        await local?.close();
-        fs.rmSync(root, { recursive: true, force: true });
-    });
+    after(async () => stop?.());
 
     it("blocks a botnet in a few prefixes with one entry each, within the cap, never over a protected address, and every applier takes them", async () => {
         answer([

@@ -5,18 +5,14 @@
  * evidence account) and Athena's answers given per test. Stand-ins as in responseLoop.test.ts.
  */
 import * as dynamoSdk from "@aws-sdk/client-dynamodb";
-import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import * as assert from "assert";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { changeBlocklist } from "../handlers/blocklistChange";
 import { dynamoBlocklistStore } from "../handlers/blocklistStore";
 import { parseBlocklistArgs, runBlocklistCommand } from "../tools/cli/blocklist";
 import { lambdaContext } from "../tools/local/deployedCode";
-import { LocalResponse, startLocalResponse } from "../tools/local/localResponse";
+import { LocalResponse } from "../tools/local/localResponse";
 import { metricsOf } from "./support/capture";
-import { committedRuns, runWith } from "./support/program";
 import {
     ATTACKER,
     LOCATIONS,
@@ -26,12 +22,14 @@ import {
     auditTrail,
     entry,
     putEntry,
+    startWithResponse,
+    storedRanges,
 } from "./support/responseLoop";
-import { ATTACKER_CROSS_ACCOUNT, writeScenario } from "./support/scenario";
+import { ATTACKER_CROSS_ACCOUNT } from "./support/scenario";
 
 describe("response loop, as deployed: the detector's and publisher's guards", () => {
     let local: LocalResponse;
-    let root: string;
+    let stop: () => Promise<void>;
     const OTHERS = ["198.51.100.201/32", "198.51.100.202/32"];
     /** A row as the candidates query returns it (Athena answers every value as text). */
     const row = (clientIp: string | null, over: Record<string, string | null> = {}) => ({
@@ -49,37 +47,23 @@ describe("response loop, as deployed: the detector's and publisher's guards", ()
     const COLUMNS = Object.keys(row(""));
     const answer = (rows: Record<string, string | null>[], columns = COLUMNS) =>
         local.athena.answerWith({ rows, columns });
-    const cidrs = async () =>
-        (await local.dynamo.client.send(new ScanCommand({ TableName: "central-waf-logs-blocklist" })))
-            .Items!.map((i) => i.cidr.S!)
-            .sort();
+    const cidrs = () => storedRanges(local);
 
     before(async () => {
-        const logging = await runWith("logging", {
-            configOverrides: {
-                "central-waf-logs:response": JSON.stringify({
-                    mode: "block",
-                    threshold: 500,
-                    lookbackMinutes: 20,
-                    maxNewEntriesPerRun: 1,
-                    allowlist: ["::ffff:192.0.2.0/120"],
-                    trustedEvidenceAccounts: ["333333333333"],
-                }),
-            },
-        });
-        const resources = (await committedRuns()).filter((r) => r.stack !== "logging");
-        root = fs.mkdtempSync(path.join(os.tmpdir(), "guards-"));
-        writeScenario(root);
-        local = await startLocalResponse([logging, ...resources], root);
+        ({ local, stop } = await startWithResponse({
+            mode: "block",
+            threshold: 500,
+            lookbackMinutes: 20,
+            maxNewEntriesPerRun: 1,
+            allowlist: ["::ffff:192.0.2.0/120"],
+            trustedEvidenceAccounts: ["333333333333"],
+        }));
     });
     afterEach(() => {
         local.athena.answerWith(undefined);
         local.athena.holdWhen(undefined);
     });
-    after(async () => {
-        await local?.close();
-        fs.rmSync(root, { recursive: true, force: true });
-    });
+    after(async () => stop?.());
 
     it("blocks the cap's worth of the busiest new entries when one run would add more than allowed, refuses the rest, and alarms", async () => {
         const { result, metrics, logs } = await metricsOf(() => local.detect(at(10, 46)));

@@ -4,12 +4,16 @@
  * writes of the blocklist table as another writer would make them. The tests are three files so
  * that mocha's workers can run them at once: each waits on the appliers' paced WAF updates.
  */
-import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { fromItem, toItem } from "../../handlers/blocklistStore";
 import { wafHomeOf } from "../../layout";
-import { LocalResponse } from "../../tools/local/localResponse";
+import { LocalResponse, startLocalResponse } from "../../tools/local/localResponse";
 import { auditTrail as auditTrailOf } from "./auditTrail";
-import { ATTACKER_CROSS_ACCOUNT, L1, L3 } from "./scenario";
+import { committedRuns, runWith } from "./program";
+import { ATTACKER_CROSS_ACCOUNT, L1, L3, writeScenario } from "./scenario";
 
 export const at = (hour: number, minute = 0) => Date.UTC(2026, 10, 27, hour, minute);
 export const MINUTE = 60_000;
@@ -62,3 +66,33 @@ export const addressesEverywhere = (local: LocalResponse, family: "ipv4" | "ipv6
                 .addresses,
         ]),
     );
+
+/** Every range in the blocklist table, sorted. */
+export const storedRanges = async (local: LocalResponse) =>
+    (await local.dynamo.client.send(new ScanCommand({ TableName: "central-waf-logs-blocklist" })))
+        .Items!.map((i) => i.cidr.S!)
+        .sort();
+
+/**
+ * Starts the local response world for a logging stack with `response` as its response settings
+ * (the committed resource stacks, the scenario's day of traffic under a new temporary directory);
+ * `stop` closes it and removes the directory.
+ */
+export async function startWithResponse(
+    response: Record<string, unknown>,
+): Promise<{ local: LocalResponse; stop(): Promise<void> }> {
+    const logging = await runWith("logging", {
+        configOverrides: { "central-waf-logs:response": JSON.stringify(response) },
+    });
+    const resources = (await committedRuns()).filter((r) => r.stack !== "logging");
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "response-"));
+    writeScenario(root);
+    const local = await startLocalResponse([logging, ...resources], root);
+    return {
+        local,
+        async stop() {
+            await local.close();
+            fs.rmSync(root, { recursive: true, force: true });
+        },
+    };
+}
