@@ -396,20 +396,26 @@ async function withPrefixes(
     failed: { cidr: string; error: string }[],
 ): Promise<Plan[]> {
     const minAddresses = settings.aggregatePrefixMinAddresses ?? 0;
-    if (minAddresses < 2 || planned.length === 0) return [...planned];
-    let released: string[];
-    try {
-        released = await releasedRanges(deps.store, now);
-    } catch (err) {
-        // Without the releases, no prefix is safe to add: each candidate on its own, and the run fails.
-        failed.push({ cidr: "(the blocklist's releases)", error: messageOf(err) });
-        return [...planned];
-    }
+    if (minAddresses < 2) return [...planned];
+    // Read once, and only when some prefix would be added or extended (most runs have none).
+    let releases: Promise<string[] | undefined> | undefined;
+    const released = () =>
+        (releases ??= releasedRanges(deps.store, now).catch((err) => {
+            // Without them no prefix is safe: each candidate on its own, and the run fails.
+            failed.push({ cidr: "(the blocklist's releases)", error: messageOf(err) });
+            return undefined;
+        }));
     const result: Plan[] = [];
     for (const [prefix, members] of byPrefix(planned)) {
         try {
             const existing = await deps.store.get(prefix);
-            const action = prefixAction(prefix, members, existing, now, minAddresses, settings.allowlist, released);
+            const decide = (ranges: readonly string[]) =>
+                prefixAction(prefix, members, existing, now, minAddresses, settings.allowlist, ranges);
+            let action = decide([]);
+            if (action !== undefined) {
+                const ranges = await released();
+                action = ranges && decide(ranges);
+            }
             if (action === undefined) {
                 result.push(...members);
                 continue;
@@ -435,7 +441,7 @@ async function withPrefixes(
 /**
  * Ranges an operator released whose release has not ended: a prefix over one would block it again.
  * Suppression is kept on the released range's own item, so finding those inside a /24 or /64
- * takes a scan of the table (one per run, only with aggregation on and candidates found).
+ * takes a scan of the table (at most one per run, only when a prefix would be added or extended).
  */
 async function releasedRanges(store: DetectorDependencies["store"], now: number): Promise<string[]> {
     return (await store.all())

@@ -97,6 +97,9 @@ const entry = (fields: Partial<BlockEntry>): BlockEntry => ({
     ...fields,
 });
 
+/** A range an operator released a minute ago, for an hour. */
+const releasedEntry = (cidr: string) => entry({ cidr, blockedUntil: NOW - MINUTE, suppressedUntil: NOW + 60 * MINUTE });
+
 describe("response loop: prefix aggregation in the detector", () => {
     it("is off by default (and with 0): each address on its own, as before", async () => {
         const rows = addresses("198.51.100", 1, 5).map((ip) => row(ip));
@@ -191,9 +194,7 @@ describe("response loop: prefix aggregation in the detector", () => {
             addresses("192.0.2", 1, 6).map((ip) => `${ip}/32`),
         );
         // An operator released 198.51.100.3 as a false positive: a prefix would block it again.
-        const memory = memoryStore([
-            entry({ cidr: "198.51.100.3/32", blockedUntil: NOW - MINUTE, suppressedUntil: NOW + 60 * MINUTE }),
-        ]);
+        const memory = memoryStore([releasedEntry("198.51.100.3/32")]);
         const released = await run(
             addresses("198.51.100", 1, 6).map((ip) => row(ip)),
             ON,
@@ -204,9 +205,7 @@ describe("response loop: prefix aggregation in the detector", () => {
             [5, ["198.51.100.3/32"], false],
         );
         // An operator released the prefix itself: left alone, its members handled on their own.
-        const prefixReleased = memoryStore([
-            entry({ cidr: "198.51.100.0/24", blockedUntil: NOW - MINUTE, suppressedUntil: NOW + 60 * MINUTE }),
-        ]);
+        const prefixReleased = memoryStore([releasedEntry("198.51.100.0/24")]);
         const singles = await run(
             addresses("198.51.100", 1, 6).map((ip) => row(ip)),
             ON,
@@ -222,9 +221,7 @@ describe("response loop: prefix aggregation in the detector", () => {
         const attackers = addresses("198.51.100", 130, 6).map((ip) => row(ip));
         // Released: the lower /25, and one address that sent nothing this run.
         for (const releasedRange of ["198.51.100.0/25", "198.51.100.7/32"]) {
-            const memory = memoryStore([
-                entry({ cidr: releasedRange, blockedUntil: NOW - MINUTE, suppressedUntil: NOW + 60 * MINUTE }),
-            ]);
+            const memory = memoryStore([releasedEntry(releasedRange)]);
             const { summary, items } = await run(attackers, ON, memory);
             assert.deepStrictEqual(
                 [summary.added.length, summary.added.every((c) => c.endsWith("/32")), items.has("198.51.100.0/24")],
@@ -240,13 +237,36 @@ describe("response loop: prefix aggregation in the detector", () => {
         // An active prefix with a release inside it is not extended: it ends at its own time.
         const active = memoryStore([
             entry({ cidr: "198.51.100.0/24", blockedUntil: NOW + 30 * MINUTE }),
-            entry({ cidr: "198.51.100.0/25", blockedUntil: NOW - MINUTE, suppressedUntil: NOW + 60 * MINUTE }),
+            releasedEntry("198.51.100.0/25"),
         ]);
         const afterRelease = await run(attackers, ON, active);
         assert.deepStrictEqual(
             [afterRelease.summary.extended, afterRelease.items.get("198.51.100.0/24")!.blockedUntil],
             [[], NOW + 30 * MINUTE],
         );
+    });
+
+    it("reads the releases only when a prefix would be added or extended", async () => {
+        const memory = memoryStore();
+        let scans = 0;
+        memory.store.all = async () => {
+            scans++;
+            return [];
+        };
+        // Three addresses in each of two /24s: below N (4), so no prefix and no scan.
+        const spread = await run(
+            [...addresses("198.51.100", 130, 3), ...addresses("203.0.113", 1, 3)].map((ip) => row(ip)),
+            ON,
+            memory,
+        );
+        assert.deepStrictEqual([spread.summary.added.length, scans], [6, 0]);
+        // Two /24s of four: one scan for both.
+        const prefixes = await run(
+            [...addresses("45.33.32", 1, 4), ...addresses("45.33.33", 1, 4)].map((ip) => row(ip)),
+            ON,
+            memory,
+        );
+        assert.deepStrictEqual([prefixes.summary.added.sort(), scans], [["45.33.32.0/24", "45.33.33.0/24"], 1]);
     });
 
     it("adds no prefix when the releases cannot be read, and fails the run naming them", async () => {

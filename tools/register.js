@@ -56,7 +56,7 @@ function install() {
 
     const compile = (code, fileName) => {
         if (!useCache) return tsNode().compile(code, fileName);
-        const key = crypto.createHash("sha256").update(`${fileName}\0${0}\0`).update(code).digest("hex");
+        const key = crypto.createHash("sha256").update(`${fileName}\0`).update(code).digest("hex");
         let output = inMemory.get(key);
         if (output !== undefined) return output;
         const file = path.join(directory, `${key}.js`);
