@@ -3,8 +3,10 @@
  * share the machine's cores instead of taking turns (each runs mocha in two workers; the Lambda
  * runtime's tests spend much of their time waiting on stand-ins). The first script's output
  * streams as it runs; each other script's output is printed whole when it ends, under a header
- * with its result and time. Exits
- * 1 if any script failed, after all have ended; Ctrl-C or SIGTERM stops every script.
+ * with its result and time. When a script fails, its failures (mocha's "N failing" list) are
+ * printed again at the very end, because a CI log is often read from its tail, and the failing
+ * script's own output may be far above it. Exits 1 if any script failed, after all have ended;
+ * Ctrl-C or SIGTERM stops every script.
  *
  * Usage: `node -r ./tools/register.js test/support/runAll.ts test:unit test:lambda-runtime`
  */
@@ -14,6 +16,28 @@ interface Outcome {
     readonly script: string;
     readonly code: number;
     readonly seconds: number;
+    /** Everything the script printed, stdout and stderr as they came. */
+    readonly output: string;
+}
+
+/** At most this many lines of a failed script's failures are repeated at the end. */
+const FAILURE_LINES = 200;
+
+/**
+ * The part of a failed script's output worth repeating at the end: mocha's failure list (from
+ * "N failing" on), or, when there is none (a crash before mocha reports), the last lines.
+ */
+export function failureSummary(output: string, maxLines = FAILURE_LINES): string {
+    const lines = output.split("\n");
+    // eslint-disable-next-line no-control-regex
+    const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, "");
+    const start = lines.findIndex((line) => /^\s*\d+ failing\s*$/.test(plain(line)));
+    const tail = start >= 0 ? lines.slice(start) : lines.slice(-40);
+    const kept = tail.slice(0, maxLines);
+    const dropped = tail.length - kept.length;
+    return (
+        kept.join("\n").trimEnd() + (dropped > 0 ? `\n... (${dropped} more lines above, in the script's output)` : "")
+    );
 }
 
 const started = Date.now();
@@ -39,17 +63,24 @@ function run(script: string, stream: boolean): Promise<Outcome> {
         });
         children.add(child);
         const output: Buffer[] = [];
-        const take = (target: NodeJS.WriteStream) => (chunk: Buffer) =>
-            stream ? target.write(chunk) : output.push(chunk);
+        const take = (target: NodeJS.WriteStream) => (chunk: Buffer) => {
+            output.push(chunk);
+            if (stream) target.write(chunk);
+        };
         child.stdout!.on("data", take(process.stdout));
         child.stderr!.on("data", take(process.stderr));
         child.on("close", (code, signal) => {
             children.delete(child);
-            const outcome = { script, code: code ?? (signal ? 1 : 0), seconds: (Date.now() - begun) / 1000 };
+            const outcome = {
+                script,
+                code: code ?? (signal ? 1 : 0),
+                seconds: (Date.now() - begun) / 1000,
+                output: Buffer.concat(output).toString("utf8"),
+            };
             if (!stream) {
                 const result = outcome.code === 0 ? "passed" : `FAILED (exit ${outcome.code})`;
                 process.stdout.write(`\n== npm run ${script}: ${result}, ${outcome.seconds.toFixed(0)} s\n`);
-                process.stdout.write(Buffer.concat(output));
+                process.stdout.write(outcome.output);
             }
             resolve(outcome);
         });
@@ -78,6 +109,10 @@ async function main(scripts: readonly string[]): Promise<void> {
     const total = ((Date.now() - started) / 1000).toFixed(0);
     const times = outcomes.map((o) => `${o.script} ${o.seconds.toFixed(0)} s`).join(", ");
     if (failed.length > 0) {
+        for (const outcome of failed) {
+            console.log(`\n== npm run ${outcome.script} FAILED (exit ${outcome.code}); its failures again:\n`);
+            console.log(failureSummary(outcome.output));
+        }
         console.log(
             `\nnpm test FAILED in ${total} s: ${failed.map((o) => `npm run ${o.script}`).join(", ")} (${times}).`,
         );
@@ -87,4 +122,4 @@ async function main(scripts: readonly string[]): Promise<void> {
     }
 }
 
-void main(process.argv.slice(2));
+if (require.main === module) void main(process.argv.slice(2));
