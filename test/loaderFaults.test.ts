@@ -301,8 +301,9 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
     it("a response body that stalls is aborted by the request timeout and resent", async () => {
         const generated = numberedRecords(100);
         stage.search.inject({ stallBulkResponses: { count: 1, bytes: 5 } });
+        // 1.5 s: long enough that a request merely slowed by a busy test machine is not timed out too.
         const { key, invocation } = await deliverAndInvoke("stalled.gz", ndjson(generated), {
-            handler: stage.handler({ BULK_MAX_DOCUMENTS: "50", BULK_REQUEST_TIMEOUT_MS: "300" }),
+            handler: stage.handler({ BULK_MAX_DOCUMENTS: "50", BULK_REQUEST_TIMEOUT_MS: "1500" }),
         });
         assert.strictEqual(invocation.tries.length, 1);
         assert.deepStrictEqual(summariesOf(invocation.tries[0])[0].retried, 50);
@@ -653,12 +654,13 @@ describe("loader Lambda, as deployed, under injected faults: nothing lost, nothi
                 { method: "GET", path: /stalled-get\.gz/, count: 1, fault: { kind: "stall-body", bytes: 2000 } },
             ]);
             const { key, invocation } = await deliverAndInvoke("stalled-get.gz", ndjson(generated), {
-                handler: stage.handler({ BULK_MAX_DOCUMENTS: "50", READ_IDLE_TIMEOUT_MS: "300" }),
+                // 1.5 s: long enough that a read merely slowed by a busy test machine is not timed out too.
+                handler: stage.handler({ BULK_MAX_DOCUMENTS: "50", READ_IDLE_TIMEOUT_MS: "1500" }),
             });
             assert.strictEqual(invocation.tries.length, 2);
             assert.match(
                 invocation.tries[0].error!.message,
-                /^Transient: reading the object stalled: no data for 300 ms \(s3:\/\//,
+                /^Transient: reading the object stalled: no data for 1500 ms \(s3:\/\//,
             );
             assert.deepStrictEqual(await accountFor(key, generated), {
                 missing: [],
