@@ -317,6 +317,20 @@ describe("coverage: the WAFV2 stand-in's web ACL operations", () => {
         await Promise.all([sts?.close(), waf?.close()]);
     });
 
+    it("seeds a web ACL that existed before the stack under its own ID, and refuses an ID that is not one", async () => {
+        const { arn } = waf.createWebAcl({
+            accountId: "444444444444",
+            region: "eu-west-1",
+            name: "kept",
+            id: "abc-123",
+        });
+        assert.strictEqual(arn, "arn:aws:wafv2:eu-west-1:444444444444:regional/webacl/kept/abc-123");
+        assert.throws(
+            () => waf.createWebAcl({ accountId: "444444444444", region: "eu-west-1", name: "bad", id: "a/b" }),
+            /"a\/b" is not a web ACL ID/,
+        );
+    });
+
     it("lists web ACLs per account, Region and scope, in pages (ListWebACLs)", async () => {
         const first = await client("eu-west-1").send(new wafSdk.ListWebACLsCommand({ Scope: "REGIONAL", Limit: 2 }));
         assert.deepStrictEqual(
@@ -500,6 +514,8 @@ describe("coverage: the scan, as deployed, against the STS and WAFV2 stand-ins",
                 ],
                 ["marketing-site", ["does not log", "no blocklist rule"]],
                 ["partner-api", ["no blocklist rule"]],
+                // The stack's adopted web ACL, as its owner keeps it (docs/adoption.md).
+                ["payments-api", []],
                 planned("us-east-1"),
             ].sort(),
         );
@@ -518,7 +534,7 @@ describe("coverage: the scan, as deployed, against the STS and WAFV2 stand-ins",
                 usEast.CoverageScanFailed,
                 usEast.CoverageGaps,
             ],
-            [5, 2, 2, 0, 3],
+            [6, 2, 2, 0, 3],
         );
         assert.deepStrictEqual(usEast._aws.CloudWatchMetrics[0].Dimensions, [["TargetAccount", "TargetRegion"]]);
         const missing = of("444444444444", "eu-central-1");
@@ -570,6 +586,34 @@ describe("coverage: the scan, as deployed, against the STS and WAFV2 stand-ins",
             assert.strictEqual(run.result!.targets.length, 4);
         } finally {
             local.waf.failRegion("333333333333", "eu-west-1", undefined);
+        }
+    });
+});
+
+describe("coverage: the local world of npm start and the sandbox, as deployed", () => {
+    it("holds each web ACL a stack adopts under its own ARN, logging to the platform, with the owner's blocklist rule", async function () {
+        this.timeout(600_000);
+        const local = await startLocalCoverage(await committedRuns());
+        try {
+            const run = await captured(() => local.scan());
+            assert.ifError(run.error);
+            const global = run.result!.targets.find((t) => t.target === "222222222222/global")!;
+            assert.strictEqual(global.status, "scanned");
+            // Pulumi.resource-global.yaml adopts two CloudFront web ACLs and owns none.
+            assert.deepStrictEqual(
+                global.status === "scanned" && global.webAcls.map((a) => [a.arn, a.logging, a.blocklist, a.problems]),
+                [
+                    "arn:aws:wafv2:us-east-1:222222222222:global/webacl/FMManagedWebACLV2-edge-baseline-1733500000000/a1b2c3d4-5678-90ab-cdef-222222222222",
+                    "arn:aws:wafv2:us-east-1:222222222222:global/webacl/storefront-cdn/a1b2c3d4-5678-90ab-cdef-111111111111",
+                ].map((arn) => [arn, "platform", true, []]),
+            );
+            assert.deepStrictEqual(
+                local.webAcls.filter((a) => a.region === "global").map((a) => a.arn.split("/")[2]),
+                ["storefront-cdn", "FMManagedWebACLV2-edge-baseline-1733500000000"],
+            );
+            assert.strictEqual(run.result!.gaps, 0);
+        } finally {
+            await local.close();
         }
     });
 });

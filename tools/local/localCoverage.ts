@@ -1,10 +1,11 @@
 /**
  * The coverage scan on this machine, built from the plan: STS whose trust decisions are the planned
  * trust policies (conditions on `aws:PrincipalArn` included), WAFV2 holding every resource stack's
- * planned web ACL with its planned logging configuration and, as IAM, the planned role policies;
+ * planned web ACL and the web ACLs it adopts, with their planned logging configurations, and, as
+ * IAM, the planned role policies;
  * the coverage Lambda is the deployed `__index.js` of the plan. Used by the tests and `npm start`.
  */
-import { CoverageSummary } from "../../handlers/coverage";
+import { CoverageSummary, apiLocation } from "../../handlers/coverage";
 import { coverageMain } from "../cli/coverage";
 import { LambdaServer, startLambdaServer } from "./aws/lambdaServer";
 import { COVERAGE_FUNCTION, coverageScannerRoleArn } from "../../names";
@@ -94,10 +95,28 @@ export function toApiShape(value: unknown): unknown {
     );
 }
 
+/** The rule docs/adoption.md gives an owner to put first in a web ACL the stack adopts. */
+function adoptionRule(ruleGroupArn: string): unknown {
+    return {
+        Name: "central-blocklist",
+        Priority: 0,
+        Statement: { RuleGroupReferenceStatement: { ARN: ruleGroupArn } },
+        OverrideAction: { None: {} },
+        VisibilityConfig: {
+            SampledRequestsEnabled: true,
+            CloudWatchMetricsEnabled: true,
+            MetricName: "central-blocklist",
+        },
+    };
+}
+
 export interface LocalCoverage {
     readonly sts: StsServer;
     readonly waf: WafServer;
-    /** Every planned resource stack's account and Region, with the ARN of its planned web ACL there. */
+    /**
+     * Every planned web ACL, with its stack's account and Region (`global` for CloudFront): each
+     * resource stack's own web ACL, then those it adopts.
+     */
     readonly webAcls: readonly { accountId: string; region: string; arn: string }[];
     /** The deployed coverage Lambda's handler. */
     readonly handler: Handler;
@@ -108,7 +127,8 @@ export interface LocalCoverage {
 
 /**
  * Starts STS and WAFV2 for `runs` (the logging run and the resource runs, as planned) and seeds
- * each resource stack's planned web ACL and logging configuration.
+ * each resource stack's planned web ACL and the web ACLs it adopts, with their planned logging
+ * configurations.
  */
 export async function startLocalCoverage(runs: readonly ProgramRun[]): Promise<LocalCoverage> {
     const logging = runs.find((r) => r.config["central-waf-logs:role"] === "logging")!;
@@ -136,23 +156,45 @@ export async function startLocalCoverage(runs: readonly ProgramRun[]): Promise<L
     for (const run of resources) {
         const accountId = run.outputs.accountId as string;
         const region = run.outputs.region as string;
-        const acl = one(run, "aws:wafv2/webAcl:WebAcl");
-        if (!acl) continue;
-        const { arn } = waf.createWebAcl({
-            accountId,
-            region,
-            scope: acl.inputs.scope,
-            // The mock engine records no physical name for a web ACL: its resource name stands in.
-            name: acl.state.name ?? acl.inputs.name ?? acl.name,
-            description: acl.inputs.description,
-            rules: toApiShape(acl.inputs.rules ?? []) as unknown[],
-        });
-        webAcls.push({ accountId, region, arn });
+        const { apiRegion } = apiLocation(region);
         const stream = one(run, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream");
-        if (one(run, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration") && stream) {
-            waf.putLoggingConfiguration(arn, [
-                `arn:aws:firehose:${region}:${accountId}:deliverystream/${stream.inputs.name}`,
-            ]);
+        const streamArn = stream && `arn:aws:firehose:${apiRegion}:${accountId}:deliverystream/${stream.inputs.name}`;
+        const loggings = run.resources.filter(
+            (r) => r.type === "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+        );
+        const acl = one(run, "aws:wafv2/webAcl:WebAcl");
+        if (acl) {
+            const { arn } = waf.createWebAcl({
+                accountId,
+                region: apiRegion,
+                scope: acl.inputs.scope,
+                // The mock engine records no physical name for a web ACL: its resource name stands in.
+                name: acl.state.name ?? acl.inputs.name ?? acl.name,
+                description: acl.inputs.description,
+                rules: toApiShape(acl.inputs.rules ?? []) as unknown[],
+            });
+            webAcls.push({ accountId, region, arn });
+            if (loggings.length > 0 && streamArn) waf.putLoggingConfiguration(arn, [streamArn]);
+        }
+        // The web ACLs the stack adopts exist before it, with their IDs: their owners keep them and,
+        // as docs/adoption.md asks, put the stack's blocklist rule group first; the stack gives each
+        // its logging configuration.
+        for (const arn of (run.outputs.existingWebAclArns ?? []) as string[]) {
+            const [, aclRegion, kind, name, id] =
+                /^arn:[\w-]+:wafv2:([a-z0-9-]+):\d{12}:(regional|global)\/webacl\/([^/]+)\/([^/]+)$/.exec(arn)!;
+            const ruleGroup = run.outputs.blocklistRuleGroupArn as string | undefined;
+            waf.createWebAcl({
+                accountId,
+                region: aclRegion,
+                scope: kind === "global" ? "CLOUDFRONT" : "REGIONAL",
+                name,
+                id,
+                rules: ruleGroup ? [adoptionRule(ruleGroup)] : [],
+            });
+            webAcls.push({ accountId, region, arn });
+            if (loggings.some((l) => l.inputs.resourceArn === arn) && streamArn) {
+                waf.putLoggingConfiguration(arn, [streamArn]);
+            }
         }
     }
 
@@ -198,7 +240,8 @@ export async function serveLocalCoverage(
 ): Promise<LocalCoverage> {
     const local = await startLocalCoverage(runs);
     const [first] = local.webAcls;
-    local.waf.createWebAcl({ accountId: first.accountId, region: first.region, name: UNMANAGED_WEB_ACL });
+    const { apiRegion, scope } = apiLocation(first.region);
+    local.waf.createWebAcl({ accountId: first.accountId, region: apiRegion, scope, name: UNMANAGED_WEB_ACL });
     log(
         `  added web ACL ${UNMANAGED_WEB_ACL} in ${first.accountId}/${first.region} by hand, with no logging configuration`,
     );

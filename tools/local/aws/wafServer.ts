@@ -617,6 +617,8 @@ export interface SeedWebAcl {
     /** Default: REGIONAL. CLOUDFRONT web ACLs exist only in us-east-1, as in AWS. */
     readonly scope?: IpSetScope;
     readonly name: string;
+    /** A web ACL that exists before the stack (one it adopts) keeps its ID; default: a new one. */
+    readonly id?: string;
     readonly description?: string;
     readonly rules?: readonly unknown[];
     /** Default: `{ Allow: {} }`. */
@@ -687,10 +689,13 @@ function webAclOperations(authorize: (caller: Caller, operation: WafOperation, a
             if (typeof seed.name !== "string" || !NAME.test(seed.name)) {
                 throw new Error(`WafServer.createWebAcl: "${seed.name}" is not a web ACL name ([\\w-]{1,128}).`);
             }
+            if (seed.id !== undefined && !/^[\w-]{1,36}$/.test(seed.id)) {
+                throw new Error(`WafServer.createWebAcl: "${seed.id}" is not a web ACL ID ([\\w-]{1,36}).`);
+            }
             if (inScope(seed.accountId, seed.region, scope).some((a) => a.name === seed.name)) {
                 throw new Error(`WafServer.createWebAcl: WAFDuplicateItemException: ${DUPLICATE}`);
             }
-            const id = randomUUID();
+            const id = seed.id ?? randomUUID();
             const arn = `arn:aws:wafv2:${seed.region}:${seed.accountId}:${scope === "CLOUDFRONT" ? "global" : "regional"}/webacl/${seed.name}/${id}`;
             acls.set(arn, {
                 id,
