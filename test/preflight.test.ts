@@ -150,6 +150,8 @@ describe("npm run preflight", function () {
         const account = byName(results, "account");
         assert.strictEqual(account.status, "fail");
         assert.match(account.detail, /^InvalidClientTokenId: The security token included in the request is invalid\./);
+        // One fix, the check's own: the detail says only what went wrong.
+        assert.strictEqual(renderChecks("logging", results).match(/Fix:|fix:/gi)?.length, 1);
     });
 
     it("fails roles for a role the config names that does not exist", async function () {

@@ -153,7 +153,8 @@ export async function runPreflight(
     const stackFile = `Pulumi.${config.stack}.yaml`;
     const describe = (err: unknown, what: string, permissions: string): string => {
         const known = awsEnvironmentError(err, { what, permissions });
-        if (known) return known.message;
+        // The check prints its own fix: keep only what went wrong.
+        if (known) return known.message.replace(/ Fix: .*$/s, "");
         const e = err as { name?: string; message?: string };
         return `${what} answered ${e?.name ?? "an error"}: ${e?.message ?? String(err)}`;
     };
