@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { describeError } from "../tools/cli/shell";
 import { START_USAGE, parseStartArgs } from "../tools/local/start";
@@ -71,10 +72,11 @@ describe("npm start: options, usage and errors (tools/local/start.ts)", () => {
 
     it("documents every option, its default, the environment and what each step does", () => {
         for (const text of [
-            "usage: npm start [-- --records N] [-- --faults] [-- --keep]",
+            "usage: npm start [-- --records N] [-- --faults] [-- --verify] [-- --keep]",
             "--records N   background records to generate, 100 to 5,000,000 (default 20,000)",
             "Also --records=N.",
             "--faults      inject S3 503s",
+            "--verify      last, step 9: the canary of npm run verify",
             "--keep        the local operator sandbox: after the run, keep every stand-in running",
             "--help        this text.",
             "OPENSEARCH_URL",
@@ -88,6 +90,13 @@ describe("npm start: options, usage and errors (tools/local/start.ts)", () => {
             "8. Summary: exits 1 if any record is lost or duplicated",
         ]) {
             assert.ok(START_USAGE.includes(text), `usage lacks ${text}`);
+        }
+        // Every page it sends the reader to exists (it once named a README section that had moved).
+        const pages = [...START_USAGE.matchAll(/\b(docs\/[\w-]+\.md|README)\b/g)].map((m) => m[1]);
+        assert.ok(pages.includes("docs/local-run.md"), pages.join(", "));
+        assert.ok(!pages.includes("README"), "the README is the front door; the local run's details are in docs/");
+        for (const page of pages) {
+            assert.ok(fs.existsSync(path.join(__dirname, "..", page)), `${page} does not exist`);
         }
     });
 

@@ -232,8 +232,9 @@ async function loaderSection(dir: string): Promise<string[]> {
 
 export const BENCH_USAGE = `usage: npm run bench [-- --only loader|analytics] [-- --records N,N,...]
 
-Measures, asserts nothing (README, "Loader benchmark" and "Analytics benchmark"). Takes many
-minutes and up to a few GiB in the temporary directory, removed at the end and on Ctrl-C/SIGTERM.
+Measures, asserts nothing (docs/search.md, "Loader benchmark", and docs/analytics.md,
+"Analytics benchmark"). Takes many minutes and up to a few GiB in the temporary directory,
+removed at the end and on Ctrl-C/SIGTERM.
 
   --only loader|analytics  one section only (default: both)
   --records N,N,...        the analytics sizes in records (default 1000000,5000000)

@@ -340,6 +340,9 @@ export async function runLocalPipeline(
         log(
             `  DDoS: ${ATTACKERS.join(", ")} each send ${ATTACK_PER_LOCATION} requests in 4 minutes to ${attacked.map((l) => `${l.accountId}/${l.region}`).join(" and ")}; health checker ${HEALTH_CHECKER} (allowlisted) sends 1,500`,
         );
+        log(
+            `  and ${ONE_ACCOUNT_ATTACKER} sends ${(2 * ATTACK_PER_LOCATION).toLocaleString("en-US")} to ${attacked[0].accountId}/${attacked[0].region} alone: one account's evidence, so it is blocked there only`,
+        );
         if (faults) {
             log(
                 "  Faults: S3 503s (retried in the invocation, and through every retry to the failure queue), a truncated",

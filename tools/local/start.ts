@@ -20,10 +20,10 @@ export interface StartOptions {
 
 const DEFAULT_RECORDS = 20_000;
 const MIN_RECORDS = 100;
-/** The largest run measured on this 2-core, 24 GiB machine (README, "The local run"). */
+/** The largest run measured on this 2-core, 24 GiB machine (docs/local-run.md, "The local run at scale"). */
 const MAX_RECORDS = 5_000_000;
 
-export const START_USAGE = `usage: npm start [-- --records N] [-- --faults] [-- --keep]
+export const START_USAGE = `usage: npm start [-- --records N] [-- --faults] [-- --verify] [-- --keep]
 
 Runs the whole platform on this machine, with no AWS account and no Pulumi CLI:
   1. Plan: every committed Pulumi.<stack>.yaml through the real program under Pulumi's mock
@@ -52,8 +52,9 @@ Runs the whole platform on this machine, with no AWS account and no Pulumi CLI:
 
 Options:
   --records N   background records to generate, ${MIN_RECORDS} to ${MAX_RECORDS.toLocaleString("en-US")} (default ${DEFAULT_RECORDS.toLocaleString("en-US")});
-                the attack comes on top. Also --records=N. About 15 s for the default here;
-                the largest took 19 minutes and 2.5 GiB (README, "The local run").
+                the attack comes on top. Also --records=N. About 30 s for the default here;
+                the largest took 19 minutes and 2.5 GiB (docs/local-run.md, "The local run
+                at scale").
   --faults      inject S3 503s, a truncated object, bad lines, bulk 429s and 503s, 413s, a
                 cluster outage and a 403 on the way, then replay what was dead-lettered.
   --verify      last, step 9: the canary of npm run verify (docs/deploy.md) through a resource
@@ -168,7 +169,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         }
         for (const failure of summary.deliveryFailures.slice(0, 10)) console.log(`  FAILED:     ${failure}`);
         console.log(
-            `  attackers:  ${summary.attackersInjected.length} injected, ${summary.attackersFound.length} found (${summary.attackersFound.join(", ")})`,
+            `  attackers:  ${summary.attackersInjected.length} injected in two accounts, ${summary.attackersFound.length} found by the cross-account query (${summary.attackersFound.join(", ")}); ${r.oneAccountAttacker.ip} in one account only, blocked at ${r.oneAccountAttacker.blockedAt.join(", ") || "no location"}`,
         );
         console.log(
             `  response:   mode ${r.mode}; attackers not blocked everywhere: ${r.attackersNotBlocked.length}, quiet clients blocked: ${r.quietClientsBlocked.length}, allowlisted blocked: ${r.allowlistedBlocked.length}, still blocked after expiry: ${r.stillBlockedAfterExpiry.length}`,
