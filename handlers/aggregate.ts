@@ -9,7 +9,7 @@
  *
  * Serialized into Lambdas: keep it free of Pulumi and AWS SDK imports.
  */
-import { BlockEntry, Detection, EvidencePolicy, isActive, scopeOfEvidence } from "./blocklist";
+import { BlockEntry, Detection, EvidencePolicy, isActive } from "./blocklist";
 import { CANARY_RANGE } from "./canary";
 import { allowlisted, enclosingRange, notGloballyReachable, overlaps, parseRange } from "./ipRange";
 
@@ -96,27 +96,74 @@ export function prefixAction(
     return members.length >= minAddresses ? "add" : undefined;
 }
 
+/** On whose evidence an entry for a prefix blocks, and which of its candidates it stands for. */
+export interface PrefixEvidence {
+    /** The accounts whose own evidence makes the prefix: it is blocked where they saw it. */
+    readonly evidenceAccounts: readonly string[];
+    readonly global: boolean;
+    /** The candidates the prefix entry stands for; every other one keeps an entry of its own. */
+    readonly covered: readonly Detection[];
+}
+
 /**
- * One detection for `prefix` from its members' evidence: requests summed over the members (each
- * one's busiest 5 minutes: the order the circuit breaker and a full IP set keep), each account's
- * evidence its busiest member there, judged by `scopeOfEvidence` as for one address, but global
- * only when a member is global on its own evidence; the times and locations span the members.
- *
- * @param peaks each member's accounts and their busiest 5 minutes of it, by the member's range
+ * The evidence for a new prefix entry over `members`, or undefined when no account's own evidence
+ * makes one. An account counts only when it is an evidence account (as for one address) of at
+ * least `minAddresses` of them: neighbours another account saw, or forged, add nothing to it. So
+ * one account's forged members cannot widen another account's block of the one address it saw
+ * into a /24 (red team F3), nor make a prefix global around an address two accounts saw. Global
+ * when those accounts meet the policy as one address's evidence would (`globalMinAccounts` of
+ * them, or a trusted one).
  */
-export function aggregateOf(
-    prefix: string,
+export function newPrefixEvidence(
     members: readonly Detection[],
-    peaks: ReadonlyMap<string, ReadonlyMap<string, number>>,
+    minAddresses: number,
     policy: EvidencePolicy,
-): Detection {
-    const accountPeaks = new Map<string, number>();
+): PrefixEvidence | undefined {
+    const counts = new Map<string, number>();
     for (const member of members) {
-        for (const [account, peak] of peaks.get(member.cidr) ?? []) {
-            accountPeaks.set(account, Math.max(peak, accountPeaks.get(account) ?? 0));
-        }
+        for (const account of member.evidenceAccounts) counts.set(account, (counts.get(account) ?? 0) + 1);
     }
+    const accounts = [...counts]
+        .filter(([, count]) => count >= minAddresses)
+        .map(([account]) => account)
+        .sort();
+    if (accounts.length === 0) return undefined;
+    const global =
+        policy.globalMinAccounts <= 1 ||
+        accounts.length >= policy.globalMinAccounts ||
+        accounts.some((a) => policy.trustedEvidenceAccounts.includes(a));
+    return { evidenceAccounts: accounts, global, covered: coveredBy(members, accounts, global) };
+}
+
+/**
+ * The evidence an active prefix entry keeps: its own accounts and scope. Only candidates those
+ * accounts saw extend it; one another account saw keeps its own entry, so a prefix never spreads
+ * to an account on fewer addresses than made it. Undefined when no candidate extends it.
+ */
+export function activePrefixEvidence(existing: BlockEntry, members: readonly Detection[]): PrefixEvidence | undefined {
+    const accounts = existing.evidenceAccounts ?? [];
+    // Items written before scopes existed are read as global (handlers/blocklist.ts).
+    const global = (existing.scope ?? "global") === "global";
+    const covered = coveredBy(members, accounts, global);
+    return covered.length > 0 ? { evidenceAccounts: [...accounts], global, covered } : undefined;
+}
+
+/** The members an entry on `accounts`' evidence stands for: all their evidence in it, and no member broader than it. */
+function coveredBy(members: readonly Detection[], accounts: readonly string[], global: boolean): Detection[] {
+    return members.filter(
+        (m) => m.evidenceAccounts.every((a) => accounts.includes(a)) && (global || m.scope === "local"),
+    );
+}
+
+/**
+ * One detection for `prefix` from the candidates it stands for and its evidence: requests summed
+ * over the members (each one's busiest 5 minutes: the order the circuit breaker and a full IP set
+ * keep); the scope and evidence accounts from `evidence`, and the locations where those accounts
+ * saw the members; the times span the members.
+ */
+export function aggregateOf(prefix: string, members: readonly Detection[], evidence: PrefixEvidence): Detection {
     const seenIn = [...new Set(members.flatMap((m) => m.seenIn))].sort();
+    const evidenceAccounts = [...evidence.evidenceAccounts];
     const first = members[0];
     return {
         cidr: prefix,
@@ -129,14 +176,8 @@ export function aggregateOf(
         query: first.query,
         window: first.window,
         threshold: first.threshold,
-        ...(members.some((m) => m.scope !== "local")
-            ? scopeOfEvidence(accountPeaks, seenIn, first.threshold, policy)
-            : {
-                  // Accounts that each saw other members corroborate nothing: one account can forge
-                  // members into a neighbour's /24. Local, where the members' own evidence was.
-                  scope: "local" as const,
-                  evidenceAccounts: [...new Set(members.flatMap((m) => m.evidenceAccounts))].sort(),
-                  locations: [...new Set(members.flatMap((m) => m.locations))].sort(),
-              }),
+        scope: evidence.global ? "global" : "local",
+        evidenceAccounts,
+        locations: seenIn.filter((l) => evidenceAccounts.includes(l.split("/")[0])),
     };
 }

@@ -24,7 +24,7 @@ import {
     scopeOfEvidence,
 } from "./blocklist";
 import { BlocklistStore } from "./blocklistStore";
-import { aggregateOf, byPrefix, prefixAction } from "./aggregate";
+import { activePrefixEvidence, aggregateOf, byPrefix, newPrefixEvidence, prefixAction } from "./aggregate";
 import { CANARY_RANGE } from "./canary";
 import { QueryResult } from "./athenaQuery";
 import { allowlisted, notGloballyReachable, parseRange, quoted } from "./ipRange";
@@ -149,8 +149,6 @@ export function readDetections(
     unusable: string[];
     allowlisted: string[];
     notReachable: string[];
-    /** Each detection's accounts and their busiest 5 minutes of it, by range. */
-    peaks: Map<string, Map<string, number>>;
 } {
     const byRange = new Map<string, Omit<Detection, "scope" | "evidenceAccounts" | "locations">>();
     const peaksOf = new Map<string, Map<string, number>>();
@@ -218,7 +216,7 @@ export function readDetections(
         ...d,
         ...scopeOfEvidence(peaksOf.get(d.cidr)!, d.seenIn, settings.threshold, settings),
     }));
-    return { found, unusable, allowlisted: [...skipped], notReachable: [...notReachable].sort(), peaks: peaksOf };
+    return { found, unusable, allowlisted: [...skipped], notReachable: [...notReachable].sort() };
 }
 
 /** Most requests in the busiest 5 minutes, then most evidence accounts, then the range. */
@@ -297,7 +295,7 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
             failed.push({ cidr: found.cidr, error: messageOf(err) });
         }
     }
-    planned = await withPrefixes(deps, planned, rows.peaks, now, settings, failed);
+    planned = await withPrefixes(deps, planned, now, settings, failed);
     const added = breakerOrder(planned.filter((p) => p.outcome === "added"));
     const tripped = added.length > settings.maxNewEntriesPerRun;
     // Over the cap, the first in the breaker's order are blocked and the rest refused: a botnet of
@@ -380,9 +378,11 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
 
 /**
  * With aggregation on, the plans after prefix entries (`handlers/aggregate.ts`) take the place of
- * the candidates they cover. An active entry of a prefix is extended by every candidate inside it,
- * and their own entries are neither added nor extended (active ones expire at their own time).
- * A new prefix entry takes the place of its members' new entries (one new entry against the cap);
+ * the candidates they cover. An active entry of a prefix is extended by every candidate inside it
+ * that its own evidence accounts saw, and their own entries are neither added nor extended
+ * (active ones expire at their own time); a candidate another account saw keeps its own entry.
+ * A new prefix needs an account that saw N candidates in it on its own evidence, and takes the
+ * place of the new entries of the candidates it stands for (one new entry against the cap);
  * members with an active entry of their own still extend it in that run, as the circuit breaker
  * may refuse the prefix. A prefix whose stored item cannot be read is reported, its members
  * handled on their own.
@@ -390,7 +390,6 @@ export async function detect(deps: DetectorDependencies, settings: DetectorSetti
 async function withPrefixes(
     deps: DetectorDependencies,
     planned: readonly Plan[],
-    peaks: ReadonlyMap<string, ReadonlyMap<string, number>>,
     now: number,
     settings: DetectorSettings,
     failed: { cidr: string; error: string }[],
@@ -416,20 +415,27 @@ async function withPrefixes(
                 const ranges = await released();
                 action = ranges && decide(ranges);
             }
-            if (action === undefined) {
+            const eligible = members.filter((m) => m.outcome !== "suppressed").map((m) => m.found);
+            const evidence =
+                action === "extend"
+                    ? activePrefixEvidence(existing!, eligible)
+                    : action === "add"
+                      ? newPrefixEvidence(eligible, minAddresses, settings)
+                      : undefined;
+            if (evidence === undefined) {
                 result.push(...members);
                 continue;
             }
-            const covered = members.filter((m) => m.outcome !== "suppressed");
+            const covered = members.filter((m) => evidence.covered.includes(m.found));
             const found = aggregateOf(
                 prefix,
                 covered.map((m) => m.found),
-                peaks,
-                settings,
+                evidence,
             );
             result.push({ found, ...applyDetection(existing, found, now, settings, deps.actor) });
+            // The others keep their own plans; a member's own active entry is still extended.
             const ownEntryExtended = (m: Plan) => action === "add" && m.outcome === "extended";
-            result.push(...members.filter((m) => m.outcome === "suppressed" || ownEntryExtended(m)));
+            result.push(...members.filter((m) => !covered.includes(m) || ownEntryExtended(m)));
         } catch (err) {
             failed.push({ cidr: prefix, error: messageOf(err) });
             result.push(...members);

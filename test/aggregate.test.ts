@@ -151,11 +151,10 @@ describe("response loop: prefix aggregation in the detector", () => {
         );
     });
 
-    it("judges the prefix's scope as for one address: two accounts each over their share make it global", async () => {
-        const rows = [
-            ...addresses("198.51.100", 1, 3).map((ip) => row(ip)),
-            row("198.51.100.4", 1800, `${A}:900,${B}:900`, `${A}/us-east-1,${B}/eu-west-1`),
-        ];
+    it("makes a prefix global only when two accounts each saw N of its addresses on their own evidence", async () => {
+        const both = `${A}:900,${B}:900`;
+        const where = `${A}/us-east-1,${B}/eu-west-1`;
+        const rows = addresses("198.51.100", 1, 4).map((ip) => row(ip, 1800, both, where));
         const { items } = await run(rows, ON);
         const prefix = items.get("198.51.100.0/24")!;
         assert.deepStrictEqual(
@@ -171,6 +170,29 @@ describe("response loop: prefix aggregation in the detector", () => {
             ON,
         );
         assert.deepStrictEqual(thin.items.get("198.51.100.0/24")!.scope, "local");
+    });
+
+    it("keeps a prefix local around an address two accounts saw: one account's neighbours do not widen it (red team F3)", async () => {
+        // One account (A) writes three neighbours of an address A and B both saw.
+        const rows = [
+            ...addresses("198.51.100", 1, 3).map((ip) => row(ip)),
+            row("198.51.100.4", 1800, `${A}:900,${B}:900`, `${A}/us-east-1,${B}/eu-west-1`),
+        ];
+        const { summary, items } = await run(rows, ON);
+        const prefix = items.get("198.51.100.0/24")!;
+        // The /24 on A's evidence alone (four addresses it saw), where A saw them.
+        assert.deepStrictEqual(
+            [prefix.scope, prefix.evidenceAccounts, prefix.locations, prefix.reason],
+            [
+                "local",
+                [A],
+                [`${A}/us-east-1`],
+                "3 addresses over the threshold, 4500 requests in their busiest 5 minutes together (threshold 1000 each)",
+            ],
+        );
+        // The address two accounts saw is blocked everywhere, on its own.
+        assert.deepStrictEqual(summary.added.sort(), ["198.51.100.0/24", "198.51.100.4/32"]);
+        assert.deepStrictEqual(items.get("198.51.100.4/32")!.scope, "global");
     });
 
     it("never writes a prefix holding an allowlisted address, the canary, or an address an operator released", async () => {
@@ -463,13 +485,49 @@ describe("response loop: prefix aggregation in the detector", () => {
 });
 
 describe("prefix aggregation and the breaker, against one account's forged logs (red-team findings)", () => {
-    it("keeps a /24 local when no member was seen by two accounts: one account's forged members plus another's unrelated detection", async () => {
+    it("makes no /24 of one account's members and another's: each account needs N of its own (red team F3)", async () => {
         const rows = [
             ...addresses("198.51.100", 1, 3).map((ip) => row(ip)),
             row("198.51.100.200", 1500, `${B}:1500`, `${B}/eu-west-1`),
         ];
-        const prefix = (await run(rows, ON)).items.get("198.51.100.0/24")!;
-        assert.deepStrictEqual([prefix.scope, prefix.locations], ["local", [`${A}/us-east-1`, `${B}/eu-west-1`]]);
+        const { summary, items } = await run(rows, ON);
+        assert.deepStrictEqual(summary.aggregated, []);
+        assert.deepStrictEqual([...items.values()].map((e) => [e.cidr, e.scope, e.locations]).sort(), [
+            ["198.51.100.1/32", "local", [`${A}/us-east-1`]],
+            ["198.51.100.2/32", "local", [`${A}/us-east-1`]],
+            ["198.51.100.200/32", "local", [`${B}/eu-west-1`]],
+            ["198.51.100.3/32", "local", [`${A}/us-east-1`]],
+        ]);
+    });
+
+    it("does not spread an active local prefix to another account's locations: its address is blocked there alone (red team F3)", async () => {
+        const memory = memoryStore();
+        await run(
+            addresses("198.51.100", 1, 4).map((ip) => row(ip)),
+            ON,
+            memory,
+        );
+        assert.deepStrictEqual(memory.items.get("198.51.100.0/24")!.locations, [`${A}/us-east-1`]);
+        // Next run: B sees one address inside A's prefix, and A one more.
+        const later = NOW + 10 * MINUTE;
+        const { summary } = await run(
+            [row("198.51.100.77", 1500, `${B}:1500`, `${B}/eu-west-1`), row("198.51.100.9")],
+            ON,
+            memory,
+            later,
+        );
+        assert.deepStrictEqual([summary.added, summary.extended], [["198.51.100.77/32"], ["198.51.100.0/24"]]);
+        const prefix = memory.items.get("198.51.100.0/24")!;
+        assert.deepStrictEqual([prefix.locations, prefix.evidenceAccounts], [[`${A}/us-east-1`], [A]]);
+        assert.deepStrictEqual(memory.items.get("198.51.100.77/32")!.locations, [`${B}/eu-west-1`]);
+        // B alone: no extension at all, and the prefix ends at its own time.
+        const alone = await run(
+            [row("198.51.100.78", 1500, `${B}:1500`, `${B}/eu-west-1`)],
+            ON,
+            memory,
+            later + MINUTE,
+        );
+        assert.deepStrictEqual([alone.summary.added, alone.summary.extended], [["198.51.100.78/32"], []]);
     });
 
     it("gives a two-account attacker a place under the cap before 50 forged prefixes of one account", async () => {

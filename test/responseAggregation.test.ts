@@ -138,4 +138,32 @@ describe("response loop, as deployed: prefix aggregation", () => {
         assert.deepStrictEqual([next.extended, next.added], [[], ["45.33.32.200/32"]]);
         assert.strictEqual((await entry(local, "45.33.32.0/24"))!.blockedUntil, before);
     });
+
+    it("blocks one account's prefix only where it saw it; another account's address inside is blocked there alone (red team F3)", async () => {
+        const seenBy = (ip: string, location: string) => ({
+            ...row(ip, 700),
+            seen_in: location,
+            evidence: `${location.split("/")[0]}:700`,
+        });
+        answer(hosts("62.210.10", 4).map((ip) => seenBy(ip, "222222222222/us-east-1")));
+        const { result } = await metricsOf(() => local.detect(at(11, 50)));
+        assert.deepStrictEqual(
+            [result.added, result.aggregated],
+            [["62.210.10.0/24"], ["62.210.10.0/24 (4 addresses)"]],
+        );
+        // Another account sees one address inside it: that address alone, and only there.
+        answer([seenBy("62.210.10.99", "333333333333/eu-west-1")]);
+        const { result: next } = await metricsOf(() => local.detect(at(12, 0)));
+        assert.deepStrictEqual([next.added, next.extended], [["62.210.10.99/32"], []]);
+
+        const { result: published } = await metricsOf(() => local.publish(at(12, 1)));
+        assert.ok(
+            published.targets.every((t: any) => t.status === "synced"),
+            JSON.stringify(published.targets),
+        );
+        const sets = addressesEverywhere(local, "ipv4");
+        const holding = (range: string) => Object.keys(sets).filter((l) => sets[l].includes(range));
+        assert.deepStrictEqual(holding("62.210.10.0/24"), ["222222222222/us-east-1"]);
+        assert.deepStrictEqual(holding("62.210.10.99/32"), ["333333333333/eu-west-1"]);
+    });
 });
