@@ -111,27 +111,34 @@ export interface PrefixEvidence {
  * least `minAddresses` of them: neighbours another account saw, or forged, add nothing to it. So
  * one account's forged members cannot widen another account's block of the one address it saw
  * into a /24 (red team F3), nor make a prefix global around an address two accounts saw. Global
- * when those accounts meet the policy as one address's evidence would (`globalMinAccounts` of
- * them, or a trusted one).
+ * when the accounts over their share (`strongAccounts`) on N members each meet the policy as one
+ * address's would (`globalMinAccounts` of them, or a trusted one).
  */
 export function newPrefixEvidence(
     members: readonly Detection[],
     minAddresses: number,
     policy: EvidencePolicy,
 ): PrefixEvidence | undefined {
-    const counts = new Map<string, number>();
-    for (const member of members) {
-        for (const account of member.evidenceAccounts) counts.set(account, (counts.get(account) ?? 0) + 1);
-    }
-    const accounts = [...counts]
-        .filter(([, count]) => count >= minAddresses)
-        .map(([account]) => account)
-        .sort();
+    /** The accounts that are evidence of at least `minAddresses` members, as `accountsOf` says. */
+    const eachOfN = (accountsOf: (member: Detection) => readonly string[]) => {
+        const counts = new Map<string, number>();
+        for (const member of members) {
+            for (const account of accountsOf(member)) counts.set(account, (counts.get(account) ?? 0) + 1);
+        }
+        return [...counts]
+            .filter(([, count]) => count >= minAddresses)
+            .map(([account]) => account)
+            .sort();
+    };
+    const accounts = eachOfN((m) => m.evidenceAccounts);
     if (accounts.length === 0) return undefined;
+    // Global only on accounts over their share on N members each: evidence spread thin over many
+    // accounts blocks an address only where it was seen, and so it does a prefix.
+    const strong = eachOfN((m) => m.strongAccounts ?? []);
     const global =
         policy.globalMinAccounts <= 1 ||
-        accounts.length >= policy.globalMinAccounts ||
-        accounts.some((a) => policy.trustedEvidenceAccounts.includes(a));
+        strong.length >= policy.globalMinAccounts ||
+        strong.some((a) => policy.trustedEvidenceAccounts.includes(a));
     return { evidenceAccounts: accounts, global, covered: coveredBy(members, accounts, global) };
 }
 

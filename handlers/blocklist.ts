@@ -115,6 +115,11 @@ export interface Detection {
     readonly evidenceAccounts: readonly string[];
     readonly locations: readonly string[];
     /**
+     * The evidence accounts that alone saw it over their share (`strongEvidenceAccounts`); none
+     * when its evidence is spread thin. Only these count toward a prefix's global scope. Absent: none.
+     */
+    readonly strongAccounts?: readonly string[];
+    /**
      * For a prefix entry (aggregation): how many candidate addresses it covers; `peakRequests` is
      * then their sum. Absent for one address.
      */
@@ -138,7 +143,7 @@ export function scopeOfEvidence(
     threshold: number,
     policy: EvidencePolicy,
 ): { scope: BlockScope; evidenceAccounts: string[]; locations: string[] } {
-    const strong = [...peaks].filter(([, peak]) => peak * policy.globalMinAccounts > threshold).map(([a]) => a);
+    const strong = strongEvidenceAccounts(peaks, threshold, policy);
     const evidenceAccounts = (strong.length > 0 ? strong : [...peaks.keys()]).sort();
     const global =
         policy.globalMinAccounts <= 1 ||
@@ -147,6 +152,18 @@ export function scopeOfEvidence(
                 strong.some((a) => policy.trustedEvidenceAccounts.includes(a))));
     const locations = seenIn.filter((l) => evidenceAccounts.includes(l.split("/")[0])).sort();
     return { scope: global ? "global" : "local", evidenceAccounts, locations };
+}
+
+/** The accounts that alone saw a client over `threshold / globalMinAccounts` requests in 5 minutes. */
+export function strongEvidenceAccounts(
+    peaks: ReadonlyMap<string, number>,
+    threshold: number,
+    policy: Pick<EvidencePolicy, "globalMinAccounts">,
+): string[] {
+    return [...peaks]
+        .filter(([, peak]) => peak * policy.globalMinAccounts > threshold)
+        .map(([account]) => account)
+        .sort();
 }
 
 export type DetectionOutcome = "added" | "extended" | "suppressed";

@@ -22,6 +22,7 @@ import {
     applyDetection,
     auditOf,
     scopeOfEvidence,
+    strongEvidenceAccounts,
 } from "./blocklist";
 import { BlocklistStore } from "./blocklistStore";
 import { activePrefixEvidence, aggregateOf, byPrefix, newPrefixEvidence, prefixAction } from "./aggregate";
@@ -215,6 +216,7 @@ export function readDetections(
     const found = [...byRange.values()].map((d) => ({
         ...d,
         ...scopeOfEvidence(peaksOf.get(d.cidr)!, d.seenIn, settings.threshold, settings),
+        strongAccounts: strongEvidenceAccounts(peaksOf.get(d.cidr)!, settings.threshold, settings),
     }));
     return { found, unusable, allowlisted: [...skipped], notReachable: [...notReachable].sort() };
 }

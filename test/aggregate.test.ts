@@ -485,6 +485,28 @@ describe("response loop: prefix aggregation in the detector", () => {
 });
 
 describe("prefix aggregation and the breaker, against one account's forged logs (red-team findings)", () => {
+    it("keeps a prefix of thinly spread evidence local, as each address would be: only accounts over their share make it global", async () => {
+        const C = "444444444444";
+        const where = `${A}/us-east-1,${B}/eu-west-1,${C}/eu-west-1`;
+        // No account over threshold / 2 on its own: each address alone is local to A, B and C.
+        const thin = addresses("198.51.100", 1, 4).map((ip) => row(ip, 1050, `${A}:400,${B}:350,${C}:300`, where));
+        const { items } = await run(thin, ON);
+        const prefix = items.get("198.51.100.0/24")!;
+        assert.deepStrictEqual(
+            [prefix.scope, prefix.evidenceAccounts, prefix.locations],
+            ["local", [A, B, C], [`${A}/us-east-1`, `${B}/eu-west-1`, `${C}/eu-west-1`]],
+        );
+        // One account under its own share, with ten others' trickle (a carrier's NAT): still local.
+        const others = Array.from({ length: 10 }, (_, i) => `55555555550${i}`);
+        const trickle = others.map((a) => `${a}:60`).join(",");
+        const seen = others.map((a) => `${a}/us-east-1`).join(",");
+        const spread = addresses("198.51.101", 1, 4).map((ip) =>
+            row(ip, 1099, `${A}:499,${trickle}`, `${A}/us-east-1,${seen}`),
+        );
+        const wide = (await run(spread, ON)).items.get("198.51.101.0/24")!;
+        assert.deepStrictEqual([wide.scope, wide.evidenceAccounts?.length], ["local", 11]);
+    });
+
     it("makes no /24 of one account's members and another's: each account needs N of its own (red team F3)", async () => {
         const rows = [
             ...addresses("198.51.100", 1, 3).map((ip) => row(ip)),

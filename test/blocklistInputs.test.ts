@@ -338,6 +338,7 @@ describe("response loop inputs: the detector's rows", () => {
                 scope: "global",
                 evidenceAccounts: ["222222222222", "333333333333"],
                 locations: ["222222222222/us-east-1", "333333333333/eu-west-1"],
+                strongAccounts: ["222222222222", "333333333333"],
             },
         ]);
     });
