@@ -412,11 +412,7 @@ async function withPrefixes(
             const existing = await deps.store.get(prefix);
             const decide = (ranges: readonly string[]) =>
                 prefixAction(prefix, members, existing, now, minAddresses, settings.allowlist, ranges);
-            let action = decide([]);
-            if (action !== undefined) {
-                const ranges = await released();
-                action = ranges && decide(ranges);
-            }
+            const action = decide([]);
             const eligible = members.filter((m) => m.outcome !== "suppressed").map((m) => m.found);
             const evidence =
                 action === "extend"
@@ -424,7 +420,9 @@ async function withPrefixes(
                     : action === "add"
                       ? newPrefixEvidence(eligible, minAddresses, settings)
                       : undefined;
-            if (evidence === undefined) {
+            // The releases can only rule a prefix out: read them once some prefix would be written.
+            const ranges = evidence && (await released());
+            if (evidence === undefined || ranges === undefined || decide(ranges) === undefined) {
                 result.push(...members);
                 continue;
             }

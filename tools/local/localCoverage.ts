@@ -12,7 +12,7 @@ import { COVERAGE_FUNCTION, coverageScannerRoleArn } from "../../names";
 import { Handler, deployedEnvironment, deployedSource, loadHandler } from "./deployedCode";
 import { ProgramRun, RecordedResource } from "./mockEngine";
 import { StsServer, accountOfPrincipal, sessionRoleArn, startStsServer } from "./aws/stsServer";
-import { WafServer, startWafServer } from "./aws/wafServer";
+import { WEB_ACL_ARN, WafServer, startWafServer } from "./aws/wafServer";
 
 /** The access key the coverage Lambda's execution-role session signs with. */
 const COVERAGE_KEY = "ASIALOCALCOVERAGE";
@@ -180,8 +180,7 @@ export async function startLocalCoverage(runs: readonly ProgramRun[]): Promise<L
         // as docs/adoption.md asks, put the stack's blocklist rule group first; the stack gives each
         // its logging configuration.
         for (const arn of (run.outputs.existingWebAclArns ?? []) as string[]) {
-            const [, aclRegion, kind, name, id] =
-                /^arn:[\w-]+:wafv2:([a-z0-9-]+):\d{12}:(regional|global)\/webacl\/([^/]+)\/([^/]+)$/.exec(arn)!;
+            const [, aclRegion, , kind, name, id] = WEB_ACL_ARN.exec(arn)!;
             const ruleGroup = run.outputs.blocklistRuleGroupArn as string | undefined;
             waf.createWebAcl({
                 accountId,

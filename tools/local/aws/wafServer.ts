@@ -639,7 +639,8 @@ interface StoredWebAcl {
     logDestinationConfigs?: readonly string[];
 }
 
-const WEB_ACL_ARN = /^arn:aws:wafv2:([a-z0-9-]+):(\d{12}):(regional|global)\/webacl\/([\w-]{1,128})\/([\w-]+)$/;
+/** A web ACL's ARN: Region, account, `regional` or `global`, name, ID. */
+export const WEB_ACL_ARN = /^arn:aws:wafv2:([a-z0-9-]+):(\d{12}):(regional|global)\/webacl\/([\w-]{1,128})\/([\w-]+)$/;
 /** AWS WAF's rule for a logging destination: its name starts with `aws-waf-logs-` (developer guide, "Logging destinations"). */
 const LOG_DESTINATION =
     /^arn:aws:(?:firehose:[a-z0-9-]+:\d{12}:deliverystream\/|s3:::|logs:[a-z0-9-]+:\d{12}:log-group:)aws-waf-logs-/;
